@@ -1,0 +1,102 @@
+/**
+ * The one interface every data source implements (MagDS). Queries arrive as a typed AST
+ * (`query.ts`), are checked against the introspected schema, and are compiled per backend
+ * with every value bound as a parameter. Adapters throw MoboError with DS_* codes only.
+ */
+import type { Query, Filter, SortKey } from './query.js';
+
+export type { Query, Filter, SortKey };
+
+export type Row = Record<string, unknown>;
+
+/** Portable column types; each adapter maps its native types onto these. */
+export type ColumnType = 'text' | 'integer' | 'float' | 'boolean' | 'timestamp' | 'json' | 'bytes' | 'uuid';
+
+export interface ColumnInfo {
+  name: string;
+  type: ColumnType;
+  nativeType: string;
+  nullable: boolean;
+  hasDefault: boolean;
+}
+
+export interface TableInfo {
+  name: string;
+  columns: ColumnInfo[];
+  primaryKey: string[];
+}
+
+export interface SchemaInfo {
+  tables: TableInfo[];
+}
+
+export type ChangeOp = 'INSERT' | 'UPDATE' | 'DELETE';
+
+export interface ChangeEvent {
+  table: string;
+  op: ChangeOp;
+  /** The row after the change (INSERT, UPDATE). */
+  row?: Row;
+  /** The row before the change, or at least its primary key (UPDATE, DELETE). */
+  old?: Row;
+  /** Epoch ms at the source when known, else when observed. */
+  at: number;
+}
+
+export interface ChangeFeed {
+  close(): Promise<void>;
+}
+
+export interface AdapterHealth {
+  status: 'ok' | 'down';
+  latencyMs?: number;
+  details?: Record<string, unknown>;
+}
+
+export interface PoolOptions {
+  max: number;
+  idleTimeoutMs: number;
+  connectTimeoutMs: number;
+}
+
+/** A transaction handle: the same CRUD surface, committed or rolled back as one. */
+export interface DataOps {
+  select(query: Query): Promise<Row[]>;
+  count(query: Pick<Query, 'table' | 'where'>): Promise<number>;
+  insert(table: string, rows: Row[], returning?: boolean): Promise<Row[]>;
+  update(query: Pick<Query, 'table' | 'where'>, patch: Row, returning?: boolean): Promise<Row[]>;
+  delete(query: Pick<Query, 'table' | 'where'>, returning?: boolean): Promise<Row[]>;
+}
+
+export interface Adapter extends DataOps {
+  readonly kind: AdapterKind;
+  connect(): Promise<void>;
+  health(): Promise<AdapterHealth>;
+  close(): Promise<void>;
+  introspect(refresh?: boolean): Promise<SchemaInfo>;
+  /** Create a table from a portable definition (used by MagBridge copy and tests). */
+  createTable(table: TableInfo): Promise<void>;
+  dropTable(table: string): Promise<void>;
+  /** Runs fn in one transaction; throws DS_UNSUPPORTED where the backend has none. */
+  transaction<T>(fn: (tx: DataOps) => Promise<T>): Promise<T>;
+  /** Change events for every table, at least for every change made through this adapter. */
+  watch(onChange: (event: ChangeEvent) => void): Promise<ChangeFeed>;
+  /** MagBackup hooks: a self-contained dump of every table, and its restore. */
+  dump(): AsyncIterable<DumpChunk>;
+  restore(chunks: AsyncIterable<DumpChunk>): Promise<void>;
+}
+
+export type DumpChunk =
+  | { kind: 'table'; table: TableInfo }
+  | { kind: 'rows'; table: string; rows: Row[] };
+
+export type AdapterKind = 'postgres' | 'sqlite' | 'mysql' | 'redis' | 'mongodb';
+
+export interface SourceConfig {
+  kind: AdapterKind;
+  /** Connection URL (postgres://, mysql://, redis://, mongodb://) or a file path for sqlite. */
+  url: string;
+  /** Redis key prefix / Mongo database / Postgres schema, depending on kind. */
+  namespace?: string;
+  pool?: Partial<PoolOptions>;
+}

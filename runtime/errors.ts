@@ -1,0 +1,113 @@
+/**
+ * The one error catalogue. Every failure that crosses a component boundary is a
+ * MoboError with a stable code from here; edges (HTTP, CLI, Pusher, MQTT) map the
+ * code, never the message. Adding a code means adding it here, and the catalogue
+ * test checks every entry is well formed.
+ */
+export const ERROR_CATALOGUE = {
+  // runtime
+  ACTOR_ASK_TIMEOUT: { status: 504, message: 'The actor did not answer in time' },
+  ACTOR_NOT_FOUND: { status: 404, message: 'No actor at that address' },
+  ACTOR_STOPPED: { status: 503, message: 'The actor stopped before it answered' },
+  ACTOR_CRASHED: { status: 500, message: 'The actor crashed while handling the message' },
+  ACTOR_NAME_TAKEN: { status: 409, message: 'An actor with that name is already running' },
+  ACTOR_BAD_NAME: { status: 400, message: 'Actor names are dot-separated tokens of letters, digits, _ and -' },
+  MAILBOX_FULL: { status: 503, message: 'The actor mailbox is full' },
+  MESSAGE_INVALID: { status: 400, message: 'The message does not match its schema' },
+  MESSAGE_UNKNOWN: { status: 400, message: 'The actor does not handle that message type' },
+  TRANSPORT_CLOSED: { status: 503, message: 'The transport is closed' },
+  TRANSPORT_UNAVAILABLE: { status: 503, message: 'The message transport is unavailable' },
+  // supervision
+  SUP_MAX_RESTARTS: { status: 500, message: 'Restart intensity exceeded; escalating' },
+  SUP_BOOT_CYCLE: { status: 500, message: 'Child dependencies form a cycle' },
+  SUP_MISSING_DEPENDENCY: { status: 500, message: 'A child depends on a child that does not exist' },
+  SUP_POST_FAILED: { status: 500, message: 'A child failed its power-on self test' },
+  SUP_CHILD_NOT_FOUND: { status: 404, message: 'No child with that name' },
+  SUP_SHUTDOWN_TIMEOUT: { status: 500, message: 'A child did not stop in time and was killed' },
+  SUP_BAD_SPEC: { status: 400, message: 'The child spec is invalid' },
+  // kernel services
+  CONFIG_INVALID: { status: 400, message: 'The configuration is invalid' },
+  CONFIG_NOT_RELOADABLE: { status: 409, message: 'That setting needs a restart to change' },
+  STATE_CORRUPT: { status: 500, message: 'The state file was corrupt and was set aside' },
+  STATE_WRITE_FAILED: { status: 500, message: 'The state could not be written' },
+  // data (MagDS, MagBridge)
+  DS_UNAVAILABLE: { status: 503, message: 'The data source is unavailable; retry shortly' },
+  DS_PROJECT_NOT_FOUND: { status: 404, message: 'No such project' },
+  DS_SOURCE_NOT_FOUND: { status: 404, message: 'No such data source' },
+  DS_TABLE_NOT_FOUND: { status: 404, message: 'No such table or collection' },
+  DS_COLUMN_NOT_FOUND: { status: 400, message: 'No such column' },
+  DS_ROW_NOT_FOUND: { status: 404, message: 'No such row' },
+  DS_QUERY_INVALID: { status: 400, message: 'The query is invalid' },
+  DS_VALUE_INVALID: { status: 422, message: 'A value does not fit its column' },
+  DS_CONFLICT: { status: 409, message: 'The write conflicts with existing data' },
+  DS_CONSTRAINT: { status: 422, message: 'The write violates a constraint' },
+  DS_UNSUPPORTED: { status: 400, message: 'The data source does not support that operation' },
+  DS_SOURCE_EXISTS: { status: 409, message: 'A data source with that name already exists' },
+  DS_PROJECT_EXISTS: { status: 409, message: 'A project with that name already exists' },
+  // edges
+  HTTP_NOT_FOUND: { status: 404, message: 'No such route' },
+  HTTP_METHOD_NOT_ALLOWED: { status: 405, message: 'Method not allowed on this route' },
+  HTTP_BODY_TOO_LARGE: { status: 413, message: 'The request body is too large' },
+  HTTP_BAD_JSON: { status: 400, message: 'The request body is not valid JSON' },
+  AUTH_REQUIRED: { status: 401, message: 'Credentials are required' },
+  AUTH_FORBIDDEN: { status: 403, message: 'The credentials do not allow this' },
+  NODE_UNREACHABLE: { status: 503, message: 'The node could not be reached' },
+  INTERNAL: { status: 500, message: 'Internal error' },
+} as const satisfies Record<string, { status: number; message: string }>;
+
+export type ErrorCode = keyof typeof ERROR_CATALOGUE;
+
+export interface ErrorBody {
+  code: ErrorCode;
+  message: string;
+  details?: Record<string, unknown>;
+}
+
+export class MoboError extends Error {
+  readonly code: ErrorCode;
+  readonly details: Record<string, unknown> | undefined;
+
+  constructor(code: ErrorCode, message?: string, options?: { details?: Record<string, unknown>; cause?: unknown }) {
+    super(message ?? ERROR_CATALOGUE[code].message, options?.cause === undefined ? undefined : { cause: options.cause });
+    this.name = 'MoboError';
+    this.code = code;
+    this.details = options?.details;
+  }
+
+  get status(): number {
+    return ERROR_CATALOGUE[this.code].status;
+  }
+
+  /** The wire form: code, message, details. Never a stack, never a cause. */
+  toBody(): ErrorBody {
+    return this.details === undefined
+      ? { code: this.code, message: this.message }
+      : { code: this.code, message: this.message, details: this.details };
+  }
+
+  static fromBody(body: ErrorBody): MoboError {
+    const code = isErrorCode(body.code) ? body.code : 'INTERNAL';
+    return new MoboError(code, body.message, body.details === undefined ? undefined : { details: body.details });
+  }
+}
+
+export function isErrorCode(code: unknown): code is ErrorCode {
+  return typeof code === 'string' && Object.hasOwn(ERROR_CATALOGUE, code);
+}
+
+export function isMoboError(err: unknown, code?: ErrorCode): err is MoboError {
+  return err instanceof MoboError && (code === undefined || err.code === code);
+}
+
+/** Anything thrown, as a MoboError safe to show: unknown errors become INTERNAL with no detail leaked. */
+export function toMoboError(err: unknown): MoboError {
+  if (err instanceof MoboError) return err;
+  return new MoboError('INTERNAL', undefined, { cause: err });
+}
+
+/** A short human description of any thrown value, for logs (never sent to clients). */
+export function describeError(err: unknown): string {
+  if (err instanceof MoboError) return `${err.code}: ${err.message}`;
+  if (err instanceof Error) return `${err.name}: ${err.message}`;
+  return String(err);
+}

@@ -1,0 +1,16 @@
+export * from './errors.js';
+export * from './envelope.js';
+export * from './clock.js';
+export * from './ids.js';
+export * from './mailbox.js';
+export * from './transport.js';
+export * from './local-transport.js';
+export * from './lifecycle.js';
+export * from './logger.js';
+export * from './behavior.js';
+export type { ActorContext } from './context.js';
+export * from './ref.js';
+export * from './cell.js';
+export * from './eventbus.js';
+export * from './system.js';
+export * from './timeout.js';

@@ -1,0 +1,217 @@
+/**
+ * The NATS transport: the only module that imports nats. A subject per actor address
+ * (`mobo.a.<address>`), request/reply for ask, queue groups for worker pools, core
+ * pub/sub for topics (`mobo.t.<topic>`), and a JetStream stream (`MOBO_DURABLE`,
+ * subjects `mobo.d.<address>`) for messages that must survive a crash.
+ * Addressees in this process are reached through the embedded LocalTransport first.
+ */
+import { connect, type NatsConnection, type Msg, type Subscription } from '@nats-io/transport-node';
+import { RequestError, TimeoutError, ClosedConnectionError } from '@nats-io/nats-core';
+import { AckPolicy, jetstream, jetstreamManager, type ConsumerMessages, type JetStreamClient } from '@nats-io/jetstream';
+import { parseEnvelope, replySchema, replyValue, type Envelope, type Reply } from './envelope.js';
+import { MoboError, toMoboError } from './errors.js';
+import { nextId } from './ids.js';
+import { LocalTransport } from './local-transport.js';
+import type { InboundHandler, Listener, ListenOptions, TopicHandler, Transport } from './transport.js';
+
+const ACTOR_PREFIX = 'mobo.a.';
+const TOPIC_PREFIX = 'mobo.t.';
+const DURABLE_PREFIX = 'mobo.d.';
+const DURABLE_STREAM = 'MOBO_DURABLE';
+const DURABLE_ACK_WAIT_NS = 30_000_000_000;
+const REDELIVER_DELAY_MS = 200;
+
+const encoder = new TextEncoder();
+const encode = (value: unknown): Uint8Array => encoder.encode(JSON.stringify(value));
+
+interface TopicFrame {
+  origin: string;
+  data: unknown;
+}
+
+export interface NatsTransportOptions {
+  servers: string | string[];
+  name?: string;
+}
+
+export class NatsTransport implements Transport {
+  readonly kind = 'nats' as const;
+  /** Tells this process's topic frames from other processes'. */
+  private readonly origin = nextId();
+  private readonly local = new LocalTransport();
+  private js: JetStreamClient | undefined;
+  private streamReady: Promise<void> | undefined;
+
+  private constructor(private readonly nc: NatsConnection) {}
+
+  static async connect(opts: NatsTransportOptions): Promise<NatsTransport> {
+    try {
+      const nc = await connect({ servers: opts.servers, name: opts.name ?? 'mobo', maxReconnectAttempts: -1 });
+      return new NatsTransport(nc);
+    } catch (err) {
+      throw new MoboError('TRANSPORT_UNAVAILABLE', 'Could not connect to NATS', { details: { servers: opts.servers }, cause: err });
+    }
+  }
+
+  async listen(address: string, handler: InboundHandler, opts: ListenOptions = {}): Promise<Listener> {
+    const local = await this.local.listen(address, handler, opts);
+    const sub = this.nc.subscribe(ACTOR_PREFIX + address, {
+      ...(opts.queue === undefined ? {} : { queue: opts.queue }),
+      callback: (err, msg) => {
+        if (!err) this.receive(msg, handler);
+      },
+    });
+    await this.nc.flush();
+    return {
+      address,
+      close: async () => {
+        sub.unsubscribe();
+        await local.close();
+      },
+    };
+  }
+
+  tell(env: Envelope): void {
+    if (this.local.has(env.to)) return this.local.tell(env);
+    this.assertOpen();
+    this.nc.publish(ACTOR_PREFIX + env.to, encode(env));
+  }
+
+  async ask(env: Envelope, timeoutMs: number): Promise<unknown> {
+    if (this.local.has(env.to)) return this.local.ask(env, timeoutMs);
+    this.assertOpen();
+    let msg: Msg;
+    try {
+      msg = await this.nc.request(ACTOR_PREFIX + env.to, encode(env), { timeout: timeoutMs });
+    } catch (err) {
+      throw this.requestError(err, env.to, timeoutMs);
+    }
+    const parsed = replySchema.safeParse(msg.json());
+    if (!parsed.success) throw new MoboError('MESSAGE_INVALID', 'Malformed reply', { details: { actor: env.to } });
+    return replyValue(parsed.data as Reply);
+  }
+
+  publish(topic: string, data: unknown): void {
+    this.local.publish(topic, data);
+    this.assertOpen();
+    const frame: TopicFrame = { origin: this.origin, data };
+    this.nc.publish(TOPIC_PREFIX + topic, encode(frame));
+  }
+
+  subscribe(pattern: string, handler: TopicHandler): Listener {
+    const local = this.local.subscribe(pattern, handler);
+    const sub: Subscription = this.nc.subscribe(TOPIC_PREFIX + pattern, {
+      callback: (err, msg) => {
+        if (err) return;
+        const frame = safeJson(msg) as TopicFrame | undefined;
+        if (!frame || frame.origin === this.origin) return;
+        handler(msg.subject.slice(TOPIC_PREFIX.length), frame.data);
+      },
+    });
+    return {
+      address: pattern,
+      close: async () => {
+        sub.unsubscribe();
+        await local.close();
+      },
+    };
+  }
+
+  async tellDurable(env: Envelope): Promise<void> {
+    const js = await this.durableStream();
+    try {
+      await js.publish(DURABLE_PREFIX + env.to, encode(env), { msgID: env.id });
+    } catch (err) {
+      throw new MoboError('TRANSPORT_UNAVAILABLE', 'JetStream did not acknowledge the message', { cause: err });
+    }
+  }
+
+  async listenDurable(address: string, handler: InboundHandler): Promise<Listener> {
+    const js = await this.durableStream();
+    const jsm = await jetstreamManager(this.nc);
+    const durable = address.replace(/\./g, '_');
+    await jsm.consumers.add(DURABLE_STREAM, {
+      durable_name: durable,
+      filter_subject: DURABLE_PREFIX + address,
+      ack_policy: AckPolicy.Explicit,
+      ack_wait: DURABLE_ACK_WAIT_NS,
+      max_ack_pending: 1,
+    });
+    const consumer = await js.consumers.get(DURABLE_STREAM, durable);
+    const messages: ConsumerMessages = await consumer.consume();
+    void (async () => {
+      for await (const m of messages) {
+        try {
+          await handler(parseEnvelope(m.json()), false);
+          m.ack();
+        } catch {
+          m.nak(REDELIVER_DELAY_MS);
+        }
+      }
+    })();
+    return { address, close: async () => void (await messages.close()) };
+  }
+
+  async close(): Promise<void> {
+    await this.local.close();
+    if (!this.nc.isClosed()) await this.nc.drain();
+  }
+
+  private receive(msg: Msg, handler: InboundHandler): void {
+    const wantsReply = Boolean(msg.reply);
+    const respond = (reply: Reply): void => {
+      if (wantsReply) msg.respond(encode(reply));
+    };
+    let env: Envelope;
+    try {
+      env = parseEnvelope(msg.json());
+    } catch (err) {
+      return respond({ ok: false, error: toMoboError(err).toBody() });
+    }
+    Promise.resolve()
+      .then(() => handler(env, wantsReply))
+      .then(
+        (value) => respond({ ok: true, value: value === undefined ? null : value }),
+        (err) => respond({ ok: false, error: toMoboError(err).toBody() }),
+      );
+  }
+
+  private requestError(err: unknown, address: string, timeoutMs: number): MoboError {
+    if (err instanceof RequestError && err.isNoResponders()) {
+      return new MoboError('ACTOR_NOT_FOUND', `No actor at ${address}`, { details: { actor: address } });
+    }
+    if (err instanceof TimeoutError || (err instanceof Error && err.cause instanceof TimeoutError)) {
+      return new MoboError('ACTOR_ASK_TIMEOUT', `No answer from ${address} within ${timeoutMs} ms`, {
+        details: { actor: address, timeoutMs },
+      });
+    }
+    if (err instanceof ClosedConnectionError) return new MoboError('TRANSPORT_CLOSED', undefined, { cause: err });
+    return new MoboError('TRANSPORT_UNAVAILABLE', undefined, { cause: err });
+  }
+
+  private durableStream(): Promise<JetStreamClient> {
+    this.streamReady ??= (async () => {
+      const jsm = await jetstreamManager(this.nc);
+      const config = { name: DURABLE_STREAM, subjects: [DURABLE_PREFIX + '>'] };
+      try {
+        await jsm.streams.info(DURABLE_STREAM);
+      } catch {
+        await jsm.streams.add(config);
+      }
+      this.js = jetstream(this.nc);
+    })();
+    return this.streamReady.then(() => this.js!);
+  }
+
+  private assertOpen(): void {
+    if (this.nc.isClosed()) throw new MoboError('TRANSPORT_CLOSED');
+  }
+}
+
+function safeJson(msg: Msg): unknown {
+  try {
+    return msg.json();
+  } catch {
+    return undefined;
+  }
+}
