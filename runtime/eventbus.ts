@@ -94,6 +94,12 @@ export class EventBus {
     return matching.slice(Math.max(0, matching.length - limit));
   }
 
+  /** Resolves once every event emitted so far in this process has been handled. */
+  async settled(): Promise<void> {
+    await new Promise((resolve) => setImmediate(resolve));
+    await this.chain;
+  }
+
   async close(): Promise<void> {
     this.subs = [];
     await this.wire.close();

@@ -1,0 +1,14 @@
+import { httpSlot } from '../gateway/http-slot.js';
+import type { ComponentSlot } from './board.js';
+import { cacheSlot } from './kernel/cache-actor.js';
+import { configSlot } from './kernel/config-actor.js';
+import { controlSlot } from './kernel/control-actor.js';
+import { healthSlot } from './kernel/health-actor.js';
+import { loggerSlot } from './kernel/logger-actor.js';
+import { registrySlot } from './kernel/registry-actor.js';
+import { stateSlot } from './kernel/state-actor.js';
+
+/** Every component a node runs, in the groups of the motherboard. New components plug in here. */
+export function defaultSlots(): ComponentSlot[] {
+  return [configSlot, loggerSlot, registrySlot, stateSlot, cacheSlot, healthSlot, controlSlot, httpSlot()];
+}

@@ -1,0 +1,53 @@
+import { z } from 'zod';
+import { dispatch, on, type Behavior } from '../../runtime/behavior.js';
+import type { Board, ComponentSlot } from '../board.js';
+import { flatten } from './tree-view.js';
+
+const component = z.object({ name: z.string().min(1).max(200) });
+
+/** Stopping or restarting the control actor (or its group) from inside it would wait on itself: those run after the reply. */
+function selfAffecting(name: string): boolean {
+  return name === controlSlot.name || name === controlSlot.group;
+}
+
+function runTreeOp(name: string, action: string, op: () => Promise<void>): Promise<{ name: string; action: string }> | { name: string; action: string } {
+  if (!selfAffecting(name)) return op().then(() => ({ name, action }));
+  setImmediate(() => void op().catch(() => undefined));
+  return { name, action: `${action} (scheduled)` };
+}
+
+/**
+ * The node's operator console as an actor, so a CLI or another node reaches it the
+ * same way here or across the cluster: status, component start/stop/restart, chaos
+ * kill, shutdown.
+ */
+export const controlSlot: ComponentSlot = {
+  name: 'control',
+  group: 'kernel',
+  dependsOn: ['config'],
+  behavior: (board: Board): Behavior => {
+    const startedAt = Date.now();
+    const handlers = {
+      'node.status': on(z.null().optional(), () => ({
+        node: board.nodeId,
+        pid: process.pid,
+        mode: board.configStore.current().transport.kind === 'nats' ? 'cluster' : 'embedded',
+        uptimeMs: Date.now() - startedAt,
+        rssBytes: process.memoryUsage.rss(),
+        components: flatten(board.tree.statuses()),
+      })),
+      'component.start': on(component, ({ name }) => runTreeOp(name, 'started', () => board.tree.startChild(name))),
+      'component.stop': on(component, ({ name }) => runTreeOp(name, 'stopped', () => board.tree.stopChild(name))),
+      'component.restart': on(component, ({ name }) => runTreeOp(name, 'restarted', () => board.tree.restartChild(name))),
+      'chaos.kill': on(component, ({ name }, _ctx, msg) => {
+        board.tree.killChild(name, `chaos kill from ${msg.from ?? 'operator'}`);
+        return { name, action: 'killed' };
+      }),
+      'node.shutdown': on(z.object({ reason: z.string().max(200).optional() }).nullish(), (payload) => {
+        board.requestShutdown(payload?.reason ?? 'requested');
+        return { node: board.nodeId, action: 'shutting down' };
+      }),
+    };
+    return { receive: (msg, ctx) => dispatch(handlers, msg, ctx) };
+  },
+};

@@ -1,0 +1,48 @@
+import type { MoboConfig } from '../config/schema.js';
+import type { ChildSpec } from '../supervisors/child.js';
+import { Supervisor, type SupervisorDeps, type SupervisorOptions } from '../supervisors/supervisor.js';
+import { GROUP_ORDER, type Board, type ComponentSlot } from './board.js';
+
+export const ROOT_NAME = 'mobo';
+
+/**
+ * Lays the component slots out as the supervision tree:
+ *
+ *   mobo (rest_for_one) ── kernel · security · data · edge · ops   (one_for_one each)
+ *
+ * Groups start in that order and a group restart takes every later group with it
+ * (an edge that outlived its kernel would serve stale wiring). Empty groups are left out.
+ */
+export function buildMotherboard(board: Board, slots: readonly ComponentSlot[], config: Readonly<MoboConfig>, deps: SupervisorDeps): Supervisor {
+  const policy = supervisionPolicy(config);
+  const groups: ChildSpec[] = GROUP_ORDER.filter((group) => slots.some((s) => s.group === group)).map((group) => ({
+    name: group,
+    shutdownMs: 30_000,
+    create: () =>
+      new Supervisor(
+        { ...policy, name: group, strategy: 'one_for_one', children: slots.filter((s) => s.group === group).map((s) => componentSpec(board, s)) },
+        deps,
+      ),
+  }));
+  return new Supervisor({ ...policy, name: ROOT_NAME, strategy: 'rest_for_one', children: groups }, deps);
+}
+
+function componentSpec(board: Board, slot: ComponentSlot): ChildSpec {
+  const spec: ChildSpec = {
+    name: slot.name,
+    dependsOn: slot.dependsOn ?? [],
+    create: () => board.system.spawn(board.address(slot.name), () => slot.behavior(board), slot.mailbox ? { mailbox: slot.mailbox } : {}),
+  };
+  if (slot.restart) spec.restart = slot.restart;
+  if (slot.shutdownMs) spec.shutdownMs = slot.shutdownMs;
+  return spec;
+}
+
+function supervisionPolicy(config: Readonly<MoboConfig>): Omit<SupervisorOptions, 'name' | 'strategy' | 'children'> {
+  const s = config.supervision;
+  return {
+    intensity: { maxRestarts: s.maxRestarts, periodMs: s.periodMs },
+    backoff: { initialMs: s.backoffInitialMs, maxMs: s.backoffMaxMs },
+    health: { intervalMs: config.health.intervalMs, timeoutMs: config.health.timeoutMs, thresholds: config.health.thresholds },
+  };
+}

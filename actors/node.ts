@@ -1,0 +1,104 @@
+import { mkdirSync } from 'node:fs';
+import type { LoadedConfig, LoadOptions } from '../config/load.js';
+import type { MoboConfig } from '../config/schema.js';
+import { removeNodeFile } from '../gateway/node-file.js';
+import { describeError } from '../runtime/errors.js';
+import type { ExitReason } from '../runtime/lifecycle.js';
+import { Logger } from '../runtime/logger.js';
+import { ActorSystem } from '../runtime/system.js';
+import type { Transport } from '../runtime/transport.js';
+import type { Supervisor } from '../supervisors/supervisor.js';
+import type { Board, ComponentSlot, ConfigStore, TreeControl } from './board.js';
+import { defaultSlots } from './components.js';
+import { applyLogSettings } from './kernel/logger-actor.js';
+import { buildMotherboard } from './motherboard.js';
+
+export interface NodeOptions {
+  loaded: LoadedConfig;
+  loadOptions?: LoadOptions;
+  slots?: ComponentSlot[];
+  log?: Logger;
+}
+
+/** Why a node stopped running: an operator asked, or the root supervisor gave up. */
+export type NodeEnd = { kind: 'shutdown'; reason: string } | { kind: 'fatal'; error: unknown };
+
+/**
+ * One MagMoBoMini node: the transport, the actor system, and the motherboard tree.
+ * `start` resolves once every component has passed its POST.
+ */
+export class MoboNode implements Board {
+  readonly nodeId: string;
+  readonly configStore: ConfigStore;
+  readonly tree: TreeControl & Supervisor;
+  /** Resolves when the node should stop (shutdown requested, or a fatal escalation). */
+  readonly ended: Promise<NodeEnd>;
+  private end!: (end: NodeEnd) => void;
+
+  private constructor(
+    readonly system: ActorSystem,
+    readonly log: Logger,
+    config: Readonly<MoboConfig>,
+    loadOptions: LoadOptions,
+    slots: readonly ComponentSlot[],
+  ) {
+    this.nodeId = config.node.id;
+    let current = config;
+    this.configStore = { current: () => current, replace: (next) => void (current = next), loadOptions };
+    this.ended = new Promise((resolve) => (this.end = resolve));
+    this.tree = buildMotherboard(this, slots, config, { clock: system.clock, events: system.events, log });
+    this.tree.onExit((reason: ExitReason) => this.end({ kind: 'fatal', error: reason.error }));
+    system.events.on('system.config.changed', () => {
+      const { health } = this.configStore.current();
+      this.tree.configureHealth({ intervalMs: health.intervalMs, timeoutMs: health.timeoutMs, thresholds: health.thresholds });
+    });
+  }
+
+  /** Builds the node. Call `boot()` to run the POST and start the tree. */
+  static async create(opts: NodeOptions): Promise<MoboNode> {
+    const config = opts.loaded.config;
+    const log = opts.log ?? Logger.stderr();
+    applyLogSettings(log, config);
+    mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
+    const transport = await createTransport(config);
+    const system = new ActorSystem({ nodeId: config.node.id, transport, log });
+    return new MoboNode(system, log, config, opts.loadOptions ?? { file: opts.loaded.file }, opts.slots ?? defaultSlots());
+  }
+
+  async boot(): Promise<void> {
+    try {
+      await this.tree.start();
+    } catch (err) {
+      await this.system.shutdown().catch(() => undefined);
+      throw err;
+    }
+    this.system.events.emit('system.ready', { node: this.nodeId });
+  }
+
+  address(component: string): string {
+    return `${this.nodeId}.${component}`;
+  }
+
+  requestShutdown(reason: string): void {
+    this.log.info('shutdown requested', { reason });
+    this.end({ kind: 'shutdown', reason });
+  }
+
+  /** Stops the tree in reverse order, then the transport. */
+  async stop(): Promise<void> {
+    try {
+      await this.tree.stop();
+    } catch (err) {
+      this.log.error('shutdown was not clean', { error: describeError(err) });
+    }
+    await this.system.shutdown();
+    removeNodeFile(this.configStore.current().dataDir, process.pid);
+  }
+}
+
+/** Embedded mode never loads the NATS client. */
+async function createTransport(config: Readonly<MoboConfig>): Promise<Transport | undefined> {
+  if (config.transport.kind !== 'nats') return undefined;
+  const { NatsTransport } = await import('../runtime/nats-transport.js');
+  return NatsTransport.connect({ servers: config.transport.natsUrl, name: `mobo-${config.node.id}` });
+}

@@ -1,0 +1,85 @@
+import { performance } from 'node:perf_hooks';
+import type { MoboNode } from '../../actors/node.js';
+import { loadConfig } from '../../config/load.js';
+import { readNodeFile } from '../../gateway/node-file.js';
+import { describeError } from '../../runtime/errors.js';
+import { flagString } from '../args.js';
+import type { Command } from '../command.js';
+import { EXIT, type ExitCode } from '../exit-codes.js';
+import type { Output } from '../output.js';
+
+interface PostEvent {
+  supervisor: string;
+  name: string;
+  ok: boolean;
+  ms: number;
+  error?: string;
+}
+
+export const bootCommand: Command = {
+  name: 'boot',
+  summary: 'Boot a node in the foreground (POST, components, ready)',
+  usage: 'mobo boot [--config FILE] [--json]',
+  details:
+    'Runs until SIGINT/SIGTERM (or `mobo shutdown`), then stops the tree in reverse order. SIGHUP reloads the config.\n' +
+    'Exit: 0 after a clean shutdown, 1 if boot failed, 6 on bad config, 70 if the root supervisor gave up.',
+  async run(args, out) {
+    const t0 = performance.now();
+    const configFile = flagString(args, 'config');
+    const loaded = loadConfig(configFile === undefined ? {} : { file: configFile });
+    const { MoboNode } = await import('../../actors/node.js');
+    const node = await MoboNode.create({ loaded, loadOptions: configFile === undefined ? {} : { file: configFile } });
+    const { config } = loaded;
+    out.line(`MagMoBoMini ${config.node.id} · ${config.transport.kind === 'nats' ? `cluster via NATS ${config.transport.natsUrl}` : 'embedded'} · data ${config.dataDir}`);
+    node.system.events.on<PostEvent>('system.post', ({ payload: p }) => {
+      if (out.json) return out.result({ event: 'post', ...p }, () => '');
+      const mark = p.ok ? 'ok' : `FAILED: ${p.error ?? ''}`;
+      out.line(`POST  ${p.supervisor.padEnd(8)} ${p.name.padEnd(10)} ${mark.padEnd(4)} ${p.ms.toFixed(1).padStart(6)} ms`);
+    });
+    try {
+      await node.boot();
+    } catch (err) {
+      out.error(err);
+      return EXIT.FAILED;
+    }
+    const ms = performance.now() - t0;
+    await node.system.events.settled();
+    const sinceStart = performance.now();
+    const address = readAddress(node);
+    out.result(
+      { event: 'ready', node: node.nodeId, pid: process.pid, bootMs: ms, sinceProcessStartMs: sinceStart, http: address },
+      () => `READY ${node.nodeId} in ${ms.toFixed(0)} ms (${sinceStart.toFixed(0)} ms since process start) · ${address} · pid ${process.pid}`,
+    );
+    return runUntilEnd(node, out);
+  },
+};
+
+function readAddress(node: MoboNode): string {
+  const { http, dataDir } = node.configStore.current();
+  return `http://${http.host}:${readNodeFile(dataDir)?.port ?? http.port}`;
+}
+
+async function runUntilEnd(node: MoboNode, out: Output): Promise<ExitCode> {
+  let signals = 0;
+  const onSignal = (signal: NodeJS.Signals): void => {
+    signals++;
+    if (signals > 1) process.exit(EXIT.INTERRUPTED);
+    node.requestShutdown(`signal ${signal}`);
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  process.on('SIGHUP', () => {
+    node.system
+      .ref(node.address('config'))
+      .ask('config.reload')
+      .then(
+        (diff) => out.line(`config reloaded: ${JSON.stringify(diff)}`),
+        (err: unknown) => out.error(err),
+      );
+  });
+  const end = await node.ended;
+  out.line(end.kind === 'shutdown' ? `Shutting down (${end.reason})…` : `FATAL: ${describeError(end.error)}`);
+  await node.stop();
+  out.result({ event: 'stopped', node: node.nodeId, end: end.kind }, () => 'Stopped.');
+  return end.kind === 'shutdown' ? EXIT.OK : EXIT.FATAL;
+}

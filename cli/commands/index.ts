@@ -1,0 +1,22 @@
+import type { Command } from '../command.js';
+import { bootCommand } from './boot.js';
+import { chaosKillCommand } from './chaos.js';
+import { componentListCommand, componentRestartCommand, componentStartCommand, componentStopCommand } from './component.js';
+import { healthCheckCommand, healthReportCommand, healthWatchCommand } from './health.js';
+import { initCommand } from './init.js';
+import { shutdownCommand, statusCommand } from './node.js';
+
+export const COMMANDS: readonly Command[] = [
+  initCommand,
+  bootCommand,
+  statusCommand,
+  shutdownCommand,
+  componentListCommand,
+  componentStartCommand,
+  componentStopCommand,
+  componentRestartCommand,
+  healthCheckCommand,
+  healthReportCommand,
+  healthWatchCommand,
+  chaosKillCommand,
+];

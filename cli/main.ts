@@ -1,0 +1,74 @@
+#!/usr/bin/env node
+import { MoboError } from '../runtime/errors.js';
+import { parseArgs, type ParsedArgs } from './args.js';
+import type { Command } from './command.js';
+import { COMMANDS } from './commands/index.js';
+import { EXIT, type ExitCode } from './exit-codes.js';
+import { createOutput } from './output.js';
+
+const GENERAL_HELP = `mobo: the MagMoBoMini command line
+
+Usage: mobo <command> [args] [--json] [--help]
+
+Commands:
+${COMMANDS.map((c) => `  ${c.name.padEnd(18)} ${c.summary}`).join('\n')}
+
+Common flags:
+  --config FILE   config file (default: $MOBO_CONFIG, else ./mobo.config.json if present)
+  --node ID       act on another node of the cluster, through this one
+  --json          machine-readable output on stdout
+  --help          help for a command
+
+Exit codes: 0 ok · 1 failed · 2 usage · 3 node unreachable · 4 unhealthy · 5 not found · 6 bad config · 70 fatal`;
+
+function commandHelp(c: Command): string {
+  return `${c.summary}\n\nUsage: ${c.usage}${c.details ? `\n\n${c.details}` : ''}`;
+}
+
+function exitCodeFor(err: unknown): ExitCode {
+  if (!(err instanceof MoboError)) return EXIT.FAILED;
+  if (err.details?.usage === true) return EXIT.USAGE;
+  switch (err.code) {
+    case 'NODE_UNREACHABLE':
+      return EXIT.UNREACHABLE;
+    case 'SUP_CHILD_NOT_FOUND':
+    case 'ACTOR_NOT_FOUND':
+      return EXIT.NOT_FOUND;
+    case 'CONFIG_INVALID':
+      return EXIT.CONFIG;
+    default:
+      return EXIT.FAILED;
+  }
+}
+
+async function main(argv: string[]): Promise<ExitCode> {
+  let args: ParsedArgs;
+  const out = createOutput(argv.includes('--json'));
+  try {
+    args = parseArgs(argv);
+  } catch (err) {
+    out.error(err);
+    return EXIT.USAGE;
+  }
+  if (!args.command || args.command === 'help') {
+    process.stdout.write(GENERAL_HELP + '\n');
+    return args.command || args.flags.help ? EXIT.OK : EXIT.USAGE;
+  }
+  const command = COMMANDS.find((c) => c.name === args.command);
+  if (!command) {
+    out.error(new MoboError('MESSAGE_INVALID', `Unknown command "${args.command}" (mobo --help lists them)`));
+    return EXIT.USAGE;
+  }
+  if (args.flags.help) {
+    process.stdout.write(commandHelp(command) + '\n');
+    return EXIT.OK;
+  }
+  try {
+    return await command.run(args, out);
+  } catch (err) {
+    out.error(err);
+    return exitCodeFor(err);
+  }
+}
+
+main(process.argv.slice(2)).then((code) => process.exit(code));

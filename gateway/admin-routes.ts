@@ -1,0 +1,57 @@
+import type { Board } from '../actors/board.js';
+import type { HealthReportBody } from '../actors/kernel/health-actor.js';
+import { MoboError } from '../runtime/errors.js';
+import { ok, parseJsonBody } from './envelope.js';
+import { tokenMatches } from './admin-token.js';
+import type { HttpRequest } from './http-types.js';
+import type { Router } from './router.js';
+
+const COMPONENT_ACTIONS = new Set(['start', 'stop', 'restart']);
+
+/**
+ * `/health` for load balancers and people, and the operator API under `/v1/admin`
+ * (Bearer admin token) that the `mobo` CLI uses. `?node=<id>` reaches another node's
+ * control actor over the transport.
+ */
+export function mountAdminRoutes(router: Router, board: Board, adminToken: string): void {
+  const health = board.system.ref(board.address('health'));
+  const control = (req: HttpRequest) => {
+    const node = req.query.get('node');
+    return board.system.ref(node ? `${node}.control` : board.address('control'), 'http');
+  };
+  const authorize = (req: HttpRequest): void => {
+    const header = req.headers.authorization;
+    const presented = header?.startsWith('Bearer ') ? header.slice('Bearer '.length).trim() : undefined;
+    if (!presented) throw new MoboError('AUTH_REQUIRED', 'The admin API needs "Authorization: Bearer <admin token>"');
+    if (!tokenMatches(presented, adminToken)) throw new MoboError('AUTH_FORBIDDEN', 'That is not this node\'s admin token');
+  };
+  const admin = (handle: (req: HttpRequest) => Promise<unknown>) => async (req: HttpRequest) => {
+    authorize(req);
+    return ok(req.requestId, await handle(req));
+  };
+
+  router.get('/health', async () => {
+    const report = await health.ask<HealthReportBody>('health.report');
+    const serving = report.status === 'healthy' || report.status === 'degraded';
+    return { status: serving ? 200 : 503, body: report };
+  });
+  router.get('/v1/admin/status', admin((req) => control(req).ask('node.status')));
+  router.get('/v1/admin/health', admin(() => health.ask('health.report')));
+  router.post(
+    '/v1/admin/components/:name/:action',
+    admin((req) => {
+      const action = req.params.action!;
+      if (!COMPONENT_ACTIONS.has(action)) throw new MoboError('HTTP_NOT_FOUND', `Unknown action "${action}"`, { details: { allowed: [...COMPONENT_ACTIONS] } });
+      return control(req).ask(`component.${action}`, { name: req.params.name }, { timeoutMs: 30_000 });
+    }),
+  );
+  router.post('/v1/admin/chaos/kill/:name', admin((req) => control(req).ask('chaos.kill', { name: req.params.name })));
+  router.post(
+    '/v1/admin/shutdown',
+    admin((req) => {
+      const body = parseJsonBody(req.body) as { reason?: unknown } | null;
+      return control(req).ask('node.shutdown', { reason: typeof body?.reason === 'string' ? body.reason : 'requested over HTTP' });
+    }),
+  );
+  router.post('/v1/admin/config/reload', admin(() => board.system.ref(board.address('config')).ask('config.reload')));
+}

@@ -1,0 +1,117 @@
+/**
+ * HTTP on uWebSockets.js: the only module that imports it. It reads each request in
+ * full (headers synchronously, as uWS requires, then the body up to the limit), runs
+ * the matched route, and writes the response corked. Handlers just throw MoboErrors.
+ */
+import uws from 'uWebSockets.js';
+import { MoboError, describeError } from '../runtime/errors.js';
+import { nextId } from '../runtime/ids.js';
+import type { Logger } from '../runtime/logger.js';
+import { fail } from './envelope.js';
+import type { HttpRequest, HttpResponse } from './http-types.js';
+import type { Router } from './router.js';
+
+export interface HttpServerOptions {
+  bodyLimitBytes: number;
+}
+
+const STATUS_TEXT: Record<number, string> = {
+  200: 'OK', 201: 'Created', 202: 'Accepted', 204: 'No Content', 400: 'Bad Request', 401: 'Unauthorized',
+  403: 'Forbidden', 404: 'Not Found', 405: 'Method Not Allowed', 409: 'Conflict', 413: 'Payload Too Large',
+  422: 'Unprocessable Entity', 429: 'Too Many Requests', 500: 'Internal Server Error', 503: 'Service Unavailable',
+  504: 'Gateway Timeout',
+};
+
+const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+
+export class HttpServer {
+  private listenSocket: uws.us_listen_socket | undefined;
+  private readonly app: uws.TemplatedApp;
+
+  constructor(
+    private readonly router: Router,
+    private readonly options: HttpServerOptions,
+    private readonly log: Logger,
+  ) {
+    this.app = uws.App().any('/*', (res, req) => this.handle(res, req));
+  }
+
+  /** Starts listening; resolves with the bound port (useful with port 0). */
+  listen(host: string, port: number): Promise<number> {
+    return new Promise((resolve, reject) => {
+      this.app.listen(host, port, (socket) => {
+        if (!socket) return reject(new MoboError('INTERNAL', `Cannot listen on ${host}:${port}`, { details: { host, port } }));
+        this.listenSocket = socket;
+        resolve(uws.us_socket_local_port(socket as unknown as uws.us_socket));
+      });
+    });
+  }
+
+  close(): void {
+    if (this.listenSocket) uws.us_listen_socket_close(this.listenSocket);
+    this.listenSocket = undefined;
+  }
+
+  private handle(res: uws.HttpResponse, req: uws.HttpRequest): void {
+    const headers: Record<string, string> = {};
+    req.forEach((k, v) => (headers[k] = v));
+    const given = headers['x-request-id'];
+    const request: HttpRequest = {
+      method: req.getMethod().toUpperCase(),
+      path: req.getUrl(),
+      query: new URLSearchParams(req.getQuery() ?? ''),
+      headers,
+      body: Buffer.alloc(0),
+      ip: Buffer.from(res.getRemoteAddressAsText()).toString(),
+      params: {},
+      requestId: given !== undefined && REQUEST_ID.test(given) ? given : nextId(),
+    };
+    let aborted = false;
+    res.onAborted(() => (aborted = true));
+    const send = (response: HttpResponse): void => {
+      if (aborted) return;
+      res.cork(() => this.write(res, request.requestId, response));
+    };
+    if (headers['content-length'] === undefined && headers['transfer-encoding'] === undefined) {
+      void this.run(request).then(send);
+      return;
+    }
+    const chunks: Buffer[] = [];
+    let size = 0;
+    let refused = false;
+    res.onData((chunk, isLast) => {
+      if (refused) return;
+      size += chunk.byteLength;
+      if (size > this.options.bodyLimitBytes) {
+        refused = true;
+        send(fail(request.requestId, new MoboError('HTTP_BODY_TOO_LARGE', undefined, { details: { limitBytes: this.options.bodyLimitBytes } })));
+        return;
+      }
+      chunks.push(Buffer.from(chunk.slice(0)));
+      if (!isLast) return;
+      request.body = Buffer.concat(chunks);
+      void this.run(request).then(send);
+    });
+  }
+
+  private async run(request: HttpRequest): Promise<HttpResponse> {
+    try {
+      const match = this.router.match(request.method, request.path);
+      request.params = match.params;
+      return await match.handler(request);
+    } catch (err) {
+      if (!(err instanceof MoboError)) this.log.error('request failed', { path: request.path, requestId: request.requestId, error: describeError(err) });
+      return fail(request.requestId, err);
+    }
+  }
+
+  private write(res: uws.HttpResponse, requestId: string, response: HttpResponse): void {
+    res.writeStatus(`${response.status} ${STATUS_TEXT[response.status] ?? ''}`);
+    res.writeHeader('x-request-id', requestId);
+    const isRaw = typeof response.body === 'string' || Buffer.isBuffer(response.body);
+    if (!isRaw && response.body !== undefined) res.writeHeader('content-type', 'application/json');
+    for (const [k, v] of Object.entries(response.headers ?? {})) res.writeHeader(k, v);
+    if (response.body === undefined) return void res.end();
+    res.end(isRaw ? (response.body as string | Buffer) : JSON.stringify(response.body));
+  }
+}

@@ -1,0 +1,41 @@
+import type { Behavior } from '../runtime/behavior.js';
+import type { Board, ComponentSlot } from '../actors/board.js';
+import { ensureAdminToken } from './admin-token.js';
+import { mountAdminRoutes } from './admin-routes.js';
+import { HttpServer } from './http-server.js';
+import { writeNodeFile } from './node-file.js';
+import { Router } from './router.js';
+
+/** Routes other components add to the node's HTTP server (MagGate's REST API, realtime auth …). */
+export type RouteMount = (router: Router, board: Board) => void;
+
+/**
+ * The node's HTTP listener as a component. Its POST is binding the port; a restart
+ * rebinds it. It records where it listens in `<dataDir>/node.json` for the CLI.
+ */
+export function httpSlot(mounts: RouteMount[] = []): ComponentSlot {
+  return {
+    name: 'http',
+    group: 'edge',
+    behavior: (board: Board): Behavior => {
+      let server: HttpServer | undefined;
+      return {
+        async start(ctx) {
+          const config = board.configStore.current();
+          const router = new Router();
+          mountAdminRoutes(router, board, ensureAdminToken(config.dataDir));
+          for (const mount of mounts) mount(router, board);
+          server = new HttpServer(router, { bodyLimitBytes: config.http.bodyLimitBytes }, ctx.log);
+          const port = await server.listen(config.http.host, config.http.port);
+          writeNodeFile(config.dataDir, { pid: process.pid, nodeId: board.nodeId, host: config.http.host, port, startedAt: new Date().toISOString() });
+          ctx.log.info('listening', { host: config.http.host, port });
+        },
+        receive: () => null,
+        stop() {
+          server?.close();
+          server = undefined;
+        },
+      };
+    },
+  };
+}
