@@ -27,6 +27,8 @@ const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 export class HttpServer {
   private listenSocket: uws.us_listen_socket | undefined;
   private readonly app: uws.TemplatedApp;
+  private inFlight = 0;
+  private drained: (() => void) | undefined;
 
   constructor(
     private readonly router: Router,
@@ -47,9 +49,14 @@ export class HttpServer {
     });
   }
 
-  close(): void {
+  /** Stops accepting connections, then resolves once every request in flight has been answered. */
+  async close(): Promise<void> {
     if (this.listenSocket) uws.us_listen_socket_close(this.listenSocket);
     this.listenSocket = undefined;
+    if (this.inFlight > 0) await new Promise<void>((resolve) => (this.drained = resolve));
+    // A response corked outside a uWS callback reaches the socket when the loop next turns;
+    // without this turn a process exiting right after shutdown loses its last answer.
+    await new Promise((resolve) => setImmediate(resolve));
   }
 
   private handle(res: uws.HttpResponse, req: uws.HttpRequest): void {
@@ -66,11 +73,19 @@ export class HttpServer {
       params: {},
       requestId: given !== undefined && REQUEST_ID.test(given) ? given : nextId(),
     };
-    let aborted = false;
-    res.onAborted(() => (aborted = true));
+    let finished = false;
+    this.inFlight++;
+    const finish = (): void => {
+      if (finished) return;
+      finished = true;
+      this.inFlight--;
+      if (this.inFlight === 0) this.drained?.();
+    };
+    res.onAborted(finish);
     const send = (response: HttpResponse): void => {
-      if (aborted) return;
+      if (finished) return;
       res.cork(() => this.write(res, request.requestId, response));
+      finish();
     };
     if (headers['content-length'] === undefined && headers['transfer-encoding'] === undefined) {
       void this.run(request).then(send);

@@ -31,9 +31,10 @@ export function httpSlot(mounts: RouteMount[] = []): ComponentSlot {
           ctx.log.info('listening', { host: config.http.host, port });
         },
         receive: () => null,
-        stop() {
-          server?.close();
+        async stop() {
+          const closing = server?.close();
           server = undefined;
+          await closing;
         },
       };
     },

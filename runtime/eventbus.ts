@@ -94,6 +94,11 @@ export class EventBus {
     return matching.slice(Math.max(0, matching.length - limit));
   }
 
+  /** Resolves once subscriptions are in effect on every node (before emitting to a fresh peer). */
+  ready(): Promise<void> {
+    return this.transport.flush();
+  }
+
   /** Resolves once every event emitted so far in this process has been handled. */
   async settled(): Promise<void> {
     await new Promise((resolve) => setImmediate(resolve));

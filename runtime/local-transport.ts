@@ -116,6 +116,8 @@ export class LocalTransport implements Transport {
     };
   }
 
+  async flush(): Promise<void> {}
+
   async close(): Promise<void> {
     this.closed = true;
   }

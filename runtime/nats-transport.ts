@@ -18,7 +18,12 @@ const ACTOR_PREFIX = 'mobo.a.';
 const TOPIC_PREFIX = 'mobo.t.';
 const DURABLE_PREFIX = 'mobo.d.';
 const DURABLE_STREAM = 'MOBO_DURABLE';
-const DURABLE_ACK_WAIT_NS = 30_000_000_000;
+const SECOND_NS = 1_000_000_000;
+const DURABLE_ACK_WAIT_NS = 30 * SECOND_NS;
+/** A durable listener gone this long (no process consuming) is removed by the server. */
+const DURABLE_INACTIVE_NS = 7 * 24 * 3600 * SECOND_NS;
+/** Undelivered durable messages older than this are dropped. */
+const DURABLE_MAX_AGE_NS = 7 * 24 * 3600 * SECOND_NS;
 const REDELIVER_DELAY_MS = 200;
 
 const encoder = new TextEncoder();
@@ -136,6 +141,7 @@ export class NatsTransport implements Transport {
       ack_policy: AckPolicy.Explicit,
       ack_wait: DURABLE_ACK_WAIT_NS,
       max_ack_pending: 1,
+      inactive_threshold: DURABLE_INACTIVE_NS,
     });
     const consumer = await js.consumers.get(DURABLE_STREAM, durable);
     const messages: ConsumerMessages = await consumer.consume();
@@ -150,6 +156,10 @@ export class NatsTransport implements Transport {
       }
     })();
     return { address, close: async () => void (await messages.close()) };
+  }
+
+  flush(): Promise<void> {
+    return this.nc.flush();
   }
 
   async close(): Promise<void> {
@@ -192,7 +202,7 @@ export class NatsTransport implements Transport {
   private durableStream(): Promise<JetStreamClient> {
     this.streamReady ??= (async () => {
       const jsm = await jetstreamManager(this.nc);
-      const config = { name: DURABLE_STREAM, subjects: [DURABLE_PREFIX + '>'] };
+      const config = { name: DURABLE_STREAM, subjects: [DURABLE_PREFIX + '>'], max_age: DURABLE_MAX_AGE_NS };
       try {
         await jsm.streams.info(DURABLE_STREAM);
       } catch {

@@ -42,6 +42,8 @@ export interface Transport {
    */
   tellDurable(env: Envelope): Promise<void>;
   listenDurable(address: string, handler: InboundHandler): Promise<Listener>;
+  /** Resolves once every subscription made so far is in effect everywhere (a server round trip on NATS). */
+  flush(): Promise<void>;
   close(): Promise<void>;
 }
 
