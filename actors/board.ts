@@ -5,7 +5,9 @@ import type { ActorSystem } from '../runtime/system.js';
 import type { ChildStatus } from '../supervisors/supervisor.js';
 import type { Behavior } from '../runtime/behavior.js';
 import type { MailboxOptions } from '../runtime/mailbox.js';
-import type { RestartType } from '../supervisors/child.js';
+import type { ChildSpec, RestartType } from '../supervisors/child.js';
+import type { IntensityLimit } from '../supervisors/intensity.js';
+import type { Strategy } from '../supervisors/strategy.js';
 
 /** What every component sees of the node it is plugged into: the motherboard's bus. */
 export interface Board {
@@ -35,18 +37,31 @@ export interface TreeControl {
   stopChild(name: string): Promise<void>;
   restartChild(name: string): Promise<void>;
   killChild(name: string, reason?: string): void;
+  /** Adds a child under the named supervisor at run time. */
+  addChildTo(supervisor: string, spec: ChildSpec): Promise<void>;
+  removeChild(name: string): Promise<void>;
 }
 
 export type Group = 'kernel' | 'security' | 'data' | 'edge' | 'ops';
 export const GROUP_ORDER: readonly Group[] = ['kernel', 'security', 'data', 'edge', 'ops'];
 
-/** A slot on the motherboard: one component, the group it sits in, and how to make it. */
-export interface ComponentSlot {
+interface SlotBase {
   name: string;
   group: Group;
   dependsOn?: string[];
   restart?: RestartType;
   shutdownMs?: number;
+}
+
+/** A slot on the motherboard: one component, the group it sits in, and how to make it. */
+export interface ActorSlot extends SlotBase {
   mailbox?: Partial<MailboxOptions>;
   behavior(board: Board): Behavior;
 }
+
+/** A slot that is a supervisor whose children are added at run time (one per project source, say). */
+export interface PoolSlot extends SlotBase {
+  supervises: { strategy: Strategy; intensity: IntensityLimit };
+}
+
+export type ComponentSlot = ActorSlot | PoolSlot;

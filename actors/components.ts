@@ -7,8 +7,11 @@ import { healthSlot } from './kernel/health-actor.js';
 import { loggerSlot } from './kernel/logger-actor.js';
 import { registrySlot } from './kernel/registry-actor.js';
 import { stateSlot } from './kernel/state-actor.js';
+import { storeSlot } from './kernel/store-slot.js';
+import { catalogSlot, dsPoolSlot } from './ds/catalog.js';
+import { bridgeSlot } from './bridge/bridge-actor.js';
 
 /** Every component a node runs, in the groups of the motherboard. New components plug in here. */
 export function defaultSlots(): ComponentSlot[] {
-  return [configSlot, loggerSlot, registrySlot, stateSlot, cacheSlot, healthSlot, controlSlot, httpSlot()];
+  return [configSlot, loggerSlot, registrySlot, stateSlot, cacheSlot, storeSlot, healthSlot, controlSlot, dsPoolSlot, catalogSlot, httpSlot(), bridgeSlot];
 }

@@ -20,25 +20,30 @@ export function buildMotherboard(board: Board, slots: readonly ComponentSlot[], 
     shutdownMs: 30_000,
     create: () =>
       new Supervisor(
-        { ...policy, name: group, strategy: 'one_for_one', children: slots.filter((s) => s.group === group).map((s) => componentSpec(board, s)) },
+        { ...policy, name: group, strategy: 'one_for_one', children: slots.filter((s) => s.group === group).map((s) => componentSpec(board, s, deps, policy)) },
         deps,
       ),
   }));
   return new Supervisor({ ...policy, name: ROOT_NAME, strategy: 'rest_for_one', children: groups }, deps);
 }
 
-function componentSpec(board: Board, slot: ComponentSlot): ChildSpec {
+function componentSpec(board: Board, slot: ComponentSlot, deps: SupervisorDeps, policy: Policy): ChildSpec {
   const spec: ChildSpec = {
     name: slot.name,
     dependsOn: slot.dependsOn ?? [],
-    create: () => board.system.spawn(board.address(slot.name), () => slot.behavior(board), slot.mailbox ? { mailbox: slot.mailbox } : {}),
+    create:
+      'supervises' in slot
+        ? () => new Supervisor({ ...policy, ...slot.supervises, name: slot.name, children: [] }, deps)
+        : () => board.system.spawn(board.address(slot.name), () => slot.behavior(board), slot.mailbox ? { mailbox: slot.mailbox } : {}),
   };
   if (slot.restart) spec.restart = slot.restart;
   if (slot.shutdownMs) spec.shutdownMs = slot.shutdownMs;
   return spec;
 }
 
-function supervisionPolicy(config: Readonly<MoboConfig>): Omit<SupervisorOptions, 'name' | 'strategy' | 'children'> {
+type Policy = Omit<SupervisorOptions, 'name' | 'strategy' | 'children'>;
+
+function supervisionPolicy(config: Readonly<MoboConfig>): Policy {
   const s = config.supervision;
   return {
     intensity: { maxRestarts: s.maxRestarts, periodMs: s.periodMs },

@@ -26,7 +26,7 @@ export function parseArgs(argv: string[]): ParsedArgs {
   return { command: positional.shift(), positional, flags };
 }
 
-const VALUE_FLAGS = new Set(['config', 'node', 'interval', 'count', 'reason']);
+const VALUE_FLAGS = new Set(['config', 'node', 'interval', 'count', 'reason', 'kind', 'url', 'namespace', 'pool-max', 'to-project', 'to-table', 'batch-size']);
 
 export function usage(message: string): MoboError {
   return new MoboError('MESSAGE_INVALID', message, { details: { usage: true } });
@@ -35,6 +35,13 @@ export function usage(message: string): MoboError {
 export function flagString(args: ParsedArgs, name: string): string | undefined {
   const v = args.flags[name];
   return typeof v === 'string' ? v : undefined;
+}
+
+/** The n-th positional argument, or a usage error naming it. */
+export function required(args: ParsedArgs, index: number, what: string, command: string): string {
+  const value = args.positional[index];
+  if (value === undefined) throw usage(`${command} needs ${what}`);
+  return value;
 }
 
 export function flagNumber(args: ParsedArgs, name: string, fallback: number): number {

@@ -45,9 +45,13 @@ export class NodeClient {
     return this.call<T>('POST', path, body);
   }
 
+  delete<T>(path: string): Promise<T> {
+    return this.call<T>('DELETE', path);
+  }
+
   private async call<T>(method: string, path: string, body?: unknown): Promise<T> {
     if (!this.token) throw new MoboError('NODE_UNREACHABLE', 'No admin token in the data directory: is a node booted here? (mobo boot)');
-    const url = this.node ? `${path}?node=${encodeURIComponent(this.node)}` : path;
+    const url = this.node ? `${path}${path.includes('?') ? '&' : '?'}node=${encodeURIComponent(this.node)}` : path;
     const init: RequestInit = { method, headers: { authorization: `Bearer ${this.token}`, 'content-type': 'application/json' } };
     if (body !== undefined) init.body = JSON.stringify(body);
     const res = await this.fetch(url, init);

@@ -59,6 +59,29 @@ export const configSchema = z
       .strict()
       .default({}),
     rateLimits: z.object({ perKey: bucket(100, 200), perIp: bucket(50, 100) }).strict().default({}),
+    control: z
+      .object({
+        /** Where projects, sources, users and keys live: SQLite in the data dir, or a shared Postgres for a cluster. */
+        kind: z.enum(['sqlite', 'postgres']).default('sqlite'),
+        /** A file path for sqlite (default <dataDir>/control.db), a postgres:// URL for postgres. */
+        url: z.string().min(1).optional(),
+      })
+      .strict()
+      .default({}),
+    secrets: z
+      .object({
+        /** Base64 of 32 bytes; encrypts source credentials at rest. Default: <dataDir>/secret.key, made at first boot. */
+        key: z.string().min(1).optional(),
+      })
+      .strict()
+      .default({}),
+    ds: z
+      .object({
+        poolMax: z.number().int().positive().default(10),
+        queryTimeoutMs: z.number().int().positive().default(15_000),
+      })
+      .strict()
+      .default({}),
     cache: z
       .object({
         maxEntries: z.number().int().positive().default(10_000),

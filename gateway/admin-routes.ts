@@ -3,7 +3,7 @@ import type { HealthReportBody } from '../actors/kernel/health-actor.js';
 import { MoboError } from '../runtime/errors.js';
 import { ok, parseJsonBody } from './envelope.js';
 import { tokenMatches } from './admin-token.js';
-import type { HttpRequest } from './http-types.js';
+import type { HttpRequest, HttpResponse } from './http-types.js';
 import type { Router } from './router.js';
 
 const COMPONENT_ACTIONS = new Set(['start', 'stop', 'restart']);
@@ -13,21 +13,27 @@ const COMPONENT_ACTIONS = new Set(['start', 'stop', 'restart']);
  * (Bearer admin token) that the `mobo` CLI uses. `?node=<id>` reaches another node's
  * control actor over the transport.
  */
-export function mountAdminRoutes(router: Router, board: Board, adminToken: string): void {
-  const health = board.system.ref(board.address('health'));
-  const control = (req: HttpRequest) => {
-    const node = req.query.get('node');
-    return board.system.ref(node ? `${node}.control` : board.address('control'), 'http');
-  };
+export type AdminHandler = (handle: (req: HttpRequest) => Promise<unknown>, status?: number) => (req: HttpRequest) => Promise<HttpResponse>;
+
+/** Wraps a handler so it runs only for a request bearing the node's admin token. */
+export function adminGuard(adminToken: string): AdminHandler {
   const authorize = (req: HttpRequest): void => {
     const header = req.headers.authorization;
     const presented = header?.startsWith('Bearer ') ? header.slice('Bearer '.length).trim() : undefined;
     if (!presented) throw new MoboError('AUTH_REQUIRED', 'The admin API needs "Authorization: Bearer <admin token>"');
     if (!tokenMatches(presented, adminToken)) throw new MoboError('AUTH_FORBIDDEN', 'That is not this node\'s admin token');
   };
-  const admin = (handle: (req: HttpRequest) => Promise<unknown>) => async (req: HttpRequest) => {
+  return (handle, status = 200) => async (req) => {
     authorize(req);
-    return ok(req.requestId, await handle(req));
+    return ok(req.requestId, await handle(req), status);
+  };
+}
+
+export function mountAdminRoutes(router: Router, board: Board, admin: AdminHandler): void {
+  const health = board.system.ref(board.address('health'));
+  const control = (req: HttpRequest) => {
+    const node = req.query.get('node');
+    return board.system.ref(node ? `${node}.control` : board.address('control'), 'http');
   };
 
   router.get('/health', async () => {

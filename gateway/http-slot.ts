@@ -1,13 +1,14 @@
 import type { Behavior } from '../runtime/behavior.js';
 import type { Board, ComponentSlot } from '../actors/board.js';
 import { ensureAdminToken } from './admin-token.js';
-import { mountAdminRoutes } from './admin-routes.js';
+import { adminGuard, mountAdminRoutes, type AdminHandler } from './admin-routes.js';
+import { mountDataAdminRoutes } from './admin-ds-routes.js';
 import { HttpServer } from './http-server.js';
 import { writeNodeFile } from './node-file.js';
 import { Router } from './router.js';
 
 /** Routes other components add to the node's HTTP server (MagGate's REST API, realtime auth …). */
-export type RouteMount = (router: Router, board: Board) => void;
+export type RouteMount = (router: Router, board: Board, admin: AdminHandler) => void;
 
 /**
  * The node's HTTP listener as a component. Its POST is binding the port; a restart
@@ -23,8 +24,8 @@ export function httpSlot(mounts: RouteMount[] = []): ComponentSlot {
         async start(ctx) {
           const config = board.configStore.current();
           const router = new Router();
-          mountAdminRoutes(router, board, ensureAdminToken(config.dataDir));
-          for (const mount of mounts) mount(router, board);
+          const admin = adminGuard(ensureAdminToken(config.dataDir));
+          for (const mount of [mountAdminRoutes, mountDataAdminRoutes, ...mounts]) mount(router, board, admin);
           server = new HttpServer(router, { bodyLimitBytes: config.http.bodyLimitBytes }, ctx.log);
           const port = await server.listen(config.http.host, config.http.port);
           writeNodeFile(config.dataDir, { pid: process.pid, nodeId: board.nodeId, host: config.http.host, port, startedAt: new Date().toISOString() });

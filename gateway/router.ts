@@ -29,6 +29,10 @@ export class Router {
     return this.add('POST', pattern, handler);
   }
 
+  delete(pattern: string, handler: RouteHandler): this {
+    return this.add('DELETE', pattern, handler);
+  }
+
   match(method: string, path: string): Match {
     const parts = split(path);
     let pathMatched = false;

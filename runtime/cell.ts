@@ -1,7 +1,7 @@
 import type { Behavior, BehaviorFactory } from './behavior.js';
 import type { ActorContext } from './context.js';
 import type { Envelope } from './envelope.js';
-import { MoboError, describeError } from './errors.js';
+import { MoboError, describeError, type ErrorCode } from './errors.js';
 import { isAbnormal, type ExitReason, type HealthReport, type LifecycleState } from './lifecycle.js';
 import { DEFAULT_MAILBOX, Mailbox, type MailboxItem, type MailboxOptions } from './mailbox.js';
 import type { ActorRef } from './ref.js';
@@ -38,6 +38,12 @@ export interface CellOptions {
   mailbox?: Partial<MailboxOptions>;
   /** Join a pool of workers sharing this address (a NATS queue group). */
   queue?: string;
+  /**
+   * Refuse messages at once with this code while the actor is down (crashed, restarting),
+   * instead of queueing them for the next incarnation. For actors whose callers would
+   * rather retry than wait, like a connection to a database that is away.
+   */
+  downError?: ErrorCode;
 }
 
 /**
@@ -135,6 +141,9 @@ export class ActorCell {
     }
     if (this.status === 'stopped' || this.status === 'stopping' || this.status === 'idle') {
       throw new MoboError('ACTOR_STOPPED', `${this.name} is not running`, { details: { actor: this.name } });
+    }
+    if (this.options.downError !== undefined && this.status !== 'running') {
+      throw new MoboError(this.options.downError, undefined, { details: { actor: this.name, state: this.status } });
     }
     if (!wantsReply) {
       this.mailbox.push(new Delivery(env));

@@ -88,6 +88,11 @@ export class EventBus {
     this.transport.publish(BUS_PREFIX + topic, payload);
   }
 
+  /** Emits to this process only: for events every node observes for itself (a database's own change feed). */
+  emitLocal(topic: string, payload: unknown = null): void {
+    queueMicrotask(() => this.deliver(topic, payload));
+  }
+
   /** The most recent events, oldest first, optionally only those matching a pattern. */
   recent(pattern = '>', limit = this.historySize): BusEvent[] {
     const matching = this.history.filter((e) => topicMatches(pattern, e.topic));

@@ -68,6 +68,8 @@ export class Supervisor implements Child {
   readonly name: string;
   private status: LifecycleState = 'idle';
   private slots: Slot[] = [];
+  /** Whether the declared children have been laid out (once, at first start). */
+  private built = false;
   private readonly specs: ResolvedChildSpec[];
   private readonly intensity: RestartIntensity;
   private readonly backoff: BackoffPolicy;
@@ -104,7 +106,10 @@ export class Supervisor implements Child {
   async start(): Promise<void> {
     if (this.status === 'running' || this.status === 'starting') return;
     this.status = 'starting';
-    if (this.slots.length === 0) this.slots = bootOrder(this.specs, this.name).map(newSlot);
+    if (!this.built) {
+      this.slots = [...bootOrder(this.specs, this.name).map(newSlot), ...this.slots];
+      this.built = true;
+    }
     const started: Slot[] = [];
     for (const slot of this.slots) {
       if (slot.parked) continue;
@@ -211,11 +216,58 @@ export class Supervisor implements Child {
     });
   }
 
+  /** Adds a child at run time (a project's data source, say); starts it if this supervisor runs. */
+  addChild(spec: ChildSpec): Promise<void> {
+    return this.enqueue(async () => {
+      const resolved = resolveSpec(spec, this.name);
+      if (this.slots.some((s) => s.spec.name === resolved.name) || (!this.built && this.specs.some((s) => s.name === resolved.name))) {
+        throw new MoboError('ACTOR_NAME_TAKEN', `${this.name} already has a child named "${resolved.name}"`, { details: { name: resolved.name } });
+      }
+      for (const dep of resolved.dependsOn) {
+        if (!this.slots.some((s) => s.spec.name === dep)) throw new MoboError('SUP_MISSING_DEPENDENCY', undefined, { details: { child: resolved.name, missing: dep } });
+      }
+      const slot = newSlot(resolved);
+      this.slots.push(slot);
+      if (this.status === 'running') {
+        try {
+          await this.startSlot(slot);
+        } catch (err) {
+          this.slots = this.slots.filter((s) => s !== slot);
+          throw err;
+        }
+      }
+    });
+  }
+
+  /** Adds a child under the named supervisor of this subtree. */
+  addChildTo(supervisor: string, spec: ChildSpec): Promise<void> {
+    const sup = this.supervisor(supervisor);
+    if (!sup) return Promise.reject(notFound(supervisor));
+    return sup.addChild(spec);
+  }
+
+  /** Stops a child and forgets it. */
+  removeChild(name: string): Promise<void> {
+    return this.command(name, async (sup, slot) => {
+      slot.parked = true;
+      await sup.stopSlot(slot);
+      slot.unlink?.();
+      sup.slots = sup.slots.filter((s) => s !== slot);
+    });
+  }
+
   /** Chaos: kill a child by name anywhere in the subtree, and let supervision bring it back. */
   killChild(name: string, reason = 'chaos'): void {
     const found = this.find(name);
     if (!found?.slot.child) throw notFound(name);
     found.slot.child.kill(reason);
+  }
+
+  /** The supervisor of that name in this subtree (this one included). */
+  supervisor(name: string): Supervisor | undefined {
+    if (name === this.name) return this;
+    const found = this.find(name);
+    return found?.slot.child instanceof Supervisor ? found.slot.child : undefined;
   }
 
   private find(name: string): { sup: Supervisor; slot: Slot } | undefined {

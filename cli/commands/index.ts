@@ -5,6 +5,17 @@ import { componentListCommand, componentRestartCommand, componentStartCommand, c
 import { healthCheckCommand, healthReportCommand, healthWatchCommand } from './health.js';
 import { initCommand } from './init.js';
 import { shutdownCommand, statusCommand } from './node.js';
+import { bridgeCopyCommand } from './bridge.js';
+import {
+  dbTablesCommand,
+  projectCreateCommand,
+  projectDeleteCommand,
+  projectListCommand,
+  sourceAddCommand,
+  sourceListCommand,
+  sourceRemoveCommand,
+  sourceTestCommand,
+} from './project.js';
 
 export const COMMANDS: readonly Command[] = [
   initCommand,
@@ -19,4 +30,13 @@ export const COMMANDS: readonly Command[] = [
   healthReportCommand,
   healthWatchCommand,
   chaosKillCommand,
+  projectCreateCommand,
+  projectListCommand,
+  projectDeleteCommand,
+  sourceAddCommand,
+  sourceListCommand,
+  sourceRemoveCommand,
+  sourceTestCommand,
+  dbTablesCommand,
+  bridgeCopyCommand,
 ];

@@ -323,3 +323,47 @@ async function waitForTimers(clock: ManualClock, count: number): Promise<void> {
   for (let i = 0; i < 1_000 && clock.pendingTimers() < count; i++) await new Promise((r) => setImmediate(r));
   expect(clock.pendingTimers()).toBeGreaterThanOrEqual(count);
 }
+
+describe('supervisor with children added at run time', () => {
+  let system: ActorSystem;
+  let sup: Supervisor;
+  afterEach(async () => {
+    await sup?.stop();
+    await system?.shutdown();
+  });
+
+  it('starts an added child at once, supervises it like the others, and removes it on request', async () => {
+    system = makeSystem();
+    const j = new Journal();
+    sup = makeSupervisor(system, { name: 'ds', strategy: 'one_for_one', backoff: NO_BACKOFF, intensity: ROOMY, children: [testActor(system, j, 'a')] });
+    await sup.start();
+    await sup.addChild(testActor(system, j, 'dyn'));
+    expect(await system.ref('test.dyn').ask('echo', 5)).toBe(5);
+    const back = restarted(system, 'dyn');
+    sup.killChild('dyn');
+    await back;
+    expect(await system.ref('test.dyn').ask('whoami')).toBe(2);
+    await expect(sup.addChild(testActor(system, j, 'dyn'))).rejects.toMatchObject({ code: 'ACTOR_NAME_TAKEN' });
+    await sup.removeChild('dyn');
+    expect(sup.statuses().map((s) => s.name)).toEqual(['a']);
+    await expect(system.ref('test.dyn').ask('echo', 1)).rejects.toMatchObject({ code: 'ACTOR_NOT_FOUND' });
+  });
+
+  it('keeps children added before the first start, after the declared ones', async () => {
+    system = makeSystem();
+    const j = new Journal();
+    sup = makeSupervisor(system, { name: 'ds', strategy: 'one_for_one', children: [testActor(system, j, 'a')] });
+    await sup.addChild(testActor(system, j, 'early'));
+    await sup.start();
+    expect(j.started).toEqual(['a', 'early']);
+  });
+
+  it('refuses messages at once while a fail-fast actor is down, instead of queueing them', async () => {
+    system = makeSystem();
+    const cell = await system.start('ff', () => ({ receive: () => 'up' }), { downError: 'DS_UNAVAILABLE' });
+    cell.kill();
+    await expect(system.ref('ff').ask('q')).rejects.toMatchObject({ code: 'DS_UNAVAILABLE' });
+    await cell.start();
+    expect(await system.ref('ff').ask('q')).toBe('up');
+  });
+});

@@ -1,0 +1,207 @@
+import { z } from 'zod';
+import { createAdapter } from '../../adapters/index.js';
+import type { Row, SourceConfig } from '../../adapters/types.js';
+import { dispatch, on, type Behavior } from '../../runtime/behavior.js';
+import { MoboError, describeError, isMoboError } from '../../runtime/errors.js';
+import { withTimeout } from '../../runtime/timeout.js';
+import type { ChildSpec } from '../../supervisors/child.js';
+import type { ActorSlot, Board, PoolSlot } from '../board.js';
+import { SecretBox } from '../kernel/secret-box.js';
+import { controlStore } from '../kernel/store-slot.js';
+import { CATALOG_TABLES, PROJECTS, SOURCES, ensureTables } from './catalog-tables.js';
+import { connectionBehavior } from './connection.js';
+import { resourceName } from './names.js';
+import { DataClient, sourceAddress, type SourceStatus } from './protocol.js';
+
+/** The supervisor holding one connection actor per (project, source). */
+export const dsPoolSlot: PoolSlot = {
+  name: 'ds',
+  group: 'data',
+  // Sources are outside our control: an outage must not escalate and take the node down.
+  supervises: { strategy: 'one_for_one', intensity: { maxRestarts: 1_000, periodMs: 60_000 } },
+};
+
+const sourceInput = z.object({
+  project: resourceName,
+  name: resourceName,
+  kind: z.enum(['postgres', 'sqlite', 'mysql', 'redis', 'mongodb']),
+  url: z.string().min(1).max(4_096),
+  namespace: z.string().min(1).max(200).optional(),
+  poolMax: z.number().int().min(1).max(200).optional(),
+  /** Connect once before saving (default true). */
+  test: z.boolean().optional(),
+});
+const projectRef = z.object({ project: resourceName });
+const sourceRef = projectRef.extend({ name: resourceName });
+
+export interface SourceInfo {
+  project: string;
+  name: string;
+  kind: string;
+  /** The URL without credentials. */
+  location: string;
+  namespace?: string;
+  poolMax?: number;
+}
+
+/**
+ * Projects and their data sources (MagDS). Source credentials are sealed with the node's
+ * secret key before they are stored. Adding a source starts its connection actor under
+ * `ds`; at boot every stored source gets its actor back.
+ */
+export const catalogSlot: ActorSlot = {
+  name: 'catalog',
+  group: 'data',
+  dependsOn: ['ds'],
+  behavior: (board: Board): Behavior => {
+    const store = controlStore(board);
+    const config = board.configStore.current();
+    const box = SecretBox.forNode(config.dataDir, config.secrets.key);
+
+    const connectionSpec = (row: Row): ChildSpec => {
+      const project = String(row.project);
+      const name = String(row.name);
+      const source: SourceConfig = { kind: row.kind as SourceConfig['kind'], url: box.open(String(row.url_sealed)) };
+      if (row.namespace) source.namespace = String(row.namespace);
+      source.pool = { max: Number(row.pool_max ?? config.ds.poolMax) };
+      return {
+        name: `${project}.${name}`,
+        create: () =>
+          board.system.spawn(sourceAddress(project, name), () => connectionBehavior({ project, source: name, config: source, watch: true }, board.system.events), {
+            mailbox: { concurrency: source.pool?.max ?? config.ds.poolMax },
+            queue: 'ds',
+            downError: 'DS_UNAVAILABLE',
+          }),
+      };
+    };
+
+    const getProject = async (project: string): Promise<Row> => {
+      const [row] = await store.select({ table: PROJECTS, where: { op: 'eq', column: 'name', value: project } });
+      if (!row) throw new MoboError('DS_PROJECT_NOT_FOUND', `No project "${project}"`, { details: { project } });
+      return row;
+    };
+    const getSource = async (project: string, name: string): Promise<Row> => {
+      const [row] = await store.select({ table: SOURCES, where: { op: 'eq', column: 'id', value: `${project}/${name}` } });
+      if (!row) throw new MoboError('DS_SOURCE_NOT_FOUND', `No source "${name}" in project "${project}"`, { details: { project, source: name } });
+      return row;
+    };
+    const client = (project: string, name: string): DataClient => new DataClient(board.system.ref(sourceAddress(project, name)));
+
+    const handlers = {
+      'project.create': on(projectRef, async ({ project }) => {
+        const created_at = new Date().toISOString();
+        await store.insert(PROJECTS, [{ name: project, created_at }], false).catch((err: unknown) => {
+          throw isMoboError(err, 'DS_CONFLICT') ? new MoboError('DS_PROJECT_EXISTS', `Project "${project}" already exists`, { details: { project } }) : err;
+        });
+        return { project, created_at };
+      }),
+      'project.list': on(z.null().optional(), async () => {
+        const projects = await store.select({ table: PROJECTS, order: [{ column: 'name', direction: 'asc' }] });
+        const sources = await store.select({ table: SOURCES, columns: ['project'] });
+        return projects.map((p) => ({ project: p.name, created_at: p.created_at, sources: sources.filter((s) => s.project === p.name).length }));
+      }),
+      'project.delete': on(projectRef.extend({ force: z.boolean().optional() }), async ({ project, force }) => {
+        await getProject(project);
+        const sources = await store.select({ table: SOURCES, where: { op: 'eq', column: 'project', value: project } });
+        if (sources.length > 0 && !force) {
+          throw new MoboError('DS_CONFLICT', `Project "${project}" still has ${sources.length} source(s); remove them or use --force`, { details: { project } });
+        }
+        for (const s of sources) await removeSource(project, String(s.name));
+        await store.delete(PROJECTS, { op: 'eq', column: 'name', value: project }, false);
+        return { project, deleted: true };
+      }),
+      'source.add': on(sourceInput, async (input) => {
+        await getProject(input.project);
+        const source: SourceConfig = { kind: input.kind, url: input.url };
+        if (input.namespace) source.namespace = input.namespace;
+        if (input.test !== false) await testConnection(source);
+        const row: Row = {
+          id: `${input.project}/${input.name}`,
+          project: input.project,
+          name: input.name,
+          kind: input.kind,
+          url_sealed: box.seal(input.url),
+          namespace: input.namespace ?? null,
+          pool_max: input.poolMax ?? null,
+          created_at: new Date().toISOString(),
+        };
+        await store.insert(SOURCES, [row], false).catch((err: unknown) => {
+          throw isMoboError(err, 'DS_CONFLICT') ? new MoboError('DS_SOURCE_EXISTS', `Project "${input.project}" already has a source "${input.name}"`, { details: { project: input.project, source: input.name } }) : err;
+        });
+        await board.tree.addChildTo('ds', connectionSpec(row));
+        return describeSource(row, input.url);
+      }),
+      'source.list': on(projectRef, async ({ project }) => {
+        await getProject(project);
+        const rows = await store.select({ table: SOURCES, where: { op: 'eq', column: 'project', value: project }, order: [{ column: 'name', direction: 'asc' }] });
+        return rows.map((r) => describeSource(r, box.open(String(r.url_sealed))));
+      }),
+      'source.remove': on(sourceRef, async ({ project, name }) => {
+        await getSource(project, name);
+        await removeSource(project, name);
+        return { project, name, removed: true };
+      }),
+      'source.test': on(sourceRef, async ({ project, name }): Promise<SourceStatus> => {
+        await getSource(project, name);
+        return client(project, name).status();
+      }),
+      'source.tables': on(sourceRef, async ({ project, name }) => {
+        await getSource(project, name);
+        return (await client(project, name).schema(true)).tables;
+      }),
+    };
+
+    const removeSource = async (project: string, name: string): Promise<void> => {
+      await board.tree.removeChild(`${project}.${name}`).catch((err: unknown) => {
+        if (!isMoboError(err, 'SUP_CHILD_NOT_FOUND')) throw err;
+      });
+      await store.delete(SOURCES, { op: 'eq', column: 'id', value: `${project}/${name}` }, false);
+    };
+
+    return {
+      async start(ctx) {
+        await ensureTables(store, CATALOG_TABLES);
+        const present = new Set(board.tree.names());
+        for (const row of await store.select({ table: SOURCES })) {
+          const spec = connectionSpec(row);
+          if (!present.has(spec.name)) await board.tree.addChildTo('ds', spec);
+        }
+        ctx.log.debug('catalog ready');
+      },
+      receive: (msg, ctx) => dispatch(handlers, msg, ctx),
+    };
+  },
+};
+
+async function testConnection(source: SourceConfig): Promise<void> {
+  const adapter = createAdapter(source);
+  try {
+    await withTimeout(adapter.connect(), 5_000, () => new MoboError('DS_UNAVAILABLE', 'Connecting timed out'));
+    const health = await adapter.health();
+    if (health.status !== 'ok') throw new MoboError('DS_UNAVAILABLE', 'The source does not answer');
+  } catch (err) {
+    throw isMoboError(err, 'DS_UNAVAILABLE')
+      ? new MoboError('DS_UNAVAILABLE', `Cannot reach the ${source.kind} source: ${err.message}`, { details: { kind: source.kind } })
+      : new MoboError('DS_UNAVAILABLE', `Cannot reach the ${source.kind} source`, { details: { kind: source.kind, reason: describeError(err).slice(0, 200) } });
+  } finally {
+    await adapter.close().catch(() => undefined);
+  }
+}
+
+/** What may be shown of a source: never its credentials. */
+function describeSource(row: Row, url: string): SourceInfo {
+  const info: SourceInfo = { project: String(row.project), name: String(row.name), kind: String(row.kind), location: redactUrl(url) };
+  if (row.namespace) info.namespace = String(row.namespace);
+  if (row.pool_max !== null && row.pool_max !== undefined) info.poolMax = Number(row.pool_max);
+  return info;
+}
+
+export function redactUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    if (u.password) u.password = '***';
+    return u.toString();
+  } catch {
+    return url;
+  }
+}

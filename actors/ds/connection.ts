@@ -1,0 +1,130 @@
+import { createAdapter } from '../../adapters/index.js';
+import type { Adapter, ChangeEvent, ChangeFeed, DataOps, Row, SourceConfig } from '../../adapters/types.js';
+import { dispatch, on, type Behavior, type Handlers } from '../../runtime/behavior.js';
+import type { ActorContext } from '../../runtime/context.js';
+import { MoboError, describeError, isMoboError } from '../../runtime/errors.js';
+import type { EventBus } from '../../runtime/eventbus.js';
+import { withTimeout } from '../../runtime/timeout.js';
+import { DS, type SourceStatus, type WriteOp } from './protocol.js';
+
+export interface ConnectionSpec {
+  project: string;
+  source: string;
+  config: SourceConfig;
+  /** Publish the source's change feed on the event bus as `data.<project>.<source>.<table>`. */
+  watch: boolean;
+}
+
+const CONNECT_TIMEOUT_MS = 5_000;
+/** While the source is away, a request triggers at most one reconnect attempt this often. */
+const RECONNECT_EVERY_MS = 1_000;
+
+export function changeTopic(project: string, source: string, table: string): string {
+  return `data.${project}.${source}.${table.replace(/[^A-Za-z0-9_-]/g, '_')}`;
+}
+
+/**
+ * One project's connection to one data source. It holds the adapter's pool and takes up
+ * to pool-size messages at once, so a project is never served one query at a time.
+ * A source that is away does not stop the actor: requests get DS_UNAVAILABLE at once
+ * and the next request after a pause retries the connection. A query that finds the
+ * connection lost fails the actor when the source no longer answers a health probe,
+ * and its supervisor restarts it with backoff.
+ */
+export function connectionBehavior(spec: ConnectionSpec, events: EventBus): Behavior {
+  const adapter: Adapter = createAdapter(spec.config);
+  let connected = false;
+  let feed: ChangeFeed | undefined;
+  let lastError: string | undefined;
+  let lastAttempt = 0;
+  let connecting: Promise<void> | undefined;
+
+  const connect = (ctx: ActorContext): Promise<void> => {
+    lastAttempt = Date.now();
+    connecting ??= (async () => {
+      try {
+        await withTimeout(adapter.connect(), CONNECT_TIMEOUT_MS, () => new MoboError('DS_UNAVAILABLE', 'Connecting timed out'));
+        if (spec.watch && !feed) feed = await adapter.watch((e) => publish(events, spec, e));
+        connected = true;
+        lastError = undefined;
+      } catch (err) {
+        connected = false;
+        lastError = describeError(err);
+        ctx.log.warn('data source unavailable', { project: spec.project, source: spec.source, error: lastError });
+      } finally {
+        connecting = undefined;
+      }
+    })();
+    return connecting;
+  };
+
+  const ready = (ctx: ActorContext): void => {
+    if (connected) return;
+    if (Date.now() - lastAttempt > RECONNECT_EVERY_MS) void connect(ctx);
+    throw new MoboError('DS_UNAVAILABLE', undefined, { details: { project: spec.project, source: spec.source } });
+  };
+
+  /** Runs an operation; a lost connection that the source confirms by failing a probe crashes the actor. */
+  const run = async <T>(ctx: ActorContext, op: () => Promise<T>): Promise<T> => {
+    ready(ctx);
+    try {
+      return await op();
+    } catch (err) {
+      if (isMoboError(err, 'DS_UNAVAILABLE')) {
+        const probe = await adapter.health().catch(() => ({ status: 'down' as const }));
+        if (probe.status === 'down') ctx.fail(err);
+      }
+      throw err;
+    }
+  };
+
+  const handlers: Handlers = {
+    [DS.select.type]: on(DS.select.schema, (q, ctx) => run(ctx, () => adapter.select(q))),
+    [DS.count.type]: on(DS.count.schema, (q, ctx) => run(ctx, () => adapter.count(q))),
+    [DS.insert.type]: on(DS.insert.schema, (m, ctx) => run(ctx, () => adapter.insert(m.table, m.rows, m.returning))),
+    [DS.update.type]: on(DS.update.schema, (m, ctx) => run(ctx, () => adapter.update({ table: m.table, where: m.where }, m.patch, m.returning))),
+    [DS.delete.type]: on(DS.delete.schema, (m, ctx) => run(ctx, () => adapter.delete({ table: m.table, where: m.where }, m.returning))),
+    [DS.batch.type]: on(DS.batch.schema, (m, ctx) => run(ctx, () => adapter.transaction((tx) => applyOps(tx, m.ops)))),
+    [DS.schema.type]: on(DS.schema.schema, (m, ctx) => run(ctx, () => adapter.introspect(m?.refresh ?? false))),
+    [DS.createTable.type]: on(DS.createTable.schema, (m, ctx) => run(ctx, () => adapter.createTable(m.table))),
+    [DS.dropTable.type]: on(DS.dropTable.schema, (m, ctx) => run(ctx, () => adapter.dropTable(m.table))),
+    [DS.status.type]: on(DS.status.schema, async (): Promise<SourceStatus> => {
+      const status: SourceStatus = { project: spec.project, source: spec.source, kind: spec.config.kind, connected };
+      if (connected) {
+        const h = await adapter.health();
+        status.connected = h.status === 'ok';
+        if (h.latencyMs !== undefined) status.latencyMs = h.latencyMs;
+      }
+      if (lastError) status.lastError = lastError;
+      return status;
+    }),
+  };
+
+  return {
+    start: (ctx) => connect(ctx),
+    receive: (msg, ctx) => dispatch(handlers, msg, ctx),
+    async health() {
+      if (!connected) return { status: 'down', details: { lastError } };
+      const h = await adapter.health();
+      return { status: h.status === 'ok' ? 'ok' : 'down', details: { latencyMs: h.latencyMs } };
+    },
+    async stop() {
+      await feed?.close().catch(() => undefined);
+      await adapter.close();
+    },
+  };
+}
+
+async function applyOps(tx: DataOps, ops: WriteOp[]): Promise<Row[][]> {
+  const results: Row[][] = [];
+  for (const op of ops) {
+    if (op.op === 'insert') results.push(await tx.insert(op.table, op.rows, op.returning));
+    else if (op.op === 'update') results.push(await tx.update({ table: op.table, where: op.where }, op.patch, op.returning));
+    else results.push(await tx.delete({ table: op.table, where: op.where }, op.returning));
+  }
+  return results;
+}
+
+function publish(events: EventBus, spec: ConnectionSpec, change: ChangeEvent): void {
+  events.emitLocal(changeTopic(spec.project, spec.source, change.table), { project: spec.project, source: spec.source, ...change });
+}

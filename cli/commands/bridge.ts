@@ -1,0 +1,54 @@
+import { flagNumber, flagString, required } from '../args.js';
+import type { Command } from '../command.js';
+import { EXIT } from '../exit-codes.js';
+import { MoboError, type ErrorBody } from '../../runtime/errors.js';
+import { client } from './node.js';
+
+interface Job {
+  id: string;
+  state: 'running' | 'done' | 'failed';
+  copied: number;
+  total: number;
+  result?: { rows: number; batches: number; createdTable: boolean; toTable: string };
+  error?: ErrorBody;
+}
+
+const POLL_MS = 200;
+
+function bar(copied: number, total: number): string {
+  const width = 30;
+  const done = total === 0 ? width : Math.round((copied / total) * width);
+  return `[${'#'.repeat(done)}${'.'.repeat(width - done)}] ${copied}/${total}`;
+}
+
+export const bridgeCopyCommand: Command = {
+  name: 'bridge:copy',
+  summary: 'Copy a table between two sources (any kinds), with progress',
+  usage: 'mobo bridge:copy <project> <from-source> <table> <to-source> [--to-table T] [--to-project P] [--batch-size N] [--json]',
+  details: 'Creates the target table from portable column types when it is missing. Fails on duplicate keys in the target.',
+  async run(args, out) {
+    const c = client(args);
+    const body: Record<string, unknown> = {
+      project: required(args, 0, 'a project', 'bridge:copy'),
+      from: required(args, 1, 'a source to copy from', 'bridge:copy'),
+      table: required(args, 2, 'a table', 'bridge:copy'),
+      to: required(args, 3, 'a source to copy to', 'bridge:copy'),
+      batchSize: flagNumber(args, 'batch-size', 1_000),
+    };
+    const toTable = flagString(args, 'to-table');
+    const toProject = flagString(args, 'to-project');
+    if (toTable) body.toTable = toTable;
+    if (toProject) body.toProject = toProject;
+    let job = await c.post<Job>('/v1/admin/bridge/copy', body);
+    const tty = process.stdout.isTTY && !out.json;
+    while (job.state === 'running') {
+      await new Promise((r) => setTimeout(r, POLL_MS));
+      job = await c.get<Job>(`/v1/admin/bridge/jobs/${encodeURIComponent(job.id)}`);
+      if (tty) process.stdout.write(`\r${bar(job.copied, job.total)}`);
+    }
+    if (tty) process.stdout.write('\n');
+    if (job.state === 'failed') throw job.error ? MoboError.fromBody(job.error) : new MoboError('INTERNAL', 'The copy failed');
+    out.result(job, () => `copied ${job.result?.rows ?? 0} rows in ${job.result?.batches ?? 0} batches into ${job.result?.toTable ?? ''}${job.result?.createdTable ? ' (created)' : ''}`);
+    return EXIT.OK;
+  },
+};
