@@ -1,0 +1,50 @@
+/**
+ * The contract between MagAuth and every edge that serves requests (MagGate REST,
+ * MagWS, MagMQTT): who is calling, and what one call may touch.
+ */
+import type { Filter } from '../../adapters/query.js';
+import type { Row } from '../../adapters/types.js';
+
+export type Operation = 'read' | 'create' | 'update' | 'delete';
+
+export const BUILT_IN_ROLES = ['owner', 'admin', 'developer', 'viewer'] as const;
+
+export interface Principal {
+  kind: 'user' | 'api_key' | 'service_account';
+  /** User id, API key id or service account id. */
+  subject: string;
+  /** The one project this credential belongs to: nothing of any other project is reachable with it. */
+  project: string;
+  /** A built-in role or a custom role of the project. */
+  role: string;
+  /** Limits an API key carries on top of its role. */
+  scopes?: { tables?: string[]; operations?: Operation[]; cidrs?: string[] };
+}
+
+export interface AccessRequest {
+  project: string;
+  source: string;
+  table: string;
+  operation: Operation;
+}
+
+/** What a principal may do with one table: refused outright, or allowed within a row rule. */
+export interface AccessGrant {
+  /** ANDed into every read, update and delete (the table's row rule for this principal). */
+  rowFilter?: Filter;
+  /** Set on every inserted row, overriding the body (e.g. owner_id = subject). */
+  forcedValues?: Row;
+}
+
+/** What MagGate, MagWS and MagMQTT call per request; implemented in-process by MagAuth with caches. */
+export interface Gatekeeper {
+  /**
+   * Reads credentials from request headers (`authorization: Bearer <jwt>`, `apikey: <jwt | ak_…>`,
+   * or `authorization: Bearer ak_…`) for the project addressed. Throws AUTH_REQUIRED when
+   * there are none, AUTH_INVALID/AUTH_TOKEN_EXPIRED when they are bad, AUTH_FORBIDDEN when
+   * they belong to another project or the IP is outside the key's ranges.
+   */
+  authenticate(headers: Record<string, string>, project: string, ip: string): Promise<Principal>;
+  /** Throws AUTH_FORBIDDEN when the role or the key's scopes do not allow the operation. */
+  authorize(principal: Principal, request: AccessRequest): Promise<AccessGrant>;
+}
