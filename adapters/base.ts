@@ -1,0 +1,91 @@
+/**
+ * What every backend's Adapter shares: the schema cache, the change source, CRUD delegated to
+ * a DataOps, health as a timed probe, dump/restore through dump.ts. A backend supplies the
+ * driver-facing parts (connect, probe, DDL, transactions, its DataOps).
+ */
+import { MoboError, describeError, isMoboError } from '../runtime/errors.js';
+import { withTimeout } from '../runtime/timeout.js';
+import type { ChangeSource } from './changes.js';
+import { dumpTables, restoreTables } from './dump.js';
+import { HEALTH_TIMEOUT_MS } from './options.js';
+import { SchemaCache } from './schema-cache.js';
+import type { Adapter, AdapterHealth, AdapterKind, ChangeEvent, ChangeFeed, DataOps, DumpChunk, Query, Row, SchemaInfo, TableInfo } from './types.js';
+
+export abstract class BaseAdapter implements Adapter {
+  abstract readonly kind: AdapterKind;
+  protected readonly schema: SchemaCache;
+  protected abstract readonly changes: ChangeSource;
+  protected abstract readonly ops: DataOps;
+
+  constructor() {
+    this.schema = new SchemaCache(() => this.loadSchema());
+  }
+
+  abstract connect(): Promise<void>;
+  abstract createTable(table: TableInfo): Promise<void>;
+  abstract dropTable(table: string): Promise<void>;
+  abstract transaction<T>(fn: (tx: DataOps) => Promise<T>): Promise<T>;
+  /** A cheap round trip to the data source (SELECT 1, PING …). */
+  protected abstract probe(): Promise<unknown>;
+  protected abstract loadSchema(): Promise<SchemaInfo>;
+  /** Releases the driver's connections. */
+  protected abstract disconnect(): Promise<void>;
+  /** After a restore: e.g. move key generators past the restored keys. */
+  protected async restored(_tables: TableInfo[]): Promise<void> {}
+
+  async health(): Promise<AdapterHealth> {
+    const started = performance.now();
+    try {
+      await withTimeout(this.probe(), HEALTH_TIMEOUT_MS, () => new MoboError('DS_UNAVAILABLE', 'The health probe timed out'));
+      return { status: 'ok', latencyMs: performance.now() - started };
+    } catch (err) {
+      return { status: 'down', details: { code: isMoboError(err) ? err.code : 'DS_UNAVAILABLE', reason: describeError(err) } };
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.changes.close();
+    await this.disconnect();
+  }
+
+  introspect(refresh = false): Promise<SchemaInfo> {
+    return this.schema.get(refresh);
+  }
+
+  select(query: Query): Promise<Row[]> {
+    return this.ops.select(query);
+  }
+
+  count(query: Pick<Query, 'table' | 'where'>): Promise<number> {
+    return this.ops.count(query);
+  }
+
+  insert(table: string, rows: Row[], returning?: boolean): Promise<Row[]> {
+    return this.ops.insert(table, rows, returning);
+  }
+
+  update(query: Pick<Query, 'table' | 'where'>, patch: Row, returning?: boolean): Promise<Row[]> {
+    return this.ops.update(query, patch, returning);
+  }
+
+  delete(query: Pick<Query, 'table' | 'where'>, returning?: boolean): Promise<Row[]> {
+    return this.ops.delete(query, returning);
+  }
+
+  watch(onChange: (event: ChangeEvent) => void): Promise<ChangeFeed> {
+    return this.changes.subscribe(onChange);
+  }
+
+  dump(): AsyncIterable<DumpChunk> {
+    return dumpTables(this);
+  }
+
+  async restore(chunks: AsyncIterable<DumpChunk>): Promise<void> {
+    await this.restored(await restoreTables(this, chunks));
+  }
+
+  /** createTable's guard against an existing name (the backend may also report it). */
+  protected async assertTableAbsent(name: string): Promise<void> {
+    if (await this.schema.find(name)) throw new MoboError('DS_CONFLICT', 'A table with that name already exists', { details: { table: name } });
+  }
+}

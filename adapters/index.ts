@@ -1,0 +1,34 @@
+/**
+ * MagDS adapters: one interface (types.ts), one module per backend. `createAdapter` is
+ * synchronous; the backend's module (and so its driver) is imported when the adapter connects,
+ * so only the drivers of sources in use are ever loaded.
+ */
+import { MoboError } from '../runtime/errors.js';
+import { LazyAdapter } from './lazy.js';
+import type { Adapter, SourceConfig } from './types.js';
+
+export type * from './types.js';
+export type { Scalar, ComparisonOp } from './query.js';
+export { querySchema, filterSchema, filterColumns } from './query.js';
+export { matchesFilter, applyQuery } from './evaluate.js';
+
+export function createAdapter(config: SourceConfig): Adapter {
+  return new LazyAdapter(config.kind, () => loadBackend(config));
+}
+
+async function loadBackend(config: SourceConfig): Promise<Adapter> {
+  switch (config.kind) {
+    case 'postgres':
+      return (await import('./postgres.js')).createPostgresAdapter(config);
+    case 'sqlite':
+      return (await import('./sqlite.js')).createSqliteAdapter(config);
+    case 'mysql':
+      return (await import('./mysql.js')).createMysqlAdapter(config);
+    case 'redis':
+      return (await import('./redis.js')).createRedisAdapter(config);
+    case 'mongodb':
+      return (await import('./mongodb.js')).createMongoAdapter(config);
+    default:
+      throw new MoboError('DS_UNSUPPORTED', 'Unknown data source kind', { details: { kind: String((config as SourceConfig).kind) } });
+  }
+}

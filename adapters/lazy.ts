@@ -1,0 +1,60 @@
+import { MoboError } from '../runtime/errors.js';
+import type { Adapter, AdapterHealth, AdapterKind, ChangeEvent, ChangeFeed, DataOps, DumpChunk, Query, Row, SchemaInfo, TableInfo } from './types.js';
+
+/**
+ * An Adapter whose backend module is imported on `connect()`, so creating a source is
+ * synchronous and only the drivers of sources in use are ever loaded. Before connect, data
+ * calls fail with DS_UNAVAILABLE and health reports down.
+ */
+export class LazyAdapter implements Adapter {
+  private inner: Adapter | undefined;
+  private loading: Promise<Adapter> | undefined;
+
+  constructor(
+    readonly kind: AdapterKind,
+    private readonly load: () => Promise<Adapter>,
+  ) {}
+
+  async connect(): Promise<void> {
+    this.loading ??= this.load();
+    const inner = await this.loading.catch((err: unknown) => {
+      this.loading = undefined;
+      throw err;
+    });
+    await inner.connect();
+    this.inner = inner;
+  }
+
+  async health(): Promise<AdapterHealth> {
+    return this.inner ? this.inner.health() : { status: 'down', details: { reason: 'not connected' } };
+  }
+
+  async close(): Promise<void> {
+    const inner = this.inner;
+    this.inner = undefined;
+    this.loading = undefined;
+    await inner?.close();
+  }
+
+  private get ready(): Adapter {
+    if (!this.inner) throw new MoboError('DS_UNAVAILABLE', 'The data source is not connected');
+    return this.inner;
+  }
+
+  introspect = async (refresh?: boolean): Promise<SchemaInfo> => this.ready.introspect(refresh);
+  createTable = async (table: TableInfo): Promise<void> => this.ready.createTable(table);
+  dropTable = async (table: string): Promise<void> => this.ready.dropTable(table);
+  select = async (query: Query): Promise<Row[]> => this.ready.select(query);
+  count = async (query: Pick<Query, 'table' | 'where'>): Promise<number> => this.ready.count(query);
+  insert = async (table: string, rows: Row[], returning?: boolean): Promise<Row[]> => this.ready.insert(table, rows, returning);
+  update = async (query: Pick<Query, 'table' | 'where'>, patch: Row, returning?: boolean): Promise<Row[]> =>
+    this.ready.update(query, patch, returning);
+  delete = async (query: Pick<Query, 'table' | 'where'>, returning?: boolean): Promise<Row[]> => this.ready.delete(query, returning);
+  transaction = async <T>(fn: (tx: DataOps) => Promise<T>): Promise<T> => this.ready.transaction(fn);
+  watch = async (onChange: (event: ChangeEvent) => void): Promise<ChangeFeed> => this.ready.watch(onChange);
+  restore = async (chunks: AsyncIterable<DumpChunk>): Promise<void> => this.ready.restore(chunks);
+
+  async *dump(): AsyncIterable<DumpChunk> {
+    yield* this.ready.dump();
+  }
+}

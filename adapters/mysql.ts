@@ -1,0 +1,180 @@
+/**
+ * MySQL / MariaDB through mysql2/promise (the only file importing it): a pool sized by
+ * `pool.max`, server-side prepared statements, UTC date handling; `namespace` selects the
+ * database (default: the one in the URL). Tables created here use utf8mb4_bin, so `eq` and
+ * `like` are case-sensitive as on the other backends. There is no RETURNING: changed rows are
+ * read inside the write's transaction (sql/ops.ts). Change feed: every change made through this
+ * adapter instance, published after commit.
+ */
+import mysql from 'mysql2/promise';
+import { MoboError } from '../runtime/errors.js';
+import { LocalChangeSource } from './changes.js';
+import { poolOptions } from './options.js';
+import { SqlAdapter } from './sql/adapter.js';
+import type { SqlStatement } from './sql/compile.js';
+import { mysqlDialect } from './sql/dialects.js';
+import type { SqlDriver, SqlResult, SqlRunner } from './sql/driver.js';
+import type { Adapter, ColumnType, SchemaInfo, SourceConfig, TableInfo } from './types.js';
+
+export function createMysqlAdapter(config: SourceConfig): Adapter {
+  return new SqlAdapter(new MysqlDriver(config), () => new LocalChangeSource());
+}
+
+type Executor = Pick<mysql.Pool, 'execute'>;
+
+const COLUMNS = `
+SELECT c.TABLE_NAME AS t, c.COLUMN_NAME AS c, c.DATA_TYPE AS dt, c.COLUMN_TYPE AS ct, c.IS_NULLABLE AS nullable,
+       c.COLUMN_DEFAULT AS dflt, c.EXTRA AS extra, k.ORDINAL_POSITION AS key_position
+FROM information_schema.COLUMNS c
+JOIN information_schema.TABLES tb ON tb.TABLE_SCHEMA = c.TABLE_SCHEMA AND tb.TABLE_NAME = c.TABLE_NAME AND tb.TABLE_TYPE = 'BASE TABLE'
+LEFT JOIN information_schema.KEY_COLUMN_USAGE k
+  ON k.TABLE_SCHEMA = c.TABLE_SCHEMA AND k.TABLE_NAME = c.TABLE_NAME AND k.COLUMN_NAME = c.COLUMN_NAME AND k.CONSTRAINT_NAME = 'PRIMARY'
+WHERE c.TABLE_SCHEMA = DATABASE()
+ORDER BY c.TABLE_NAME, c.ORDINAL_POSITION`;
+
+/** MariaDB's JSON is LONGTEXT with a json_valid() check; MySQL's is a type of its own. */
+const JSON_CHECKS = `SELECT TABLE_NAME AS t, CHECK_CLAUSE AS clause FROM information_schema.CHECK_CONSTRAINTS WHERE CONSTRAINT_SCHEMA = DATABASE()`;
+
+class MysqlDriver implements SqlDriver {
+  readonly kind = 'mysql';
+  readonly dialect = mysqlDialect;
+  readonly runner: SqlRunner;
+  readonly readRetries: number;
+  private readonly pool: mysql.Pool;
+
+  constructor(config: SourceConfig) {
+    const options = poolOptions(config);
+    this.readRetries = options.max;
+    this.pool = mysql.createPool({
+      uri: config.url,
+      ...(config.namespace ? { database: config.namespace } : {}),
+      connectionLimit: options.max,
+      maxIdle: options.max,
+      idleTimeout: options.idleTimeoutMs,
+      connectTimeout: options.connectTimeoutMs,
+      timezone: 'Z',
+      dateStrings: false,
+      supportBigNumbers: true,
+      decimalNumbers: true,
+      jsonStrings: true,
+      maxPreparedStatements: 512,
+      charset: 'utf8mb4',
+    });
+    this.runner = { inTransaction: false, run: (statement) => this.query(this.pool, statement) };
+  }
+
+  async connect(): Promise<void> {}
+
+  async close(): Promise<void> {
+    await this.pool.end();
+  }
+
+  async transaction<T>(fn: (runner: SqlRunner) => Promise<T>): Promise<T> {
+    const connection = await this.pool.getConnection().catch((err: unknown) => {
+      throw mysqlError(err);
+    });
+    let broken = false;
+    const runner: SqlRunner = { inTransaction: true, run: (statement) => this.query(connection, statement) };
+    try {
+      await connection.beginTransaction().catch((err: unknown) => {
+        throw mysqlError(err);
+      });
+      try {
+        const result = await fn(runner);
+        await connection.commit().catch((err: unknown) => {
+          throw mysqlError(err);
+        });
+        return result;
+      } catch (err) {
+        await connection.rollback().catch(() => void (broken = true));
+        throw err;
+      }
+    } finally {
+      if (broken) connection.destroy();
+      else connection.release();
+    }
+  }
+
+  async loadSchema(): Promise<SchemaInfo> {
+    const [{ rows }, { rows: checks }] = await Promise.all([
+      this.runner.run({ sql: COLUMNS, params: [] }),
+      this.runner.run({ sql: JSON_CHECKS, params: [] }),
+    ]);
+    const jsonColumns = new Set(
+      checks.flatMap((r) => {
+        const column = /^json_valid\(`((?:[^`]|``)+)`\)$/i.exec(String(r['clause']))?.[1];
+        return column ? [`${String(r['t'])}.${column.replace(/``/g, '`')}`] : [];
+      }),
+    );
+    const tables = new Map<string, TableInfo & { keyOrder: Array<[string, number]> }>();
+    for (const r of rows) {
+      const name = String(r['t']);
+      let table = tables.get(name);
+      if (!table) tables.set(name, (table = { name, columns: [], primaryKey: [], keyOrder: [] }));
+      const column = String(r['c']);
+      const nativeType = String(r['ct']);
+      table.columns.push({
+        name: column,
+        type: jsonColumns.has(`${name}.${column}`) ? 'json' : mysqlType(String(r['dt']), nativeType),
+        nativeType,
+        nullable: r['nullable'] === 'YES',
+        hasDefault: (r['dflt'] !== null && r['dflt'] !== 'NULL') || /auto_increment/i.test(String(r['extra'])),
+      });
+      if (r['key_position'] !== null) table.keyOrder.push([column, Number(r['key_position'])]);
+    }
+    return {
+      tables: [...tables.values()].map(({ keyOrder, ...table }) => ({ ...table, primaryKey: keyOrder.sort((a, b) => a[1] - b[1]).map(([k]) => k) })),
+    };
+  }
+
+  tableRef(table: string): string {
+    return this.dialect.quote(table);
+  }
+
+  private async query(on: Executor, statement: SqlStatement): Promise<SqlResult> {
+    try {
+      const [result] = await on.execute(statement.sql, statement.params as never[]);
+      if (Array.isArray(result)) return { rows: result as Record<string, unknown>[], affected: result.length };
+      const header = result as mysql.ResultSetHeader;
+      return { rows: [], affected: header.affectedRows, insertId: header.insertId };
+    } catch (err) {
+      throw mysqlError(err);
+    }
+  }
+}
+
+function mysqlType(dataType: string, columnType: string): ColumnType {
+  const t = dataType.toLowerCase();
+  if (columnType.toLowerCase().startsWith('tinyint(1)') || t === 'boolean' || t === 'bool') return 'boolean';
+  if (/int$/.test(t)) return 'integer';
+  if (/^(float|double|decimal|real)$/.test(t)) return 'float';
+  if (/^(datetime|timestamp|date)$/.test(t)) return 'timestamp';
+  if (t === 'json') return 'json';
+  if (/blob$|binary$/.test(t)) return 'bytes';
+  if (t === 'uuid' || columnType.toLowerCase() === 'char(36)') return 'uuid';
+  return 'text';
+}
+
+const CONFLICT = new Set([1062, 1050, 1213, 1205]);
+const CONSTRAINT = new Set([1048, 1364, 1451, 1452, 3819, 4025]);
+const VALUE_INVALID = new Set([1366, 1264, 1292, 1406, 3140, 1265, 1411, 4038]);
+const UNAVAILABLE = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'PROTOCOL_CONNECTION_LOST', 'ER_CON_COUNT_ERROR', 'POOL_CLOSED', 'ER_SERVER_SHUTDOWN']);
+
+/** mysql2 errors → DS_* (the one place for MySQL/MariaDB). Messages never carry SQL or values. */
+function mysqlError(err: unknown): MoboError {
+  if (err instanceof MoboError) return err;
+  const e = (typeof err === 'object' && err !== null ? err : {}) as { errno?: number; code?: string; sqlMessage?: string; fatal?: boolean };
+  const errno = e.errno ?? 0;
+  const column = /column '([^']+)'/i.exec(e.sqlMessage ?? '')?.[1];
+  const details = column ? { column } : undefined;
+  if (errno === 1062 || errno === 1050) return new MoboError('DS_CONFLICT', undefined, { details, cause: err });
+  if (CONFLICT.has(errno)) return new MoboError('DS_CONFLICT', 'The transaction conflicted with another; retry', { cause: err });
+  if (CONSTRAINT.has(errno)) return new MoboError('DS_CONSTRAINT', undefined, { details, cause: err });
+  if (VALUE_INVALID.has(errno)) return new MoboError('DS_VALUE_INVALID', undefined, { details, cause: err });
+  if (errno === 1146) return new MoboError('DS_TABLE_NOT_FOUND', undefined, { cause: err });
+  if (errno === 1054) return new MoboError('DS_COLUMN_NOT_FOUND', undefined, { cause: err });
+  if (UNAVAILABLE.has(e.code ?? '') || e.fatal === true || errno === 1927 || errno === 2013 || errno === 2006) {
+    return new MoboError('DS_UNAVAILABLE', undefined, { cause: err });
+  }
+  return new MoboError('DS_QUERY_INVALID', 'The data source rejected the query', { cause: err });
+}

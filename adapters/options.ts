@@ -1,0 +1,13 @@
+import type { PoolOptions, SourceConfig } from './types.js';
+
+export const DEFAULT_POOL: Readonly<PoolOptions> = Object.freeze({ max: 10, idleTimeoutMs: 30_000, connectTimeoutMs: 5_000 });
+
+/** How long `health()` waits for its probe before it reports the source down. */
+export const HEALTH_TIMEOUT_MS = 2_000;
+
+/** Rows per batch when dumping, restoring and re-reading changed rows. */
+export const BATCH_SIZE = 1_000;
+
+export function poolOptions(config: SourceConfig): PoolOptions {
+  return { ...DEFAULT_POOL, ...config.pool };
+}

@@ -1,0 +1,208 @@
+/**
+ * Postgres through pg (the only file importing it): a Pool sized by `pool.max`, tables in the
+ * schema named by `namespace` (default `public`). Every pool and client has an 'error' handler,
+ * so a backend killed under us (pg_terminate_backend, a server restart) never crashes the
+ * process: idle clients are dropped, the failing query is DS_UNAVAILABLE, the next gets a fresh
+ * connection. Change feed: triggers + LISTEN/NOTIFY (postgres-feed.ts), so it sees every
+ * committed change, whoever made it.
+ */
+import pg from 'pg';
+import { MoboError } from '../runtime/errors.js';
+import { SqlAdapter } from './sql/adapter.js';
+import type { SqlStatement } from './sql/compile.js';
+import { postgresDialect } from './sql/dialects.js';
+import type { SqlDriver, SqlResult, SqlRunner } from './sql/driver.js';
+import { poolOptions } from './options.js';
+import { PostgresChangeFeed, SIDE_TABLE } from './postgres-feed.js';
+import type { ListenConnection } from './postgres-feed.js';
+import type { Adapter, ColumnInfo, ColumnType, SchemaInfo, SourceConfig, TableInfo } from './types.js';
+
+export function createPostgresAdapter(config: SourceConfig): Adapter {
+  const driver = new PostgresDriver(config);
+  return new SqlAdapter(driver, ({ schema, runner }) => new PostgresChangeFeed(driver.namespace, runner, schema, (onNotify, onLost) => driver.listen(onNotify, onLost)));
+}
+
+const INTROSPECT = `
+SELECT cl.relname AS table_name, a.attname AS column_name, t.typname AS udt, format_type(a.atttypid, a.atttypmod) AS native,
+       NOT a.attnotnull AS nullable, (a.atthasdef OR a.attidentity <> '') AS has_default,
+       (SELECT k.ord FROM unnest(i.indkey) WITH ORDINALITY AS k(attnum, ord) WHERE k.attnum = a.attnum) AS key_position
+FROM pg_class cl
+JOIN pg_namespace n ON n.oid = cl.relnamespace
+JOIN pg_attribute a ON a.attrelid = cl.oid AND a.attnum > 0 AND NOT a.attisdropped
+JOIN pg_type t ON t.oid = a.atttypid
+LEFT JOIN pg_index i ON i.indrelid = cl.oid AND i.indisprimary
+WHERE n.nspname = $1 AND cl.relkind IN ('r', 'p') AND cl.relname <> $2
+ORDER BY cl.relname, a.attnum`;
+
+class PostgresDriver implements SqlDriver {
+  readonly kind = 'postgres';
+  readonly dialect = postgresDialect;
+  readonly namespace: string;
+  readonly runner: SqlRunner;
+  readonly readRetries: number;
+  /** Names this adapter's connections in pg_stat_activity. */
+  readonly applicationName: string;
+  private readonly pool: pg.Pool;
+
+  constructor(private readonly config: SourceConfig) {
+    const options = poolOptions(config);
+    this.namespace = config.namespace ?? 'public';
+    this.readRetries = options.max;
+    this.applicationName = `mobo:${this.namespace}`.slice(0, 63);
+    this.pool = new pg.Pool({
+      connectionString: config.url,
+      application_name: this.applicationName,
+      max: options.max,
+      idleTimeoutMillis: options.idleTimeoutMs,
+      connectionTimeoutMillis: options.connectTimeoutMs,
+    });
+    // An idle client's connection died; the pool drops it. Queries report their own failures.
+    this.pool.on('error', () => undefined);
+    this.runner = { inTransaction: false, run: (statement) => this.query(this.pool, statement) };
+  }
+
+  async connect(): Promise<void> {}
+
+  async close(): Promise<void> {
+    await this.pool.end();
+  }
+
+  async transaction<T>(fn: (runner: SqlRunner) => Promise<T>): Promise<T> {
+    const client = await this.pool.connect().catch((err: unknown) => {
+      throw postgresError(err);
+    });
+    let lost: unknown;
+    const onError = (err: unknown): void => void (lost = err);
+    client.on('error', onError);
+    const runner: SqlRunner = { inTransaction: true, run: (statement) => this.query(client, statement) };
+    try {
+      await runner.run({ sql: 'BEGIN', params: [] });
+      try {
+        const result = await fn(runner);
+        await runner.run({ sql: 'COMMIT', params: [] });
+        return result;
+      } catch (err) {
+        await client.query('ROLLBACK').catch((rollbackError: unknown) => void (lost ??= rollbackError));
+        throw err;
+      }
+    } finally {
+      client.off('error', onError);
+      client.release(lost === undefined ? undefined : lost instanceof Error ? lost : true);
+    }
+  }
+
+  async loadSchema(): Promise<SchemaInfo> {
+    const { rows } = await this.runner.run({ sql: INTROSPECT, params: [this.namespace, SIDE_TABLE] });
+    const tables = new Map<string, TableInfo & { keyOrder: Map<string, number> }>();
+    for (const r of rows) {
+      const name = String(r['table_name']);
+      let table = tables.get(name);
+      if (!table) tables.set(name, (table = { name, columns: [], primaryKey: [], keyOrder: new Map() }));
+      const column: ColumnInfo = {
+        name: String(r['column_name']),
+        type: postgresType(String(r['udt'])),
+        nativeType: String(r['native']),
+        nullable: r['nullable'] === true,
+        hasDefault: r['has_default'] === true,
+      };
+      table.columns.push(column);
+      if (r['key_position'] !== null) table.keyOrder.set(column.name, Number(r['key_position']));
+    }
+    return {
+      tables: [...tables.values()].map(({ keyOrder, ...table }) => ({
+        ...table,
+        primaryKey: [...keyOrder.entries()].sort((a, b) => a[1] - b[1]).map(([k]) => k),
+      })),
+    };
+  }
+
+  tableRef(table: string): string {
+    return `${this.dialect.quote(this.namespace)}.${this.dialect.quote(table)}`;
+  }
+
+  async afterRestore(table: TableInfo): Promise<void> {
+    const key = table.primaryKey.length === 1 ? table.columns.find((c) => c.name === table.primaryKey[0]) : undefined;
+    if (!key || key.type !== 'integer' || !key.hasDefault) return;
+    const ref = this.tableRef(table.name);
+    const column = this.dialect.quote(key.name);
+    await this.runner.run({
+      sql: `SELECT setval(pg_get_serial_sequence($1, $2), GREATEST((SELECT MAX(${column}) FROM ${ref}), 1)) WHERE pg_get_serial_sequence($1, $2) IS NOT NULL`,
+      params: [ref, key.name],
+    });
+  }
+
+  /** A dedicated connection (never from the pool) for LISTEN. */
+  async listen(onNotify: (payload: string) => void, onLost: (err: unknown) => void): Promise<ListenConnection> {
+    const client = new pg.Client({
+      connectionString: this.config.url,
+      application_name: this.applicationName,
+      connectionTimeoutMillis: poolOptions(this.config).connectTimeoutMs,
+    });
+    let lost = false;
+    const fail = (err: unknown): void => {
+      if (lost) return;
+      lost = true;
+      onLost(err);
+    };
+    client.on('error', fail);
+    client.on('end', () => fail(new MoboError('DS_UNAVAILABLE', 'The listen connection ended')));
+    client.on('notification', (message) => {
+      if (message.payload !== undefined) onNotify(message.payload);
+    });
+    try {
+      await client.connect();
+      await client.query('LISTEN mobo_changes');
+    } catch (err) {
+      lost = true;
+      await client.end().catch(() => undefined);
+      throw postgresError(err);
+    }
+    return {
+      close: async () => {
+        lost = true;
+        await client.end().catch(() => undefined);
+      },
+    };
+  }
+
+  private async query(on: pg.Pool | pg.PoolClient, statement: SqlStatement): Promise<SqlResult> {
+    try {
+      const result = await on.query(statement.sql, statement.params);
+      return { rows: result.rows as Record<string, unknown>[], affected: result.rowCount ?? 0 };
+    } catch (err) {
+      throw postgresError(err);
+    }
+  }
+}
+
+function postgresType(udt: string): ColumnType {
+  if (/^int[248]$/.test(udt)) return 'integer';
+  if (/^(float[48]|numeric)$/.test(udt)) return 'float';
+  if (udt === 'bool') return 'boolean';
+  if (/^(timestamptz|timestamp|date)$/.test(udt)) return 'timestamp';
+  if (udt === 'json' || udt === 'jsonb') return 'json';
+  if (udt === 'bytea') return 'bytes';
+  if (udt === 'uuid') return 'uuid';
+  return 'text';
+}
+
+const UNAVAILABLE_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EHOSTUNREACH', '57P01', '57P02', '57P03', '53300']);
+
+/** pg errors → DS_* (the one place for Postgres). Messages never carry SQL or values. */
+function postgresError(err: unknown): MoboError {
+  if (err instanceof MoboError) return err;
+  const e = (typeof err === 'object' && err !== null ? err : {}) as { code?: string; column?: string; message?: string };
+  const code = e.code ?? '';
+  const details = e.column ? { column: e.column } : undefined;
+  if (code === '23505') return new MoboError('DS_CONFLICT', undefined, { details, cause: err });
+  if (code.startsWith('23')) return new MoboError('DS_CONSTRAINT', undefined, { details, cause: err });
+  if (code.startsWith('22')) return new MoboError('DS_VALUE_INVALID', undefined, { details, cause: err });
+  if (code === '42P01') return new MoboError('DS_TABLE_NOT_FOUND', undefined, { cause: err });
+  if (code === '42703') return new MoboError('DS_COLUMN_NOT_FOUND', undefined, { cause: err });
+  if (code === '42P07') return new MoboError('DS_CONFLICT', 'A table with that name already exists', { cause: err });
+  if (code === '40001' || code === '40P01') return new MoboError('DS_CONFLICT', 'The transaction conflicted with another; retry', { cause: err });
+  if (UNAVAILABLE_CODES.has(code) || code.startsWith('08') || /terminat|timeout|Connection|connect/i.test(e.message ?? '')) {
+    return new MoboError('DS_UNAVAILABLE', undefined, { cause: err });
+  }
+  return new MoboError('DS_QUERY_INVALID', 'The data source rejected the query', { cause: err });
+}

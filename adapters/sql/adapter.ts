@@ -1,0 +1,84 @@
+/**
+ * The Adapter for every SQL backend, over a SqlDriver (postgres.ts, sqlite.ts, mysql.ts own the
+ * drivers). Writes outside a transaction publish their changes at once; a transaction's
+ * changes are published when it commits.
+ */
+import { BaseAdapter } from '../base.js';
+import type { ChangeSource } from '../changes.js';
+import { PendingChanges } from '../changes.js';
+import type { SchemaCache } from '../schema-cache.js';
+import type { DataOps, SchemaInfo, TableInfo } from '../types.js';
+import { checkTableDefinition } from '../validate.js';
+import { compileCreateTable, compileDropTable } from './ddl.js';
+import type { SqlDriver, SqlRunner } from './driver.js';
+import { SqlDataOps } from './ops.js';
+
+/** What a backend's change source may use: the schema (to decode rows) and the pool. */
+export interface ChangeSourceContext {
+  schema: SchemaCache;
+  runner: SqlRunner;
+}
+
+export class SqlAdapter extends BaseAdapter {
+  readonly kind: SqlDriver['kind'];
+  protected readonly changes: ChangeSource;
+  protected readonly ops: SqlDataOps;
+
+  constructor(
+    private readonly driver: SqlDriver,
+    makeChanges: (context: ChangeSourceContext) => ChangeSource,
+  ) {
+    super();
+    this.kind = driver.kind;
+    this.changes = makeChanges({ schema: this.schema, runner: driver.runner });
+    this.ops = new SqlDataOps(driver, driver.runner, this.schema, this.changes);
+  }
+
+  async connect(): Promise<void> {
+    await this.driver.connect();
+    await this.probe();
+  }
+
+  async createTable(table: TableInfo): Promise<void> {
+    checkTableDefinition(table);
+    await this.assertTableAbsent(table.name);
+    try {
+      await this.driver.runner.run({ sql: compileCreateTable(this.driver.dialect, this.driver.tableRef(table.name), table), params: [] });
+    } finally {
+      this.schema.invalidate();
+    }
+    await this.changes.tableCreated?.(await this.schema.table(table.name));
+  }
+
+  async dropTable(table: string): Promise<void> {
+    const info = await this.schema.table(table);
+    try {
+      await this.driver.runner.run({ sql: compileDropTable(this.driver.tableRef(info.name)), params: [] });
+    } finally {
+      this.schema.invalidate();
+    }
+  }
+
+  async transaction<T>(fn: (tx: DataOps) => Promise<T>): Promise<T> {
+    const pending = new PendingChanges(this.changes.wanted);
+    const result = await this.driver.transaction((runner) => fn(new SqlDataOps(this.driver, runner, this.schema, pending)));
+    this.changes.publish(pending.events);
+    return result;
+  }
+
+  protected probe(): Promise<unknown> {
+    return this.driver.runner.run({ sql: 'SELECT 1', params: [] });
+  }
+
+  protected loadSchema(): Promise<SchemaInfo> {
+    return this.driver.loadSchema();
+  }
+
+  protected disconnect(): Promise<void> {
+    return this.driver.close();
+  }
+
+  protected override async restored(tables: TableInfo[]): Promise<void> {
+    for (const table of tables) await this.driver.afterRestore?.(table);
+  }
+}

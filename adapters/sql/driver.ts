@@ -1,0 +1,40 @@
+import type { AdapterKind, Row, SchemaInfo, TableInfo } from '../types.js';
+import type { SqlStatement } from './compile.js';
+import type { SqlDialect } from './dialect.js';
+
+export interface SqlResult {
+  rows: Row[];
+  affected: number;
+  /** The generated key of the last inserted row, where the driver reports one. */
+  insertId?: number;
+}
+
+/** Runs statements, on the pool (autocommit) or on one transaction's connection. */
+export interface SqlRunner {
+  readonly inTransaction: boolean;
+  run(statement: SqlStatement): Promise<SqlResult>;
+}
+
+/**
+ * What a SQL backend module provides to SqlAdapter: the only code that touches its driver.
+ * Every method throws MoboError with DS_* codes (the driver's errors mapped in one place).
+ */
+export interface SqlDriver {
+  readonly kind: AdapterKind;
+  readonly dialect: SqlDialect;
+  readonly runner: SqlRunner;
+  /**
+   * How often a read outside a transaction is retried after DS_UNAVAILABLE: a pool may hand out
+   * several connections killed at once before it notices (Postgres: the pool size).
+   */
+  readonly readRetries: number;
+  /** Opens what needs opening before the first statement (pools connect lazily). */
+  connect(): Promise<void>;
+  close(): Promise<void>;
+  transaction<T>(fn: (runner: SqlRunner) => Promise<T>): Promise<T>;
+  loadSchema(): Promise<SchemaInfo>;
+  /** The quoted (and, where the backend has namespaces, qualified) name of a known table. */
+  tableRef(table: string): string;
+  /** After rows with explicit keys were restored: move the key generator past them. */
+  afterRestore?(table: TableInfo): Promise<void>;
+}

@@ -1,0 +1,33 @@
+import mysql from 'mysql2/promise';
+import { createAdapter } from '../../adapters/index.js';
+import { adapterConformance } from './conformance.js';
+import { uniqueName } from './helpers.js';
+
+const URL = 'mysql://root@127.0.0.1:3306/test';
+
+async function admin(sql: string): Promise<void> {
+  const connection = await mysql.createConnection(URL);
+  try {
+    await connection.query(sql);
+  } finally {
+    await connection.end();
+  }
+}
+
+adapterConformance(
+  'mysql (MariaDB)',
+  async () => {
+    const database = uniqueName('mobo_t');
+    await admin(`CREATE DATABASE \`${database}\` CHARACTER SET utf8mb4 COLLATE utf8mb4_bin`);
+    const adapter = createAdapter({ kind: 'mysql', url: URL, namespace: database });
+    await adapter.connect();
+    return {
+      adapter,
+      cleanup: async () => {
+        await adapter.close();
+        await admin(`DROP DATABASE \`${database}\``);
+      },
+    };
+  },
+  { transactions: true, textAllowsNul: true },
+);
