@@ -31,6 +31,10 @@ export const configSchema = z
         host: z.string().min(1).default('127.0.0.1'),
         port: z.number().int().min(0).max(65_535).default(8000),
         bodyLimitBytes: z.number().int().positive().default(1_048_576),
+        /** Origins allowed by CORS; `*` allows any. */
+        corsOrigins: z.array(z.string().min(1)).default(['*']),
+        /** Responses at least this large are gzipped for clients that accept it. */
+        gzipMinBytes: z.number().int().min(0).default(1_024),
       })
       .strict()
       .default({}),

@@ -9,7 +9,10 @@ export function ok(requestId: string, data: unknown, status = 200): HttpResponse
 /** `{error: {code, message, details}, meta}`: every failure, with the catalogue's status. Never a stack. */
 export function fail(requestId: string, err: unknown): HttpResponse {
   const error = toMoboError(err);
-  return { status: error.status, body: { error: error.toBody(), meta: { request_id: requestId, timestamp: new Date().toISOString() } } };
+  const response: HttpResponse = { status: error.status, body: { error: error.toBody(), meta: { request_id: requestId, timestamp: new Date().toISOString() } } };
+  const retry = error.details?.retryAfterSeconds;
+  if (typeof retry === 'number') response.headers = { 'retry-after': String(retry) };
+  return response;
 }
 
 export function parseJsonBody(body: Buffer): unknown {

@@ -1,25 +1,32 @@
 /**
  * HTTP on uWebSockets.js: the only module that imports it. It reads each request in
  * full (headers synchronously, as uWS requires, then the body up to the limit), runs
- * the matched route, and writes the response corked. Handlers just throw MoboErrors.
+ * the matched route, and writes the response corked, with CORS, gzip when asked, and
+ * metrics. Handlers just throw MoboErrors.
  */
+import { gzip } from 'node:zlib';
 import uws from 'uWebSockets.js';
 import { MoboError, describeError } from '../runtime/errors.js';
 import { nextId } from '../runtime/ids.js';
 import type { Logger } from '../runtime/logger.js';
+import { allowedOrigin, corsHeaders, preflight } from './cors.js';
 import { fail } from './envelope.js';
 import type { HttpRequest, HttpResponse } from './http-types.js';
+import type { Metrics } from './metrics.js';
 import type { Router } from './router.js';
 
 export interface HttpServerOptions {
   bodyLimitBytes: number;
+  corsOrigins: readonly string[];
+  gzipMinBytes: number;
+  metrics?: Metrics;
 }
 
 const STATUS_TEXT: Record<number, string> = {
-  200: 'OK', 201: 'Created', 202: 'Accepted', 204: 'No Content', 400: 'Bad Request', 401: 'Unauthorized',
-  403: 'Forbidden', 404: 'Not Found', 405: 'Method Not Allowed', 409: 'Conflict', 413: 'Payload Too Large',
-  422: 'Unprocessable Entity', 429: 'Too Many Requests', 500: 'Internal Server Error', 503: 'Service Unavailable',
-  504: 'Gateway Timeout',
+  200: 'OK', 201: 'Created', 202: 'Accepted', 204: 'No Content', 206: 'Partial Content', 400: 'Bad Request',
+  401: 'Unauthorized', 403: 'Forbidden', 404: 'Not Found', 405: 'Method Not Allowed', 406: 'Not Acceptable',
+  409: 'Conflict', 413: 'Payload Too Large', 422: 'Unprocessable Entity', 429: 'Too Many Requests',
+  500: 'Internal Server Error', 503: 'Service Unavailable', 504: 'Gateway Timeout',
 };
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
@@ -60,6 +67,7 @@ export class HttpServer {
   }
 
   private handle(res: uws.HttpResponse, req: uws.HttpRequest): void {
+    const started = performance.now();
     const headers: Record<string, string> = {};
     req.forEach((k, v) => (headers[k] = v));
     const given = headers['x-request-id'];
@@ -73,7 +81,9 @@ export class HttpServer {
       params: {},
       requestId: given !== undefined && REQUEST_ID.test(given) ? given : nextId(),
     };
+    const origin = allowedOrigin(headers.origin, this.options.corsOrigins);
     let finished = false;
+    let route = 'unmatched';
     this.inFlight++;
     const finish = (): void => {
       if (finished) return;
@@ -84,13 +94,24 @@ export class HttpServer {
     res.onAborted(finish);
     const send = (response: HttpResponse): void => {
       if (finished) return;
-      res.cork(() => this.write(res, request.requestId, response));
-      finish();
+      if (origin) response.headers = { ...response.headers, ...corsHeaders(origin) };
+      this.options.metrics?.httpRequests.inc({ method: request.method, route, status: String(response.status) });
+      this.options.metrics?.httpDuration.observe({ method: request.method, route }, (performance.now() - started) / 1000);
+      this.encode(request, response, (body, encoding) => {
+        if (finished) return;
+        res.cork(() => this.write(res, request.requestId, response, body, encoding));
+        finish();
+      });
     };
-    if (headers['content-length'] === undefined && headers['transfer-encoding'] === undefined) {
-      void this.run(request).then(send);
+    const run = (): void => {
+      void this.run(request, (pattern) => (route = pattern)).then(send);
+    };
+
+    if (request.method === 'OPTIONS' && headers['access-control-request-method']) {
+      send(preflight(origin, headers['access-control-request-headers']));
       return;
     }
+    if (headers['content-length'] === undefined && headers['transfer-encoding'] === undefined) return run();
     const chunks: Buffer[] = [];
     let size = 0;
     let refused = false;
@@ -105,13 +126,14 @@ export class HttpServer {
       chunks.push(Buffer.from(chunk.slice(0)));
       if (!isLast) return;
       request.body = Buffer.concat(chunks);
-      void this.run(request).then(send);
+      run();
     });
   }
 
-  private async run(request: HttpRequest): Promise<HttpResponse> {
+  private async run(request: HttpRequest, onRoute: (pattern: string) => void): Promise<HttpResponse> {
     try {
       const match = this.router.match(request.method, request.path);
+      onRoute(match.pattern);
       request.params = match.params;
       return await match.handler(request);
     } catch (err) {
@@ -120,13 +142,26 @@ export class HttpServer {
     }
   }
 
-  private write(res: uws.HttpResponse, requestId: string, response: HttpResponse): void {
+  /** Serialises the body, gzipping it (off the event loop) when the client accepts gzip and it is large. */
+  private encode(request: HttpRequest, response: HttpResponse, done: (body: string | Buffer | undefined, encoding?: 'gzip') => void): void {
+    const raw = response.body;
+    const body = raw === undefined ? undefined : typeof raw === 'string' || Buffer.isBuffer(raw) ? raw : JSON.stringify(raw);
+    const acceptsGzip = /\bgzip\b/.test(request.headers['accept-encoding'] ?? '');
+    if (body === undefined || !acceptsGzip || Buffer.byteLength(body) < this.options.gzipMinBytes) return done(body);
+    gzip(body, (err, zipped) => (err ? done(body) : done(zipped, 'gzip')));
+  }
+
+  private write(res: uws.HttpResponse, requestId: string, response: HttpResponse, body: string | Buffer | undefined, encoding?: 'gzip'): void {
     res.writeStatus(`${response.status} ${STATUS_TEXT[response.status] ?? ''}`);
     res.writeHeader('x-request-id', requestId);
-    const isRaw = typeof response.body === 'string' || Buffer.isBuffer(response.body);
-    if (!isRaw && response.body !== undefined) res.writeHeader('content-type', 'application/json');
+    const isJson = response.body !== undefined && typeof response.body !== 'string' && !Buffer.isBuffer(response.body);
+    if (isJson) res.writeHeader('content-type', 'application/json; charset=utf-8');
+    if (encoding) {
+      res.writeHeader('content-encoding', encoding);
+      res.writeHeader('vary', 'Accept-Encoding');
+    }
     for (const [k, v] of Object.entries(response.headers ?? {})) res.writeHeader(k, v);
-    if (response.body === undefined) return void res.end();
-    res.end(isRaw ? (response.body as string | Buffer) : JSON.stringify(response.body));
+    if (body === undefined) return void res.end();
+    res.end(body);
   }
 }

@@ -26,7 +26,7 @@ export function httpSlot(mounts: RouteMount[] = []): ComponentSlot {
           const router = new Router();
           const admin = adminGuard(ensureAdminToken(config.dataDir));
           for (const mount of [mountAdminRoutes, mountDataAdminRoutes, ...mounts]) mount(router, board, admin);
-          server = new HttpServer(router, { bodyLimitBytes: config.http.bodyLimitBytes }, ctx.log);
+          server = new HttpServer(router, { bodyLimitBytes: config.http.bodyLimitBytes, corsOrigins: config.http.corsOrigins, gzipMinBytes: config.http.gzipMinBytes }, ctx.log);
           const port = await server.listen(config.http.host, config.http.port);
           writeNodeFile(config.dataDir, { pid: process.pid, nodeId: board.nodeId, host: config.http.host, port, startedAt: new Date().toISOString() });
           ctx.log.info('listening', { host: config.http.host, port });

@@ -3,6 +3,7 @@ import type { RouteHandler } from './http-types.js';
 
 interface Route {
   method: string;
+  pattern: string;
   parts: string[];
   handler: RouteHandler;
 }
@@ -10,6 +11,8 @@ interface Route {
 export interface Match {
   handler: RouteHandler;
   params: Record<string, string>;
+  /** The matched pattern, a low-cardinality label for metrics. */
+  pattern: string;
 }
 
 /** Method + path patterns with `:param` segments; 404 and 405 are told apart. */
@@ -17,7 +20,7 @@ export class Router {
   private readonly routes: Route[] = [];
 
   add(method: string, pattern: string, handler: RouteHandler): this {
-    this.routes.push({ method: method.toUpperCase(), parts: split(pattern), handler });
+    this.routes.push({ method: method.toUpperCase(), pattern, parts: split(pattern), handler });
     return this;
   }
 
@@ -33,6 +36,14 @@ export class Router {
     return this.add('DELETE', pattern, handler);
   }
 
+  put(pattern: string, handler: RouteHandler): this {
+    return this.add('PUT', pattern, handler);
+  }
+
+  patch(pattern: string, handler: RouteHandler): this {
+    return this.add('PATCH', pattern, handler);
+  }
+
   match(method: string, path: string): Match {
     const parts = split(path);
     let pathMatched = false;
@@ -40,7 +51,7 @@ export class Router {
       const params = matchParts(route.parts, parts);
       if (!params) continue;
       pathMatched = true;
-      if (route.method === method.toUpperCase()) return { handler: route.handler, params };
+      if (route.method === method.toUpperCase()) return { handler: route.handler, params, pattern: route.pattern };
     }
     throw new MoboError(pathMatched ? 'HTTP_METHOD_NOT_ALLOWED' : 'HTTP_NOT_FOUND', undefined, { details: { method, path } });
   }

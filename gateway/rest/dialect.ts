@@ -1,0 +1,81 @@
+import type { Row } from '../../adapters/types.js';
+import { MoboError, toMoboError } from '../../runtime/errors.js';
+import { fail, ok } from '../envelope.js';
+import type { HttpRequest, HttpResponse } from '../http-types.js';
+
+export interface ListMeta {
+  offset: number;
+  /** Total matching rows, when the client asked for a count. */
+  total?: number;
+}
+
+/** How results are written: the MagFlock envelope (`/v1`) or PostgREST's bare JSON (`/rest/v1`). */
+export interface Dialect {
+  list(req: HttpRequest, rows: Row[], meta: ListMeta): HttpResponse;
+  one(req: HttpRequest, row: Row): HttpResponse;
+  written(req: HttpRequest, rows: Row[], status: 200 | 201, many: boolean): HttpResponse;
+  deleted(req: HttpRequest, rows: Row[]): HttpResponse;
+  error(req: HttpRequest, err: unknown): HttpResponse;
+}
+
+export const envelopeDialect: Dialect = {
+  list(req, rows, meta) {
+    const response = ok(req.requestId, rows);
+    const body = response.body as { meta: Record<string, unknown> };
+    body.meta.offset = meta.offset;
+    body.meta.returned = rows.length;
+    if (meta.total !== undefined) body.meta.count = meta.total;
+    return response;
+  },
+  one: (req, row) => ok(req.requestId, row),
+  written: (req, rows, status, many) => ok(req.requestId, many ? rows : (rows[0] ?? null), status),
+  deleted: () => ({ status: 204 }),
+  error: (req, err) => fail(req.requestId, err),
+};
+
+const SINGLE = 'application/vnd.pgrst.object+json';
+
+function prefers(req: HttpRequest, token: string): boolean {
+  return (req.headers.prefer ?? '').split(',').some((p) => p.trim() === token);
+}
+
+function contentRange(offset: number, returned: number, total: number | undefined): string {
+  const range = returned === 0 ? '*' : `${offset}-${offset + returned - 1}`;
+  return `${range}/${total ?? '*'}`;
+}
+
+/** PostgREST's answer to `Accept: application/vnd.pgrst.object+json`: exactly one row, else 406. */
+function singleObject(rows: Row[]): HttpResponse {
+  if (rows.length !== 1) {
+    return {
+      status: 406,
+      body: { code: 'PGRST116', message: 'JSON object requested, multiple (or no) rows returned', details: `The result contains ${rows.length} rows`, hint: null },
+    };
+  }
+  return { status: 200, headers: { 'content-range': '0-0/*' }, body: rows[0] };
+}
+
+/** Answers as PostgREST does, so @supabase/postgrest-js works unmodified. */
+export const postgrestDialect: Dialect = {
+  list(req, rows, meta) {
+    if (req.headers.accept === SINGLE) return singleObject(rows);
+    return { status: 200, headers: { 'content-range': contentRange(meta.offset, rows.length, meta.total) }, body: rows };
+  },
+  one: (_req, row) => singleObject([row]),
+  written(req, rows, status) {
+    if (!prefers(req, 'return=representation')) return { status: status === 201 ? 201 : 204 };
+    if (req.headers.accept === SINGLE) return singleObject(rows);
+    return { status, body: rows };
+  },
+  deleted(req, rows) {
+    return postgrestDialect.written(req, rows, 200, true);
+  },
+  error(_req, err) {
+    const e = toMoboError(err);
+    return { status: e.status, body: { ...e.toBody(), hint: null } };
+  },
+};
+
+export function notFound(table: string): MoboError {
+  return new MoboError('DS_ROW_NOT_FOUND', `No such row in ${table}`, { details: { table } });
+}

@@ -1,0 +1,133 @@
+import type { TableInfo } from '../../adapters/types.js';
+import type { AccessGrant, Gatekeeper, Operation, Principal } from '../../actors/auth/principal.js';
+import type { DataClient } from '../../actors/ds/protocol.js';
+import { describeError, MoboError } from '../../runtime/errors.js';
+import type { Logger } from '../../runtime/logger.js';
+import { parseJsonBody } from '../envelope.js';
+import type { HttpRequest, HttpResponse } from '../http-types.js';
+import type { RateLimiter } from '../rate-limit.js';
+import type { Router } from '../router.js';
+import { envelopeDialect, notFound, postgrestDialect, type Dialect } from './dialect.js';
+import { invalid, parseQuery, parseRange } from './grammar.js';
+import type { SchemaCache } from './schema-cache.js';
+import { allOf, bodyRows, byId, coerceFilter, listQuery, withForced } from './shape.js';
+
+export interface RestDeps {
+  gate: Gatekeeper;
+  limiter: RateLimiter;
+  schemas: SchemaCache;
+  log: Logger;
+}
+
+/** One authorised request on one table, ready to run. */
+interface Call {
+  req: HttpRequest;
+  dialect: Dialect;
+  principal: Principal;
+  grant: AccessGrant;
+  table: TableInfo;
+  data: DataClient;
+}
+
+type Handler = (call: Call) => Promise<HttpResponse>;
+
+/**
+ * MagGate's REST API over every exposed table of a project's sources:
+ *   /v1/<project>/<source>/<table>[/<id>]     MagFlock envelopes, both query spellings
+ *   /rest/v1/<project>/<source>/<table>        PostgREST wire format (postgrest-js base URL:
+ *                                              http://host:8000/rest/v1/<project>/<source>)
+ * Every request: IP rate limit → authenticate → key rate limit → authorize (role, scopes,
+ * row rule) → one hop to the source's connection actor → answer.
+ */
+export function mountRestRoutes(router: Router, deps: RestDeps): void {
+  for (const [prefix, dialect] of [['/v1', envelopeDialect], ['/rest/v1', postgrestDialect]] as const) {
+    const base = `${prefix}/:project/:source/:table`;
+    const route = (operation: Operation, handler: Handler) => (req: HttpRequest) => serve(deps, dialect, operation, handler, req);
+    router.get(base, route('read', list));
+    router.post(base, route('create', create));
+    router.patch(base, route('update', updateMatching));
+    router.delete(base, route('delete', deleteMatching));
+    if (prefix === '/v1') {
+      router.get(`${base}/:id`, route('read', getOne));
+      router.put(`${base}/:id`, route('update', updateOne));
+      router.patch(`${base}/:id`, route('update', updateOne));
+      router.delete(`${base}/:id`, route('delete', deleteOne));
+    }
+  }
+}
+
+async function serve(deps: RestDeps, dialect: Dialect, operation: Operation, handler: Handler, req: HttpRequest): Promise<HttpResponse> {
+  try {
+    deps.limiter.takeIp(req.ip);
+    const { project, source, table: tableName } = req.params as { project: string; source: string; table: string };
+    const principal = await deps.gate.authenticate(req.headers, project, req.ip);
+    deps.limiter.takeKey(principal.subject);
+    const grant = await deps.gate.authorize(principal, { project, source, table: tableName, operation });
+    const table = await deps.schemas.table(project, source, tableName);
+    return await handler({ req, dialect, principal, grant, table, data: deps.schemas.client(project, source) });
+  } catch (err) {
+    if (!(err instanceof MoboError)) deps.log.error('REST request failed', { path: req.path, requestId: req.requestId, error: describeError(err) });
+    return dialect.error(req, err);
+  }
+}
+
+async function list({ req, dialect, grant, table, data }: Call): Promise<HttpResponse> {
+  const parsed = parseQuery(req.query);
+  const range = parseRange(req.headers.range);
+  if (range) {
+    parsed.offset = range.offset;
+    if (range.limit !== undefined) parsed.limit = range.limit;
+  }
+  const query = listQuery(table, parsed, grant);
+  const wantsCount = (req.headers.prefer ?? '').includes('count=exact') || req.query.has('page');
+  const [rows, total] = await Promise.all([data.select(query), wantsCount ? data.count(table.name, query.where) : undefined]);
+  return dialect.list(req, rows, total === undefined ? { offset: parsed.offset ?? 0 } : { offset: parsed.offset ?? 0, total });
+}
+
+async function getOne({ req, dialect, grant, table, data }: Call): Promise<HttpResponse> {
+  const columns = parseQuery(req.query).columns;
+  const rows = await data.select({ table: table.name, where: allOf(byId(table, req.params.id!), grant.rowFilter)!, limit: 1, ...(columns ? { columns } : {}) });
+  if (rows.length === 0) throw notFound(table.name);
+  return dialect.one(req, rows[0]!);
+}
+
+async function create({ req, dialect, grant, table, data }: Call): Promise<HttpResponse> {
+  const body = parseJsonBody(req.body);
+  const rows = bodyRows(body, true).map((row) => withForced(row, grant));
+  const created = await data.insert(table.name, rows, true);
+  return dialect.written(req, created, 201, Array.isArray(body));
+}
+
+async function updateOne({ req, dialect, grant, table, data }: Call): Promise<HttpResponse> {
+  const [patch] = bodyRows(parseJsonBody(req.body), false);
+  const key = table.primaryKey[0];
+  if (key !== undefined && key in patch! && String(patch![key]) !== req.params.id) throw invalid(`The body's ${key} does not match the URL`);
+  const changed = await data.update(table.name, allOf(byId(table, req.params.id!), grant.rowFilter), withForced(patch!, grant), true);
+  if (changed.length === 0) throw notFound(table.name);
+  return dialect.written(req, changed, 200, false);
+}
+
+async function updateMatching({ req, dialect, grant, table, data }: Call): Promise<HttpResponse> {
+  const where = requireFilters(req, table);
+  const [patch] = bodyRows(parseJsonBody(req.body), false);
+  const changed = await data.update(table.name, allOf(where, grant.rowFilter), withForced(patch!, grant), true);
+  return dialect.written(req, changed, 200, true);
+}
+
+async function deleteOne({ req, dialect, grant, table, data }: Call): Promise<HttpResponse> {
+  const removed = await data.delete(table.name, allOf(byId(table, req.params.id!), grant.rowFilter), true);
+  if (removed.length === 0) throw notFound(table.name);
+  return dialect.deleted(req, removed);
+}
+
+async function deleteMatching({ req, dialect, grant, table, data }: Call): Promise<HttpResponse> {
+  const removed = await data.delete(table.name, allOf(requireFilters(req, table), grant.rowFilter), true);
+  return dialect.deleted(req, removed);
+}
+
+/** Bulk update and delete need at least one filter: an empty query string must not touch every row. */
+function requireFilters(req: HttpRequest, table: TableInfo) {
+  const parsed = parseQuery(req.query);
+  if (parsed.filters.length === 0) throw invalid('Add a filter: updating or deleting every row at once is refused');
+  return allOf(...parsed.filters.map((f) => coerceFilter(table, f)));
+}

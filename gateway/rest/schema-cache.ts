@@ -1,0 +1,68 @@
+import type { TableInfo } from '../../adapters/types.js';
+import { DataClient, sourceAddress } from '../../actors/ds/protocol.js';
+import type { ActorSystem } from '../../runtime/system.js';
+import { MoboError } from '../../runtime/errors.js';
+
+const FRESH_MS = 10_000;
+/** A miss re-reads the source's schema at most this often (a table created a moment ago). */
+const MISS_REFRESH_MS = 1_000;
+
+interface Entry {
+  tables: Map<string, TableInfo>;
+  at: number;
+  missRefreshAt: number;
+}
+
+/**
+ * The gateway's view of each source's tables (primary keys, column types for coercion,
+ * OpenAPI), refreshed every few seconds and on a miss, so a request costs no schema hop.
+ */
+export class SchemaCache {
+  private readonly entries = new Map<string, Entry>();
+  private readonly loading = new Map<string, Promise<Entry>>();
+
+  constructor(private readonly system: ActorSystem) {}
+
+  client(project: string, source: string): DataClient {
+    return new DataClient(this.system.ref(sourceAddress(project, source), 'gateway'));
+  }
+
+  async tables(project: string, source: string): Promise<TableInfo[]> {
+    return [...(await this.entry(project, source, false)).tables.values()];
+  }
+
+  async table(project: string, source: string, name: string): Promise<TableInfo> {
+    let entry = await this.entry(project, source, false);
+    let table = entry.tables.get(name);
+    if (!table && Date.now() - entry.missRefreshAt > MISS_REFRESH_MS) {
+      entry.missRefreshAt = Date.now();
+      entry = await this.entry(project, source, true);
+      table = entry.tables.get(name);
+    }
+    if (!table) throw new MoboError('DS_TABLE_NOT_FOUND', `No table "${name}"`, { details: { table: name } });
+    return table;
+  }
+
+  invalidate(project: string, source: string): void {
+    this.entries.delete(`${project}/${source}`);
+  }
+
+  private async entry(project: string, source: string, force: boolean): Promise<Entry> {
+    const key = `${project}/${source}`;
+    const cached = this.entries.get(key);
+    if (cached && !force && Date.now() - cached.at < FRESH_MS) return cached;
+    let pending = this.loading.get(key);
+    if (!pending) {
+      pending = this.client(project, source)
+        .schema(force)
+        .then((schema) => {
+          const entry: Entry = { tables: new Map(schema.tables.map((t) => [t.name, t])), at: Date.now(), missRefreshAt: cached?.missRefreshAt ?? 0 };
+          this.entries.set(key, entry);
+          return entry;
+        })
+        .finally(() => this.loading.delete(key));
+      this.loading.set(key, pending);
+    }
+    return pending;
+  }
+}
