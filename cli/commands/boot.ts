@@ -36,9 +36,12 @@ export const bootCommand: Command = {
       const mark = p.ok ? 'ok' : `FAILED: ${p.error ?? ''}`;
       out.line(`POST  ${p.supervisor.padEnd(8)} ${p.name.padEnd(10)} ${mark.padEnd(4)} ${p.ms.toFixed(1).padStart(6)} ms`);
     });
+    // Signals are handled from before the POST, so a signal sent the moment READY appears is never lost.
+    const stopSignals = handleSignals(node, out);
     try {
       await node.boot();
     } catch (err) {
+      stopSignals();
       out.error(err);
       return EXIT.FAILED;
     }
@@ -54,21 +57,15 @@ export const bootCommand: Command = {
   },
 };
 
-function readAddress(node: MoboNode): string {
-  const { http, dataDir } = node.configStore.current();
-  return `http://${http.host}:${readNodeFile(dataDir)?.port ?? http.port}`;
-}
-
-async function runUntilEnd(node: MoboNode, out: Output): Promise<ExitCode> {
+/** SIGINT/SIGTERM ask for a clean shutdown (a second one forces exit); SIGHUP reloads config. */
+function handleSignals(node: MoboNode, out: Output): () => void {
   let signals = 0;
-  const onSignal = (signal: NodeJS.Signals): void => {
+  const onStop = (signal: NodeJS.Signals): void => {
     signals++;
     if (signals > 1) process.exit(EXIT.INTERRUPTED);
     node.requestShutdown(`signal ${signal}`);
   };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
-  process.on('SIGHUP', () => {
+  const onReload = (): void => {
     node.system
       .ref(node.address('config'))
       .ask('config.reload')
@@ -76,7 +73,23 @@ async function runUntilEnd(node: MoboNode, out: Output): Promise<ExitCode> {
         (diff) => out.line(`config reloaded: ${JSON.stringify(diff)}`),
         (err: unknown) => out.error(err),
       );
-  });
+  };
+  process.on('SIGINT', onStop);
+  process.on('SIGTERM', onStop);
+  process.on('SIGHUP', onReload);
+  return () => {
+    process.off('SIGINT', onStop);
+    process.off('SIGTERM', onStop);
+    process.off('SIGHUP', onReload);
+  };
+}
+
+function readAddress(node: MoboNode): string {
+  const { http, dataDir } = node.configStore.current();
+  return `http://${http.host}:${readNodeFile(dataDir)?.port ?? http.port}`;
+}
+
+async function runUntilEnd(node: MoboNode, out: Output): Promise<ExitCode> {
   const end = await node.ended;
   out.line(end.kind === 'shutdown' ? `Shutting down (${end.reason})…` : `FATAL: ${describeError(end.error)}`);
   await node.stop();

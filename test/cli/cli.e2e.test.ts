@@ -28,7 +28,10 @@ describe('mobo CLI end to end', () => {
     nodes.push(node);
     await node.ready;
     const postLines = node.lines.filter((l) => l.startsWith('POST'));
-    expect(postLines.map((l) => l.split(/\s+/)[2])).toEqual(['config', 'logger', 'registry', 'state', 'cache', 'health', 'control', 'kernel', 'http', 'edge']);
+    expect(postLines.map((l) => l.split(/\s+/)[2])).toEqual([
+      ...['config', 'logger', 'registry', 'state', 'cache', 'store', 'health', 'control', 'kernel'],
+      ...['ds', 'catalog', 'data', 'http', 'edge', 'bridge', 'ops'],
+    ]);
     expect(postLines.every((l) => / ok /.test(l))).toBe(true);
     expect(statSync(join(cwd, '.mobo', 'admin.token')).mode & 0o777).toBe(0o600);
 
