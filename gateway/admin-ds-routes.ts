@@ -1,11 +1,9 @@
-import type { Board } from '../actors/board.js';
+import type { EdgeContext } from './edge.js';
 import { parseJsonBody } from './envelope.js';
-import type { AdminHandler } from './admin-routes.js';
 import type { HttpRequest } from './http-types.js';
-import type { Router } from './router.js';
 
 /** Operator API for MagDS: projects, their sources, tables, and MagBridge copies. */
-export function mountDataAdminRoutes(router: Router, board: Board, admin: AdminHandler): void {
+export function mountDataAdminRoutes({ router, board, admin }: EdgeContext): void {
   const catalog = board.system.ref(board.address('catalog'), 'http');
   const bridge = board.system.ref(board.address('bridge'), 'http');
   const body = (req: HttpRequest): Record<string, unknown> => {

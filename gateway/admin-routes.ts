@@ -1,10 +1,9 @@
-import type { Board } from '../actors/board.js';
 import type { HealthReportBody } from '../actors/kernel/health-actor.js';
 import { MoboError } from '../runtime/errors.js';
 import { ok, parseJsonBody } from './envelope.js';
 import { tokenMatches } from './admin-token.js';
 import type { HttpRequest, HttpResponse } from './http-types.js';
-import type { Router } from './router.js';
+import type { EdgeContext } from './edge.js';
 
 const COMPONENT_ACTIONS = new Set(['start', 'stop', 'restart']);
 
@@ -29,7 +28,7 @@ export function adminGuard(adminToken: string): AdminHandler {
   };
 }
 
-export function mountAdminRoutes(router: Router, board: Board, admin: AdminHandler): void {
+export function mountAdminRoutes({ router, board, admin }: EdgeContext): void {
   const health = board.system.ref(board.address('health'));
   const control = (req: HttpRequest) => {
     const node = req.query.get('node');

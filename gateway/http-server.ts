@@ -14,6 +14,7 @@ import { fail } from './envelope.js';
 import type { HttpRequest, HttpResponse } from './http-types.js';
 import type { Metrics } from './metrics.js';
 import type { Router } from './router.js';
+import type { Socket, TopicPublisher, UpgradeRequest, WebSocketRoute } from './websocket-types.js';
 
 export interface HttpServerOptions {
   bodyLimitBytes: number;
@@ -31,7 +32,13 @@ const STATUS_TEXT: Record<number, string> = {
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
-export class HttpServer {
+interface SocketData {
+  socket?: Socket;
+  initial: Record<string, unknown>;
+  ip: string;
+}
+
+export class HttpServer implements TopicPublisher {
   private listenSocket: uws.us_listen_socket | undefined;
   private readonly app: uws.TemplatedApp;
   private inFlight = 0;
@@ -43,6 +50,49 @@ export class HttpServer {
     private readonly log: Logger,
   ) {
     this.app = uws.App().any('/*', (res, req) => this.handle(res, req));
+  }
+
+  /** Serves WebSockets on a URL pattern; register before `listen`. */
+  addWebSocket<Data extends Record<string, unknown>>(route: WebSocketRoute<Data>): void {
+    const r = route as unknown as WebSocketRoute;
+    this.app.ws<SocketData>(route.pattern, {
+      maxPayloadLength: route.maxPayloadBytes ?? 64 * 1024,
+      idleTimeout: route.idleTimeoutSeconds ?? 120,
+      maxBackpressure: route.maxBackpressureBytes ?? 1024 * 1024,
+      sendPingsAutomatically: true,
+      upgrade: (res, req, context) => this.upgrade(r, res, req, context),
+      open: (ws) => {
+        const state = ws.getUserData();
+        const socket: Socket = {
+          id: nextId(),
+          ip: state.ip,
+          data: state.initial,
+          send: (text) => (['queued', 'sent', 'dropped'] as const)[ws.send(text, false)] ?? 'dropped',
+          subscribe: (topic) => void ws.subscribe(topic),
+          unsubscribe: (topic) => void ws.unsubscribe(topic),
+          close: (code = 1000, reason = '') => ws.end(code, reason),
+          bufferedBytes: () => ws.getBufferedAmount(),
+        };
+        state.socket = socket;
+        r.open?.(socket);
+      },
+      message: (ws, message) => {
+        const socket = ws.getUserData().socket;
+        if (socket) r.message?.(socket, Buffer.from(message).toString('utf8'));
+      },
+      close: (ws, code) => {
+        const socket = ws.getUserData().socket;
+        if (socket) r.close?.(socket, code);
+      },
+    });
+  }
+
+  publish(topic: string, text: string): void {
+    this.app.publish(topic, text, false);
+  }
+
+  subscribers(topic: string): number {
+    return this.app.numSubscribers(topic);
   }
 
   /** Starts listening; resolves with the bound port (useful with port 0). */
@@ -64,6 +114,37 @@ export class HttpServer {
     // A response corked outside a uWS callback reaches the socket when the loop next turns;
     // without this turn a process exiting right after shutdown loses its last answer.
     await new Promise((resolve) => setImmediate(resolve));
+  }
+
+  private upgrade(route: WebSocketRoute, res: uws.HttpResponse, req: uws.HttpRequest, context: uws.us_socket_context_t): void {
+    const headers: Record<string, string> = {};
+    req.forEach((k, v) => (headers[k] = v));
+    const ip = Buffer.from(res.getRemoteAddressAsText()).toString();
+    const request: UpgradeRequest = { path: req.getUrl(), query: new URLSearchParams(req.getQuery() ?? ''), headers, ip };
+    const params = paramsOf(route.pattern, request.path);
+    let aborted = false;
+    res.onAborted(() => (aborted = true));
+    void Promise.resolve()
+      .then(() => route.upgrade?.(request, params) ?? {})
+      .then(
+        (initial) => {
+          if (aborted) return;
+          res.cork(() =>
+            res.upgrade<SocketData>(
+              { initial, ip },
+              headers['sec-websocket-key'] ?? '',
+              headers['sec-websocket-protocol'] ?? '',
+              headers['sec-websocket-extensions'] ?? '',
+              context,
+            ),
+          );
+        },
+        (err: unknown) => {
+          if (aborted) return;
+          const response = fail(nextId(), err);
+          res.cork(() => this.write(res, nextId(), response, JSON.stringify(response.body)));
+        },
+      );
   }
 
   private handle(res: uws.HttpResponse, req: uws.HttpRequest): void {
@@ -164,4 +245,20 @@ export class HttpServer {
     if (body === undefined) return void res.end();
     res.end(body);
   }
+}
+
+/** `:name` segments of a uWS pattern, read from a path. */
+function paramsOf(pattern: string, path: string): Record<string, string> {
+  const p = pattern.split('/');
+  const parts = path.split('/');
+  const params: Record<string, string> = {};
+  p.forEach((segment, i) => {
+    if (!segment.startsWith(':') || parts[i] === undefined) return;
+    try {
+      params[segment.slice(1)] = decodeURIComponent(parts[i]!);
+    } catch {
+      params[segment.slice(1)] = parts[i]!;
+    }
+  });
+  return params;
 }

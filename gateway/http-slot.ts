@@ -1,18 +1,23 @@
-import type { Behavior } from '../runtime/behavior.js';
 import type { Board, ComponentSlot } from '../actors/board.js';
+import type { Behavior } from '../runtime/behavior.js';
+import { describeError } from '../runtime/errors.js';
 import { ensureAdminToken } from './admin-token.js';
-import { adminGuard, mountAdminRoutes, type AdminHandler } from './admin-routes.js';
+import { adminGuard, mountAdminRoutes } from './admin-routes.js';
 import { mountDataAdminRoutes } from './admin-ds-routes.js';
+import { mountAuthRoutes } from './auth-routes.js';
+import type { EdgeContext, RouteMount } from './edge.js';
 import { HttpServer } from './http-server.js';
+import { Metrics } from './metrics.js';
+import { mountMetricsRoute } from './metrics-route.js';
 import { writeNodeFile } from './node-file.js';
 import { Router } from './router.js';
 
-/** Routes other components add to the node's HTTP server (MagGate's REST API, realtime auth …). */
-export type RouteMount = (router: Router, board: Board, admin: AdminHandler) => void;
+export type { RouteMount } from './edge.js';
 
 /**
- * The node's HTTP listener as a component. Its POST is binding the port; a restart
- * rebinds it. It records where it listens in `<dataDir>/node.json` for the CLI.
+ * The node's HTTP listener as a component. Its POST is binding the port (after every
+ * mount has added its routes); a restart rebinds it. It records where it listens in
+ * `<dataDir>/node.json` for the CLI.
  */
 export function httpSlot(mounts: RouteMount[] = []): ComponentSlot {
   return {
@@ -20,22 +25,41 @@ export function httpSlot(mounts: RouteMount[] = []): ComponentSlot {
     group: 'edge',
     behavior: (board: Board): Behavior => {
       let server: HttpServer | undefined;
+      const releases: Array<() => void | Promise<void>> = [];
       return {
         async start(ctx) {
           const config = board.configStore.current();
           const router = new Router();
-          const admin = adminGuard(ensureAdminToken(config.dataDir));
-          for (const mount of [mountAdminRoutes, mountDataAdminRoutes, ...mounts]) mount(router, board, admin);
-          server = new HttpServer(router, { bodyLimitBytes: config.http.bodyLimitBytes, corsOrigins: config.http.corsOrigins, gzipMinBytes: config.http.gzipMinBytes }, ctx.log);
+          const metrics = new Metrics();
+          server = new HttpServer(
+            router,
+            { bodyLimitBytes: config.http.bodyLimitBytes, corsOrigins: config.http.corsOrigins, gzipMinBytes: config.http.gzipMinBytes, metrics },
+            ctx.log,
+          );
+          const edge: EdgeContext = {
+            router,
+            server,
+            board,
+            admin: adminGuard(ensureAdminToken(config.dataDir)),
+            metrics,
+            log: ctx.log,
+            onStop: (release) => void releases.push(release),
+          };
+          for (const mount of [mountAdminRoutes, mountDataAdminRoutes, mountMetricsRoute, ...mounts]) await mount(edge);
           const port = await server.listen(config.http.host, config.http.port);
           writeNodeFile(config.dataDir, { pid: process.pid, nodeId: board.nodeId, host: config.http.host, port, startedAt: new Date().toISOString() });
           ctx.log.info('listening', { host: config.http.host, port });
         },
         receive: () => null,
-        async stop() {
+        async stop(ctx) {
           const closing = server?.close();
           server = undefined;
           await closing;
+          for (const release of releases.splice(0).reverse()) {
+            await Promise.resolve()
+              .then(release)
+              .catch((err: unknown) => ctx.log.warn('edge cleanup failed', { error: describeError(err) }));
+          }
         },
       };
     },

@@ -1,0 +1,68 @@
+import { gatekeeperFor } from '../actors/auth/gatekeeper.js';
+import type { Board } from '../actors/board.js';
+import { ok, parseJsonBody } from './envelope.js';
+import type { AdminHandler } from './admin-routes.js';
+import type { HttpRequest } from './http-types.js';
+import type { Router } from './router.js';
+
+const ASK = { timeoutMs: 15_000 };
+
+function body(req: HttpRequest): Record<string, unknown> {
+  const parsed = parseJsonBody(req.body);
+  return parsed !== null && typeof parsed === 'object' && !Array.isArray(parsed) ? (parsed as Record<string, unknown>) : {};
+}
+
+/** A refresh token from the body: `refresh_token` (OAuth spelling) or `refreshToken`. */
+const refreshToken = (req: HttpRequest): unknown => body(req).refresh_token ?? body(req).refreshToken;
+
+/**
+ * MagAuth over HTTP. End users: `/v1/auth/:project/signup|login|refresh|logout|user`
+ * and the public keys at `/.well-known/jwks.json` (a bare JWKS, as verifiers expect).
+ * Operators (admin token, for the CLI): keys, users, roles, service accounts, row rules,
+ * test tokens and signing key rotation under `/v1/admin`.
+ */
+export function mountAuthRoutes(router: Router, board: Board, admin: AdminHandler): void {
+  const auth = board.system.ref(board.address('auth'), 'http');
+  const gatekeeper = gatekeeperFor(board);
+  const ask = (type: string, payload: unknown) => auth.ask(type, payload, ASK);
+  const p = (req: HttpRequest) => ({ project: req.params.project });
+  const user = (type: string, status = 200) => async (req: HttpRequest) => ok(req.requestId, await ask(type, { ...body(req), ...p(req), ip: req.ip }), status);
+  const session = (type: string) => async (req: HttpRequest) => ok(req.requestId, await ask(type, { ...p(req), refreshToken: refreshToken(req) }));
+
+  router.get('/.well-known/jwks.json', async () => ({ status: 200, headers: { 'cache-control': 'public, max-age=300' }, body: await gatekeeper.jwks() }));
+  router.post('/v1/auth/:project/signup', async (req) => {
+    const { email, password } = body(req);
+    return ok(req.requestId, await ask('auth.signup', { ...p(req), email, password }), 201);
+  });
+  router.post('/v1/auth/:project/login', user('auth.login'));
+  router.post('/v1/auth/:project/refresh', session('auth.refresh'));
+  router.post('/v1/auth/:project/logout', session('auth.logout'));
+  router.get('/v1/auth/:project/user', async (req) => {
+    const project = req.params.project!;
+    const principal = await gatekeeper.authenticate(req.headers, project, req.ip);
+    const profile = principal.kind === 'user' ? await ask('user.get', { project, id: principal.subject }).catch(() => null) : null;
+    return ok(req.requestId, { principal, user: profile });
+  });
+
+  const base = '/v1/admin/projects/:project';
+  const withId = (req: HttpRequest) => ({ ...p(req), id: req.params.id });
+  router.get(`${base}/keys`, admin((req) => ask('key.list', p(req))));
+  router.post(`${base}/keys`, admin((req) => ask('key.create', { ...body(req), ...p(req) }), 201));
+  router.post(`${base}/keys/:id/rotate`, admin((req) => ask('key.rotate', withId(req))));
+  router.delete(`${base}/keys/:id`, admin((req) => ask('key.revoke', withId(req))));
+  router.get(`${base}/users`, admin((req) => ask('user.list', p(req))));
+  router.post(`${base}/users`, admin((req) => ask('user.create', { ...body(req), ...p(req) }), 201));
+  router.post(`${base}/users/:id/disable`, admin((req) => ask('user.disable', withId(req))));
+  router.post(`${base}/users/:id/enable`, admin((req) => ask('user.enable', withId(req))));
+  router.get(`${base}/roles`, admin((req) => ask('role.list', p(req))));
+  router.post(`${base}/roles`, admin((req) => ask('role.create', { ...p(req), role: body(req) }), 201));
+  router.delete(`${base}/roles/:name`, admin((req) => ask('role.delete', { ...p(req), name: req.params.name })));
+  router.get(`${base}/service-accounts`, admin((req) => ask('sa.list', p(req))));
+  router.post(`${base}/service-accounts`, admin((req) => ask('sa.create', { ...body(req), ...p(req) }), 201));
+  router.post(`${base}/service-accounts/:id/disable`, admin((req) => ask('sa.disable', withId(req))));
+  router.get(`${base}/row-rules`, admin((req) => ask('rule.list', p(req))));
+  router.post(`${base}/row-rules`, admin((req) => ask('rule.set', { ...p(req), rule: body(req) })));
+  router.delete(`${base}/row-rules/:source/:table`, admin((req) => ask('rule.delete', { ...p(req), source: req.params.source, table: req.params.table })));
+  router.post(`${base}/tokens`, admin((req) => ask('token.issue', { ...body(req), ...p(req) }), 201));
+  router.post('/v1/admin/signing-keys/rotate', admin(() => ask('auth.signing.rotate', null)));
+}
