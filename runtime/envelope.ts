@@ -1,4 +1,3 @@
-import { z } from 'zod';
 import { MoboError, type ErrorBody } from './errors.js';
 import { nextId, newTraceId } from './ids.js';
 
@@ -39,32 +38,39 @@ export function createEnvelope<P>(to: string, type: string, payload: P, opts: Se
   return env;
 }
 
-export const envelopeSchema = z.object({
-  id: z.string().min(1),
-  type: z.string().min(1),
-  from: z.string().optional(),
-  to: z.string().regex(ADDRESS),
-  traceId: z.string().min(1),
-  deadline: z.number().optional(),
-  payload: z.unknown(),
-});
+const isString = (v: unknown): v is string => typeof v === 'string';
 
-const errorBodySchema = z.object({
-  code: z.string(),
-  message: z.string(),
-  details: z.record(z.unknown()).optional(),
-});
-
-export const replySchema = z.union([
-  z.object({ ok: z.literal(true), value: z.unknown() }),
-  z.object({ ok: z.literal(false), error: errorBodySchema }),
-]);
-
-/** Parses an envelope that arrived over a wire; a malformed one is MESSAGE_INVALID. */
+/**
+ * Parses an envelope that arrived over a wire; a malformed one is MESSAGE_INVALID.
+ * A hand-written check rather than a schema library: it runs on every remote message.
+ */
 export function parseEnvelope(data: unknown): Envelope {
-  const parsed = envelopeSchema.safeParse(data);
-  if (!parsed.success) throw new MoboError('MESSAGE_INVALID', 'Malformed envelope', { details: { issues: parsed.error.issues.length } });
-  return parsed.data as Envelope;
+  const e = data as Partial<Envelope> | null;
+  const ok =
+    e !== null &&
+    typeof e === 'object' &&
+    isString(e.id) &&
+    e.id.length > 0 &&
+    isString(e.type) &&
+    e.type.length > 0 &&
+    isString(e.to) &&
+    ADDRESS.test(e.to) &&
+    isString(e.traceId) &&
+    (e.from === undefined || isString(e.from)) &&
+    (e.deadline === undefined || typeof e.deadline === 'number') &&
+    'payload' in e;
+  if (!ok) throw new MoboError('MESSAGE_INVALID', 'Malformed envelope');
+  return e as Envelope;
+}
+
+/** Parses a reply from a wire; anything else is MESSAGE_INVALID. */
+export function parseReply(data: unknown): Reply {
+  const r = data as { ok?: unknown; value?: unknown; error?: Partial<ErrorBody> } | null;
+  if (r !== null && typeof r === 'object') {
+    if (r.ok === true) return { ok: true, value: r.value };
+    if (r.ok === false && r.error && isString(r.error.code) && isString(r.error.message)) return { ok: false, error: r.error as ErrorBody };
+  }
+  throw new MoboError('MESSAGE_INVALID', 'Malformed reply');
 }
 
 export function replyValue(reply: Reply): unknown {

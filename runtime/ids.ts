@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomFillSync } from 'node:crypto';
 
 // Ids are a random per-process prefix plus a counter: unique across nodes, and cheap
 // enough for the message hot path (randomUUID per message costs more than a local hop).
@@ -10,6 +10,17 @@ export function nextId(): string {
   return `${prefix}${counter.toString(36)}`;
 }
 
+// Trace ids come from a pooled random buffer: one randomFillSync per 512 ids instead of a
+// randomBytes call per message, which profiled at two thirds of a local tell's CPU.
+const pool = Buffer.alloc(4096);
+let offset = pool.length;
+
 export function newTraceId(): string {
-  return randomBytes(8).toString('hex');
+  if (offset + 8 > pool.length) {
+    randomFillSync(pool);
+    offset = 0;
+  }
+  const id = pool.toString('hex', offset, offset + 8);
+  offset += 8;
+  return id;
 }

@@ -1,12 +1,20 @@
 import { MoboError } from './errors.js';
 
-/** Races a promise against a timer; the timer is always cleared. */
+/** Settles with the promise, or rejects with onTimeout() after ms; the timer is always cleared. One promise per call. */
 export function withTimeout<T>(promise: Promise<T>, ms: number, onTimeout: () => MoboError): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(onTimeout()), ms);
+  return new Promise<T>((resolve, reject) => {
+    const timer = setTimeout(() => reject(onTimeout()), ms);
+    promise.then(
+      (value) => {
+        clearTimeout(timer);
+        resolve(value);
+      },
+      (err: unknown) => {
+        clearTimeout(timer);
+        reject(err);
+      },
+    );
   });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }
 
 export function askTimeout(address: string, ms: number): MoboError {

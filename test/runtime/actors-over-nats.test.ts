@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { SYS_KILL } from '../../runtime/cell.js';
+import { createEnvelope } from '../../runtime/envelope.js';
 import { MoboError } from '../../runtime/errors.js';
 import { ActorSystem } from '../../runtime/system.js';
 import { Journal, makeSupervisor, restarted, testActor } from '../support/actors.js';
@@ -66,7 +67,8 @@ describe('actors across nodes over NATS', () => {
   it('delivers a durable tell sent before the remote actor exists once it starts listening', async () => {
     const [a, b] = [await node('a'), await node('b')];
     const name = `${unique()}.inbox`;
-    await b.transport.tellDurable({ id: 'd1', type: 'job', to: name, traceId: 't', payload: { n: 7 } });
+    // A fresh envelope id: JetStream de-duplicates by message id within its window.
+    await b.transport.tellDurable(createEnvelope(name, 'job', { n: 7 }));
     const got = new Promise((resolve) => void a.transport.listenDurable(name, (env) => resolve(env.payload)));
     expect(await got).toEqual({ n: 7 });
   });
