@@ -10,8 +10,9 @@ import { stateSlot } from './kernel/state-actor.js';
 import { storeSlot } from './kernel/store-slot.js';
 import { catalogSlot, dsPoolSlot } from './ds/catalog.js';
 import { bridgeSlot } from './bridge/bridge-actor.js';
+import { authSlot } from './auth/auth-actor.js';
 
 /** Every component a node runs, in the groups of the motherboard. New components plug in here. */
 export function defaultSlots(): ComponentSlot[] {
-  return [configSlot, loggerSlot, registrySlot, stateSlot, cacheSlot, storeSlot, healthSlot, controlSlot, dsPoolSlot, catalogSlot, httpSlot(), bridgeSlot];
+  return [configSlot, loggerSlot, registrySlot, stateSlot, cacheSlot, storeSlot, healthSlot, controlSlot, authSlot, dsPoolSlot, catalogSlot, httpSlot(), bridgeSlot];
 }

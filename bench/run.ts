@@ -21,9 +21,10 @@ const BENCHES: Entry[] = [
   { group: 'kernel', name: 'kernel-restart', shared: true },
   { group: 'kernel', name: 'kernel-boot', shared: true },
   { group: 'adapters', name: 'adapters', shared: false },
+  { group: 'gateway', name: 'gateway', shared: true },
 ];
 
-const USAGE = 'Usage: node dist/bench/run.js [--only GROUP|NAME[,…]]   groups: kernel, adapters; names: ' + BENCHES.map((b) => b.name).join(', ');
+const USAGE = 'Usage: node dist/bench/run.js [--only GROUP|NAME[,…]]   groups: kernel, adapters, gateway; names: ' + BENCHES.map((b) => b.name).join(', ');
 
 function parseOnly(argv: string[]): string[] | undefined {
   const i = argv.findIndex((a) => a === '--only' || a.startsWith('--only='));

@@ -26,7 +26,9 @@ export function parseArgs(argv: string[]): ParsedArgs {
   return { command: positional.shift(), positional, flags };
 }
 
-const VALUE_FLAGS = new Set(['config', 'node', 'interval', 'count', 'reason', 'kind', 'url', 'namespace', 'pool-max', 'to-project', 'to-table', 'batch-size']);
+const VALUE_FLAGS = new Set(['config', 'node', 'interval', 'count', 'reason', 'kind', 'url', 'namespace', 'pool-max', 'to-project', 'to-table', 'batch-size',
+  // MagAuth (cli/commands/auth.ts)
+  'role', 'sub', 'ttl', 'name', 'tables', 'ops', 'cidrs', 'service-account', 'allow']);
 
 export function usage(message: string): MoboError {
   return new MoboError('MESSAGE_INVALID', message, { details: { usage: true } });

@@ -1,9 +1,7 @@
 import { gatekeeperFor } from '../actors/auth/gatekeeper.js';
-import type { Board } from '../actors/board.js';
+import type { EdgeContext } from './edge.js';
 import { ok, parseJsonBody } from './envelope.js';
-import type { AdminHandler } from './admin-routes.js';
 import type { HttpRequest } from './http-types.js';
-import type { Router } from './router.js';
 
 const ASK = { timeoutMs: 15_000 };
 
@@ -21,7 +19,7 @@ const refreshToken = (req: HttpRequest): unknown => body(req).refresh_token ?? b
  * Operators (admin token, for the CLI): keys, users, roles, service accounts, row rules,
  * test tokens and signing key rotation under `/v1/admin`.
  */
-export function mountAuthRoutes(router: Router, board: Board, admin: AdminHandler): void {
+export function mountAuthRoutes({ router, board, admin }: EdgeContext): void {
   const auth = board.system.ref(board.address('auth'), 'http');
   const gatekeeper = gatekeeperFor(board);
   const ask = (type: string, payload: unknown) => auth.ask(type, payload, ASK);

@@ -11,6 +11,7 @@ import { Metrics } from './metrics.js';
 import { mountMetricsRoute } from './metrics-route.js';
 import { writeNodeFile } from './node-file.js';
 import { Router } from './router.js';
+import { mountRest } from './rest/mount.js';
 
 export type { RouteMount } from './edge.js';
 
@@ -45,7 +46,8 @@ export function httpSlot(mounts: RouteMount[] = []): ComponentSlot {
             log: ctx.log,
             onStop: (release) => void releases.push(release),
           };
-          for (const mount of [mountAdminRoutes, mountDataAdminRoutes, mountMetricsRoute, ...mounts]) await mount(edge);
+          // The REST routes go last: their patterns are the broadest.
+          for (const mount of [mountAdminRoutes, mountDataAdminRoutes, mountAuthRoutes, mountMetricsRoute, ...mounts, mountRest]) await mount(edge);
           const port = await server.listen(config.http.host, config.http.port);
           writeNodeFile(config.dataDir, { pid: process.pid, nodeId: board.nodeId, host: config.http.host, port, startedAt: new Date().toISOString() });
           ctx.log.info('listening', { host: config.http.host, port });

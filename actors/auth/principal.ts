@@ -17,6 +17,8 @@ export interface Principal {
   project: string;
   /** A built-in role or a custom role of the project. */
   role: string;
+  /** The API key used (for an API key or a service account authenticating with one): per-key rate limits and audit. */
+  keyId?: string;
   /** Limits an API key carries on top of its role. */
   scopes?: { tables?: string[]; operations?: Operation[]; cidrs?: string[] };
 }
@@ -32,7 +34,7 @@ export interface AccessRequest {
 export interface AccessGrant {
   /** ANDed into every read, update and delete (the table's row rule for this principal). */
   rowFilter?: Filter;
-  /** Set on every inserted row, overriding the body (e.g. owner_id = subject). */
+  /** Set on every inserted row and on every update's patch, overriding the body (e.g. owner_id = subject). */
   forcedValues?: Row;
 }
 

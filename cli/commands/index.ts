@@ -6,6 +6,7 @@ import { healthCheckCommand, healthReportCommand, healthWatchCommand } from './h
 import { initCommand } from './init.js';
 import { shutdownCommand, statusCommand } from './node.js';
 import { bridgeCopyCommand } from './bridge.js';
+import { AUTH_COMMANDS } from './auth.js';
 import {
   dbTablesCommand,
   projectCreateCommand,
@@ -39,4 +40,5 @@ export const COMMANDS: readonly Command[] = [
   sourceTestCommand,
   dbTablesCommand,
   bridgeCopyCommand,
+  ...AUTH_COMMANDS,
 ];

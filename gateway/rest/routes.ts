@@ -1,4 +1,4 @@
-import type { TableInfo } from '../../adapters/types.js';
+import type { Row, TableInfo } from '../../adapters/types.js';
 import type { AccessGrant, Gatekeeper, Operation, Principal } from '../../actors/auth/principal.js';
 import type { DataClient } from '../../actors/ds/protocol.js';
 import { describeError, MoboError } from '../../runtime/errors.js';
@@ -61,7 +61,7 @@ async function serve(deps: RestDeps, dialect: Dialect, operation: Operation, han
     deps.limiter.takeIp(req.ip);
     const { project, source, table: tableName } = req.params as { project: string; source: string; table: string };
     const principal = await deps.gate.authenticate(req.headers, project, req.ip);
-    deps.limiter.takeKey(principal.subject);
+    deps.limiter.takeKey(principal.keyId ?? principal.subject);
     const grant = await deps.gate.authorize(principal, { project, source, table: tableName, operation });
     const table = await deps.schemas.table(project, source, tableName);
     return await handler({ req, dialect, principal, grant, table, data: deps.schemas.client(project, source) });
@@ -95,7 +95,7 @@ async function create({ req, dialect, grant, table, data }: Call): Promise<HttpR
   const body = parseJsonBody(req.body);
   const rows = bodyRows(body, true).map((row) => withForced(row, grant));
   const created = await data.insert(table.name, rows, true);
-  return dialect.written(req, created, 201, Array.isArray(body));
+  return dialect.written(req, selected(req, created), 201, Array.isArray(body));
 }
 
 async function updateOne({ req, dialect, grant, table, data }: Call): Promise<HttpResponse> {
@@ -104,25 +104,32 @@ async function updateOne({ req, dialect, grant, table, data }: Call): Promise<Ht
   if (key !== undefined && key in patch! && String(patch![key]) !== req.params.id) throw invalid(`The body's ${key} does not match the URL`);
   const changed = await data.update(table.name, allOf(byId(table, req.params.id!), grant.rowFilter), withForced(patch!, grant), true);
   if (changed.length === 0) throw notFound(table.name);
-  return dialect.written(req, changed, 200, false);
+  return dialect.written(req, selected(req, changed), 200, false);
 }
 
 async function updateMatching({ req, dialect, grant, table, data }: Call): Promise<HttpResponse> {
   const where = requireFilters(req, table);
   const [patch] = bodyRows(parseJsonBody(req.body), false);
   const changed = await data.update(table.name, allOf(where, grant.rowFilter), withForced(patch!, grant), true);
-  return dialect.written(req, changed, 200, true);
+  return dialect.written(req, selected(req, changed), 200, true);
 }
 
 async function deleteOne({ req, dialect, grant, table, data }: Call): Promise<HttpResponse> {
   const removed = await data.delete(table.name, allOf(byId(table, req.params.id!), grant.rowFilter), true);
   if (removed.length === 0) throw notFound(table.name);
-  return dialect.deleted(req, removed);
+  return dialect.deleted(req, selected(req, removed));
 }
 
 async function deleteMatching({ req, dialect, grant, table, data }: Call): Promise<HttpResponse> {
   const removed = await data.delete(table.name, allOf(requireFilters(req, table), grant.rowFilter), true);
-  return dialect.deleted(req, removed);
+  return dialect.deleted(req, selected(req, removed));
+}
+
+/** The written rows as the client asked to see them (`select=` on a write, as postgrest-js sends). */
+function selected(req: HttpRequest, rows: Row[]): Row[] {
+  const columns = parseQuery(req.query).columns;
+  if (!columns) return rows;
+  return rows.map((row) => Object.fromEntries(columns.filter((c) => c in row).map((c) => [c, row[c]])));
 }
 
 /** Bulk update and delete need at least one filter: an empty query string must not touch every row. */

@@ -30,6 +30,7 @@ describe('mobo CLI end to end', () => {
     const postLines = node.lines.filter((l) => l.startsWith('POST'));
     expect(postLines.map((l) => l.split(/\s+/)[2])).toEqual([
       ...['config', 'logger', 'registry', 'state', 'cache', 'store', 'health', 'control', 'kernel'],
+      ...['auth', 'security'],
       ...['ds', 'catalog', 'data', 'http', 'edge', 'bridge', 'ops'],
     ]);
     expect(postLines.every((l) => / ok /.test(l))).toBe(true);

@@ -1,0 +1,41 @@
+import { dispatch, type Behavior } from '../../runtime/behavior.js';
+import type { ActorSlot, Board } from '../board.js';
+import { ensureTables } from '../ds/catalog-tables.js';
+import { adminHandlers } from './admin-handlers.js';
+import { authDeps } from './deps.js';
+import { onAuthChange } from './invalidation.js';
+import { sessionHandlers } from './session-handlers.js';
+import { AUTH_TABLES } from './tables.js';
+
+/**
+ * MagAuth: the actor that owns users, sessions, API keys, roles, service accounts, row
+ * rules and signing keys (messages `auth.*`, `token.issue`, `key.*`, `user.*`, `role.*`,
+ * `sa.*`, `rule.*`). Its POST creates the tables and the first signing key. Requests
+ * are checked in-process by the Gatekeeper (gatekeeper.ts), not by this actor.
+ *
+ * Concurrency 16: password hashing runs on libuv's pool, so logins must not queue
+ * behind each other; every handler is safe to interleave (refresh rotation is a
+ * compare-and-set in the store).
+ */
+export const authSlot: ActorSlot = {
+  name: 'auth',
+  group: 'security',
+  mailbox: { concurrency: 16 },
+  behavior: (board: Board): Behavior => {
+    const deps = authDeps(board);
+    const handlers = { ...sessionHandlers(deps), ...adminHandlers(deps) };
+    let off: (() => void) | undefined;
+    return {
+      async start(ctx) {
+        await ensureTables(deps.store, AUTH_TABLES);
+        await deps.signer();
+        off = onAuthChange(board, { invalidate: (change) => change === 'signing' && deps.forgetSigner() });
+        ctx.log.debug('auth ready');
+      },
+      receive: (msg, ctx) => dispatch(handlers, msg, ctx),
+      stop() {
+        off?.();
+      },
+    };
+  },
+};

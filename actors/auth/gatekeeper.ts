@@ -1,0 +1,143 @@
+import type { JWK } from 'jose';
+import { MoboError } from '../../runtime/errors.js';
+import type { Board } from '../board.js';
+import { controlStore } from '../kernel/store-slot.js';
+import { verifyAccessToken } from './access-token.js';
+import { ApiKeys, keyPrefixOf } from './api-keys.js';
+import { readCredential } from './credentials.js';
+import { sha256Hex } from './crypto.js';
+import { onAuthChange, type AuthChange } from './invalidation.js';
+import { PublicKeyRing } from './key-ring.js';
+import { LoadingCache } from './loading-cache.js';
+import type { AccessGrant, AccessRequest, Gatekeeper, Principal } from './principal.js';
+import { Roles, builtInAllows, customRoleAllows, isBuiltInRole, type CustomRole } from './roles.js';
+import { RowRules, grantFor, type RowRule } from './row-rules.js';
+import { checkAddress, checkScopes } from './scopes.js';
+import { ServiceAccounts } from './service-accounts.js';
+import { Users } from './users.js';
+
+/** MagAuth's Gatekeeper, plus what the HTTP edge serves from it. */
+export interface AuthGatekeeper extends Gatekeeper {
+  /** The public signing keys, as served at /.well-known/jwks.json. */
+  jwks(): Promise<{ keys: JWK[] }>;
+  /** Stops listening for invalidations (the node's bus closing does this too). */
+  close(): void;
+}
+
+export interface GatekeeperOptions {
+  /** Verified tokens and API key lookups held at most (each). Default 10,000. */
+  maxEntries?: number;
+  /** How long a key, role, rule or user status is trusted without an invalidation. Default 30 s. */
+  ttlMs?: number;
+}
+
+const forbiddenProject = () => new MoboError('AUTH_FORBIDDEN', 'The credentials belong to another project');
+
+/**
+ * Authenticates and authorizes per request, in-process and without a store round trip on
+ * the hot path: verified JWTs are cached by their SHA-256 until they expire, API key
+ * lookups, custom roles, row rules and user states for `ttlMs`. Any change made through
+ * the auth actor clears the affected cache on every node (see invalidation.ts).
+ */
+export function createGatekeeper(board: Board, opts: GatekeeperOptions = {}): AuthGatekeeper {
+  const store = controlStore(board);
+  const clock = board.system.clock;
+  const max = opts.maxEntries ?? 10_000;
+  const ttl = opts.ttlMs ?? 30_000;
+  const ring = new PublicKeyRing(store, clock);
+  const [apiKeys, users, roles, rules, accounts] = [new ApiKeys(store), new Users(store), new Roles(store), new RowRules(store), new ServiceAccounts(store)];
+
+  const tokens = new LoadingCache<Principal>(max, ttl, clock);
+  const keys = new LoadingCache<Principal>(max, ttl, clock);
+  const disabledUsers = new LoadingCache<boolean>(max, ttl, clock);
+  const customRoles = new LoadingCache<CustomRole>(1_000, ttl, clock);
+  const rowRules = new LoadingCache<RowRule>(1_000, ttl, clock);
+
+  const invalidate = (change: AuthChange): void => {
+    const clears: Record<AuthChange, () => void> = {
+      keys: () => keys.clear(),
+      service_accounts: () => keys.clear(),
+      users: () => (tokens.clear(), disabledUsers.clear()),
+      roles: () => customRoles.clear(),
+      rules: () => rowRules.clear(),
+      signing: () => ring.markStale(),
+    };
+    clears[change]?.();
+  };
+  const off = onAuthChange(board, { invalidate });
+
+  const fromToken = async (token: string, project: string): Promise<Principal> => {
+    const cacheKey = sha256Hex(token);
+    const cached = tokens.peek(cacheKey);
+    if (cached) {
+      if (cached.project !== project) throw forbiddenProject();
+      return cached;
+    }
+    const now = clock.now();
+    const { principal, expiresAt } = await verifyAccessToken(token, ring, project, now);
+    if (principal.kind === 'user') {
+      const disabled = await disabledUsers.get(`${project}/${principal.subject}`, async () => (await users.byId(project, principal.subject))?.disabled_at != null);
+      if (disabled) throw new MoboError('AUTH_USER_DISABLED');
+    }
+    const frozen = Object.freeze(principal);
+    tokens.set(cacheKey, frozen, expiresAt - now);
+    return frozen;
+  };
+
+  const loadKey = async (project: string, presented: string): Promise<Principal | undefined> => {
+    const info = await apiKeys.verify(project, presented);
+    if (!info) return undefined;
+    // Frozen all the way down: the principal is shared by every request that presents this key.
+    const scopes = Object.keys(info.scopes).length > 0 ? Object.freeze(Object.fromEntries(Object.entries(info.scopes).map(([k, v]) => [k, Object.freeze(v)]))) : undefined;
+    const base = { project, keyId: info.id, ...(scopes ? { scopes } : {}) };
+    if (info.service_account === null) return Object.freeze({ ...base, kind: 'api_key', subject: info.id, role: info.role });
+    const account = await accounts.get(project, info.service_account);
+    if (!account || account.disabled) return undefined;
+    return Object.freeze({ ...base, kind: 'service_account', subject: account.id, role: account.role });
+  };
+
+  const fromKey = async (presented: string, project: string, ip: string): Promise<Principal> => {
+    if (!presented.startsWith(keyPrefixOf(project))) throw forbiddenProject();
+    const principal = await keys.get(`${project}/${sha256Hex(presented)}`, () => loadKey(project, presented));
+    if (!principal) throw new MoboError('AUTH_INVALID', 'The API key is invalid or revoked', { details: { reason: 'unknown_key' } });
+    checkAddress(principal.scopes, ip);
+    return principal;
+  };
+
+  const roleAllows = async (principal: Principal, request: AccessRequest): Promise<boolean> => {
+    if (isBuiltInRole(principal.role)) return builtInAllows(principal.role, request.operation);
+    const role = await customRoles.get(`${principal.project}/${principal.role}`, () => roles.get(principal.project, principal.role));
+    return role !== undefined && customRoleAllows(role, request);
+  };
+
+  return {
+    async authenticate(headers, project, ip) {
+      const credential = readCredential(headers);
+      return credential.kind === 'jwt' ? fromToken(credential.token, project) : fromKey(credential.key, project, ip);
+    },
+    async authorize(principal, request): Promise<AccessGrant> {
+      if (principal.project !== request.project) throw forbiddenProject();
+      if (!(await roleAllows(principal, request))) {
+        throw new MoboError('AUTH_FORBIDDEN', `Role "${principal.role}" may not ${request.operation} ${request.table}`, { details: { role: principal.role, operation: request.operation, table: request.table } });
+      }
+      checkScopes(principal.scopes, request);
+      const { project, source, table } = request;
+      const rule = await rowRules.get(`${project}/${source}/${table}`, () => rules.get(project, source, table));
+      return grantFor(rule, principal, request.operation);
+    },
+    jwks: () => ring.jwks(),
+    close: off,
+  };
+}
+
+const shared = new WeakMap<Board, AuthGatekeeper>();
+
+/** The node's one Gatekeeper (made on first use): what MagGate, MagWS and MagMQTT call per request. */
+export function gatekeeperFor(board: Board): AuthGatekeeper {
+  let gatekeeper = shared.get(board);
+  if (!gatekeeper) {
+    gatekeeper = createGatekeeper(board);
+    shared.set(board, gatekeeper);
+  }
+  return gatekeeper;
+}

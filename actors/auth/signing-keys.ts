@@ -1,0 +1,52 @@
+import { exportJWK, generateKeyPair, importJWK, type CryptoKey, type JWK } from 'jose';
+import type { Row } from '../../adapters/types.js';
+import { MoboError } from '../../runtime/errors.js';
+import type { DataClient } from '../ds/protocol.js';
+import type { SecretBox } from '../kernel/secret-box.js';
+import { newId } from './crypto.js';
+import { ALG } from './policy.js';
+import { SIGNING_KEYS } from './tables.js';
+
+/** The key the auth actor signs with: the newest key not retired. */
+export interface Signer {
+  kid: string;
+  key: CryptoKey;
+}
+
+/** Makes a fresh Ed25519 key pair; the private half is stored sealed with the node key. */
+export async function createSigningKey(store: DataClient, box: SecretBox, now: number): Promise<string> {
+  const { publicKey, privateKey } = await generateKeyPair(ALG, { crv: 'Ed25519', extractable: true });
+  const kid = newId('sk');
+  const publicJwk: JWK = { ...(await exportJWK(publicKey)), kid, alg: ALG, use: 'sig' };
+  const privateJwk = await exportJWK(privateKey);
+  await store.insert(
+    SIGNING_KEYS,
+    [{ kid, alg: ALG, public_jwk: JSON.stringify(publicJwk), private_sealed: box.seal(JSON.stringify(privateJwk)), created_at: now, retired_at: null }],
+    false,
+  );
+  return kid;
+}
+
+/**
+ * Key rotation: a new key signs from now on; the previous ones are retired but stay in
+ * the JWKS and keep verifying until their last token expires (see `verifiesUntil`).
+ */
+export async function rotateSigningKey(store: DataClient, box: SecretBox, now: number): Promise<{ kid: string; retired: string[] }> {
+  const active = await store.select({ table: SIGNING_KEYS, where: { op: 'is', column: 'retired_at', value: null }, columns: ['kid'] });
+  const kid = await createSigningKey(store, box, now);
+  const retired = active.map((r) => String(r.kid));
+  if (retired.length > 0) await store.update(SIGNING_KEYS, { op: 'in', column: 'kid', values: retired }, { retired_at: now }, false);
+  return { kid, retired };
+}
+
+/** The signer, creating the first key on a fresh control store. */
+export async function loadSigner(store: DataClient, box: SecretBox, now: number): Promise<Signer> {
+  const newest = async (): Promise<Row | undefined> =>
+    (await store.select({ table: SIGNING_KEYS, where: { op: 'is', column: 'retired_at', value: null }, order: [{ column: 'created_at', direction: 'desc' }], limit: 1 }))[0];
+  const row = (await newest()) ?? (await createSigningKey(store, box, now), await newest());
+  if (!row) throw new MoboError('INTERNAL', 'No signing key could be created');
+  const jwk = JSON.parse(box.open(String(row.private_sealed))) as JWK;
+  const key = await importJWK(jwk, ALG);
+  if (key instanceof Uint8Array) throw new MoboError('INTERNAL', 'A signing key is not an asymmetric key');
+  return { kid: String(row.kid), key };
+}

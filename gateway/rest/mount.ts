@@ -1,0 +1,43 @@
+import { gatekeeperFor } from '../../actors/auth/gatekeeper.js';
+import type { EdgeContext } from '../edge.js';
+import type { HttpRequest } from '../http-types.js';
+import { openApiDocument, type SourceTables } from '../openapi.js';
+import { RateLimiter } from '../rate-limit.js';
+import { mountRestRoutes } from './routes.js';
+import { SchemaCache } from './schema-cache.js';
+
+interface ProjectRow {
+  project: string;
+}
+interface SourceRow {
+  name: string;
+}
+
+/** MagGate: the REST API over every project's tables, its OpenAPI documents, and its rate limits. */
+export function mountRest({ router, board, admin, log, onStop }: EdgeContext): void {
+  const gate = gatekeeperFor(board);
+  const limiter = new RateLimiter(() => board.configStore.current().rateLimits, board.system.events, board.nodeId);
+  onStop(() => limiter.close());
+  const schemas = new SchemaCache(board.system);
+  const catalog = board.system.ref(board.address('catalog'), 'gateway');
+
+  const describe = async (project: string): Promise<SourceTables[]> => {
+    const sources = await catalog.ask<SourceRow[]>('source.list', { project });
+    return Promise.all(sources.map(async (s) => ({ project, source: s.name, tables: await schemas.tables(project, s.name) })));
+  };
+  const serverUrl = (req: HttpRequest): string => `http://${req.headers.host ?? `${board.configStore.current().http.host}:${board.configStore.current().http.port}`}`;
+
+  router.get(
+    '/v1/openapi.json',
+    admin(async (req) => {
+      const projects = await catalog.ask<ProjectRow[]>('project.list');
+      return openApiDocument((await Promise.all(projects.map((p) => describe(p.project)))).flat(), serverUrl(req));
+    }),
+  );
+  router.get('/v1/:project/openapi.json', async (req) => {
+    const project = req.params.project!;
+    await gate.authenticate(req.headers, project, req.ip);
+    return { status: 200, body: openApiDocument(await describe(project), serverUrl(req)) };
+  });
+  mountRestRoutes(router, { gate, limiter, schemas, log });
+}
