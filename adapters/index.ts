@@ -9,7 +9,7 @@ import type { Adapter, SourceConfig } from './types.js';
 
 export type * from './types.js';
 export type { Scalar, ComparisonOp } from './query.js';
-export { querySchema, filterSchema, filterColumns } from './query.js';
+export { filterColumns } from './query.js';
 export { matchesFilter, applyQuery } from './evaluate.js';
 
 export function createAdapter(config: SourceConfig): Adapter {

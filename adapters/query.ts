@@ -2,8 +2,6 @@
  * The typed query AST shared by MagGate's two query spellings and every adapter.
  * It is data only: adapters compile it, never concatenating a value into query text.
  */
-import { z } from 'zod';
-
 export type Scalar = string | number | boolean | null;
 
 export type ComparisonOp = 'eq' | 'neq' | 'gt' | 'gte' | 'lt' | 'lte' | 'like' | 'ilike';
@@ -30,39 +28,6 @@ export interface Query {
   limit?: number;
   offset?: number;
 }
-
-const scalar = z.union([z.string(), z.number(), z.boolean(), z.null()]);
-
-export const filterSchema: z.ZodType<Filter> = z.lazy(() =>
-  z.union([
-    z.object({
-      op: z.enum(['eq', 'neq', 'gt', 'gte', 'lt', 'lte', 'like', 'ilike']),
-      column: z.string().min(1),
-      value: scalar,
-    }),
-    z.object({ op: z.literal('in'), column: z.string().min(1), values: z.array(scalar) }),
-    z.object({ op: z.literal('is'), column: z.string().min(1), value: z.union([z.null(), z.boolean()]) }),
-    z.object({ op: z.enum(['and', 'or']), filters: z.array(filterSchema) }),
-    z.object({ op: z.literal('not'), filter: filterSchema }),
-  ]),
-);
-
-export const querySchema = z.object({
-  table: z.string().min(1),
-  columns: z.array(z.string().min(1)).optional(),
-  where: filterSchema.optional(),
-  order: z
-    .array(
-      z.object({
-        column: z.string().min(1),
-        direction: z.enum(['asc', 'desc']),
-        nulls: z.enum(['first', 'last']).optional(),
-      }),
-    )
-    .optional(),
-  limit: z.number().int().min(0).optional(),
-  offset: z.number().int().min(0).optional(),
-});
 
 /** Every column a filter mentions, for checking against the introspected schema. */
 export function filterColumns(filter: Filter | undefined, into: Set<string> = new Set()): Set<string> {

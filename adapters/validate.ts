@@ -36,6 +36,7 @@ export function prepareWhere(table: TableInfo, where: Filter | undefined): Filte
 
 export function prepareFilter(table: TableInfo, filter: Filter, depth = 0): Filter {
   if (depth > MAX_FILTER_DEPTH) throw invalidQuery(`Filters nest at most ${MAX_FILTER_DEPTH} deep`);
+  if (filter === null || typeof filter !== 'object') throw invalidQuery('A filter must be an object');
   switch (filter.op) {
     case 'and':
     case 'or':

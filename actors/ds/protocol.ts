@@ -1,11 +1,28 @@
 import { z } from 'zod';
-import { filterSchema, querySchema } from '../../adapters/query.js';
+import type { Filter } from '../../adapters/query.js';
 import type { Query, Row, SchemaInfo, TableInfo } from '../../adapters/types.js';
 import type { ActorRef, AskOptions } from '../../runtime/ref.js';
 
-/** The messages a connection actor answers. One schema each, checked at the actor's edge. */
+/**
+ * The messages a connection actor answers. One schema each, checked at the actor's edge.
+ * Queries and filters get a shape check only: the adapter then checks every table,
+ * column, operator and value against the introspected schema (adapters/validate.ts), so
+ * a deep parse here would do the same work twice on the hottest path.
+ */
+const isObject = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
+const filterShape = z.custom<Filter>((v) => isObject(v) && typeof v.op === 'string', 'A filter is an object with an op');
+const queryShape = z.custom<Query>(
+  (v) =>
+    isObject(v) &&
+    typeof v.table === 'string' &&
+    v.table.length > 0 &&
+    (v.columns === undefined || Array.isArray(v.columns)) &&
+    (v.order === undefined || Array.isArray(v.order)) &&
+    (v.where === undefined || isObject(v.where)),
+  'A query is an object with a table',
+);
 const rows = z.array(z.record(z.unknown()));
-const scope = z.object({ table: z.string().min(1), where: filterSchema.optional() });
+const scope = z.object({ table: z.string().min(1), where: filterShape.optional() });
 
 const columnSchema = z.object({
   name: z.string().min(1),
@@ -18,13 +35,13 @@ export const tableInfoSchema = z.object({ name: z.string().min(1), columns: z.ar
 
 const writeOp = z.discriminatedUnion('op', [
   z.object({ op: z.literal('insert'), table: z.string().min(1), rows, returning: z.boolean().optional() }),
-  z.object({ op: z.literal('update'), table: z.string().min(1), where: filterSchema.optional(), patch: z.record(z.unknown()), returning: z.boolean().optional() }),
-  z.object({ op: z.literal('delete'), table: z.string().min(1), where: filterSchema.optional(), returning: z.boolean().optional() }),
+  z.object({ op: z.literal('update'), table: z.string().min(1), where: filterShape.optional(), patch: z.record(z.unknown()), returning: z.boolean().optional() }),
+  z.object({ op: z.literal('delete'), table: z.string().min(1), where: filterShape.optional(), returning: z.boolean().optional() }),
 ]);
 export type WriteOp = z.infer<typeof writeOp>;
 
 export const DS = {
-  select: { type: 'ds.select', schema: querySchema },
+  select: { type: 'ds.select', schema: queryShape },
   count: { type: 'ds.count', schema: scope },
   insert: { type: 'ds.insert', schema: z.object({ table: z.string().min(1), rows, returning: z.boolean().optional() }) },
   update: { type: 'ds.update', schema: scope.extend({ patch: z.record(z.unknown()), returning: z.boolean().optional() }) },

@@ -8,7 +8,7 @@ import type { HttpRequest, HttpResponse } from '../http-types.js';
 import type { RateLimiter } from '../rate-limit.js';
 import type { Router } from '../router.js';
 import { envelopeDialect, notFound, postgrestDialect, type Dialect } from './dialect.js';
-import { invalid, parseQuery, parseRange } from './grammar.js';
+import { invalid, parseQuery, parseRange, type ParsedQuery } from './grammar.js';
 import type { SchemaCache } from './schema-cache.js';
 import { allOf, bodyRows, byId, coerceFilter, listQuery, withForced } from './shape.js';
 
@@ -22,6 +22,8 @@ export interface RestDeps {
 /** One authorised request on one table, ready to run. */
 interface Call {
   req: HttpRequest;
+  /** The query string, parsed before anything runs: a malformed one rejects the request before any write. */
+  parsed: ParsedQuery;
   dialect: Dialect;
   principal: Principal;
   grant: AccessGrant;
@@ -59,20 +61,20 @@ export function mountRestRoutes(router: Router, deps: RestDeps): void {
 async function serve(deps: RestDeps, dialect: Dialect, operation: Operation, handler: Handler, req: HttpRequest): Promise<HttpResponse> {
   try {
     deps.limiter.takeIp(req.ip);
+    const parsed = parseQuery(req.query);
     const { project, source, table: tableName } = req.params as { project: string; source: string; table: string };
     const principal = await deps.gate.authenticate(req.headers, project, req.ip);
     deps.limiter.takeKey(principal.keyId ?? principal.subject);
     const grant = await deps.gate.authorize(principal, { project, source, table: tableName, operation });
     const table = await deps.schemas.table(project, source, tableName);
-    return await handler({ req, dialect, principal, grant, table, data: deps.schemas.client(project, source) });
+    return await handler({ req, parsed, dialect, principal, grant, table, data: deps.schemas.client(project, source) });
   } catch (err) {
     if (!(err instanceof MoboError)) deps.log.error('REST request failed', { path: req.path, requestId: req.requestId, error: describeError(err) });
     return dialect.error(req, err);
   }
 }
 
-async function list({ req, dialect, grant, table, data }: Call): Promise<HttpResponse> {
-  const parsed = parseQuery(req.query);
+async function list({ req, parsed, dialect, grant, table, data }: Call): Promise<HttpResponse> {
   const range = parseRange(req.headers.range);
   if (range) {
     parsed.offset = range.offset;
@@ -84,57 +86,56 @@ async function list({ req, dialect, grant, table, data }: Call): Promise<HttpRes
   return dialect.list(req, rows, total === undefined ? { offset: parsed.offset ?? 0 } : { offset: parsed.offset ?? 0, total });
 }
 
-async function getOne({ req, dialect, grant, table, data }: Call): Promise<HttpResponse> {
-  const columns = parseQuery(req.query).columns;
+async function getOne({ req, parsed, dialect, grant, table, data }: Call): Promise<HttpResponse> {
+  const columns = parsed.columns;
   const rows = await data.select({ table: table.name, where: allOf(byId(table, req.params.id!), grant.rowFilter)!, limit: 1, ...(columns ? { columns } : {}) });
   if (rows.length === 0) throw notFound(table.name);
   return dialect.one(req, rows[0]!);
 }
 
-async function create({ req, dialect, grant, table, data }: Call): Promise<HttpResponse> {
+async function create({ req, parsed, dialect, grant, table, data }: Call): Promise<HttpResponse> {
   const body = parseJsonBody(req.body);
   const rows = bodyRows(body, true).map((row) => withForced(row, grant));
   const created = await data.insert(table.name, rows, true);
-  return dialect.written(req, selected(req, created), 201, Array.isArray(body));
+  return dialect.written(req, selected(parsed, created), 201, Array.isArray(body));
 }
 
-async function updateOne({ req, dialect, grant, table, data }: Call): Promise<HttpResponse> {
+async function updateOne({ req, parsed, dialect, grant, table, data }: Call): Promise<HttpResponse> {
   const [patch] = bodyRows(parseJsonBody(req.body), false);
   const key = table.primaryKey[0];
   if (key !== undefined && key in patch! && String(patch![key]) !== req.params.id) throw invalid(`The body's ${key} does not match the URL`);
   const changed = await data.update(table.name, allOf(byId(table, req.params.id!), grant.rowFilter), withForced(patch!, grant), true);
   if (changed.length === 0) throw notFound(table.name);
-  return dialect.written(req, selected(req, changed), 200, false);
+  return dialect.written(req, selected(parsed, changed), 200, false);
 }
 
-async function updateMatching({ req, dialect, grant, table, data }: Call): Promise<HttpResponse> {
-  const where = requireFilters(req, table);
+async function updateMatching({ req, parsed, dialect, grant, table, data }: Call): Promise<HttpResponse> {
+  const where = requireFilters(parsed, table);
   const [patch] = bodyRows(parseJsonBody(req.body), false);
   const changed = await data.update(table.name, allOf(where, grant.rowFilter), withForced(patch!, grant), true);
-  return dialect.written(req, selected(req, changed), 200, true);
+  return dialect.written(req, selected(parsed, changed), 200, true);
 }
 
-async function deleteOne({ req, dialect, grant, table, data }: Call): Promise<HttpResponse> {
+async function deleteOne({ req, parsed, dialect, grant, table, data }: Call): Promise<HttpResponse> {
   const removed = await data.delete(table.name, allOf(byId(table, req.params.id!), grant.rowFilter), true);
   if (removed.length === 0) throw notFound(table.name);
-  return dialect.deleted(req, selected(req, removed));
+  return dialect.deleted(req, selected(parsed, removed));
 }
 
-async function deleteMatching({ req, dialect, grant, table, data }: Call): Promise<HttpResponse> {
-  const removed = await data.delete(table.name, allOf(requireFilters(req, table), grant.rowFilter), true);
-  return dialect.deleted(req, selected(req, removed));
+async function deleteMatching({ req, parsed, dialect, grant, table, data }: Call): Promise<HttpResponse> {
+  const removed = await data.delete(table.name, allOf(requireFilters(parsed, table), grant.rowFilter), true);
+  return dialect.deleted(req, selected(parsed, removed));
 }
 
 /** The written rows as the client asked to see them (`select=` on a write, as postgrest-js sends). */
-function selected(req: HttpRequest, rows: Row[]): Row[] {
-  const columns = parseQuery(req.query).columns;
+function selected(parsed: ParsedQuery, rows: Row[]): Row[] {
+  const columns = parsed.columns;
   if (!columns) return rows;
   return rows.map((row) => Object.fromEntries(columns.filter((c) => c in row).map((c) => [c, row[c]])));
 }
 
 /** Bulk update and delete need at least one filter: an empty query string must not touch every row. */
-function requireFilters(req: HttpRequest, table: TableInfo) {
-  const parsed = parseQuery(req.query);
+function requireFilters(parsed: ParsedQuery, table: TableInfo) {
   if (parsed.filters.length === 0) throw invalid('Add a filter: updating or deleting every row at once is refused');
   return allOf(...parsed.filters.map((f) => coerceFilter(table, f)));
 }

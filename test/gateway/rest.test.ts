@@ -198,6 +198,9 @@ describe.each(['postgres', 'sqlite'])('MagGate REST on a %s source', (kind) => {
       ['', { method: 'PATCH', body: JSON.stringify({ name: 'everyone' }) }],
       ['', { method: 'DELETE' }],
       ['/1', { method: 'PATCH', body: JSON.stringify({ id: 2 }) }],
+      // Found by the fuzzer: a malformed query string on a write by id must stop the write.
+      ['/1?and=-1', { method: 'DELETE' }],
+      ['/1?select=a(b)', { method: 'PATCH', body: JSON.stringify({ name: 'x' }) }],
     ];
     for (const [suffix, init] of hostile) {
       const res = await call(`/v1/shop/${kind}/${table}${suffix}`, { ...init, key: creds.keys.developer });
