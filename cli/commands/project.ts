@@ -1,10 +1,17 @@
-import { flagNumber, flagString, required, usage } from '../args.js';
+import { flagNumber, flagString, required, usage, type ParsedArgs } from '../args.js';
 import type { Command } from '../command.js';
 import { EXIT } from '../exit-codes.js';
 import { table } from '../output.js';
 import { client } from './node.js';
 
 const enc = encodeURIComponent;
+
+/** `<project> <source>` arguments as the admin API path of that source. */
+function sourcePath(args: ParsedArgs, command: string): { project: string; name: string; path: string } {
+  const project = required(args, 0, 'a project', command);
+  const name = required(args, 1, 'a source name', command);
+  return { project, name, path: `/v1/admin/projects/${enc(project)}/sources/${enc(name)}` };
+}
 
 interface SourceInfo {
   project: string;
@@ -86,9 +93,8 @@ export const sourceRemoveCommand: Command = {
   summary: 'Remove a data source (stops its connection; its data is not touched)',
   usage: 'mobo source:remove <project> <name> [--json]',
   async run(args, out) {
-    const project = required(args, 0, 'a project', 'source:remove');
-    const name = required(args, 1, 'a source name', 'source:remove');
-    const result = await client(args).delete<unknown>(`/v1/admin/projects/${enc(project)}/sources/${enc(name)}`);
+    const { project, name, path } = sourcePath(args, 'source:remove');
+    const result = await client(args).delete<unknown>(path);
     out.result(result, () => `removed ${project}/${name}`);
     return EXIT.OK;
   },
@@ -99,9 +105,8 @@ export const sourceTestCommand: Command = {
   summary: "Check a source's connection (exit 4 when it is down)",
   usage: 'mobo source:test <project> <name> [--json]',
   async run(args, out) {
-    const project = required(args, 0, 'a project', 'source:test');
-    const name = required(args, 1, 'a source name', 'source:test');
-    const status = await client(args).post<{ connected: boolean; latencyMs?: number; lastError?: string }>(`/v1/admin/projects/${enc(project)}/sources/${enc(name)}/test`);
+    const { project, name, path } = sourcePath(args, 'source:test');
+    const status = await client(args).post<{ connected: boolean; latencyMs?: number; lastError?: string }>(`${path}/test`);
     out.result(status, () =>
       status.connected ? `${project}/${name}: connected (${(status.latencyMs ?? 0).toFixed(1)} ms)` : `${project}/${name}: DOWN ${status.lastError ?? ''}`,
     );
@@ -114,11 +119,8 @@ export const dbTablesCommand: Command = {
   summary: 'List the tables (or collections) of a source, with columns and keys',
   usage: 'mobo db:tables <project> <source> [--json]',
   async run(args, out) {
-    const project = required(args, 0, 'a project', 'db:tables');
-    const name = required(args, 1, 'a source name', 'db:tables');
-    const tables = await client(args).get<Array<{ name: string; primaryKey: string[]; columns: Array<{ name: string; type: string; nullable: boolean }> }>>(
-      `/v1/admin/projects/${enc(project)}/sources/${enc(name)}/tables`,
-    );
+    const { path } = sourcePath(args, 'db:tables');
+    const tables = await client(args).get<Array<{ name: string; primaryKey: string[]; columns: Array<{ name: string; type: string; nullable: boolean }> }>>(`${path}/tables`);
     out.result(tables, () =>
       tables.length === 0
         ? '(no tables)'
