@@ -28,17 +28,10 @@ function commandHelp(c: Command): string {
 function exitCodeFor(err: unknown): ExitCode {
   if (!(err instanceof MoboError)) return EXIT.FAILED;
   if (err.details?.usage === true) return EXIT.USAGE;
-  switch (err.code) {
-    case 'NODE_UNREACHABLE':
-      return EXIT.UNREACHABLE;
-    case 'SUP_CHILD_NOT_FOUND':
-    case 'ACTOR_NOT_FOUND':
-      return EXIT.NOT_FOUND;
-    case 'CONFIG_INVALID':
-      return EXIT.CONFIG;
-    default:
-      return EXIT.FAILED;
-  }
+  if (err.code.endsWith('_NOT_FOUND')) return EXIT.NOT_FOUND;
+  if (err.code === 'NODE_UNREACHABLE') return EXIT.UNREACHABLE;
+  if (err.code === 'CONFIG_INVALID') return EXIT.CONFIG;
+  return EXIT.FAILED;
 }
 
 async function main(argv: string[]): Promise<ExitCode> {

@@ -28,11 +28,13 @@ describe('mobo CLI end to end', () => {
     nodes.push(node);
     await node.ready;
     const postLines = node.lines.filter((l) => l.startsWith('POST'));
-    expect(postLines.map((l) => l.split(/\s+/)[2])).toEqual([
-      ...['config', 'logger', 'registry', 'state', 'cache', 'store', 'health', 'control', 'kernel'],
-      ...['auth', 'security'],
-      ...['ds', 'catalog', 'data', 'http', 'edge', 'bridge', 'ops'],
-    ]);
+    const names = postLines.map((l) => l.split(/\s+/)[2]!);
+    // Kernel services first, in dependency order; then the groups in motherboard order.
+    expect(names.slice(0, 9)).toEqual(['config', 'logger', 'registry', 'state', 'cache', 'store', 'health', 'control', 'kernel']);
+    const groups = ['kernel', 'security', 'data', 'edge', 'ops'].map((g) => names.indexOf(g));
+    expect(groups.every((index) => index >= 0)).toBe(true);
+    expect([...groups].sort((a, b) => a - b)).toEqual(groups);
+    expect(names).toEqual(expect.arrayContaining(['auth', 'ds', 'catalog', 'http', 'bridge']));
     expect(postLines.every((l) => / ok /.test(l))).toBe(true);
     expect(statSync(join(cwd, '.mobo', 'admin.token')).mode & 0o777).toBe(0o600);
 
