@@ -14,6 +14,50 @@ const healthThresholds = z
 const bucket = (rps: number, burst: number) =>
   z.object({ rps: z.number().positive().default(rps), burst: z.number().int().positive().default(burst) }).strict().default({});
 
+/** A Pusher app: clients connect with its key, servers sign with its secret; it serves one project. */
+const realtimeApp = z
+  .object({
+    id: z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/, 'letters, digits, _ . and - only'),
+    key: z.string().min(1).max(128),
+    secret: z.string().min(8).max(256),
+    project: z.string().regex(token, 'letters, digits, _ and - only'),
+  })
+  .strict();
+
+/** MagWS: the built-in Pusher-protocol server, or a connector to an external Soketi/Pusher. */
+const realtimeSchema = z
+  .object({
+    /** `server`: serve the Pusher protocol on this node; `connector`: publish to `connector.url` instead. */
+    mode: z.enum(['server', 'connector', 'off']).default('server'),
+    /** Apps given explicitly (say, to keep a Soketi app's id/key/secret). Others are made per project in the control store. */
+    apps: z.array(realtimeApp).default([]),
+    activityTimeoutSeconds: z.number().int().min(5).max(600).default(120),
+    maxConnections: z.number().int().positive().default(20_000),
+    /** Client messages a connection may send per second (token bucket), and its burst. */
+    messagesPerSecond: z.number().positive().default(10),
+    messageBurst: z.number().int().positive().default(20),
+    /** `client-*` events on private and presence channels. */
+    clientEvents: z.boolean().default(false),
+    maxEventBytes: z.number().int().positive().default(10_240),
+    maxPresenceMembers: z.number().int().positive().default(100),
+    /** HTTP API: how far auth_timestamp may be from this clock. */
+    timestampSkewSeconds: z.number().int().positive().default(600),
+    /** Cluster presence: each node's heartbeat; its members go after three missed beats. */
+    heartbeatMs: z.number().int().positive().default(2_000),
+    connector: z
+      .object({
+        /** Base URL of the external server's HTTP API, e.g. http://127.0.0.1:6001. */
+        url: z.string().url().optional(),
+        timeoutMs: z.number().int().positive().default(5_000),
+        retries: z.number().int().min(0).max(10).default(3),
+        backoffMs: z.number().int().min(0).default(100),
+      })
+      .strict()
+      .default({}),
+  })
+  .strict()
+  .default({});
+
 /** The whole configuration of a node. Every key has a default: an empty file is a valid embedded node. */
 export const configSchema = z
   .object({
@@ -90,6 +134,14 @@ export const configSchema = z
       .object({
         maxEntries: z.number().int().positive().default(10_000),
         defaultTtlMs: z.number().int().positive().default(60_000),
+      })
+      .strict()
+      .default({}),
+    realtime: realtimeSchema,
+    backup: z
+      .object({
+        /** Base64 of 32 bytes: encrypts backup archives (AES-256-GCM); never stored in them. */
+        key: z.string().min(1).optional(),
       })
       .strict()
       .default({}),

@@ -43,6 +43,10 @@ export class HttpServer implements TopicPublisher {
   private readonly app: uws.TemplatedApp;
   private inFlight = 0;
   private drained: (() => void) | undefined;
+  /** Set by close(): kept-alive connections get 503 from then on. */
+  private closing = false;
+  /** Open WebSockets, ended on close (this uWS has no App.close()). */
+  private readonly sockets = new Set<uws.WebSocket<SocketData>>();
 
   constructor(
     private readonly router: Router,
@@ -62,6 +66,7 @@ export class HttpServer implements TopicPublisher {
       sendPingsAutomatically: true,
       upgrade: (res, req, context) => this.upgrade(r, res, req, context),
       open: (ws) => {
+        this.sockets.add(ws);
         const state = ws.getUserData();
         const socket: Socket = {
           id: nextId(),
@@ -69,6 +74,7 @@ export class HttpServer implements TopicPublisher {
           data: state.initial,
           send: (text) => (['queued', 'sent', 'dropped'] as const)[ws.send(text, false)] ?? 'dropped',
           subscribe: (topic) => void ws.subscribe(topic),
+          publish: (topic, text) => void ws.publish(topic, text, false),
           unsubscribe: (topic) => void ws.unsubscribe(topic),
           close: (code = 1000, reason = '') => ws.end(code, reason),
           bufferedBytes: () => ws.getBufferedAmount(),
@@ -81,6 +87,7 @@ export class HttpServer implements TopicPublisher {
         if (socket) r.message?.(socket, Buffer.from(message).toString('utf8'));
       },
       close: (ws, code) => {
+        this.sockets.delete(ws);
         const socket = ws.getUserData().socket;
         if (socket) r.close?.(socket, code);
       },
@@ -108,8 +115,11 @@ export class HttpServer implements TopicPublisher {
 
   /** Stops accepting connections, then resolves once every request in flight has been answered. */
   async close(): Promise<void> {
+    this.closing = true;
     if (this.listenSocket) uws.us_listen_socket_close(this.listenSocket);
     this.listenSocket = undefined;
+    for (const ws of [...this.sockets]) ws.end(1001, 'server stopping');
+    this.sockets.clear();
     if (this.inFlight > 0) await new Promise<void>((resolve) => (this.drained = resolve));
     // A response corked outside a uWS callback reaches the socket when the loop next turns;
     // without this turn a process exiting right after shutdown loses its last answer.
@@ -148,6 +158,10 @@ export class HttpServer implements TopicPublisher {
   }
 
   private handle(res: uws.HttpResponse, req: uws.HttpRequest): void {
+    if (this.closing) {
+      res.cork(() => res.writeStatus('503 Service Unavailable').writeHeader('connection', 'close').end());
+      return;
+    }
     const started = performance.now();
     const headers: Record<string, string> = {};
     req.forEach((k, v) => (headers[k] = v));

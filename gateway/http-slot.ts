@@ -4,6 +4,7 @@ import { describeError } from '../runtime/errors.js';
 import { ensureAdminToken } from './admin-token.js';
 import { adminGuard, mountAdminRoutes } from './admin-routes.js';
 import { mountDataAdminRoutes } from './admin-ds-routes.js';
+import { mountBackupAdminRoutes } from './admin-backup-routes.js';
 import { mountAuthRoutes } from './auth-routes.js';
 import type { EdgeContext, RouteMount } from './edge.js';
 import { HttpServer } from './http-server.js';
@@ -12,6 +13,7 @@ import { mountMetricsRoute } from './metrics-route.js';
 import { writeNodeFile } from './node-file.js';
 import { Router } from './router.js';
 import { mountRest } from './rest/mount.js';
+import { mountRealtime } from './realtime/index.js';
 
 export type { RouteMount } from './edge.js';
 
@@ -47,7 +49,7 @@ export function httpSlot(mounts: RouteMount[] = []): ComponentSlot {
             onStop: (release) => void releases.push(release),
           };
           // The REST routes go last: their patterns are the broadest.
-          for (const mount of [mountAdminRoutes, mountDataAdminRoutes, mountAuthRoutes, mountMetricsRoute, ...mounts, mountRest]) await mount(edge);
+          for (const mount of [mountAdminRoutes, mountDataAdminRoutes, mountAuthRoutes, mountMetricsRoute, mountBackupAdminRoutes, ...mounts, mountRealtime, mountRest]) await mount(edge);
           const port = await server.listen(config.http.host, config.http.port);
           writeNodeFile(config.dataDir, { pid: process.pid, nodeId: board.nodeId, host: config.http.host, port, startedAt: new Date().toISOString() });
           ctx.log.info('listening', { host: config.http.host, port });

@@ -11,6 +11,8 @@ export interface Socket<Data = Record<string, unknown>> {
   /** 'sent' | 'queued' (backpressure building) | 'dropped' (over the backpressure limit). */
   send(text: string): 'sent' | 'queued' | 'dropped';
   subscribe(topic: string): void;
+  /** Publishes to a topic's subscribers in this process, leaving this socket out (a sender never hears itself). */
+  publish(topic: string, text: string): void;
   unsubscribe(topic: string): void;
   close(code?: number, reason?: string): void;
   bufferedBytes(): number;

@@ -7,6 +7,7 @@ import { initCommand } from './init.js';
 import { shutdownCommand, statusCommand } from './node.js';
 import { bridgeCopyCommand } from './bridge.js';
 import { AUTH_COMMANDS } from './auth.js';
+import { BACKUP_COMMANDS } from './backup.js';
 import {
   dbTablesCommand,
   projectCreateCommand,
@@ -41,4 +42,5 @@ export const COMMANDS: readonly Command[] = [
   dbTablesCommand,
   bridgeCopyCommand,
   ...AUTH_COMMANDS,
+  ...BACKUP_COMMANDS,
 ];

@@ -1,0 +1,134 @@
+import { z } from 'zod';
+import { dispatch, on, type Behavior } from '../../runtime/behavior.js';
+import type { Clock } from '../../runtime/clock.js';
+import { MoboError, describeError } from '../../runtime/errors.js';
+import type { ActorSlot, Board } from '../board.js';
+import { resourceName } from '../ds/names.js';
+import { SecretBox } from '../kernel/secret-box.js';
+import { controlStore } from '../kernel/store-slot.js';
+import type { Progress } from './create.js';
+import { Cron } from './cron.js';
+import { JobTable } from './jobs.js';
+import { LocalLease, type ScheduleLease } from './lease.js';
+import { ArchiveLibrary } from './library.js';
+import { ScheduleStore } from './schedule-store.js';
+import { Scheduler, type Schedule } from './scheduler.js';
+import { BackupService } from './service.js';
+import { backupSettings } from './settings.js';
+
+export interface BackupSlotOptions {
+  /** Time for the scheduler (tests drive a ManualClock); default the system clock. */
+  clock?: Clock;
+  /** Overrides `backup.key`. */
+  key?: string;
+  /** Default: a JetStream KV lease on the NATS transport, a local one embedded. */
+  lease?: (board: Board) => Promise<ScheduleLease>;
+}
+
+const id = z.object({ id: z.string().min(1).max(100) });
+const restoreInput = id.extend({ project: resourceName.optional(), force: z.boolean().default(false) });
+const pruneInput = z
+  .object({ keep: z.number().int().min(0).optional(), olderThanMs: z.number().int().min(0).optional(), dryRun: z.boolean().default(false) })
+  .refine((r) => r.keep !== undefined || r.olderThanMs !== undefined, { message: 'give keep, olderThanMs, or both' });
+const scheduleInput = z.object({ cron: z.string().min(1).max(200).nullable(), keep: z.number().int().min(1).optional() });
+
+/** Events: `data.backup.progress|done|failed` (jobs), `data.backup.schedule.changed|tick`. */
+export const BACKUP_TOPIC = 'data.backup';
+
+/**
+ * MagBackup: backups of everything the node owns (control store, config, every project's
+ * sources) into one archive each, verify, restore, prune and a cluster-wide schedule.
+ * Backups, verifies and restores run as jobs, off the mailbox: the request is answered with
+ * the job at once and the actor (and the node) keep serving while it runs.
+ */
+export function backupSlot(options: BackupSlotOptions = {}): ActorSlot {
+  return {
+    name: 'backup',
+    group: 'ops',
+    mailbox: { concurrency: 4 },
+    behavior: (board: Board): Behavior => {
+      const config = board.configStore.current();
+      const clock = options.clock ?? board.system.clock;
+      const now = (): Date => new Date(clock.now());
+      const settings = backupSettings(config, options.key ? { key: options.key } : {});
+      const library = new ArchiveLibrary(settings.dir);
+      const service = new BackupService(board, settings, library, SecretBox.forNode(config.dataDir, config.secrets.key), now);
+      const jobs = new JobTable<Progress>({ events: board.system.events, topic: BACKUP_TOPIC, notFound: 'BACKUP_JOB_NOT_FOUND', now });
+      const schedules = new ScheduleStore(controlStore(board));
+      const idle: Progress = { step: 'starting', done: 0, total: 0, rows: 0 };
+      let scheduler: Scheduler | undefined;
+      let lease: ScheduleLease | undefined;
+      let unsubscribe: (() => void) | undefined;
+
+      /** Backups and restores take turns: a restore must not race a backup of the same data. */
+      const exclusive = (kind: 'create' | 'restore', work: (report: (p: Progress) => void) => Promise<unknown>) => {
+        const busy = jobs.running().find((j) => j.kind === 'create' || j.kind === 'restore');
+        if (busy) throw new MoboError('BACKUP_BUSY', `A ${busy.kind} job (${busy.id}) is running`, { details: { job: busy.id } });
+        return jobs.start(kind, idle, work);
+      };
+      const scheduleView = () => {
+        const next = scheduler?.next;
+        return { schedule: scheduler?.current ?? null, next: next === undefined ? null : new Date(next).toISOString(), timezone: 'UTC' };
+      };
+      const runScheduled = async (_dueAt: number, schedule: Schedule): Promise<void> => {
+        const job = exclusive('create', (report) => service.create('scheduled', report));
+        const done = await jobs.finished(job.id);
+        if (done.state === 'failed') throw MoboError.fromBody(done.error!);
+        if (schedule.keep !== undefined) await service.prune({ keep: schedule.keep }, false);
+      };
+
+      const handlers = {
+        'backup.create': on(z.object({ reason: z.string().max(200).optional() }).nullish(), (input) => exclusive('create', (report) => service.create(input?.reason ?? 'manual', report))),
+        'backup.list': on(z.null().optional(), () => library.list(settings.cipher)),
+        'backup.verify': on(id, ({ id }) => jobs.start('verify', idle, (report) => service.verify(id, report))),
+        'backup.restore': on(restoreInput, (input) => exclusive('restore', (report) => service.restore(input, report))),
+        'backup.prune': on(pruneInput, (rule) => service.prune(rule, rule.dryRun)),
+        'backup.job': on(id, ({ id }) => jobs.get(id)),
+        'backup.jobs': on(z.null().optional(), () => jobs.list()),
+        'backup.schedule.get': on(z.null().optional(), () => scheduleView()),
+        'backup.schedule.set': on(scheduleInput, async ({ cron, keep }) => {
+          if (cron !== null) Cron.parse(cron);
+          await schedules.save(cron === null ? null : { cron, ...(keep ? { keep } : {}) }, now());
+          await scheduler?.reload();
+          board.system.events.emit(`${BACKUP_TOPIC}.schedule.changed`, { node: board.nodeId });
+          return scheduleView();
+        }),
+      };
+
+      return {
+        async start(ctx) {
+          await schedules.ensure();
+          lease = await (options.lease ?? defaultLease)(board);
+          scheduler = new Scheduler({
+            clock,
+            lease,
+            load: () => schedules.load(),
+            run: runScheduled,
+            onTick: (tick) => {
+              if (tick.error !== undefined) ctx.log.error('scheduled backup failed', { error: describeError(tick.error) });
+              board.system.events.emit(`${BACKUP_TOPIC}.schedule.tick`, { dueAt: new Date(tick.dueAt).toISOString(), ran: tick.ran, node: board.nodeId, ...(tick.error === undefined ? {} : { error: describeError(tick.error) }) });
+            },
+          });
+          await scheduler.reload();
+          unsubscribe = board.system.events.on<{ node: string }>(`${BACKUP_TOPIC}.schedule.changed`, (e) => {
+            if (e.payload.node !== board.nodeId) void scheduler?.reload().catch((err: unknown) => ctx.log.warn('could not reload the backup schedule', { error: describeError(err) }));
+          });
+        },
+        receive: (msg, ctx) => dispatch(handlers, msg, ctx),
+        health: () => ({ status: 'ok', details: { running: jobs.running().length, nextScheduled: scheduleView().next } }),
+        async stop() {
+          unsubscribe?.();
+          scheduler?.stop();
+          await lease?.close();
+        },
+      };
+    },
+  };
+}
+
+async function defaultLease(board: Board): Promise<ScheduleLease> {
+  const config = board.configStore.current();
+  if (config.transport.kind !== 'nats') return new LocalLease();
+  const { KvLease } = await import('./kv-lease.js');
+  return KvLease.open(config.transport.natsUrl);
+}

@@ -1,0 +1,93 @@
+/**
+ * The Pusher WebSocket endpoint `/app/:key`: handshake (connection_established with a
+ * socket id and the activity timeout), refusals as Pusher expects them (pusher:error, then
+ * close with the code: 4001 unknown app, 4007 protocol, 4100 over capacity), ping/pong,
+ * the per-connection message rate, and the messages of subscriptions.ts.
+ */
+import { MoboError, describeError, toMoboError } from '../../runtime/errors.js';
+import type { Logger } from '../../runtime/logger.js';
+import type { Socket, WebSocketRoute } from '../websocket-types.js';
+import type { AppDirectory, RealtimeApp } from './apps.js';
+import type { Connection } from './connection.js';
+import { takeToken } from './connection.js';
+import type { RealtimeHub } from './hub.js';
+import { errorFrame, frame, newSocketId, parseClientMessage, pusherCode } from './protocol.js';
+import { clientEvent, leaveAll, subscribe, unsubscribe, type ChannelLimits } from './subscriptions.js';
+
+export interface SocketSettings extends ChannelLimits {
+  activityTimeoutSeconds: number;
+  maxConnections: number;
+  messagesPerSecond: number;
+  messageBurst: number;
+}
+
+interface SocketData extends Record<string, unknown> {
+  app?: RealtimeApp;
+  refusal?: MoboError;
+  conn?: Connection;
+}
+
+export function pusherSocketRoute(hub: RealtimeHub, apps: AppDirectory, settings: SocketSettings, log: Logger): WebSocketRoute<SocketData> {
+  const refuse = (socket: Socket<SocketData>, err: MoboError): void => {
+    socket.send(errorFrame(err));
+    socket.close(pusherCode(err.code) ?? 4001, err.message.slice(0, 100));
+  };
+
+  const handle = (conn: Connection, text: string): void => {
+    if (!takeToken(conn, Date.now(), settings.messagesPerSecond, settings.messageBurst)) throw new MoboError('WS_RATE_LIMITED');
+    const msg = parseClientMessage(text);
+    switch (msg.event) {
+      case 'pusher:ping':
+        return void conn.socket.send(frame('pusher:pong', {}));
+      case 'pusher:subscribe':
+        return subscribe(hub, conn, msg.data, settings);
+      case 'pusher:unsubscribe':
+        return unsubscribe(hub, conn, msg.data);
+      default:
+        if (msg.event.startsWith('client-')) return clientEvent(hub, conn, msg, settings);
+        if (msg.event === 'pusher:pong') return;
+        throw new MoboError('WS_BAD_MESSAGE', `Unknown event "${msg.event.slice(0, 100)}"`);
+    }
+  };
+
+  return {
+    pattern: '/app/:key',
+    maxPayloadBytes: settings.maxEventBytes + 4_096,
+    idleTimeoutSeconds: settings.activityTimeoutSeconds + 30,
+    async upgrade(req, params) {
+      const protocol = Number(req.query.get('protocol') ?? 7);
+      if (!(protocol >= 5 && protocol <= 7)) return { refusal: new MoboError('WS_PROTOCOL_UNSUPPORTED', undefined, { details: { protocol } }) };
+      try {
+        return { app: await apps.byKey(params.key ?? '') };
+      } catch (err) {
+        return { refusal: toMoboError(err) };
+      }
+    },
+    open(socket) {
+      const app = socket.data.app;
+      if (!app) return refuse(socket, socket.data.refusal ?? new MoboError('WS_APP_NOT_FOUND'));
+      if (hub.delivery.connections >= settings.maxConnections) return refuse(socket, new MoboError('WS_OVER_CAPACITY'));
+      const conn: Connection = { socketId: newSocketId(), app, socket, subscriptions: new Map(), tokens: settings.messageBurst, refilledAt: Date.now() };
+      socket.data.conn = conn;
+      hub.delivery.add(conn);
+      socket.send(frame('pusher:connection_established', { socket_id: conn.socketId, activity_timeout: settings.activityTimeoutSeconds }));
+    },
+    message(socket, text) {
+      const conn = socket.data.conn;
+      if (!conn) return;
+      try {
+        handle(conn, text);
+      } catch (err) {
+        if (!(err instanceof MoboError)) log.warn('realtime message failed', { error: describeError(err) });
+        socket.send(errorFrame(toMoboError(err)));
+      }
+    },
+    close(socket) {
+      const conn = socket.data.conn;
+      if (!conn) return;
+      socket.data.conn = undefined;
+      hub.delivery.remove(conn.socketId);
+      leaveAll(hub, conn);
+    },
+  };
+}
