@@ -50,10 +50,10 @@ async function seed(pool: pg.Pool): Promise<void> {
 }
 
 /** Boots MagMoBoMini with a project on the bench table and returns its base URL and an API key. */
-async function bootMobo(): Promise<{ proc: ChildProcess; base: string; key: string }> {
+async function bootMobo(extraEnv: Record<string, string> = {}): Promise<{ proc: ChildProcess; base: string; key: string }> {
   const dir = mkdtempSync(join(tmpdir(), 'mobo-bench-gw-'));
   const limits = { MOBO_RATE_LIMITS__PER_KEY__RPS: '1e9', MOBO_RATE_LIMITS__PER_KEY__BURST: '1000000000', MOBO_RATE_LIMITS__PER_IP__RPS: '1e9', MOBO_RATE_LIMITS__PER_IP__BURST: '1000000000' };
-  const { proc } = await start([resolve('dist/cli/main.js'), 'boot'], { cwd: dir, env: { MOBO_HTTP_PORT: '0', MOBO_LOG_LEVEL: 'warn', MOBO_DATA_DIR: dir, ...limits } }, /^READY/);
+  const { proc } = await start([resolve('dist/cli/main.js'), 'boot'], { cwd: dir, env: { MOBO_HTTP_PORT: '0', MOBO_LOG_LEVEL: 'warn', MOBO_DATA_DIR: dir, ...limits, ...extraEnv } }, /^READY/);
   const { port } = JSON.parse(readFileSync(join(dir, 'node.json'), 'utf8')) as { port: number };
   const token = readFileSync(join(dir, 'admin.token'), 'utf8').trim();
   const base = `http://127.0.0.1:${port}`;
@@ -88,6 +88,21 @@ function show(report: Report, label: string, r: WrkResult): void {
   report.line(label, `${fmtRate(r.rps)} req/s · p50 ${r.p50ms.toFixed(2)} ms · p99 ${r.p99ms.toFixed(2)} ms${r.errors ? ` · ${r.errors} errors` : ''}`);
 }
 
+/** The same get-by-id load on a node with point-read coalescing switched off. */
+async function uncoalesced(report: Report, withCoalescing: WrkResult): Promise<void> {
+  const node = await bootMobo({ MOBO_HTTP__COALESCE_POINT_READS: 'false' });
+  try {
+    const c = CASES[0]!;
+    const off = await wrk({ url: node.base, connections: CONNECTIONS, seconds: SECONDS, lua: luaScript({ headers: { authorization: `Bearer ${node.key}` }, ...c.mobo }) });
+    report.note('get by id, point-read coalescing on vs off');
+    show(report, '  coalescing on', withCoalescing);
+    show(report, '  coalescing off', off);
+    report.ratio('  throughput on ÷ off', withCoalescing.rps, off.rps);
+  } finally {
+    await stop(node.proc);
+  }
+}
+
 export async function run(report: Report): Promise<void> {
   report.section(`MagGate vs Fastify+pg vs raw pg (wrk, ${CONNECTIONS} connections, ${SECONDS} s each, ${TABLE} 10k rows)`);
   const pool = new pg.Pool({ connectionString: PG_URL, max: 10 });
@@ -95,6 +110,7 @@ export async function run(report: Report): Promise<void> {
   const mobo = await bootMobo();
   const fastify = await start([resolve('dist/bench/fastify-server.js'), TABLE, '0', PG_URL], {}, /^LISTENING/);
   const fastifyBase = fastify.line.split(' ')[1]!;
+  let getById: WrkResult | undefined;
   try {
     const raw = await concurrent({ warmup: 2_000, count: 10_000_000, maxMs: SECONDS * 1_000, inFlight: CONNECTIONS }, () =>
       pool.query(`select * from ${TABLE} where id = $1`, [1 + Math.floor(Math.random() * 10_000)]),
@@ -109,11 +125,18 @@ export async function run(report: Report): Promise<void> {
       show(report, '  MagGate full path', m);
       report.goal(`${c.name}: Fastify req/s ÷ MagGate req/s`, f.rps / m.rps, 1, times);
       report.goal(`${c.name}: MagGate p99 ÷ Fastify p99`, m.p99ms / f.p99ms, 0.5, times);
-      if (c.name === 'get by id') report.goal('get by id: raw pg ÷ MagGate', raw.opsPerSec / m.rps, 2, times);
+      if (c === CASES[0]) {
+        getById = m;
+        report.goal('get by id: raw pg ÷ MagGate', raw.opsPerSec / m.rps, 2, times);
+      }
     }
   } finally {
     await stop(fastify.proc);
     await stop(mobo.proc);
+  }
+  try {
+    if (getById) await uncoalesced(report, getById);
+  } finally {
     await pool.query(`drop table if exists ${TABLE}`);
     await pool.end();
   }

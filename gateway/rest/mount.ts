@@ -3,6 +3,7 @@ import type { EdgeContext } from '../edge.js';
 import type { HttpRequest } from '../http-types.js';
 import { openApiDocument, type SourceTables } from '../openapi.js';
 import { RateLimiter } from '../rate-limit.js';
+import { PointReads } from './point-reads.js';
 import { mountRestRoutes } from './routes.js';
 import { SchemaCache } from './schema-cache.js';
 
@@ -39,5 +40,6 @@ export function mountRest({ router, board, admin, log, onStop }: EdgeContext): v
     await gate.authenticate(req.headers, project, req.ip);
     return { status: 200, body: openApiDocument(await describe(project), serverUrl(req)) };
   });
-  mountRestRoutes(router, { gate, limiter, schemas, log });
+  const pointReads = new PointReads(() => board.configStore.current().http.coalescePointReads);
+  mountRestRoutes(router, { gate, pointReads, limiter, schemas, log });
 }

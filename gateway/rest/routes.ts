@@ -9,11 +9,13 @@ import type { RateLimiter } from '../rate-limit.js';
 import type { Router } from '../router.js';
 import { envelopeDialect, notFound, postgrestDialect, type Dialect } from './dialect.js';
 import { invalid, parseQuery, parseRange, type ParsedQuery } from './grammar.js';
+import type { PointReads } from './point-reads.js';
 import type { SchemaCache } from './schema-cache.js';
 import { allOf, bodyRows, byId, coerceFilter, listQuery, withForced } from './shape.js';
 
 export interface RestDeps {
   gate: Gatekeeper;
+  pointReads: PointReads;
   limiter: RateLimiter;
   schemas: SchemaCache;
   log: Logger;
@@ -31,7 +33,7 @@ interface Call {
   data: DataClient;
 }
 
-type Handler = (call: Call) => Promise<HttpResponse>;
+type Handler = (call: Call, deps: RestDeps) => Promise<HttpResponse>;
 
 /**
  * MagGate's REST API over every exposed table of a project's sources:
@@ -67,7 +69,7 @@ async function serve(deps: RestDeps, dialect: Dialect, operation: Operation, han
     deps.limiter.takeKey(principal.keyId ?? principal.subject);
     const grant = await deps.gate.authorize(principal, { project, source, table: tableName, operation });
     const table = await deps.schemas.table(project, source, tableName);
-    return await handler({ req, parsed, dialect, principal, grant, table, data: deps.schemas.client(project, source) });
+    return await handler({ req, parsed, dialect, principal, grant, table, data: deps.schemas.client(project, source) }, deps);
   } catch (err) {
     if (!(err instanceof MoboError)) deps.log.error('REST request failed', { path: req.path, requestId: req.requestId, error: describeError(err) });
     return dialect.error(req, err);
@@ -86,11 +88,11 @@ async function list({ req, parsed, dialect, grant, table, data }: Call): Promise
   return dialect.list(req, rows, total === undefined ? { offset: parsed.offset ?? 0 } : { offset: parsed.offset ?? 0, total });
 }
 
-async function getOne({ req, parsed, dialect, grant, table, data }: Call): Promise<HttpResponse> {
-  const columns = parsed.columns;
-  const rows = await data.select({ table: table.name, where: allOf(byId(table, req.params.id!), grant.rowFilter)!, limit: 1, ...(columns ? { columns } : {}) });
-  if (rows.length === 0) throw notFound(table.name);
-  return dialect.one(req, rows[0]!);
+async function getOne({ req, parsed, dialect, grant, table, data }: Call, deps: RestDeps): Promise<HttpResponse> {
+  byId(table, req.params.id!); // refuses tables without a single-column key
+  const row = await deps.pointReads.read(data, table, req.params.id!, parsed.columns, grant.rowFilter);
+  if (!row) throw notFound(table.name);
+  return dialect.one(req, row);
 }
 
 async function create({ req, parsed, dialect, grant, table, data }: Call): Promise<HttpResponse> {

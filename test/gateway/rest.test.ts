@@ -60,7 +60,9 @@ describe.each(['postgres', 'sqlite'])('MagGate REST on a %s source', (kind) => {
   };
 
   beforeAll(async () => {
-    node = await startTestNode({}, dir);
+    // Roomy limits: this suite makes hundreds of requests; rate limiting has its own test below.
+    const roomy = { MOBO_RATE_LIMITS__PER_IP__RPS: '10000', MOBO_RATE_LIMITS__PER_IP__BURST: '10000', MOBO_RATE_LIMITS__PER_KEY__RPS: '10000', MOBO_RATE_LIMITS__PER_KEY__BURST: '10000' };
+    node = await startTestNode(roomy, dir);
     creds = await setup(node, dir, [kind], table);
     base = `http://127.0.0.1:${port(dir)}`;
   });
@@ -135,6 +137,26 @@ describe.each(['postgres', 'sqlite'])('MagGate REST on a %s source', (kind) => {
     expect(gone.status).toBe(204);
     expect((await call(`/v1/shop/${kind}/${table}/200`, { key: k })).status).toBe(404);
     expect((await call(`/v1/shop/${kind}/${table}?id=in.(201,202)`, { method: 'DELETE', key: k })).status).toBe(204);
+  });
+
+  it('answers concurrent reads by id each with its own row, even when they are merged into one query', async () => {
+    const ids = ['3', '7', '3', '999', 'abc', '12', '07'];
+    const responses = await Promise.all(ids.map((id) => call(`/v1/shop/${kind}/${table}/${id}?select=name`, { key: creds.keys.viewer })));
+    const statuses = responses.map((r) => r.status);
+    const bodies = (await Promise.all(responses.map((r) => r.json()))) as Array<{ data?: { name: string }; error?: { code: string } }>;
+    expect(statuses).toEqual([200, 200, 200, 404, 422, 200, 200]);
+    expect(bodies.map((b) => b.data?.name ?? b.error?.code)).toEqual(['item 3', 'item 7', 'item 3', 'DS_ROW_NOT_FOUND', 'DS_VALUE_INVALID', 'item 12', 'item 7']);
+  });
+
+  it('never returns the old row to a read after an acknowledged write', async () => {
+    const k = creds.keys.developer;
+    for (let i = 0; i < 20; i++) {
+      const patched = await call(`/v1/shop/${kind}/${table}/5`, { method: 'PATCH', key: k, body: JSON.stringify({ name: `v${i}` }) });
+      expect(patched.status).toBe(200);
+      const reads = await Promise.all([1, 2, 3].map(() => call(`/v1/shop/${kind}/${table}/5`, { key: k }).then((r) => r.json() as Promise<{ data: { name: string } }>)));
+      expect(reads.map((r) => r.data.name)).toEqual([`v${i}`, `v${i}`, `v${i}`]);
+    }
+    await call(`/v1/shop/${kind}/${table}/5`, { method: 'PATCH', key: k, body: JSON.stringify({ name: 'item 5' }) });
   });
 
   it.each([

@@ -1,0 +1,103 @@
+import type { Filter } from '../../adapters/query.js';
+import type { Row, TableInfo } from '../../adapters/types.js';
+import type { DataClient } from '../../actors/ds/protocol.js';
+import { allOf } from './shape.js';
+
+interface Waiter {
+  resolve(row: Row | undefined): void;
+  reject(err: unknown): void;
+}
+
+interface Batch {
+  data: DataClient;
+  table: TableInfo;
+  key: string;
+  columns: string[] | undefined;
+  rowFilter: Filter | undefined;
+  waiters: Map<string, Waiter[]>;
+}
+
+/** Ids per coalesced query: well under every backend's parameter limit. */
+const MAX_BATCH = 500;
+
+/**
+ * Coalesces concurrent reads by primary key. Requests for the same table, columns and
+ * row rule that arrive in one turn of the event loop become one `pk IN (…)` query, and
+ * each caller gets its own row. Only reads are merged, and each query starts after its
+ * requests arrived, so a read never sees less than a read on its own would.
+ */
+export class PointReads {
+  private readonly batches = new Map<string, Batch>();
+  private scheduled = false;
+
+  constructor(private readonly enabled: () => boolean) {}
+
+  read(data: DataClient, table: TableInfo, rawId: string, columns: string[] | undefined, rowFilter: Filter | undefined): Promise<Row | undefined> {
+    const pk = table.primaryKey[0]!;
+    const id = canonicalId(table, rawId);
+    // An id that is not canonical for its key type reads alone: its error must stay its own.
+    if (!this.enabled() || id === undefined) {
+      return data.select({ table: table.name, where: allOf({ op: 'eq', column: pk, value: rawId }, rowFilter)!, limit: 1, ...(columns ? { columns } : {}) }).then((rows) => rows[0]);
+    }
+    const key = `${data.address}\u0000${table.name}\u0000${columns?.join(',') ?? '*'}\u0000${rowFilter ? JSON.stringify(rowFilter) : ''}`;
+    let batch = this.batches.get(key);
+    if (!batch) {
+      batch = { data, table, key, columns, rowFilter, waiters: new Map() };
+      this.batches.set(key, batch);
+    }
+    const promise = new Promise<Row | undefined>((resolve, reject) => {
+      const list = batch.waiters.get(id);
+      if (list) list.push({ resolve, reject });
+      else batch.waiters.set(id, [{ resolve, reject }]);
+    });
+    if (batch.waiters.size >= MAX_BATCH) this.flush(batch);
+    else if (!this.scheduled) {
+      this.scheduled = true;
+      setImmediate(() => {
+        this.scheduled = false;
+        for (const b of [...this.batches.values()]) this.flush(b);
+      });
+    }
+    return promise;
+  }
+
+  private flush(batch: Batch): void {
+    this.batches.delete(batch.key);
+    const pk = batch.table.primaryKey[0]!;
+    const ids = [...batch.waiters.keys()];
+    const columns = batch.columns && !batch.columns.includes(pk) ? [...batch.columns, pk] : batch.columns;
+    const where = ids.length === 1 ? { op: 'eq' as const, column: pk, value: ids[0]! } : { op: 'in' as const, column: pk, values: ids };
+    batch.data
+      .select({ table: batch.table.name, where: allOf(where, batch.rowFilter)!, limit: ids.length, ...(columns ? { columns } : {}) })
+      .then(
+        (rows) => {
+          const byId = new Map(rows.map((row) => [String(row[pk]), row]));
+          for (const [id, waiters] of batch.waiters) {
+            const row = byId.get(id);
+            const shown = row && batch.columns && !batch.columns.includes(pk) ? withoutKey(row, pk) : row;
+            for (const w of waiters) w.resolve(shown);
+          }
+        },
+        (err: unknown) => {
+          for (const waiters of batch.waiters.values()) for (const w of waiters) w.reject(err);
+        },
+      );
+  }
+}
+
+const INTEGER = /^-?[1-9]\d{0,14}$|^0$/;
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
+/** The id as the backend hands the key back (so rows can be matched to requests), or undefined. */
+function canonicalId(table: TableInfo, id: string): string | undefined {
+  const type = table.columns.find((c) => c.name === table.primaryKey[0])?.type;
+  if (type === 'text') return id;
+  if (type === 'integer') return INTEGER.test(id) ? id : undefined;
+  if (type === 'uuid') return UUID.test(id) ? id : undefined;
+  return undefined;
+}
+
+function withoutKey(row: Row, key: string): Row {
+  const { [key]: _dropped, ...rest } = row;
+  return rest;
+}
