@@ -88,13 +88,13 @@ function show(report: Report, label: string, r: WrkResult): void {
   report.line(label, `${fmtRate(r.rps)} req/s · p50 ${r.p50ms.toFixed(2)} ms · p99 ${r.p99ms.toFixed(2)} ms${r.errors ? ` · ${r.errors} errors` : ''}`);
 }
 
-/** The same get-by-id load on a node with point-read coalescing switched off. */
+/** The same get-by-id load on a node with read coalescing switched off. */
 async function uncoalesced(report: Report, withCoalescing: WrkResult): Promise<void> {
-  const node = await bootMobo({ MOBO_HTTP__COALESCE_POINT_READS: 'false' });
+  const node = await bootMobo({ MOBO_HTTP__COALESCE_READS: 'false' });
   try {
     const c = CASES[0]!;
     const off = await wrk({ url: node.base, connections: CONNECTIONS, seconds: SECONDS, lua: luaScript({ headers: { authorization: `Bearer ${node.key}` }, ...c.mobo }) });
-    report.note('get by id, point-read coalescing on vs off');
+    report.note('get by id, read coalescing on vs off');
     show(report, '  coalescing on', withCoalescing);
     show(report, '  coalescing off', off);
     report.ratio('  throughput on ÷ off', withCoalescing.rps, off.rps);

@@ -79,8 +79,8 @@ export const configSchema = z
         corsOrigins: z.array(z.string().min(1)).default(['*']),
         /** Responses at least this large are gzipped for clients that accept it. */
         gzipMinBytes: z.number().int().min(0).default(1_024),
-        /** Merge concurrent GETs by id of one table into one `IN (…)` query. */
-        coalescePointReads: z.boolean().default(true),
+        /** Merge concurrent reads of one loop turn: GETs by id into one `IN (…)` query, identical lists into one. */
+        coalesceReads: z.boolean().default(true),
       })
       .strict()
       .default({}),

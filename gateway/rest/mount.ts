@@ -3,7 +3,7 @@ import type { EdgeContext } from '../edge.js';
 import type { HttpRequest } from '../http-types.js';
 import { openApiDocument, type SourceTables } from '../openapi.js';
 import { RateLimiter } from '../rate-limit.js';
-import { PointReads } from './point-reads.js';
+import { ReadCoalescer } from './read-coalescer.js';
 import { mountRestRoutes } from './routes.js';
 import { SchemaCache } from './schema-cache.js';
 
@@ -40,6 +40,6 @@ export function mountRest({ router, board, admin, log, onStop }: EdgeContext): v
     await gate.authenticate(req.headers, project, req.ip);
     return { status: 200, body: openApiDocument(await describe(project), serverUrl(req)) };
   });
-  const pointReads = new PointReads(() => board.configStore.current().http.coalescePointReads);
-  mountRestRoutes(router, { gate, pointReads, limiter, schemas, log });
+  const reads = new ReadCoalescer(() => board.configStore.current().http.coalesceReads);
+  mountRestRoutes(router, { gate, reads, limiter, schemas, log });
 }

@@ -9,13 +9,13 @@ import type { RateLimiter } from '../rate-limit.js';
 import type { Router } from '../router.js';
 import { envelopeDialect, notFound, postgrestDialect, type Dialect } from './dialect.js';
 import { invalid, parseQuery, parseRange, type ParsedQuery } from './grammar.js';
-import type { PointReads } from './point-reads.js';
+import type { ReadCoalescer } from './read-coalescer.js';
 import type { SchemaCache } from './schema-cache.js';
 import { allOf, bodyRows, byId, coerceFilter, listQuery, withForced } from './shape.js';
 
 export interface RestDeps {
   gate: Gatekeeper;
-  pointReads: PointReads;
+  reads: ReadCoalescer;
   limiter: RateLimiter;
   schemas: SchemaCache;
   log: Logger;
@@ -76,7 +76,7 @@ async function serve(deps: RestDeps, dialect: Dialect, operation: Operation, han
   }
 }
 
-async function list({ req, parsed, dialect, grant, table, data }: Call): Promise<HttpResponse> {
+async function list({ req, parsed, dialect, grant, table, data }: Call, deps: RestDeps): Promise<HttpResponse> {
   const range = parseRange(req.headers.range);
   if (range) {
     parsed.offset = range.offset;
@@ -84,13 +84,13 @@ async function list({ req, parsed, dialect, grant, table, data }: Call): Promise
   }
   const query = listQuery(table, parsed, grant);
   const wantsCount = (req.headers.prefer ?? '').includes('count=exact') || req.query.has('page');
-  const [rows, total] = await Promise.all([data.select(query), wantsCount ? data.count(table.name, query.where) : undefined]);
+  const [rows, total] = await Promise.all([deps.reads.select(data, query), wantsCount ? data.count(table.name, query.where) : undefined]);
   return dialect.list(req, rows, total === undefined ? { offset: parsed.offset ?? 0 } : { offset: parsed.offset ?? 0, total });
 }
 
 async function getOne({ req, parsed, dialect, grant, table, data }: Call, deps: RestDeps): Promise<HttpResponse> {
   byId(table, req.params.id!); // refuses tables without a single-column key
-  const row = await deps.pointReads.read(data, table, req.params.id!, parsed.columns, grant.rowFilter);
+  const row = await deps.reads.read(data, table, req.params.id!, parsed.columns, grant.rowFilter);
   if (!row) throw notFound(table.name);
   return dialect.one(req, row);
 }

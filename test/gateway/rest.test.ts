@@ -155,6 +155,8 @@ describe.each(['postgres', 'sqlite'])('MagGate REST on a %s source', (kind) => {
       expect(patched.status).toBe(200);
       const reads = await Promise.all([1, 2, 3].map(() => call(`/v1/shop/${kind}/${table}/5`, { key: k }).then((r) => r.json() as Promise<{ data: { name: string } }>)));
       expect(reads.map((r) => r.data.name)).toEqual([`v${i}`, `v${i}`, `v${i}`]);
+      const lists = await Promise.all([1, 2].map(() => call(`/v1/shop/${kind}/${table}?id=eq.5&select=name`, { key: k }).then((r) => r.json() as Promise<{ data: Array<{ name: string }> }>)));
+      expect(lists.map((l) => l.data)).toEqual([[{ name: `v${i}` }], [{ name: `v${i}` }]]);
     }
     await call(`/v1/shop/${kind}/${table}/5`, { method: 'PATCH', key: k, body: JSON.stringify({ name: 'item 5' }) });
   });

@@ -1,10 +1,10 @@
-import type { Filter } from '../../adapters/query.js';
+import type { Filter, Query } from '../../adapters/query.js';
 import type { Row, TableInfo } from '../../adapters/types.js';
 import type { DataClient } from '../../actors/ds/protocol.js';
 import { allOf } from './shape.js';
 
-interface Waiter {
-  resolve(row: Row | undefined): void;
+interface Waiter<T = Row | undefined> {
+  resolve(value: T): void;
   reject(err: unknown): void;
 }
 
@@ -20,17 +20,40 @@ interface Batch {
 /** Ids per coalesced query: well under every backend's parameter limit. */
 const MAX_BATCH = 500;
 
+interface SharedSelect {
+  data: DataClient;
+  query: Query;
+  waiters: Array<Waiter<Row[]>>;
+}
+
 /**
- * Coalesces concurrent reads by primary key. Requests for the same table, columns and
- * row rule that arrive in one turn of the event loop become one `pk IN (…)` query, and
- * each caller gets its own row. Only reads are merged, and each query starts after its
- * requests arrived, so a read never sees less than a read on its own would.
+ * Coalesces concurrent reads that arrive in one turn of the event loop:
+ * - reads by primary key of the same table, columns and row rule become one `pk IN (…)`
+ *   query, and each caller gets its own row;
+ * - identical list queries run once, and every caller gets the rows.
+ * Only reads are merged, and a merged query starts after all its requests arrived (never
+ * joining one already running), so a read never sees less than it would on its own.
  */
-export class PointReads {
+export class ReadCoalescer {
   private readonly batches = new Map<string, Batch>();
+  private readonly selects = new Map<string, SharedSelect>();
   private scheduled = false;
 
   constructor(private readonly enabled: () => boolean) {}
+
+  /** Rows of a list query, shared with identical queries of the same loop turn. */
+  select(data: DataClient, query: Query): Promise<Row[]> {
+    if (!this.enabled()) return data.select(query);
+    const key = `${data.address}\u0000${JSON.stringify(query)}`;
+    let shared = this.selects.get(key);
+    if (!shared) {
+      shared = { data, query, waiters: [] };
+      this.selects.set(key, shared);
+      this.schedule();
+    }
+    const waiters = shared.waiters;
+    return new Promise<Row[]>((resolve, reject) => waiters.push({ resolve, reject }));
+  }
 
   read(data: DataClient, table: TableInfo, rawId: string, columns: string[] | undefined, rowFilter: Filter | undefined): Promise<Row | undefined> {
     const pk = table.primaryKey[0]!;
@@ -51,14 +74,24 @@ export class PointReads {
       else batch.waiters.set(id, [{ resolve, reject }]);
     });
     if (batch.waiters.size >= MAX_BATCH) this.flush(batch);
-    else if (!this.scheduled) {
-      this.scheduled = true;
-      setImmediate(() => {
-        this.scheduled = false;
-        for (const b of [...this.batches.values()]) this.flush(b);
-      });
-    }
+    else this.schedule();
     return promise;
+  }
+
+  private schedule(): void {
+    if (this.scheduled) return;
+    this.scheduled = true;
+    setImmediate(() => {
+      this.scheduled = false;
+      for (const b of [...this.batches.values()]) this.flush(b);
+      for (const [key, shared] of [...this.selects]) {
+        this.selects.delete(key);
+        shared.data.select(shared.query).then(
+          (rows) => shared.waiters.forEach((w) => w.resolve(rows)),
+          (err: unknown) => shared.waiters.forEach((w) => w.reject(err)),
+        );
+      }
+    });
   }
 
   private flush(batch: Batch): void {
