@@ -30,6 +30,7 @@ export const ERROR_CATALOGUE = {
   CONFIG_NOT_RELOADABLE: { status: 409, message: 'That setting needs a restart to change' },
   STATE_CORRUPT: { status: 500, message: 'The state file was corrupt and was set aside' },
   STATE_WRITE_FAILED: { status: 500, message: 'The state could not be written' },
+  JOB_NOT_FOUND: { status: 404, message: 'No such job' },
   // data (MagDS, MagBridge)
   DS_UNAVAILABLE: { status: 503, message: 'The data source is unavailable; retry shortly' },
   DS_PROJECT_NOT_FOUND: { status: 404, message: 'No such project' },

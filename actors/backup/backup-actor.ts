@@ -8,7 +8,7 @@ import { SecretBox } from '../kernel/secret-box.js';
 import { controlStore } from '../kernel/store-slot.js';
 import type { Progress } from './create.js';
 import { Cron } from './cron.js';
-import { JobTable } from './jobs.js';
+import { JobTable } from '../kernel/jobs.js';
 import { LocalLease, type ScheduleLease } from './lease.js';
 import { ArchiveLibrary } from './library.js';
 import { ScheduleStore } from './schedule-store.js';

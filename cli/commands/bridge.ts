@@ -7,8 +7,7 @@ import { client } from './node.js';
 interface Job {
   id: string;
   state: 'running' | 'done' | 'failed';
-  copied: number;
-  total: number;
+  progress: { copied: number; total: number };
   result?: { rows: number; batches: number; createdTable: boolean; toTable: string };
   error?: ErrorBody;
 }
@@ -44,7 +43,7 @@ export const bridgeCopyCommand: Command = {
     while (job.state === 'running') {
       await new Promise((r) => setTimeout(r, POLL_MS));
       job = await c.get<Job>(`/v1/admin/bridge/jobs/${encodeURIComponent(job.id)}`);
-      if (tty) process.stdout.write(`\r${bar(job.copied, job.total)}`);
+      if (tty) process.stdout.write(`\r${bar(job.progress.copied, job.progress.total)}`);
     }
     if (tty) process.stdout.write('\n');
     if (job.state === 'failed') throw job.error ? MoboError.fromBody(job.error) : new MoboError('INTERNAL', 'The copy failed');

@@ -52,7 +52,7 @@ describe('mobo project/source/db/bridge commands', () => {
     const table = `orders_copy_${Math.random().toString(36).slice(2, 8)}`;
     const copied = await run('bridge:copy', 'shop', 'lite', 'orders', 'pg', '--to-table', table, '--batch-size', '50', '--json');
     expect(copied.code).toBe(0);
-    expect(JSON.parse(copied.stdout)).toMatchObject({ state: 'done', copied: 120, result: { rows: 120, batches: 3, createdTable: true } });
+    expect(JSON.parse(copied.stdout)).toMatchObject({ state: 'done', progress: { copied: 120 }, result: { rows: 120, batches: 3, createdTable: true } });
     const pgTables = JSON.parse((await run('db:tables', 'shop', 'pg', '--json')).stdout) as Array<{ name: string }>;
     expect(pgTables.map((t) => t.name)).toContain(table);
     const pg = await import('pg');

@@ -28,7 +28,7 @@ export interface JobTableOptions {
 /**
  * Long work an actor answers at once: `start` returns the job and runs the work in the
  * background, off the mailbox, so the actor keeps taking messages; progress and the end go
- * out as events, and `get` reports a job by id. (A generalisation of MagBridge's copy jobs.)
+ * out as events, and `get` reports a job by id.
  */
 export class JobTable<P> {
   private readonly jobs = new Map<string, Job<P>>();
