@@ -180,23 +180,17 @@ describe('supervisor', () => {
     await back; // first restart: immediate
     expect(j.incarnations('w')).toBe(2);
 
-    back = restarted(system, 'w');
-    sup.killChild('w');
-    await waitForTimers(clock, 1);
-    clock.advance(99);
-    expect(j.incarnations('w')).toBe(2);
-    clock.advance(1);
-    await back;
-    expect(j.incarnations('w')).toBe(3);
-
-    back = restarted(system, 'w');
-    sup.killChild('w');
-    await waitForTimers(clock, 1);
-    clock.advance(199);
-    expect(j.incarnations('w')).toBe(3);
-    clock.advance(1);
-    await back;
-    expect(j.incarnations('w')).toBe(4);
+    // Each quick repeat waits twice as long as the one before: 100 ms, then 200 ms.
+    for (const [delay, incarnation] of [[100, 3], [200, 4]] as const) {
+      back = restarted(system, 'w');
+      sup.killChild('w');
+      await waitForTimers(clock, 1);
+      clock.advance(delay - 1);
+      expect(j.incarnations('w')).toBe(incarnation - 1);
+      clock.advance(1);
+      await back;
+      expect(j.incarnations('w')).toBe(incarnation);
+    }
   });
 
   it('fails boot with SUP_POST_FAILED naming the child, stopping those already started in reverse', async () => {
