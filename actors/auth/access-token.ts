@@ -1,4 +1,4 @@
-import { SignJWT, decodeProtectedHeader, errors, jwtVerify } from 'jose';
+import { jose } from './jose.js';
 import { MoboError } from '../../runtime/errors.js';
 import type { Principal } from './principal.js';
 import type { PublicKeyRing } from './key-ring.js';
@@ -23,6 +23,7 @@ export interface IssuedAccessToken {
 /** Signs an access token as of `nowMs` (tests pass a past time to make an expired one). */
 export async function signAccessToken(signer: Signer, claims: AccessClaims, nowMs: number, ttlS = ACCESS_TTL_S): Promise<IssuedAccessToken> {
   const iat = Math.floor(nowMs / 1_000);
+  const { SignJWT } = await jose();
   const token = await new SignJWT({ [PROJECT_CLAIM]: claims.project, role: claims.role, [KIND_CLAIM]: claims.kind })
     .setProtectedHeader({ alg: ALG, kid: signer.kid, typ: 'JWT' })
     .setSubject(claims.sub)
@@ -48,6 +49,7 @@ const invalid = (reason: string, cause?: unknown) => new MoboError('AUTH_INVALID
  * audience, and not expired as of `nowMs`.
  */
 export async function verifyAccessToken(token: string, ring: PublicKeyRing, project: string, nowMs: number): Promise<VerifiedToken> {
+  const { decodeProtectedHeader, jwtVerify, errors } = await jose();
   let header: ReturnType<typeof decodeProtectedHeader>;
   try {
     header = decodeProtectedHeader(token);

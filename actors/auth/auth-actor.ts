@@ -5,6 +5,8 @@ import { adminHandlers } from './admin-handlers.js';
 import { authDeps } from './deps.js';
 import { onAuthChange } from './invalidation.js';
 import { sessionHandlers } from './session-handlers.js';
+import { warmJose } from './jose.js';
+import { checkSigningKey } from './signing-keys.js';
 import { AUTH_TABLES } from './tables.js';
 
 /**
@@ -28,7 +30,8 @@ export const authSlot: ActorSlot = {
     return {
       async start(ctx) {
         await ensureTables(deps.store, AUTH_TABLES);
-        await deps.signer();
+        await checkSigningKey(deps.store, deps.box);
+        warmJose();
         off = onAuthChange(board, { invalidate: (change) => change === 'signing' && deps.forgetSigner() });
         ctx.log.debug('auth ready');
       },

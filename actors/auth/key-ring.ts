@@ -1,4 +1,5 @@
-import { importJWK, type CryptoKey, type JWK } from 'jose';
+import type { CryptoKey, JWK } from 'jose';
+import { jose } from './jose.js';
 import type { Clock } from '../../runtime/clock.js';
 import type { DataClient } from '../ds/protocol.js';
 import { ALG, verifiesUntil } from './policy.js';
@@ -63,7 +64,7 @@ export class PublicKeyRing {
     const next = new Map<string, PublicKeyEntry>();
     for (const row of rows) {
       const jwk = JSON.parse(String(row.public_jwk)) as JWK;
-      const key = await importJWK(jwk, ALG);
+      const key = await (await jose()).importJWK(jwk, ALG);
       if (key instanceof Uint8Array) continue;
       next.set(String(row.kid), { jwk, key, until: row.retired_at === null || row.retired_at === undefined ? Infinity : verifiesUntil(Number(row.retired_at)) });
     }

@@ -1,9 +1,10 @@
-import { exportJWK, generateKeyPair, importJWK, type CryptoKey, type JWK } from 'jose';
+import type { CryptoKey, JWK } from 'jose';
 import type { Row } from '../../adapters/types.js';
 import { MoboError } from '../../runtime/errors.js';
 import type { DataClient } from '../ds/protocol.js';
 import type { SecretBox } from '../kernel/secret-box.js';
 import { newId } from './crypto.js';
+import { jose } from './jose.js';
 import { ALG } from './policy.js';
 import { SIGNING_KEYS } from './tables.js';
 
@@ -15,6 +16,7 @@ export interface Signer {
 
 /** Makes a fresh Ed25519 key pair; the private half is stored sealed with the node key. */
 export async function createSigningKey(store: DataClient, box: SecretBox, now: number): Promise<string> {
+  const { generateKeyPair, exportJWK } = await jose();
   const { publicKey, privateKey } = await generateKeyPair(ALG, { crv: 'Ed25519', extractable: true });
   const kid = newId('sk');
   const publicJwk: JWK = { ...(await exportJWK(publicKey)), kid, alg: ALG, use: 'sig' };
@@ -39,14 +41,29 @@ export async function rotateSigningKey(store: DataClient, box: SecretBox, now: n
   return { kid, retired };
 }
 
+async function newestKey(store: DataClient): Promise<Row | undefined> {
+  return (await store.select({ table: SIGNING_KEYS, where: { op: 'is', column: 'retired_at', value: null }, order: [{ column: 'created_at', direction: 'desc' }], limit: 1 }))[0];
+}
+
+function openPrivateKey(box: SecretBox, row: Row): JWK {
+  return JSON.parse(box.open(String(row.private_sealed))) as JWK;
+}
+
+/**
+ * The boot check: the current signing key, if there is one, opens with this node's
+ * secrets.key (a cluster node with another key fails here, clearly, not at first login).
+ */
+export async function checkSigningKey(store: DataClient, box: SecretBox): Promise<void> {
+  const row = await newestKey(store);
+  if (row) openPrivateKey(box, row);
+}
+
 /** The signer, creating the first key on a fresh control store. */
 export async function loadSigner(store: DataClient, box: SecretBox, now: number): Promise<Signer> {
-  const newest = async (): Promise<Row | undefined> =>
-    (await store.select({ table: SIGNING_KEYS, where: { op: 'is', column: 'retired_at', value: null }, order: [{ column: 'created_at', direction: 'desc' }], limit: 1 }))[0];
-  const row = (await newest()) ?? (await createSigningKey(store, box, now), await newest());
+  const row = (await newestKey(store)) ?? (await createSigningKey(store, box, now), await newestKey(store));
   if (!row) throw new MoboError('INTERNAL', 'No signing key could be created');
-  const jwk = JSON.parse(box.open(String(row.private_sealed))) as JWK;
-  const key = await importJWK(jwk, ALG);
+  const { importJWK } = await jose();
+  const key = await importJWK(openPrivateKey(box, row), ALG);
   if (key instanceof Uint8Array) throw new MoboError('INTERNAL', 'A signing key is not an asymmetric key');
   return { kid: String(row.kid), key };
 }
