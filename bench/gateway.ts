@@ -53,7 +53,7 @@ async function seed(pool: pg.Pool): Promise<void> {
 async function bootMobo(extraEnv: Record<string, string> = {}): Promise<{ proc: ChildProcess; base: string; key: string }> {
   const dir = mkdtempSync(join(tmpdir(), 'mobo-bench-gw-'));
   const limits = { MOBO_RATE_LIMITS__PER_KEY__RPS: '1e9', MOBO_RATE_LIMITS__PER_KEY__BURST: '1000000000', MOBO_RATE_LIMITS__PER_IP__RPS: '1e9', MOBO_RATE_LIMITS__PER_IP__BURST: '1000000000' };
-  const { proc } = await start([resolve('dist/cli/main.js'), 'boot'], { cwd: dir, env: { MOBO_HTTP_PORT: '0', MOBO_LOG_LEVEL: 'warn', MOBO_DATA_DIR: dir, ...limits, ...extraEnv } }, /^READY/);
+  const { proc } = await start([resolve('dist/bundle/main.js'), 'boot'], { cwd: dir, env: { MOBO_HTTP_PORT: '0', MOBO_LOG_LEVEL: 'warn', MOBO_DATA_DIR: dir, ...limits, ...extraEnv } }, /^READY/);
   const { port } = JSON.parse(readFileSync(join(dir, 'node.json'), 'utf8')) as { port: number };
   const token = readFileSync(join(dir, 'admin.token'), 'utf8').trim();
   const base = `http://127.0.0.1:${port}`;

@@ -12,7 +12,7 @@ const BOOTS = 10;
 const READY_TIMEOUT_MS = 15_000;
 /** Let the booted node go quiet before reading its memory. */
 const IDLE_MS = 500;
-const MAIN = fileURLToPath(new URL('../cli/main.js', import.meta.url));
+const MAIN = fileURLToPath(new URL('../bundle/main.js', import.meta.url));
 
 /** The environment of a clean embedded node: no inherited MOBO_* settings. */
 function bootEnv(dataDir: string): NodeJS.ProcessEnv {

@@ -1,3 +1,4 @@
 #!/usr/bin/env node
-// Launcher for the compiled CLI (npm run build writes dist/).
-import '../../dist/cli/main.js';
+// Launcher for the bundled CLI (npm run build writes dist/bundle: one module graph of our
+// own code instead of ~300 files, which halves the time from process start to READY).
+import '../../dist/bundle/main.js';

@@ -4,8 +4,8 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 
-/** The built CLI (`npm test` builds first). Tests run the real binary, as a user would. */
-export const MOBO = resolve('dist/cli/main.js');
+/** The built, bundled CLI (`npm test` builds first): tests run the binary users run. */
+export const MOBO = resolve('dist/bundle/main.js');
 
 export interface RunResult {
   code: number | null;
