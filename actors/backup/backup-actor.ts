@@ -9,7 +9,7 @@ import { controlStore } from '../kernel/store-slot.js';
 import type { Progress } from './create.js';
 import { Cron } from './cron.js';
 import { JobTable } from '../kernel/jobs.js';
-import { LocalLease, type ScheduleLease } from './lease.js';
+import { LocalLease, type Lease as ScheduleLease } from '../../cluster/lease.js';
 import { ArchiveLibrary } from './library.js';
 import { ScheduleStore } from './schedule-store.js';
 import { Scheduler, type Schedule } from './scheduler.js';
@@ -129,6 +129,6 @@ export function backupSlot(options: BackupSlotOptions = {}): ActorSlot {
 async function defaultLease(board: Board): Promise<ScheduleLease> {
   const config = board.configStore.current();
   if (config.transport.kind !== 'nats') return new LocalLease();
-  const { KvLease } = await import('./kv-lease.js');
-  return KvLease.open(config.transport.natsUrl);
+  const { KvLease } = await import('../../cluster/kv-lease.js');
+  return KvLease.open({ servers: config.transport.natsUrl, bucket: 'mobo_backup', key: 'schedule' });
 }

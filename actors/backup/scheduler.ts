@@ -1,6 +1,6 @@
 import type { Clock, TimerHandle } from '../../runtime/clock.js';
 import { Cron } from './cron.js';
-import type { ScheduleLease } from './lease.js';
+import type { Lease as ScheduleLease } from '../../cluster/lease.js';
 
 export interface Schedule {
   cron: string;

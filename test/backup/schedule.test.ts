@@ -1,7 +1,7 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { Cron } from '../../actors/backup/cron.js';
-import { KvLease } from '../../actors/backup/kv-lease.js';
-import { LocalLease } from '../../actors/backup/lease.js';
+import { KvLease } from '../../cluster/kv-lease.js';
+import { LocalLease } from '../../cluster/lease.js';
 import { expired, parseAge } from '../../actors/backup/retention.js';
 import type { ArchiveSummary } from '../../actors/backup/index.js';
 import { ManualClock } from '../../runtime/clock.js';
@@ -96,7 +96,7 @@ describe('the backup schedule', () => {
 
     it('lets exactly one node of many claim each due time', async () => {
       const bucket = `mobo_backup_test_${Math.random().toString(36).slice(2, 8)}`;
-      for (let i = 0; i < 4; i++) leases.push(await KvLease.open(NATS_URL, bucket));
+      for (let i = 0; i < 4; i++) leases.push(await KvLease.open({ servers: NATS_URL, bucket, key: 'schedule' }));
       for (const dueAt of [at('2030-01-01T03:00:00Z'), at('2030-01-02T03:00:00Z')]) {
         const claims = await Promise.all(leases.map((l) => l.claim(dueAt)));
         expect(claims.filter(Boolean)).toHaveLength(1);
