@@ -64,7 +64,16 @@ export function createGatekeeper(board: Board, opts: GatekeeperOptions = {}): Au
     };
     clears[change]?.();
   };
-  const off = onAuthChange(board, { invalidate });
+  const offChanges = onAuthChange(board, { invalidate });
+  // A restore (or its rollback) rewrites the control store under these caches: forget all of it.
+  const ALL: AuthChange[] = ['keys', 'users', 'roles', 'rules', 'service_accounts', 'signing'];
+  const offRestore = board.system.events.on<{ kind?: string }>('data.backup.*', (event) => {
+    if (event.payload.kind === 'restore' && !event.topic.endsWith('.progress')) ALL.forEach(invalidate);
+  });
+  const off = (): void => {
+    offChanges();
+    offRestore();
+  };
 
   const fromToken = async (token: string, project: string): Promise<Principal> => {
     const cacheKey = sha256Hex(token);
