@@ -174,18 +174,17 @@ export class NatsTransport implements Transport {
     const respond = (reply: Reply): void => {
       if (wantsReply) msg.respond(encode(reply));
     };
-    let env: Envelope;
+    const ok = (value: unknown): void => respond({ ok: true, value: value === undefined ? null : value });
+    const fail = (err: unknown): void => respond({ ok: false, error: toMoboError(err).toBody() });
+    let result: unknown;
     try {
-      env = parseEnvelope(msg.json());
+      // Called synchronously (no microtask hops); a thrown error or a rejection both answer as errors.
+      result = handler(parseEnvelope(msg.json()), wantsReply);
     } catch (err) {
-      return respond({ ok: false, error: toMoboError(err).toBody() });
+      return fail(err);
     }
-    Promise.resolve()
-      .then(() => handler(env, wantsReply))
-      .then(
-        (value) => respond({ ok: true, value: value === undefined ? null : value }),
-        (err) => respond({ ok: false, error: toMoboError(err).toBody() }),
-      );
+    if (result instanceof Promise) result.then(ok, fail);
+    else ok(result);
   }
 
   private requestError(err: unknown, address: string, timeoutMs: number): MoboError {
