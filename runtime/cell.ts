@@ -183,11 +183,12 @@ export class ActorCell {
   private fault(d: Delivery, err: unknown, generation: number): void {
     if (err instanceof MoboError) return d.drop(err);
     d.drop(new MoboError('ACTOR_CRASHED', `${this.name} crashed handling "${d.env.type}"`, { details: { actor: this.name } }));
-    if (generation === this.generation) this.exit({ kind: 'crash', error: err });
+    if (generation === this.generation) this.exit({ kind: 'crash', error: err }, d.env.traceId);
   }
 
   /** An abnormal end: in-flight asks fail, queued messages wait for a restart or a stop. */
-  private exit(reason: ExitReason): void {
+  /** `traceId`: the message being handled when the actor crashed, to tie the log to its request. */
+  private exit(reason: ExitReason, traceId?: string): void {
     if (this.status !== 'running' && this.status !== 'starting') return;
     this.status = 'crashed';
     this.generation++;
@@ -201,7 +202,9 @@ export class ActorCell {
         .then(() => behavior.stop!(this.context, reason))
         .catch((err) => this.context.log.warn('cleanup after crash failed', { error: describeError(err) }));
     }
-    if (isAbnormal(reason)) this.context.log.warn('actor exited', { reason: reason.kind, error: describeError(reason.error) });
+    if (isAbnormal(reason)) {
+      this.context.log.warn('actor exited', { reason: reason.kind, error: describeError(reason.error), ...(traceId ? { traceId } : {}) });
+    }
     this.notify(reason);
   }
 

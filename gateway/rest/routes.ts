@@ -69,7 +69,7 @@ async function serve(deps: RestDeps, dialect: Dialect, operation: Operation, han
     deps.limiter.takeKey(principal.keyId ?? principal.subject);
     const grant = await deps.gate.authorize(principal, { project, source, table: tableName, operation });
     const table = await deps.schemas.table(project, source, tableName);
-    return await handler({ req, parsed, dialect, principal, grant, table, data: deps.schemas.client(project, source) }, deps);
+    return await handler({ req, parsed, dialect, principal, grant, table, data: deps.schemas.client(project, source, req.requestId) }, deps);
   } catch (err) {
     if (!(err instanceof MoboError)) deps.log.error('REST request failed', { path: req.path, requestId: req.requestId, error: describeError(err) });
     return dialect.error(req, err);

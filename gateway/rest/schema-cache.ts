@@ -23,8 +23,9 @@ export class SchemaCache {
 
   constructor(private readonly system: ActorSystem) {}
 
-  client(project: string, source: string): DataClient {
-    return new DataClient(this.system.ref(sourceAddress(project, source), 'gateway'));
+  /** A client for one request: its asks carry the request id as their trace id. */
+  client(project: string, source: string, traceId?: string): DataClient {
+    return new DataClient(this.system.ref(sourceAddress(project, source), 'gateway'), traceId ? { traceId } : {});
   }
 
   async tables(project: string, source: string): Promise<TableInfo[]> {

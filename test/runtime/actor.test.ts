@@ -2,6 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { Behavior } from '../../runtime/behavior.js';
 import { MoboError } from '../../runtime/errors.js';
 import type { ExitReason } from '../../runtime/lifecycle.js';
+import { Logger } from '../../runtime/logger.js';
 import { ActorSystem } from '../../runtime/system.js';
 import { deferred } from '../support/wait.js';
 
@@ -175,6 +176,15 @@ describe('actor cell', () => {
         receive: () => null,
       })),
     ).rejects.toMatchObject({ code: 'SUP_POST_FAILED', details: { actor: 'broken' } });
+  });
+
+  it('logs a crash with the trace id of the message that caused it, as JSON lines', async () => {
+    const lines: string[] = [];
+    system = new ActorSystem({ log: new Logger({ level: 'info', format: 'json', sink: { write: (l) => void lines.push(l) } }) });
+    await system.start('c', counter);
+    await system.ref('c').ask('crash', null, { traceId: 'req-7' }).catch(() => undefined);
+    const crash = lines.map((l) => JSON.parse(l) as Record<string, unknown>).find((r) => r.msg === 'actor exited');
+    expect(crash).toMatchObject({ level: 'warn', component: 'c', reason: 'crash', traceId: 'req-7', error: 'TypeError: bug' });
   });
 
   it('rejects bad names', () => {
