@@ -49,6 +49,9 @@ export class LocalChangeSource implements ChangeSource {
   }
 }
 
+/** Where reads that can never change anything (a dump's) send their events: nowhere. */
+export const NO_CHANGES: ChangeSink = { wanted: false, publish: () => undefined };
+
 /** Buffers a transaction's events until it commits; dropped on rollback. */
 export class PendingChanges implements ChangeSink {
   readonly events: ChangeEvent[] = [];

@@ -11,6 +11,7 @@
  * checked for existing keys first and compensated if a later row fails; there are no atomic
  * multi-row writes without a replica set. Transactions need a replica set: with one, sessions;
  * without, DS_UNSUPPORTED. Change feed: every change made through this adapter instance.
+ * dump() is not a consistent snapshot: it reads collection by collection (dump.ts).
  *
  * UNVERIFIED: no MongoDB server runs on the machine this was written on; the conformance suite
  * runs against it when MONGODB_URL is set.

@@ -69,16 +69,28 @@ class MysqlDriver implements SqlDriver {
     await this.pool.end();
   }
 
-  async transaction<T>(fn: (runner: SqlRunner) => Promise<T>): Promise<T> {
+  transaction<T>(fn: (runner: SqlRunner) => Promise<T>): Promise<T> {
+    return this.inTransaction(['START TRANSACTION'], fn);
+  }
+
+  /** InnoDB: the read view is created by START TRANSACTION itself (REPEATABLE READ, the level it needs). */
+  snapshot<T>(fn: (runner: SqlRunner) => Promise<T>): Promise<T> {
+    return this.inTransaction(['SET TRANSACTION ISOLATION LEVEL REPEATABLE READ', 'START TRANSACTION WITH CONSISTENT SNAPSHOT, READ ONLY'], fn);
+  }
+
+  /** fn on a connection of its own after the `begin` statements, then COMMIT (ROLLBACK when it throws). */
+  private async inTransaction<T>(begin: readonly string[], fn: (runner: SqlRunner) => Promise<T>): Promise<T> {
     const connection = await this.pool.getConnection().catch((err: unknown) => {
       throw mysqlError(err);
     });
     let broken = false;
     const runner: SqlRunner = { inTransaction: true, run: (statement) => this.query(connection, statement) };
     try {
-      await connection.beginTransaction().catch((err: unknown) => {
-        throw mysqlError(err);
-      });
+      for (const sql of begin) {
+        await connection.query(sql).catch((err: unknown) => {
+          throw mysqlError(err);
+        });
+      }
       try {
         const result = await fn(runner);
         await connection.commit().catch((err: unknown) => {
@@ -95,10 +107,10 @@ class MysqlDriver implements SqlDriver {
     }
   }
 
-  async loadSchema(): Promise<SchemaInfo> {
+  async loadSchema(runner = this.runner): Promise<SchemaInfo> {
     const [{ rows }, { rows: checks }] = await Promise.all([
-      this.runner.run({ sql: COLUMNS, params: [] }),
-      this.runner.run({ sql: JSON_CHECKS, params: [] }),
+      runner.run({ sql: COLUMNS, params: [] }),
+      runner.run({ sql: JSON_CHECKS, params: [] }),
     ]);
     const jsonColumns = new Set(
       checks.flatMap((r) => {

@@ -11,6 +11,10 @@
  * There are no interactive transactions (`transaction` is DS_UNSUPPORTED), no column defaults
  * beyond generated keys (integer: a per-table counter, uuid: random), and every table needs a
  * primary key. Change feed: every change made through this adapter instance.
+ * dump() is not a consistent snapshot: it reads table by table, page by page (dump.ts), so a
+ * write between two reads can be in one table's rows and not another's. (One MULTI over every
+ * key would be one, at the price of the whole data set in memory at once; a consistent copy of
+ * a Redis server is its RDB snapshot, BGSAVE.)
  */
 import { createHash, randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';

@@ -1,8 +1,12 @@
 /**
  * SQLite through better-sqlite3 (the only file importing it): one connection in WAL mode, on a
  * file path or ':memory:'. The driver is synchronous, so transactions hold a gate that every
- * other statement waits behind. Change feed: every change made through this adapter instance
- * (other processes writing the same file are not seen).
+ * other statement waits behind. A snapshot (dump) reads on a second, query-only connection to
+ * the same file in a deferred transaction: its read snapshot starts at the first read, and in
+ * WAL mode writers (this adapter's connection among them) go on meanwhile. ':memory:' has no
+ * second connection: its snapshot holds the gate, so this adapter's writes wait for the dump.
+ * Change feed: every change made through this adapter instance (other processes writing the
+ * same file are not seen).
  */
 import Database from 'better-sqlite3';
 import { MoboError } from '../runtime/errors.js';
@@ -24,70 +28,59 @@ class SqliteDriver implements SqlDriver {
   readonly dialect = sqliteDialect;
   readonly readRetries = 0;
   readonly runner: SqlRunner;
-  private db: Database.Database | undefined;
-  private readonly statements = new Map<string, Database.Statement>();
+  private main: SqliteConnection | undefined;
   private gate: Promise<void> | undefined;
+  private readonly path: string;
 
-  constructor(private readonly config: SourceConfig) {
+  constructor(config: SourceConfig) {
+    this.path = config.url.replace(/^sqlite:(\/\/)?/, '');
     this.runner = {
       inTransaction: false,
       run: async (statement) => {
         while (this.gate) await this.gate;
-        return this.execute(statement);
+        return this.connection().execute(statement);
       },
     };
   }
 
   async connect(): Promise<void> {
-    if (this.db) return;
-    const path = this.config.url.replace(/^sqlite:(\/\/)?/, '');
-    try {
-      const db = new Database(path);
+    if (this.main) return;
+    this.main = SqliteConnection.open(this.path, (db) => {
       db.pragma('journal_mode = WAL');
       db.pragma('foreign_keys = ON');
-      db.pragma('busy_timeout = 5000');
-      this.db = db;
-    } catch (err) {
-      throw new MoboError('DS_UNAVAILABLE', 'The SQLite database could not be opened', { cause: err });
-    }
+    });
   }
 
   async close(): Promise<void> {
-    this.statements.clear();
-    this.db?.close();
-    this.db = undefined;
+    this.main?.close();
+    this.main = undefined;
   }
 
-  async transaction<T>(fn: (runner: SqlRunner) => Promise<T>): Promise<T> {
-    while (this.gate) await this.gate;
-    let open!: () => void;
-    this.gate = new Promise((resolve) => (open = resolve));
-    const runner: SqlRunner = { inTransaction: true, run: async (statement) => this.execute(statement) };
+  transaction<T>(fn: (runner: SqlRunner) => Promise<T>): Promise<T> {
+    return this.gated(() => inTransaction(this.connection(), 'BEGIN IMMEDIATE', fn));
+  }
+
+  async snapshot<T>(fn: (runner: SqlRunner) => Promise<T>): Promise<T> {
+    const main = this.connection();
+    if (this.path === ':memory:' || this.path === '') return this.gated(() => inTransaction(main, 'BEGIN', fn));
+    const reader = SqliteConnection.open(this.path, (db) => db.pragma('query_only = ON'), { fileMustExist: true });
     try {
-      this.execute({ sql: 'BEGIN IMMEDIATE', params: [] });
-      try {
-        const result = await fn(runner);
-        this.execute({ sql: 'COMMIT', params: [] });
-        return result;
-      } catch (err) {
-        if (this.connection().inTransaction) this.execute({ sql: 'ROLLBACK', params: [] });
-        throw err;
-      }
+      return await inTransaction(reader, 'BEGIN', fn);
     } finally {
-      this.gate = undefined;
-      open();
+      reader.close();
     }
   }
 
-  async loadSchema(): Promise<SchemaInfo> {
-    // Read directly, not through the gate: a transaction may need the schema while holding it.
-    const tables = this.execute({
+  /** Reads on the main connection directly, not through the gate: a transaction may need the schema while holding it. */
+  async loadSchema(runner?: SqlRunner): Promise<SchemaInfo> {
+    const run = runner ? (statement: SqlStatement) => runner.run(statement) : async (statement: SqlStatement) => this.connection().execute(statement);
+    const { rows: tables } = await run({
       sql: "SELECT name FROM sqlite_schema WHERE type = 'table' AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' ORDER BY name",
       params: [],
-    }).rows;
+    });
     const result: TableInfo[] = [];
     for (const { name } of tables) {
-      const { rows } = this.execute({ sql: 'SELECT name, type, "notnull", dflt_value, pk FROM pragma_table_info(?)', params: [name] });
+      const { rows } = await run({ sql: 'SELECT name, type, "notnull", dflt_value, pk FROM pragma_table_info(?)', params: [name] });
       const keyed = rows.filter((r) => Number(r['pk']) > 0).sort((a, b) => Number(a['pk']) - Number(b['pk']));
       const rowidAlias = keyed.length === 1 && String(keyed[0]!['type']).toUpperCase() === 'INTEGER';
       const columns: ColumnInfo[] = rows.map((r) => ({
@@ -106,12 +99,68 @@ class SqliteDriver implements SqlDriver {
     return this.dialect.quote(table);
   }
 
-  private connection(): Database.Database {
-    if (!this.db) throw new MoboError('DS_UNAVAILABLE', 'The SQLite database is not open');
-    return this.db;
+  /** fn alone on the main connection: every other statement waits until it settles. */
+  private async gated<T>(fn: () => Promise<T>): Promise<T> {
+    while (this.gate) await this.gate;
+    let open!: () => void;
+    this.gate = new Promise((resolve) => (open = resolve));
+    try {
+      return await fn();
+    } finally {
+      this.gate = undefined;
+      open();
+    }
   }
 
-  private execute(statement: SqlStatement): SqlResult {
+  private connection(): SqliteConnection {
+    if (!this.main) throw new MoboError('DS_UNAVAILABLE', 'The SQLite database is not open');
+    return this.main;
+  }
+}
+
+/** fn between `begin` and COMMIT on one connection (ROLLBACK when it throws). */
+async function inTransaction<T>(connection: SqliteConnection, begin: string, fn: (runner: SqlRunner) => Promise<T>): Promise<T> {
+  const runner: SqlRunner = { inTransaction: true, run: async (statement) => connection.execute(statement) };
+  connection.execute({ sql: begin, params: [] });
+  try {
+    const result = await fn(runner);
+    connection.execute({ sql: 'COMMIT', params: [] });
+    return result;
+  } catch (err) {
+    if (connection.inTransaction) connection.execute({ sql: 'ROLLBACK', params: [] });
+    throw err;
+  }
+}
+
+/** One better-sqlite3 connection and its prepared-statement cache. */
+class SqliteConnection {
+  private readonly statements = new Map<string, Database.Statement>();
+
+  private constructor(private readonly db: Database.Database) {}
+
+  static open(path: string, setUp: (db: Database.Database) => void, options: Database.Options = {}): SqliteConnection {
+    let db: Database.Database | undefined;
+    try {
+      db = new Database(path, options);
+      db.pragma('busy_timeout = 5000');
+      setUp(db);
+      return new SqliteConnection(db);
+    } catch (err) {
+      db?.close();
+      throw new MoboError('DS_UNAVAILABLE', 'The SQLite database could not be opened', { cause: err });
+    }
+  }
+
+  get inTransaction(): boolean {
+    return this.db.inTransaction;
+  }
+
+  close(): void {
+    this.statements.clear();
+    this.db.close();
+  }
+
+  execute(statement: SqlStatement): SqlResult {
     try {
       const prepared = this.prepare(statement.sql);
       if (prepared.reader) {
@@ -128,7 +177,7 @@ class SqliteDriver implements SqlDriver {
   private prepare(sql: string): Database.Statement {
     let prepared = this.statements.get(sql);
     if (!prepared) {
-      prepared = this.connection().prepare(sql);
+      prepared = this.db.prepare(sql);
       if (this.statements.size >= STATEMENT_CACHE_MAX) this.statements.delete(this.statements.keys().next().value!);
       this.statements.set(sql, prepared);
     }

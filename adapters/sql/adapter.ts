@@ -1,13 +1,16 @@
 /**
  * The Adapter for every SQL backend, over a SqlDriver (postgres.ts, sqlite.ts, mysql.ts own the
  * drivers). Writes outside a transaction publish their changes at once; a transaction's
- * changes are published when it commits.
+ * changes are published when it commits. dump() reads the schema and every table inside one
+ * driver snapshot, streamed a chunk at a time; a consumer that stops early ends it.
  */
 import { BaseAdapter } from '../base.js';
 import type { ChangeSource } from '../changes.js';
-import { PendingChanges } from '../changes.js';
-import type { SchemaCache } from '../schema-cache.js';
-import type { DataOps, SchemaInfo, TableInfo } from '../types.js';
+import { NO_CHANGES, PendingChanges } from '../changes.js';
+import { dumpTables } from '../dump.js';
+import { handoff } from '../handoff.js';
+import { SchemaCache } from '../schema-cache.js';
+import type { DataOps, DumpChunk, Query, SchemaInfo, TableInfo } from '../types.js';
 import { checkTableDefinition } from '../validate.js';
 import { compileCreateTable, compileDropTable } from './ddl.js';
 import type { SqlDriver, SqlRunner } from './driver.js';
@@ -64,6 +67,17 @@ export class SqlAdapter extends BaseAdapter {
     const result = await this.driver.transaction((runner) => fn(new SqlDataOps(this.driver, runner, this.schema, pending)));
     this.changes.publish(pending.events);
     return result;
+  }
+
+  override dump(): AsyncIterable<DumpChunk> {
+    return handoff((emit) =>
+      this.driver.snapshot(async (runner) => {
+        const schema = new SchemaCache(() => this.driver.loadSchema(runner));
+        const ops = new SqlDataOps(this.driver, runner, schema, NO_CHANGES);
+        const inSnapshot = { introspect: (refresh?: boolean) => schema.get(refresh), select: (query: Query) => ops.select(query) };
+        for await (const chunk of dumpTables(inSnapshot)) await emit(chunk);
+      }),
+    );
   }
 
   protected probe(): Promise<unknown> {

@@ -32,7 +32,14 @@ export interface SqlDriver {
   connect(): Promise<void>;
   close(): Promise<void>;
   transaction<T>(fn: (runner: SqlRunner) => Promise<T>): Promise<T>;
-  loadSchema(): Promise<SchemaInfo>;
+  /**
+   * Runs fn in a read-only transaction on a connection of its own, where every statement sees
+   * the data as of one moment (dump() reads all tables in one): committed when fn resolves,
+   * rolled back when it throws; the connection is released either way.
+   */
+  snapshot<T>(fn: (runner: SqlRunner) => Promise<T>): Promise<T>;
+  /** The tables and their columns, read on `runner` (default: the driver's own). */
+  loadSchema(runner?: SqlRunner): Promise<SchemaInfo>;
   /** The quoted (and, where the backend has namespaces, qualified) name of a known table. */
   tableRef(table: string): string;
   /** After rows with explicit keys were restored: move the key generator past them. */

@@ -151,6 +151,24 @@ export function adapterConformance(name: string, makeAdapter: () => Promise<Open
       expect(await db.count({ table: t })).toBe(0);
     });
 
+    it('inserts a large batch (a restore batch) with every portable type as it inserts row by row', async () => {
+      const [single, batch] = [await table(), await table()];
+      const odd: Row[] = [
+        { name: 'floats', score: 0.1 + 0.2, qty: -42, tags: { q: 'it\'s "x" \\ \n\t', n: [null, true, 1.5, 'é'] } },
+        { name: 'bytes', score: 1e-300, blob: Buffer.from([0, 255, 92, 120, 34]), tags: '"quoted"', ref: 'C9BF9E57-1685-4C89-BAFB-FF5AF830BE8A' },
+      ];
+      const kinds = [...SEED, ...odd];
+      const rows = Array.from({ length: 70 }, (_, i) => ({ ...kinds[i % kinds.length]!, name: `${String(i).padStart(2, '0')} ${kinds[i % kinds.length]!['name'] as string}` }));
+      for (const row of rows) await db.insert(single, [row]);
+      await db.insert(batch, rows);
+      const withoutId = async (t: string) =>
+        (await db.select({ table: t, order: [{ column: 'name', direction: 'asc' }] })).map(({ id: _id, ...rest }) => rest);
+      expect(await withoutId(batch)).toEqual(await withoutId(single));
+      const [first] = await db.select({ table: batch, order: [{ column: 'id', direction: 'asc' }], limit: 1 });
+      const clash = rows.map((row, i) => ({ ...row, id: i === 50 ? first!['id'] : 1_000_000 + i }));
+      await expectCode(db.insert(batch, clash), 'DS_CONFLICT');
+    });
+
     it('inserts with an explicit key and with only defaults', async () => {
       const t = uniqueName('defaults');
       await db.createTable({ name: t, primaryKey: ['id'], columns: [col('id', 'integer', false, true), col('note', 'text')] });

@@ -1,7 +1,9 @@
 import mysql from 'mysql2/promise';
 import { createAdapter } from '../../adapters/index.js';
 import { adapterConformance } from './conformance.js';
+import type { OpenedAdapter } from './conformance.js';
 import { uniqueName } from './helpers.js';
+import { snapshotConformance } from './snapshot-conformance.js';
 
 const URL = 'mysql://root@127.0.0.1:3306/test';
 
@@ -14,20 +16,20 @@ async function admin(sql: string): Promise<void> {
   }
 }
 
-adapterConformance(
-  'mysql (MariaDB)',
-  async () => {
-    const database = uniqueName('mobo_t');
-    await admin(`CREATE DATABASE \`${database}\` CHARACTER SET utf8mb4 COLLATE utf8mb4_bin`);
-    const adapter = createAdapter({ kind: 'mysql', url: URL, namespace: database });
-    await adapter.connect();
-    return {
-      adapter,
-      cleanup: async () => {
-        await adapter.close();
-        await admin(`DROP DATABASE \`${database}\``);
-      },
-    };
-  },
-  { transactions: true, textAllowsNul: true },
-);
+/** A connected adapter on a database of its own, dropped on cleanup. */
+async function openMysql(): Promise<OpenedAdapter> {
+  const database = uniqueName('mobo_t');
+  await admin(`CREATE DATABASE \`${database}\` CHARACTER SET utf8mb4 COLLATE utf8mb4_bin`);
+  const adapter = createAdapter({ kind: 'mysql', url: URL, namespace: database });
+  await adapter.connect();
+  return {
+    adapter,
+    cleanup: async () => {
+      await adapter.close();
+      await admin(`DROP DATABASE \`${database}\``);
+    },
+  };
+}
+
+adapterConformance('mysql (MariaDB)', openMysql, { transactions: true, textAllowsNul: true });
+snapshotConformance('mysql (MariaDB)', openMysql);

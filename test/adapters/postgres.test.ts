@@ -5,6 +5,7 @@ import { isMoboError } from '../../runtime/errors.js';
 import { adapterConformance } from './conformance.js';
 import type { OpenedAdapter } from './conformance.js';
 import { uniqueName, waitFor } from './helpers.js';
+import { snapshotConformance } from './snapshot-conformance.js';
 
 const URL = 'postgres://postgres@127.0.0.1:5432/test';
 
@@ -31,6 +32,7 @@ async function openPostgres(pool?: { max: number }): Promise<OpenedAdapter & { s
 }
 
 adapterConformance('postgres', () => openPostgres(), { transactions: true, textAllowsNul: false });
+snapshotConformance('postgres', () => openPostgres());
 
 describe('postgres adapter: connections killed from the server side', () => {
   it('survives pg_terminate_backend on every pool connection and its LISTEN connection', async () => {
