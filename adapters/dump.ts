@@ -1,10 +1,14 @@
 /**
  * Portable dump and restore (the MagBackup hooks): per table its definition, then its rows in
  * batches, read in primary-key order (keyset paging for a one-column key, offset paging
- * otherwise). Restore creates each table and inserts its rows, so a dump from one backend
- * restores into any other through the portable ColumnType.
+ * otherwise). Restore creates each table and inserts its rows, several batches in flight
+ * (rows carry their keys, so order does not matter), so a dump from one backend restores into
+ * any other through the portable ColumnType. A backend that can read every table in one
+ * snapshot wraps dumpTables in it (sql/adapter.ts); called on the adapter itself, each page is
+ * read on its own.
  */
-import { BATCH_SIZE } from './options.js';
+import { InFlight } from './in-flight.js';
+import { BATCH_SIZE, RESTORE_IN_FLIGHT } from './options.js';
 import type { Scalar, SortKey } from './query.js';
 import type { Adapter, DumpChunk, Row, TableInfo } from './types.js';
 
@@ -43,16 +47,28 @@ async function* tableBatches(source: Dumpable, table: TableInfo, batchSize: numb
   }
 }
 
-/** Restores chunks in order; returns the tables it created. */
-export async function restoreTables(target: Restorable, chunks: AsyncIterable<DumpChunk>): Promise<TableInfo[]> {
+/**
+ * Restores chunks: each table is created before its rows arrive, and up to `inFlight` row
+ * batches are inserted at once. Returns the tables it created once every insert has finished;
+ * on a failure, throws it once every insert already started has settled.
+ */
+export async function restoreTables(target: Restorable, chunks: AsyncIterable<DumpChunk>, inFlight = RESTORE_IN_FLIGHT): Promise<TableInfo[]> {
   const created: TableInfo[] = [];
-  for await (const chunk of chunks) {
-    if (chunk.kind === 'table') {
-      await target.createTable(chunk.table);
-      created.push(chunk.table);
-    } else if (chunk.rows.length > 0) {
-      await target.insert(chunk.table, chunk.rows);
+  const inserts = new InFlight(inFlight);
+  try {
+    for await (const chunk of chunks) {
+      if (chunk.kind === 'table') {
+        await target.createTable(chunk.table);
+        created.push(chunk.table);
+      } else if (chunk.rows.length > 0) {
+        const { table, rows } = chunk;
+        await inserts.add(() => target.insert(table, rows));
+      }
     }
+  } catch (err) {
+    await inserts.settle();
+    throw err;
   }
+  await inserts.drain();
   return created;
 }

@@ -8,6 +8,9 @@ export const HEALTH_TIMEOUT_MS = 2_000;
 /** Rows per batch when dumping, restoring and re-reading changed rows. */
 export const BATCH_SIZE = 1_000;
 
+/** Insert batches a restore keeps in flight (over the pool where the backend has one). */
+export const RESTORE_IN_FLIGHT = 4;
+
 export function poolOptions(config: SourceConfig): PoolOptions {
   return { ...DEFAULT_POOL, ...config.pool };
 }

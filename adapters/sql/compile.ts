@@ -87,6 +87,32 @@ export function compileInsert(dialect: SqlDialect, target: SqlTarget, columns: r
   return c.statement(`INSERT INTO ${target.ref} (${names}) VALUES ${tuples.join(', ')}${tail}`);
 }
 
+/**
+ * Rows sharing the same columns as one INSERT … SELECT FROM json_populate_recordset (dialects
+ * with `jsonRecordsetInsert`): a single JSON parameter whatever the row count, each value read
+ * by its column's input function (typmods checked as for a bound parameter). Canonical values
+ * are JSON already, except bytes, sent as bytea's `\x…` hex input. No RETURNING.
+ */
+export function compileRecordsetInsert(dialect: SqlDialect, target: SqlTarget, columns: readonly string[], rows: readonly Row[]): SqlStatement {
+  const infos = columns.map((name) => requireColumn(target.info, name));
+  const bytes = infos.filter((column) => column.type === 'bytes').map((column) => column.name);
+  const records = bytes.length === 0 ? rows : rows.map((row) => withHexBytes(row, bytes));
+  const names = infos.map((column) => dialect.quote(column.name)).join(', ');
+  return {
+    sql: `INSERT INTO ${target.ref} (${names}) SELECT ${names} FROM json_populate_recordset(NULL::${target.ref}, ${dialect.placeholder(1)}::json)`,
+    params: [JSON.stringify(records)],
+  };
+}
+
+function withHexBytes(row: Row, columns: readonly string[]): Row {
+  const copy = { ...row };
+  for (const name of columns) {
+    const value = copy[name];
+    if (Buffer.isBuffer(value)) copy[name] = `\\x${value.toString('hex')}`;
+  }
+  return copy;
+}
+
 export function compileUpdate(dialect: SqlDialect, target: SqlTarget, patch: Row, where: Filter | undefined, returning: boolean): SqlStatement {
   const c = new Compilation(dialect, target);
   const sets = Object.entries(patch).map(([name, value]) => `${c.column(name)} = ${c.bind(name, value)}`);

@@ -26,6 +26,11 @@ export interface SqlDialect {
   readonly unlimited: string | null;
   /** Appended to a SELECT that reads rows about to be changed. */
   readonly lockForUpdate: string;
+  /**
+   * Many rows in one INSERT … SELECT from json_populate_recordset over one JSON parameter
+   * (Postgres), each value read by its column's input function as a bound parameter would be.
+   */
+  readonly jsonRecordsetInsert: boolean;
   /** The statement inserting one row of defaults only. */
   insertDefaults(table: string): string;
   /** A canonical value (values.ts) as the driver binds it for this column. */

@@ -27,6 +27,7 @@ export const postgresDialect: SqlDialect = {
   returning: true,
   unlimited: null,
   lockForUpdate: ' FOR UPDATE',
+  jsonRecordsetInsert: true,
   insertDefaults: (table) => `INSERT INTO ${table} DEFAULT VALUES`,
   encode: (column, value) => encodeParam(column, value, false),
   jsonIsText: false,
@@ -62,6 +63,7 @@ export const sqliteDialect: SqlDialect = {
   returning: true,
   unlimited: '-1',
   lockForUpdate: '',
+  jsonRecordsetInsert: false,
   insertDefaults: (table) => `INSERT INTO ${table} DEFAULT VALUES`,
   encode: (column, value) => encodeParam(column, value, true),
   jsonIsText: true,
@@ -83,6 +85,7 @@ export const mysqlDialect: SqlDialect = {
   returning: false,
   unlimited: '18446744073709551615',
   lockForUpdate: ' FOR UPDATE',
+  jsonRecordsetInsert: false,
   insertDefaults: (table) => `INSERT INTO ${table} () VALUES ()`,
   encode: (column, value) =>
     column.type === 'timestamp' && typeof value === 'string' ? new Date(value) : encodeParam(column, value, true),

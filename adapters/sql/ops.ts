@@ -15,11 +15,15 @@ import type { DataOps, Query, Row, TableInfo } from '../types.js';
 import { preparePatch, prepareQuery, prepareRows, prepareWhere } from '../validate.js';
 import { decodeValue } from '../values.js';
 import type { SqlStatement, SqlTarget } from './compile.js';
-import { compileCount, compileDelete, compileInsert, compileSelect, compileUpdate } from './compile.js';
+import { compileCount, compileDelete, compileInsert, compileRecordsetInsert, compileSelect, compileUpdate } from './compile.js';
 import type { SqlDriver, SqlResult, SqlRunner } from './driver.js';
 
 /** Bound parameters per INSERT statement, under every backend's limit. */
 const MAX_PARAMS = 30_000;
+/** From this many rows of one column set, a dialect's recordset INSERT replaces VALUES lists. */
+const RECORDSET_MIN_ROWS = 32;
+/** Rows per recordset INSERT (its one JSON parameter stays a few MB). */
+const RECORDSET_MAX_ROWS = 10_000;
 
 export class SqlDataOps implements DataOps {
   constructor(
@@ -141,18 +145,29 @@ export class SqlDataOps implements DataOps {
 
   private insertStatements(target: SqlTarget, rows: Row[], returning: boolean): SqlStatement[] {
     const groups = new Map<string, Row[]>();
+    // Rows of one batch nearly always list the same columns in the same order: reuse the last group then.
+    let last: { columns: string[]; group: Row[] } | undefined;
     for (const row of rows) {
-      const key = Object.keys(row).sort().join('\u0000');
-      const group = groups.get(key);
+      const columns = Object.keys(row);
+      if (last && sameColumns(columns, last.columns)) {
+        last.group.push(row);
+        continue;
+      }
+      const key = [...columns].sort().join('\u0000');
+      let group = groups.get(key);
       if (group) group.push(row);
-      else groups.set(key, [row]);
+      else groups.set(key, (group = [row]));
+      last = { columns, group };
     }
+    const { dialect } = this.driver;
     const statements: SqlStatement[] = [];
     for (const group of groups.values()) {
       const columns = Object.keys(group[0]!);
-      const perStatement = columns.length === 0 ? 1 : Math.max(1, Math.floor(MAX_PARAMS / columns.length));
+      const recordset = dialect.jsonRecordsetInsert && !returning && columns.length > 0 && group.length >= RECORDSET_MIN_ROWS;
+      const perStatement = recordset ? RECORDSET_MAX_ROWS : columns.length === 0 ? 1 : Math.max(1, Math.floor(MAX_PARAMS / columns.length));
       for (let i = 0; i < group.length; i += perStatement) {
-        statements.push(compileInsert(this.driver.dialect, target, columns, group.slice(i, i + perStatement), returning));
+        const rows = group.slice(i, i + perStatement);
+        statements.push(recordset ? compileRecordsetInsert(dialect, target, columns, rows) : compileInsert(dialect, target, columns, rows, returning));
       }
     }
     return statements;
@@ -217,4 +232,10 @@ export class SqlDataOps implements DataOps {
   private publish(events: ReturnType<typeof changeEvents>): void {
     if (this.changes.wanted && events.length > 0) this.changes.publish(events);
   }
+}
+
+function sameColumns(a: readonly string[], b: readonly string[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
 }
