@@ -40,6 +40,16 @@ export function rssMb(proc: ChildProcess): number {
   }
 }
 
+/** CPU time (user + system) a process has used so far, in ms (clock ticks: 10 ms resolution). */
+export function cpuMs(proc: ChildProcess): number {
+  try {
+    const fields = readFileSync(`/proc/${proc.pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100;
+  } catch {
+    return Number.NaN;
+  }
+}
+
 function waitForLine(proc: ChildProcess, pattern: RegExp, what: string): Promise<void> {
   return new Promise((ok, fail) => {
     const timer = setTimeout(() => fail(new Error(`${what} did not start in ${BOOT_DEADLINE_MS} ms`)), BOOT_DEADLINE_MS);
@@ -71,7 +81,8 @@ export async function startMobo(): Promise<BenchServer> {
   const db = new Database(join(dir, 'bench.db'));
   db.exec('CREATE TABLE items (id INTEGER PRIMARY KEY, t REAL NOT NULL)');
   db.close();
-  const proc = spawn(process.execPath, [resolve('dist/cli/main.js'), 'boot'], { cwd: dir, env: { ...process.env, MOBO_HTTP_PORT: '0', MOBO_DATA_DIR: join(dir, '.mobo') }, stdio: ['ignore', 'pipe', 'inherit'] });
+  const prof = process.env.WS_BENCH_CPU_PROF;
+  const proc = spawn(process.execPath, [...(prof ? ['--cpu-prof', `--cpu-prof-dir=${resolve(prof)}`] : []), resolve('dist/bundle/main.js'), 'boot'], { cwd: dir, env: { ...process.env, MOBO_HTTP_PORT: '0', MOBO_DATA_DIR: join(dir, '.mobo') }, stdio: ['ignore', 'pipe', 'inherit'] });
   await waitForLine(proc, /READY|"event":"ready"/, 'mobo boot');
   const port = (JSON.parse(readFileSync(join(dir, '.mobo', 'node.json'), 'utf8')) as { port: number }).port;
   const token = readFileSync(join(dir, '.mobo', 'admin.token'), 'utf8').trim();
