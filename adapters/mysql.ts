@@ -40,6 +40,7 @@ class MysqlDriver implements SqlDriver {
   readonly dialect = mysqlDialect;
   readonly runner: SqlRunner;
   readonly readRetries: number;
+  readonly groupCommit = true;
   private readonly pool: mysql.Pool;
 
   constructor(config: SourceConfig) {

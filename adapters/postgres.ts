@@ -40,6 +40,7 @@ class PostgresDriver implements SqlDriver {
   readonly namespace: string;
   readonly runner: SqlRunner;
   readonly readRetries: number;
+  readonly groupCommit = true;
   /** Names this adapter's connections in pg_stat_activity. */
   readonly applicationName: string;
   private readonly pool: pg.Pool;

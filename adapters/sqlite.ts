@@ -27,6 +27,7 @@ class SqliteDriver implements SqlDriver {
   readonly kind = 'sqlite';
   readonly dialect = sqliteDialect;
   readonly readRetries = 0;
+  readonly groupCommit = false;
   readonly runner: SqlRunner;
   private main: SqliteConnection | undefined;
   private gate: Promise<void> | undefined;

@@ -21,6 +21,12 @@ export const dsPoolSlot: PoolSlot = {
   supervises: { strategy: 'one_for_one', intensity: { maxRestarts: 1_000, periodMs: 60_000 } },
 };
 
+/**
+ * Messages a connection actor takes at once, per pooled connection: the surplus waits in the
+ * pool's queue, where concurrent inserts share commits and statements (group-commit.ts).
+ */
+const IN_FLIGHT_PER_CONNECTION = 4;
+
 const sourceInput = z.object({
   project: resourceName,
   name: resourceName,
@@ -68,7 +74,7 @@ export const catalogSlot: ActorSlot = {
         name: `${project}.${name}`,
         create: () =>
           board.system.spawn(sourceAddress(project, name), () => connectionBehavior({ project, source: name, config: source, watch: true }, board.system.events), {
-            mailbox: { concurrency: source.pool?.max ?? config.ds.poolMax },
+            mailbox: { concurrency: IN_FLIGHT_PER_CONNECTION * (source.pool?.max ?? config.ds.poolMax) },
             queue: 'ds',
             downError: 'DS_UNAVAILABLE',
           }),

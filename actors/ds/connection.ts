@@ -25,7 +25,9 @@ export function changeTopic(project: string, source: string, table: string): str
 
 /**
  * One project's connection to one data source. It holds the adapter's pool and takes up
- * to pool-size messages at once, so a project is never served one query at a time.
+ * to 4× pool-size messages at once (catalog.ts), so a project is never served one query at a
+ * time, and queries wait in the pool's queue, where concurrent inserts are grouped into shared
+ * commits (adapters/sql/group-commit.ts).
  * A source that is away does not stop the actor: requests get DS_UNAVAILABLE at once
  * and the next request after a pause retries the connection. A query that finds the
  * connection lost fails the actor when the source no longer answers a health probe,

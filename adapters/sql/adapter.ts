@@ -14,6 +14,7 @@ import type { DataOps, DumpChunk, Query, SchemaInfo, TableInfo } from '../types.
 import { checkTableDefinition } from '../validate.js';
 import { compileCreateTable, compileDropTable } from './ddl.js';
 import type { SqlDriver, SqlRunner } from './driver.js';
+import { GroupCommit } from './group-commit.js';
 import { SqlDataOps } from './ops.js';
 
 /** What a backend's change source may use: the schema (to decode rows) and the pool. */
@@ -34,7 +35,7 @@ export class SqlAdapter extends BaseAdapter {
     super();
     this.kind = driver.kind;
     this.changes = makeChanges({ schema: this.schema, runner: driver.runner });
-    this.ops = new SqlDataOps(driver, driver.runner, this.schema, this.changes);
+    this.ops = new SqlDataOps(driver, driver.runner, this.schema, this.changes, driver.groupCommit ? new GroupCommit(driver) : undefined);
   }
 
   async connect(): Promise<void> {

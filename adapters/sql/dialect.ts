@@ -22,6 +22,12 @@ export interface SqlDialect {
   readonly nullsOrdering: 'native' | 'emulated';
   /** INSERT/UPDATE/DELETE … RETURNING *. */
   readonly returning: boolean;
+  /**
+   * A multi-row INSERT … VALUES draws generated integer keys from its sequence in row order
+   * (Postgres: nextval per row as the VALUES list is scanned), so sorting the RETURNING rows by
+   * key gives them back in input order whatever order RETURNING emits them in.
+   */
+  readonly sequentialKeys: boolean;
   /** The LIMIT to write when only OFFSET is asked (null: OFFSET alone is fine). */
   readonly unlimited: string | null;
   /** Appended to a SELECT that reads rows about to be changed. */

@@ -28,6 +28,11 @@ export interface SqlDriver {
    * several connections killed at once before it notices (Postgres: the pool size).
    */
   readonly readRetries: number;
+  /**
+   * Whether concurrent autocommit inserts share one transaction (group-commit.ts): worth it
+   * where each commit waits for a flush and connections are pooled (Postgres, MySQL).
+   */
+  readonly groupCommit: boolean;
   /** Opens what needs opening before the first statement (pools connect lazily). */
   connect(): Promise<void>;
   close(): Promise<void>;

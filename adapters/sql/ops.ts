@@ -17,6 +17,8 @@ import { decodeValue } from '../values.js';
 import type { SqlStatement, SqlTarget } from './compile.js';
 import { compileCount, compileDelete, compileInsert, compileRecordsetInsert, compileSelect, compileUpdate } from './compile.js';
 import type { SqlDriver, SqlResult, SqlRunner } from './driver.js';
+import type { GroupCommit, Merge } from './group-commit.js';
+import { MAX_GROUP } from './group-commit.js';
 
 /** Bound parameters per INSERT statement, under every backend's limit. */
 const MAX_PARAMS = 30_000;
@@ -24,6 +26,8 @@ const MAX_PARAMS = 30_000;
 const RECORDSET_MIN_ROWS = 32;
 /** Rows per recordset INSERT (its one JSON parameter stays a few MB). */
 const RECORDSET_MAX_ROWS = 10_000;
+/** Bound parameters one request may bring to a merged INSERT: a full group stays under MAX_PARAMS. */
+const MERGE_MAX_PARAMS = Math.floor(MAX_PARAMS / MAX_GROUP);
 
 export class SqlDataOps implements DataOps {
   constructor(
@@ -31,6 +35,8 @@ export class SqlDataOps implements DataOps {
     private readonly runner: SqlRunner,
     private readonly schema: SchemaCache,
     private readonly changes: ChangeSink,
+    /** Where autocommit inserts share transactions (the adapter's own ops, on backends that group). */
+    private readonly group?: GroupCommit,
   ) {}
 
   async select(query: Query): Promise<Row[]> {
@@ -50,9 +56,11 @@ export class SqlDataOps implements DataOps {
     const prepared = prepareRows(target.info, rows);
     if (prepared.length === 0) return [];
     const collect = returning || this.changes.wanted;
+    // Small inserts share commits; a large one amortises its own (and restore keeps several in flight).
+    const group = prepared.length < RECORDSET_MIN_ROWS ? this.group : undefined;
     const inserted = !collect || this.driver.dialect.returning
-      ? await this.insertGroups(target, prepared, collect)
-      : await this.withTransaction((runner) => this.insertOneByOne(runner, target, prepared));
+      ? await this.insertGroups(target, prepared, collect, group)
+      : await this.atomically((runner) => this.insertOneByOne(runner, target, prepared), group, false);
     this.publish(changeEvents(target.info, 'INSERT', inserted));
     return returning ? inserted : [];
   }
@@ -131,7 +139,7 @@ export class SqlDataOps implements DataOps {
   }
 
   /** Rows sharing a column set go in multi-row INSERTs under the parameter limit; several run as one transaction. */
-  private async insertGroups(target: SqlTarget, rows: Row[], returning: boolean): Promise<Row[]> {
+  private async insertGroups(target: SqlTarget, rows: Row[], returning: boolean, group: GroupCommit | undefined): Promise<Row[]> {
     const statements = this.insertStatements(target, rows, returning);
     const runAll = async (runner: SqlRunner): Promise<Row[]> => {
       const inserted: Row[] = [];
@@ -140,7 +148,31 @@ export class SqlDataOps implements DataOps {
       }
       return inserted;
     };
-    return statements.length === 1 ? runAll(this.runner) : this.withTransaction(runAll);
+    if (statements.length === 1 && !group) return runAll(this.runner);
+    const merge = group && returning && statements.length === 1 ? this.mergeable(target, rows) : undefined;
+    return this.atomically(runAll, group, statements.length === 1, merge);
+  }
+
+  /**
+   * How rows can share one INSERT with other requests' rows (group-commit.ts): only where the
+   * inserted rows can be told apart in input order, i.e. a single integer key drawn from a
+   * sequence that no row gives, on a dialect whose multi-row INSERT draws keys in row order.
+   */
+  private mergeable(target: SqlTarget, rows: Row[]): Merge | undefined {
+    const { dialect } = this.driver;
+    const [key, ...more] = target.info.primaryKey;
+    const column = key !== undefined && more.length === 0 ? findColumn(target.info, key) : undefined;
+    const columns = Object.keys(rows[0]!);
+    const fits = columns.length > 0 && rows.length * columns.length <= MERGE_MAX_PARAMS;
+    if (!dialect.sequentialKeys || !column || column.type !== 'integer' || !column.hasDefault || !fits || rows.some((row) => key! in row)) return undefined;
+    return {
+      key: `${target.ref}\u0000${[...columns].sort().join('\u0000')}`,
+      rows,
+      insert: async (runner, all) => {
+        const { rows: raw } = await runner.run(compileInsert(dialect, target, columns, all, true));
+        return raw.map((row) => this.decode(target.info, row)).sort((a, b) => compareKeys(a[key!], b[key!]));
+      },
+    };
   }
 
   private insertStatements(target: SqlTarget, rows: Row[], returning: boolean): SqlStatement[] {
@@ -216,6 +248,11 @@ export class SqlDataOps implements DataOps {
     return filters;
   }
 
+  /** fn's statements all or none: in a shared transaction of `group`, else in one of their own. */
+  private atomically<T>(fn: (runner: SqlRunner) => Promise<T>, group: GroupCommit | undefined, oneStatement: boolean, merge?: Merge): Promise<T> {
+    return group ? group.run(fn, oneStatement, merge) : this.withTransaction(fn);
+  }
+
   private withTransaction<T>(fn: (runner: SqlRunner) => Promise<T>): Promise<T> {
     return this.runner.inTransaction ? fn(this.runner) : this.driver.transaction(fn);
   }
@@ -232,6 +269,13 @@ export class SqlDataOps implements DataOps {
   private publish(events: ReturnType<typeof changeEvents>): void {
     if (this.changes.wanted && events.length > 0) this.changes.publish(events);
   }
+}
+
+/** Integer keys as the driver hands them back (number, or string beyond 2^53). */
+function compareKeys(a: unknown, b: unknown): number {
+  const x = BigInt(String(a));
+  const y = BigInt(String(b));
+  return x < y ? -1 : x > y ? 1 : 0;
 }
 
 function sameColumns(a: readonly string[], b: readonly string[]): boolean {
