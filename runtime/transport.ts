@@ -50,13 +50,32 @@ export interface Transport {
 /** NATS-style subject matching: `*` is one token, `>` is one or more trailing tokens. */
 export function topicMatches(pattern: string, topic: string): boolean {
   if (pattern === topic || pattern === '>') return true;
-  const p = pattern.split('.');
-  const t = topic.split('.');
-  for (let i = 0; i < p.length; i++) {
-    const part = p[i];
-    if (part === '>') return t.length > i;
-    if (i >= t.length) return false;
-    if (part !== '*' && part !== t[i]) return false;
+  // Token by token with indexes, not split(): every published event is matched against every subscription.
+  let p = 0;
+  let t = 0;
+  while (p <= pattern.length) {
+    if (t > topic.length) return false;
+    const pEnd = tokenEnd(pattern, p);
+    const tEnd = tokenEnd(topic, t);
+    const width = pEnd - p;
+    if (width === 1 && pattern.charCodeAt(p) === GREATER) return true;
+    if (!(width === 1 && pattern.charCodeAt(p) === STAR) && !sameToken(pattern, p, topic, t, width, tEnd - t)) return false;
+    p = pEnd + 1;
+    t = tEnd + 1;
   }
-  return p.length === t.length;
+  return t > topic.length;
+}
+
+const STAR = 42;
+const GREATER = 62;
+
+function tokenEnd(subject: string, from: number): number {
+  const dot = subject.indexOf('.', from);
+  return dot === -1 ? subject.length : dot;
+}
+
+function sameToken(a: string, aFrom: number, b: string, bFrom: number, aWidth: number, bWidth: number): boolean {
+  if (aWidth !== bWidth) return false;
+  for (let i = 0; i < aWidth; i++) if (a.charCodeAt(aFrom + i) !== b.charCodeAt(bFrom + i)) return false;
+  return true;
 }
