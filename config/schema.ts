@@ -81,6 +81,21 @@ export const configSchema = z
         gzipMinBytes: z.number().int().min(0).default(1_024),
         /** Merge concurrent reads of one loop turn: GETs by id into one `IN (…)` query, identical lists into one. */
         coalesceReads: z.boolean().default(true),
+        /**
+         * Answers of reads kept in memory, per table, dropped by every write through this node
+         * and by the change feed. Off by default: writes that bypass MagMoBoMini reach it only
+         * through the feed (Postgres: every committed change; other backends: none), else after
+         * ttlMs. Never on where the transport is NATS: another node's write could not drop this
+         * node's entries before it is acknowledged.
+         */
+        readCache: z
+          .object({
+            enabled: z.boolean().default(false),
+            ttlMs: z.number().int().positive().default(5_000),
+            maxEntries: z.number().int().positive().default(10_000),
+          })
+          .strict()
+          .default({}),
       })
       .strict()
       .default({}),

@@ -55,9 +55,10 @@ export class Metrics {
   readonly httpDuration = new Histogram('mobo_http_request_duration_seconds', 'HTTP request duration by method and route');
   readonly restarts = new Counter('mobo_component_restarts_total', 'Component restarts by component');
   readonly exits = new Counter('mobo_component_exits_total', 'Component exits by component and reason');
+  readonly readCacheLookups = new Counter('mobo_read_cache_lookups_total', 'MagGate read cache lookups by result (hit, miss)');
 
   render(gauges: Record<string, number> = {}): string {
     const gaugeLines = Object.entries(gauges).map(([name, v]) => `# TYPE ${name} gauge\n${name} ${v}`);
-    return [this.httpRequests, this.httpDuration, this.restarts, this.exits].map((m) => m.render()).concat(gaugeLines).join('\n') + '\n';
+    return [this.httpRequests, this.httpDuration, this.restarts, this.exits, this.readCacheLookups].map((m) => m.render()).concat(gaugeLines).join('\n') + '\n';
   }
 }

@@ -3,6 +3,8 @@ import type { EdgeContext } from '../edge.js';
 import type { HttpRequest } from '../http-types.js';
 import { openApiDocument, type SourceTables } from '../openapi.js';
 import { RateLimiter } from '../rate-limit.js';
+import { dropCacheOnChanges } from './cache-invalidation.js';
+import { ReadCache } from './read-cache.js';
 import { ReadCoalescer } from './read-coalescer.js';
 import { mountRestRoutes } from './routes.js';
 import { SchemaCache } from './schema-cache.js';
@@ -15,7 +17,7 @@ interface SourceRow {
 }
 
 /** MagGate: the REST API over every project's tables, its OpenAPI documents, and its rate limits. */
-export function mountRest({ router, board, admin, log, onStop }: EdgeContext): void {
+export function mountRest({ router, board, admin, metrics, log, onStop }: EdgeContext): void {
   const gate = gatekeeperFor(board);
   const limiter = new RateLimiter(() => board.configStore.current().rateLimits, board.system.events, board.nodeId);
   onStop(() => limiter.close());
@@ -40,6 +42,11 @@ export function mountRest({ router, board, admin, log, onStop }: EdgeContext): v
     await gate.authenticate(req.headers, project, req.ip);
     return { status: 200, body: openApiDocument(await describe(project), serverUrl(req)) };
   });
-  const reads = new ReadCoalescer(() => board.configStore.current().http.coalesceReads);
-  mountRestRoutes(router, { gate, reads, limiter, schemas, log });
+  const cache = new ReadCache(() => {
+    const { http, transport } = board.configStore.current();
+    return http.readCache.enabled && transport.kind === 'local' ? http.readCache : undefined;
+  }, (hit) => metrics.readCacheLookups.inc({ result: hit ? 'hit' : 'miss' }));
+  onStop(dropCacheOnChanges(board, cache));
+  const reads = new ReadCoalescer(() => board.configStore.current().http.coalesceReads, cache);
+  mountRestRoutes(router, { gate, reads, cache, limiter, schemas, log });
 }

@@ -1,6 +1,7 @@
 import type { Filter, Query } from '../../adapters/query.js';
 import type { Row, TableInfo } from '../../adapters/types.js';
 import type { DataClient } from '../../actors/ds/protocol.js';
+import { cacheScope, type ReadCache } from './read-cache.js';
 import { allOf } from './shape.js';
 
 interface Waiter<T = Row | undefined> {
@@ -27,7 +28,8 @@ interface SharedSelect {
 }
 
 /**
- * Coalesces concurrent reads that arrive in one turn of the event loop:
+ * Answers reads from the read cache when it has them (read-cache.ts), and otherwise coalesces
+ * concurrent reads that arrive in one turn of the event loop:
  * - reads by primary key of the same table, columns and row rule become one `pk IN (…)`
  *   query, and each caller gets its own row;
  * - identical list queries run once, and every caller gets the rows.
@@ -39,12 +41,41 @@ export class ReadCoalescer {
   private readonly selects = new Map<string, SharedSelect>();
   private scheduled = false;
 
-  constructor(private readonly enabled: () => boolean) {}
+  constructor(
+    private readonly enabled: () => boolean,
+    private readonly cache: ReadCache,
+  ) {}
 
-  /** Rows of a list query, shared with identical queries of the same loop turn. */
+  /** Rows of a list query: cached, or shared with identical queries of the same loop turn. */
   select(data: DataClient, query: Query): Promise<Row[]> {
+    const queryKey = JSON.stringify(query);
+    return this.cached(cacheScope(data.address, query.table), queryKey, () => this.selectShared(data, query, queryKey));
+  }
+
+  /** A table's row by primary key (undefined: none): cached, or merged with the loop turn's other reads by key. */
+  read(data: DataClient, table: TableInfo, rawId: string, columns: string[] | undefined, rowFilter: Filter | undefined): Promise<Row | undefined> {
+    const key = `id\u0000${rawId}\u0000${columns?.join(',') ?? '*'}\u0000${rowFilter ? JSON.stringify(rowFilter) : ''}`;
+    const rows = this.cached(cacheScope(data.address, table.name), key, () =>
+      this.readByKey(data, table, rawId, columns, rowFilter).then((row) => (row ? [row] : [])),
+    );
+    return rows.then((found) => found[0]);
+  }
+
+  /** The cached answer, or `load`'s, stored under the generation taken before it started. */
+  private cached(scope: string, key: string, load: () => Promise<Row[]>): Promise<Row[]> {
+    if (!this.cache.enabled) return load();
+    const hit = this.cache.get(scope, key);
+    if (hit) return Promise.resolve(hit);
+    const generation = this.cache.generation(scope);
+    return load().then((rows) => {
+      this.cache.set(scope, key, rows, generation);
+      return rows;
+    });
+  }
+
+  private selectShared(data: DataClient, query: Query, queryKey: string): Promise<Row[]> {
     if (!this.enabled()) return data.select(query);
-    const key = `${data.address}\u0000${JSON.stringify(query)}`;
+    const key = `${data.address}\u0000${queryKey}`;
     let shared = this.selects.get(key);
     if (!shared) {
       shared = { data, query, waiters: [] };
@@ -55,7 +86,7 @@ export class ReadCoalescer {
     return new Promise<Row[]>((resolve, reject) => waiters.push({ resolve, reject }));
   }
 
-  read(data: DataClient, table: TableInfo, rawId: string, columns: string[] | undefined, rowFilter: Filter | undefined): Promise<Row | undefined> {
+  private readByKey(data: DataClient, table: TableInfo, rawId: string, columns: string[] | undefined, rowFilter: Filter | undefined): Promise<Row | undefined> {
     const pk = table.primaryKey[0]!;
     const id = canonicalId(table, rawId);
     // An id that is not canonical for its key type reads alone: its error must stay its own.

@@ -9,6 +9,7 @@ import type { RateLimiter } from '../rate-limit.js';
 import type { Router } from '../router.js';
 import { envelopeDialect, notFound, postgrestDialect, type Dialect } from './dialect.js';
 import { invalid, parseQuery, parseRange, type ParsedQuery } from './grammar.js';
+import { cacheScope, type ReadCache } from './read-cache.js';
 import type { ReadCoalescer } from './read-coalescer.js';
 import type { SchemaCache } from './schema-cache.js';
 import { allOf, bodyRows, byId, coerceFilter, listQuery, withForced } from './shape.js';
@@ -16,6 +17,7 @@ import { allOf, bodyRows, byId, coerceFilter, listQuery, withForced } from './sh
 export interface RestDeps {
   gate: Gatekeeper;
   reads: ReadCoalescer;
+  cache: ReadCache;
   limiter: RateLimiter;
   schemas: SchemaCache;
   log: Logger;
@@ -69,7 +71,14 @@ async function serve(deps: RestDeps, dialect: Dialect, operation: Operation, han
     deps.limiter.takeKey(principal.keyId ?? principal.subject);
     const grant = await deps.gate.authorize(principal, { project, source, table: tableName, operation });
     const table = await deps.schemas.table(project, source, tableName);
-    return await handler({ req, parsed, dialect, principal, grant, table, data: deps.schemas.client(project, source, req.requestId) }, deps);
+    const data = deps.schemas.client(project, source, req.requestId);
+    if (operation === 'read') return await handler({ req, parsed, dialect, principal, grant, table, data }, deps);
+    try {
+      return await handler({ req, parsed, dialect, principal, grant, table, data }, deps);
+    } finally {
+      // Before the write is answered: no read that starts after it can be served an answer read before.
+      deps.cache.invalidate(cacheScope(data.address, table.name));
+    }
   } catch (err) {
     if (!(err instanceof MoboError)) deps.log.error('REST request failed', { path: req.path, requestId: req.requestId, error: describeError(err) });
     return dialect.error(req, err);

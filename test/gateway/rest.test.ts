@@ -46,7 +46,13 @@ function port(dir: string): number {
   return (JSON.parse(readFileSync(join(dir, 'node.json'), 'utf8')) as { port: number }).port;
 }
 
-describe.each(['postgres', 'sqlite'])('MagGate REST on a %s source', (kind) => {
+// Every behaviour holds with the read cache on as well as off (it is off by default).
+describe.each([
+  ['postgres', 'off'],
+  ['sqlite', 'off'],
+  ['postgres', 'on'],
+  ['sqlite', 'on'],
+])('MagGate REST on a %s source, read cache %s', (kind, readCache) => {
   const dir = tempDir('mobo-rest-');
   const table = `items_${Math.random().toString(36).slice(2, 8)}`;
   let node: MoboNode;
@@ -62,7 +68,7 @@ describe.each(['postgres', 'sqlite'])('MagGate REST on a %s source', (kind) => {
   beforeAll(async () => {
     // Roomy limits: this suite makes hundreds of requests; rate limiting has its own test below.
     const roomy = { MOBO_RATE_LIMITS__PER_IP__RPS: '10000', MOBO_RATE_LIMITS__PER_IP__BURST: '10000', MOBO_RATE_LIMITS__PER_KEY__RPS: '10000', MOBO_RATE_LIMITS__PER_KEY__BURST: '10000' };
-    node = await startTestNode(roomy, dir);
+    node = await startTestNode({ ...roomy, MOBO_HTTP__READ_CACHE__ENABLED: String(readCache === 'on') }, dir);
     creds = await setup(node, dir, [kind], table);
     base = `http://127.0.0.1:${port(dir)}`;
   });
