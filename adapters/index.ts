@@ -5,12 +5,20 @@
  */
 import { MoboError } from '../runtime/errors.js';
 import { LazyAdapter } from './lazy.js';
-import type { Adapter, SourceConfig } from './types.js';
+import type { Adapter, AdapterKind, SourceConfig } from './types.js';
 
 export type * from './types.js';
 export type { Scalar, ComparisonOp } from './query.js';
 export { filterColumns } from './query.js';
 export { matchesFilter, applyQuery } from './evaluate.js';
+
+/**
+ * Whether a backend's change feed reports every committed change, whoever made it (Postgres:
+ * triggers), or only the changes made through the adapter instance that reports them.
+ */
+export function feedSeesAllWrites(kind: AdapterKind): boolean {
+  return kind === 'postgres';
+}
 
 export function createAdapter(config: SourceConfig): Adapter {
   return new LazyAdapter(config.kind, () => loadBackend(config));

@@ -50,10 +50,21 @@ export interface SourceInfo {
   poolMax?: number;
 }
 
+/** Announces on the bus that a node added or removed a source, so every node's tree follows. */
+export const SOURCES_CHANGED_TOPIC = 'component.catalog.sources';
+
+interface SourcesChanged {
+  node: string;
+  project: string;
+  name: string;
+}
+
 /**
  * Projects and their data sources (MagDS). Source credentials are sealed with the node's
  * secret key before they are stored. Adding a source starts its connection actor under
- * `ds`; at boot every stored source gets its actor back.
+ * `ds`; at boot every stored source gets its actor back. In a cluster (one control store),
+ * a source added or removed on one node is started or stopped on every other node too: each
+ * node keeps its own connection actor, pool and change feed per source.
  */
 export const catalogSlot: ActorSlot = {
   name: 'catalog',
@@ -135,7 +146,15 @@ export const catalogSlot: ActorSlot = {
           throw isMoboError(err, 'DS_CONFLICT') ? new MoboError('DS_SOURCE_EXISTS', `Project "${input.project}" already has a source "${input.name}"`, { details: { project: input.project, source: input.name } }) : err;
         });
         await board.tree.addChildTo('ds', connectionSpec(row));
+        announce(input.project, input.name);
         return describeSource(row, input.url);
+      }),
+      /** Another node changed a source: make this node's tree match the control store. */
+      'source.sync': on(sourceRef, async ({ project, name }) => {
+        const [row] = await store.select({ table: SOURCES, where: { op: 'eq', column: 'id', value: `${project}/${name}` } });
+        const running = board.tree.names().includes(`${project}.${name}`);
+        if (row && !running) await board.tree.addChildTo('ds', connectionSpec(row));
+        if (!row && running) await stopConnection(project, name);
       }),
       'source.list': on(projectRef, async ({ project }) => {
         await getProject(project);
@@ -157,12 +176,19 @@ export const catalogSlot: ActorSlot = {
       }),
     };
 
-    const removeSource = async (project: string, name: string): Promise<void> => {
-      await board.tree.removeChild(`${project}.${name}`).catch((err: unknown) => {
+    const stopConnection = (project: string, name: string): Promise<void> =>
+      board.tree.removeChild(`${project}.${name}`).catch((err: unknown) => {
         if (!isMoboError(err, 'SUP_CHILD_NOT_FOUND')) throw err;
       });
+    const removeSource = async (project: string, name: string): Promise<void> => {
+      await stopConnection(project, name);
       await store.delete(SOURCES, { op: 'eq', column: 'id', value: `${project}/${name}` }, false);
+      announce(project, name);
     };
+    const announce = (project: string, name: string): void => {
+      board.system.events.emit(SOURCES_CHANGED_TOPIC, { node: board.nodeId, project, name } satisfies SourcesChanged);
+    };
+    let offSourcesChanged: (() => void) | undefined;
 
     return {
       async start(ctx) {
@@ -172,7 +198,13 @@ export const catalogSlot: ActorSlot = {
           const spec = connectionSpec(row);
           if (!present.has(spec.name)) await board.tree.addChildTo('ds', spec);
         }
+        offSourcesChanged = board.system.events.on<SourcesChanged>(SOURCES_CHANGED_TOPIC, ({ payload }) => {
+          if (payload.node !== board.nodeId) ctx.self.tell('source.sync', { project: payload.project, name: payload.name });
+        });
         ctx.log.debug('catalog ready');
+      },
+      stop() {
+        offSourcesChanged?.();
       },
       receive: (msg, ctx) => dispatch(handlers, msg, ctx),
     };

@@ -1,4 +1,4 @@
-import { createAdapter } from '../../adapters/index.js';
+import { createAdapter, feedSeesAllWrites } from '../../adapters/index.js';
 import type { Adapter, ChangeEvent, ChangeFeed, DataOps, Row, SourceConfig } from '../../adapters/types.js';
 import { dispatch, on, type Behavior, type Handlers } from '../../runtime/behavior.js';
 import type { ActorContext } from '../../runtime/context.js';
@@ -127,6 +127,14 @@ async function applyOps(tx: DataOps, ops: WriteOp[]): Promise<Row[][]> {
   return results;
 }
 
+/**
+ * A feed that sees every write is watched by every node's own connection actor, so its events
+ * stay on this node; one that sees only its own adapter's writes is heard by no other node,
+ * so its events go to the whole cluster.
+ */
 function publish(events: EventBus, spec: ConnectionSpec, change: ChangeEvent): void {
-  events.emitLocal(changeTopic(spec.project, spec.source, change.table), { project: spec.project, source: spec.source, ...change });
+  const topic = changeTopic(spec.project, spec.source, change.table);
+  const payload = { project: spec.project, source: spec.source, ...change };
+  if (feedSeesAllWrites(spec.config.kind)) events.emitLocal(topic, payload);
+  else events.emit(topic, payload);
 }

@@ -1,0 +1,100 @@
+import { randomBytes } from 'node:crypto';
+import mysql from 'mysql2/promise';
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DataClient, sourceAddress } from '../../actors/ds/protocol.js';
+import { NATS_URL } from '../support/nats.js';
+import { waitFor } from '../support/wait.js';
+import { connectClient, disconnect, projectApp, startRealtimeNode, subscribed, type PusherClient, type TestNode } from './support.js';
+
+const PG_URL = process.env.PG_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+const MYSQL_URL = process.env.MYSQL_URL ?? 'mysql://root@127.0.0.1:3306/test';
+
+interface Change {
+  op: string;
+  row: { id: number; item: string } | null;
+}
+
+/**
+ * Two nodes of one cluster (NATS, one control store, one secrets key) and a MariaDB source,
+ * whose feed sees only the writes made through each node's own adapter.
+ */
+describe('MagDS sources and their changes across a cluster', () => {
+  const run = randomBytes(4).toString('hex');
+  const controlDb = `mobo_dbc_${run}`;
+  const sourceDb = `mobo_dbc_${run}`;
+  const admin = new pg.Client({ connectionString: PG_URL });
+  let a: TestNode;
+  let b: TestNode;
+  const clients: PusherClient[] = [];
+
+  const onMysql = async (sql: string): Promise<void> => {
+    const connection = await mysql.createConnection(MYSQL_URL);
+    try {
+      await connection.query(sql);
+    } finally {
+      await connection.end();
+    }
+  };
+  const running = (t: TestNode) => t.node.tree.names().includes('shop.my');
+
+  beforeAll(async () => {
+    await admin.connect();
+    await admin.query(`CREATE DATABASE ${controlDb}`);
+    await onMysql(`CREATE DATABASE \`${sourceDb}\``);
+    const controlUrl = new URL(PG_URL);
+    controlUrl.pathname = `/${controlDb}`;
+    const shared = { MOBO_NATS_URL: NATS_URL, MOBO_CONTROL__KIND: 'postgres', MOBO_CONTROL__URL: controlUrl.toString(), MOBO_SECRETS__KEY: randomBytes(32).toString('base64') };
+    a = await startRealtimeNode({}, { ...shared, MOBO_NODE_ID: `dbc-a-${run}` });
+    b = await startRealtimeNode({}, { ...shared, MOBO_NODE_ID: `dbc-b-${run}` });
+  });
+
+  afterAll(async () => {
+    await Promise.all(clients.map(disconnect));
+    await a?.node.stop();
+    await b?.node.stop();
+    await onMysql(`DROP DATABASE IF EXISTS \`${sourceDb}\``);
+    await admin.query(`DROP DATABASE IF EXISTS ${controlDb} WITH (FORCE)`);
+    await admin.end();
+  });
+
+  it('starts a source added on one node on the other, and delivers each change once to subscribers on both', async () => {
+    await a.admin('POST', '/v1/admin/projects', { name: 'shop' });
+    await a.admin('POST', '/v1/admin/projects/shop/sources', { name: 'my', kind: 'mysql', url: MYSQL_URL, namespace: sourceDb });
+    await waitFor(() => running(b), 'node b to start the source added on node a');
+    await new DataClient(a.node.system.ref(sourceAddress('shop', 'my'))).createTable({
+      name: 'orders',
+      primaryKey: ['id'],
+      columns: [
+        { name: 'id', type: 'integer', nativeType: 'integer', nullable: false, hasDefault: false },
+        { name: 'item', type: 'text', nativeType: 'text', nullable: false, hasDefault: false },
+      ],
+    });
+    const { key } = await a.admin<{ key: string }>('POST', '/v1/admin/projects/shop/keys', { role: 'admin' });
+    const app = await projectApp(a, 'shop');
+    const seen: Record<'a' | 'b', Change[]> = { a: [], b: [] };
+    for (const [name, t] of [['a', a], ['b', b]] as const) {
+      const client = await connectClient(t, app, key);
+      clients.push(client);
+      const channel = await subscribed(client, 'private-db-my.orders');
+      channel.bind_global((event: string, data: Change) => void (event.startsWith('pusher') || seen[name].push(data)));
+    }
+
+    const insert = (t: TestNode, id: number) =>
+      fetch(`${t.url}/v1/shop/my/orders`, { method: 'POST', headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' }, body: JSON.stringify({ id, item: `from ${t === a ? 'a' : 'b'}` }) });
+    expect((await insert(a, 1)).status).toBe(201);
+    expect((await insert(b, 2)).status).toBe(201);
+    // Each node's feed publishes in order: once row 2 is in, a duplicate of row 1 would be in before it.
+    await waitFor(() => seen.a.some((c) => c.row?.id === 2) && seen.b.some((c) => c.row?.id === 2), 'both subscribers to hear both inserts');
+    const rows = (changes: Change[]) => changes.map((c) => [c.op, c.row?.id, c.row?.item]);
+    expect(rows(seen.a).sort()).toEqual([['INSERT', 1, 'from a'], ['INSERT', 2, 'from b']]);
+    expect(rows(seen.b).sort()).toEqual([['INSERT', 1, 'from a'], ['INSERT', 2, 'from b']]);
+  });
+
+  it('stops the source on the other node when it is removed', async () => {
+    expect(running(b)).toBe(true);
+    await a.admin('DELETE', '/v1/admin/projects/shop/sources/my');
+    await waitFor(() => !running(b), 'node b to stop the source removed on node a');
+    expect(running(a)).toBe(false);
+  });
+});
