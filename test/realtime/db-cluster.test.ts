@@ -84,8 +84,8 @@ describe('MagDS sources and their changes across a cluster', () => {
       fetch(`${t.url}/v1/shop/my/orders`, { method: 'POST', headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' }, body: JSON.stringify({ id, item: `from ${t === a ? 'a' : 'b'}` }) });
     expect((await insert(a, 1)).status).toBe(201);
     expect((await insert(b, 2)).status).toBe(201);
-    // Each node's feed publishes in order: once row 2 is in, a duplicate of row 1 would be in before it.
-    await waitFor(() => seen.a.some((c) => c.row?.id === 2) && seen.b.some((c) => c.row?.id === 2), 'both subscribers to hear both inserts');
+    const heardBoth = (changes: Change[]) => [1, 2].every((id) => changes.some((c) => c.row?.id === id));
+    await waitFor(() => heardBoth(seen.a) && heardBoth(seen.b), 'both subscribers to hear both inserts');
     const rows = (changes: Change[]) => changes.map((c) => [c.op, c.row?.id, c.row?.item]);
     expect(rows(seen.a).sort()).toEqual([['INSERT', 1, 'from a'], ['INSERT', 2, 'from b']]);
     expect(rows(seen.b).sort()).toEqual([['INSERT', 1, 'from a'], ['INSERT', 2, 'from b']]);
