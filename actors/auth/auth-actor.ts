@@ -4,6 +4,7 @@ import { ensureTables } from '../ds/catalog-tables.js';
 import { adminHandlers } from './admin-handlers.js';
 import { authDeps } from './deps.js';
 import { onAuthChange } from './invalidation.js';
+import { LoginLimiter } from './login-limiter.js';
 import { sessionHandlers } from './session-handlers.js';
 import { warmJose } from './jose.js';
 import { checkSigningKey } from './signing-keys.js';
@@ -25,7 +26,8 @@ export const authSlot: ActorSlot = {
   mailbox: { concurrency: 16 },
   behavior: (board: Board): Behavior => {
     const deps = authDeps(board);
-    const handlers = { ...sessionHandlers(deps), ...adminHandlers(deps) };
+    const limiter = new LoginLimiter(deps.clock, board.system.events, board.nodeId);
+    const handlers = { ...sessionHandlers(deps, limiter), ...adminHandlers(deps) };
     let off: (() => void) | undefined;
     return {
       async start(ctx) {
@@ -38,6 +40,7 @@ export const authSlot: ActorSlot = {
       receive: (msg, ctx) => dispatch(handlers, msg, ctx),
       stop() {
         off?.();
+        limiter.close();
       },
     };
   },

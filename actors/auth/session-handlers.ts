@@ -6,7 +6,7 @@ import { resourceName } from '../ds/names.js';
 import { signAccessToken, type IssuedAccessToken } from './access-token.js';
 import { normalizeIp } from './cidr.js';
 import type { AuthDeps } from './deps.js';
-import { LoginLimiter } from './login-limiter.js';
+import type { LoginLimiter } from './login-limiter.js';
 import { burnPasswordCheck, verifyPassword } from './password.js';
 import { rotateSigningKey } from './signing-keys.js';
 import { RefreshReuse } from './refresh-tokens.js';
@@ -25,9 +25,8 @@ const credentials = project.extend({ email: z.string().trim().email().max(320), 
 const refreshInput = project.extend({ refreshToken: z.string().min(1).max(512) });
 
 /** Signup, password login, refresh rotation, logout, token issuing for tests, signing key rotation. */
-export function sessionHandlers(deps: AuthDeps): Handlers {
+export function sessionHandlers(deps: AuthDeps, limiter: LoginLimiter): Handlers {
   const { users, refresh, clock, board } = deps;
-  const limiter = new LoginLimiter(clock);
   const audit = (event: string, payload: Record<string, unknown>) => board.system.events.emit(`security.${event}`, payload);
 
   const session = async (user: UserInfo, familyId?: string): Promise<Session> => {

@@ -7,6 +7,9 @@ import { hashPassword, verifyPassword } from '../../actors/auth/password.js';
 import { tableMatches } from '../../actors/auth/table-pattern.js';
 import { parseGrants } from '../../cli/commands/auth.js';
 import { ManualClock } from '../../runtime/clock.js';
+import { EventBus } from '../../runtime/eventbus.js';
+import { LocalHub, LocalTransport } from '../../runtime/local-transport.js';
+import { Logger } from '../../runtime/logger.js';
 
 describe('MagAuth building blocks', () => {
   it('hashes passwords with scrypt and a per-user salt, and checks them with the stored parameters', async () => {
@@ -52,13 +55,29 @@ describe('MagAuth building blocks', () => {
 
   it('limits password attempts per key with a token bucket on an injected clock', () => {
     const clock = new ManualClock(0);
-    const limiter = new LoginLimiter(clock, { burst: 3, refillMs: 10_000, maxKeys: 2 });
+    const limiter = new LoginLimiter(clock, new EventBus(new LocalTransport(), Logger.silent()), 'n1', { burst: 3, refillMs: 10_000, maxKeys: 2 });
     for (let i = 0; i < 3; i++) limiter.take('a');
     expect(() => limiter.take('a')).toThrow(expect.objectContaining({ code: 'RATE_LIMITED', details: { retryAfterSeconds: 10 } }));
     limiter.take('b');
     clock.advance(10_000);
     limiter.take('a');
     expect(() => limiter.take('a')).toThrow(expect.objectContaining({ code: 'RATE_LIMITED' }));
+  });
+
+  it('spends one password-attempt budget across the nodes of a cluster', async () => {
+    const clock = new ManualClock(0);
+    const hub = new LocalHub(); // two nodes' buses, joined as NATS would join them
+    const [busA, busB] = [new EventBus(new LocalTransport(hub), Logger.silent()), new EventBus(new LocalTransport(hub), Logger.silent())];
+    const opts = { burst: 3, refillMs: 10_000, maxKeys: 10 };
+    const [onA, onB] = [new LoginLimiter(clock, busA, 'a', opts), new LoginLimiter(clock, busB, 'b', opts)];
+    for (let i = 0; i < 3; i++) onA.take('shop:eve@example.com:10.0.0.1');
+    const heard = busB.once('security.login.usage', (e) => (e.payload as { node: string }).node === 'a');
+    clock.advance(250);
+    await heard;
+    expect(() => onB.take('shop:eve@example.com:10.0.0.1')).toThrow(expect.objectContaining({ code: 'RATE_LIMITED' }));
+    onB.take('shop:bob@example.com:10.0.0.1');
+    onA.close();
+    onB.close();
   });
 
   it('shares one load between concurrent misses, caches absence, and never caches a load that raced an invalidation', async () => {
