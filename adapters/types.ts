@@ -18,6 +18,8 @@ export interface ColumnInfo {
   nativeType: string;
   nullable: boolean;
   hasDefault: boolean;
+  /** Its default draws the next value of a sequence (Postgres serial or identity), where the backend says so. */
+  fromSequence?: true;
 }
 
 export interface TableInfo {

@@ -156,7 +156,8 @@ export class SqlDataOps implements DataOps {
   /**
    * How rows can share one INSERT with other requests' rows (group-commit.ts): only where the
    * inserted rows can be told apart in input order, i.e. a single integer key drawn from a
-   * sequence that no row gives, on a dialect whose multi-row INSERT draws keys in row order.
+   * sequence (serial, identity; not any other default) that no row gives, on a dialect whose
+   * multi-row INSERT draws keys in row order.
    */
   private mergeable(target: SqlTarget, rows: Row[]): Merge | undefined {
     const { dialect } = this.driver;
@@ -164,7 +165,7 @@ export class SqlDataOps implements DataOps {
     const column = key !== undefined && more.length === 0 ? findColumn(target.info, key) : undefined;
     const columns = Object.keys(rows[0]!);
     const fits = columns.length > 0 && rows.length * columns.length <= MERGE_MAX_PARAMS;
-    if (!dialect.sequentialKeys || !column || column.type !== 'integer' || !column.hasDefault || !fits || rows.some((row) => key! in row)) return undefined;
+    if (!dialect.sequentialKeys || !column?.fromSequence || column.type !== 'integer' || !fits || rows.some((row) => key! in row)) return undefined;
     return {
       key: `${target.ref}\u0000${[...columns].sort().join('\u0000')}`,
       rows,

@@ -157,3 +157,26 @@ function groupCommitSuite(name: string, backend: Backend): void {
     });
   });
 }
+
+describe('group commit: keys that are not drawn from a sequence (Postgres)', () => {
+  const schema = uniqueName('mobo_gc');
+  let adapter: Adapter;
+
+  beforeAll(async () => {
+    await onPostgres(`CREATE SCHEMA "${schema}"`);
+    await onPostgres(`CREATE TABLE "${schema}".dice (id integer PRIMARY KEY DEFAULT (floor(random() * 2000000000))::integer, code text NOT NULL)`);
+    adapter = createAdapter(postgres.source(schema));
+    await adapter.connect();
+  });
+
+  afterAll(async () => {
+    await adapter.close();
+    await postgres.tearDown(schema);
+  });
+
+  it('never merges them into one INSERT, so each request still gets its own row', async () => {
+    const codes = Array.from({ length: 30 }, (_, i) => `r${i}`);
+    const results = await Promise.all(codes.map((code) => adapter.insert('dice', [{ code }], true)));
+    expect(results.map((rows) => rows[0]!['code'])).toEqual(codes);
+  });
+});
