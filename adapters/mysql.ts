@@ -40,7 +40,8 @@ class MysqlDriver implements SqlDriver {
   readonly dialect = mysqlDialect;
   readonly runner: SqlRunner;
   readonly readRetries: number;
-  readonly groupCommit = true;
+  /** Off: InnoDB has no transaction-local lock timeout, so one blocked insert would hold a whole group. */
+  readonly groupCommit = false;
   private readonly pool: mysql.Pool;
 
   constructor(config: SourceConfig) {

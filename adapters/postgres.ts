@@ -25,13 +25,13 @@ export function createPostgresAdapter(config: SourceConfig): Adapter {
 const INTROSPECT = `
 SELECT cl.relname AS table_name, a.attname AS column_name, t.typname AS udt, format_type(a.atttypid, a.atttypmod) AS native,
        NOT a.attnotnull AS nullable, (a.atthasdef OR a.attidentity <> '') AS has_default,
-       (a.attidentity <> '' OR pg_get_expr(d.adbin, d.adrelid) LIKE 'nextval(%') AS from_sequence,
+       COALESCE((SELECT sq.seqincrement > 0 AND NOT sq.seqcycle FROM pg_sequence sq
+                 WHERE sq.seqrelid = pg_get_serial_sequence(format('%I.%I', n.nspname, cl.relname), a.attname)::regclass), false) AS from_sequence,
        (SELECT k.ord FROM unnest(i.indkey) WITH ORDINALITY AS k(attnum, ord) WHERE k.attnum = a.attnum) AS key_position
 FROM pg_class cl
 JOIN pg_namespace n ON n.oid = cl.relnamespace
 JOIN pg_attribute a ON a.attrelid = cl.oid AND a.attnum > 0 AND NOT a.attisdropped
 JOIN pg_type t ON t.oid = a.atttypid
-LEFT JOIN pg_attrdef d ON d.adrelid = cl.oid AND d.adnum = a.attnum
 LEFT JOIN pg_index i ON i.indrelid = cl.oid AND i.indisprimary
 WHERE n.nspname = $1 AND cl.relkind IN ('r', 'p') AND cl.relname <> $2
 ORDER BY cl.relname, a.attnum`;
@@ -43,6 +43,7 @@ class PostgresDriver implements SqlDriver {
   readonly runner: SqlRunner;
   readonly readRetries: number;
   readonly groupCommit = true;
+  readonly groupPrologue = { sql: "SET LOCAL lock_timeout = '1s'", params: [] };
   /** Names this adapter's connections in pg_stat_activity. */
   readonly applicationName: string;
   private readonly pool: pg.Pool;

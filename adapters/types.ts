@@ -18,7 +18,10 @@ export interface ColumnInfo {
   nativeType: string;
   nullable: boolean;
   hasDefault: boolean;
-  /** Its default draws the next value of a sequence (Postgres serial or identity), where the backend says so. */
+  /**
+   * Its default draws the next value of a sequence that only counts up (Postgres serial or
+   * identity owning a sequence with a positive increment and no CYCLE), where the backend says so.
+   */
   fromSequence?: true;
 }
 

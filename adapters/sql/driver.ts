@@ -30,9 +30,11 @@ export interface SqlDriver {
   readonly readRetries: number;
   /**
    * Whether concurrent autocommit inserts share one transaction (group-commit.ts): worth it
-   * where each commit waits for a flush and connections are pooled (Postgres, MySQL).
+   * where each commit waits for a flush and connections are pooled (Postgres).
    */
   readonly groupCommit: boolean;
+  /** Run first in a group-commit transaction: bounds how long a lock wait of one job holds the others. */
+  readonly groupPrologue?: SqlStatement;
   /** Opens what needs opening before the first statement (pools connect lazily). */
   connect(): Promise<void>;
   close(): Promise<void>;

@@ -49,7 +49,11 @@ const MAX_IN_FLIGHT = 2;
  * deadlock, a lost connection, a constraint that may depend on another job) could be the
  * group's doing, so every job runs again alone and gets the answer it would have had alone.
  * Concurrent requests carry no order between them, so any order the group picks is one they
- * could have had.
+ * could have had. Two exceptions keep a group from doing worse than its jobs alone: the
+ * driver's prologue bounds lock waits (a job blocked by another client's transaction makes
+ * the group rerun alone instead of holding every insert of the source), and a connection
+ * lost during COMMIT fails every job as "may or may not have been applied" rather than
+ * running them again.
  */
 export class GroupCommit {
   private queue: Pending[] = [];
@@ -61,28 +65,27 @@ export class GroupCommit {
   run<T>(job: Job<T>, oneStatement: boolean, merge?: Merge): Promise<T> {
     return new Promise<T>((resolve, reject) => {
       this.queue.push({ job, oneStatement, merge, resolve: resolve as (value: unknown) => void, reject });
-      if (this.queue.length >= MAX_GROUP) this.flush();
-      else if (!this.scheduled) {
+      if (!this.scheduled) {
         this.scheduled = true;
         setImmediate(() => {
           this.scheduled = false;
-          if (this.inFlight < MAX_IN_FLIGHT) this.flush();
+          this.flush();
         });
       }
     });
   }
 
-  /** Starts the queued jobs as one group; when it has settled, the next queued group starts. */
+  /** Starts queued jobs, at most MAX_GROUP to a group, while fewer than MAX_IN_FLIGHT groups run; a group that settles starts the next. */
   private flush(): void {
-    const group = this.queue;
-    this.queue = [];
-    if (group.length === 0) return;
-    this.inFlight++;
-    const settled = group.length === 1 ? this.alone(group[0]!) : this.together(group);
-    void settled.finally(() => {
-      this.inFlight--;
-      if (this.inFlight < MAX_IN_FLIGHT) this.flush();
-    });
+    while (this.queue.length > 0 && this.inFlight < MAX_IN_FLIGHT) {
+      const group = this.queue.splice(0, MAX_GROUP);
+      this.inFlight++;
+      const settled = group.length === 1 ? this.alone(group[0]!) : this.together(group);
+      void settled.finally(() => {
+        this.inFlight--;
+        this.flush();
+      });
+    }
   }
 
   private alone({ job, oneStatement, resolve, reject }: Pending): Promise<void> {
@@ -93,16 +96,26 @@ export class GroupCommit {
     const units = unitsOf(group);
     const results = new Map<Pending, unknown>();
     let failed: Unit | undefined;
+    let committing = false;
     try {
       await this.driver.transaction(async (runner) => {
+        if (this.driver.groupPrologue) await runner.run(this.driver.groupPrologue);
         for (const unit of units) {
           failed = unit;
           const answers = await unit.run(runner);
           unit.members.forEach((member, i) => results.set(member, answers[i]));
         }
         failed = undefined;
+        committing = true;
       });
     } catch (err) {
+      if (committing && isMoboError(err, 'DS_UNAVAILABLE')) {
+        // COMMIT went out and no answer came back: the rows may be written. Running the jobs
+        // again could write them twice, so each caller learns what a lone write would tell it.
+        const unknown = new MoboError('DS_UNAVAILABLE', 'The connection was lost while the write was committing; it may or may not have been applied', { cause: err });
+        for (const pending of group) pending.reject(unknown);
+        return;
+      }
       const culprit = failed?.members.length === 1 && isMoboError(err, 'DS_VALUE_INVALID') ? failed.members[0]! : undefined;
       if (culprit) {
         culprit.reject(err);
