@@ -82,7 +82,7 @@ export const configSchema = z
         /** Merge concurrent reads of one loop turn: GETs by id into one `IN (…)` query, identical lists into one. */
         coalesceReads: z.boolean().default(true),
         /**
-         * Answers of reads kept in memory, per table, dropped by every write through this node
+         * Answers of reads kept in memory, per data source, dropped by every write through this node
          * and by the change feed. Off by default: writes that bypass MagMoBoMini reach it only
          * through the feed (Postgres: every committed change; other backends: none), else after
          * ttlMs. Never on where the transport is NATS: another node's write could not drop this
@@ -92,7 +92,8 @@ export const configSchema = z
           .object({
             enabled: z.boolean().default(false),
             ttlMs: z.number().int().positive().default(5_000),
-            maxEntries: z.number().int().positive().default(10_000),
+            /** Rows held at most over all cached answers; one answer may take a tenth of it. */
+            maxRows: z.number().int().positive().default(100_000),
           })
           .strict()
           .default({}),

@@ -219,5 +219,7 @@ export function parseRange(header: string | undefined): { limit?: number; offset
   if (match[2] === '') return { offset };
   const last = Number(match[2]);
   if (last < offset) throw invalid('Range end is before its start');
-  return { offset, limit: last - offset + 1 };
+  const limit = last - offset + 1;
+  if (limit > MAX_PAGE_SIZE) throw invalid(`A Range holds at most ${MAX_PAGE_SIZE} rows`, { max: MAX_PAGE_SIZE });
+  return { offset, limit };
 }

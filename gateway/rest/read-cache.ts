@@ -1,28 +1,32 @@
 import type { Row } from '../../adapters/types.js';
 
 export interface ReadCacheLimits {
-  maxEntries: number;
+  /** Rows held at most over all answers (an empty answer counts as one). */
+  maxRows: number;
   ttlMs: number;
 }
 
 interface Entry {
   rows: Row[];
-  scope: string;
   generation: number;
   expires: number;
 }
 
+/** One answer may take at most this share of the row budget: a whole-table list is not worth evicting everything for. */
+const LARGEST_SHARE = 10;
+
 /**
- * MagGate's read cache: answers of reads, per (source, table), dropped when that table is
- * written. Invalidation is by generation: every write, change-feed event or restore bumps its
- * scope's generation (or all of them), and an entry counts only while its generation is
- * current. A read takes the generation before it starts and stores its answer under it, so a
- * read that raced a write can never be stored as fresh after the write (its generation is
- * already old). MagGate bumps a table's generation before and after every write it serves, so
- * a read that starts after a write was acknowledged never sees the row as it was. Writes that
- * do not pass through this node's gateway arrive through the change feed, later: for those the
- * TTL bounds staleness, and mount.ts keeps the cache off where such writes are the rule
- * (several nodes).
+ * MagGate's read cache: answers of reads, per data source (a scope), all dropped when
+ * anything in that source is written (a write to one table can change others: cascades,
+ * triggers). Invalidation is by generation: every write, change-feed event, source change
+ * or restore bumps its scope's generation (or all of them), and an entry counts only while
+ * its generation is current. A read takes the generation before it starts and stores its
+ * answer under it, so a read that raced a write can never be stored as fresh after the write.
+ * MagGate bumps a source's generation before it answers every write it serves, so a read that
+ * starts after a write was acknowledged never sees the data as it was. Writes that do not
+ * pass through this node's gateway arrive through the change feed, later: for those the TTL
+ * bounds staleness, and mount.ts keeps the cache off where such writes are the rule (several
+ * nodes). Memory is bounded by rows, not entries.
  */
 export class ReadCache {
   private readonly entries = new Map<string, Entry>();
@@ -31,6 +35,7 @@ export class ReadCache {
   private epoch = 0;
   /** Only grows, so no generation is ever current twice. */
   private counter = 0;
+  private rows = 0;
 
   constructor(
     private readonly limits: () => ReadCacheLimits | undefined,
@@ -51,7 +56,7 @@ export class ReadCache {
     const id = `${scope}\u0000${key}`;
     const entry = this.entries.get(id);
     if (!entry || entry.generation !== this.generation(scope) || entry.expires <= now) {
-      if (entry) this.entries.delete(id);
+      if (entry) this.drop(id, entry);
       this.onLookup(false);
       return undefined;
     }
@@ -64,30 +69,41 @@ export class ReadCache {
 
   set(scope: string, key: string, rows: Row[], generation: number, now = Date.now()): void {
     const limits = this.limits();
-    if (!limits || generation !== this.generation(scope)) return;
+    if (!limits || generation !== this.generation(scope) || weight(rows) > limits.maxRows / LARGEST_SHARE) return;
     const id = `${scope}\u0000${key}`;
-    this.entries.delete(id);
-    this.entries.set(id, { rows, scope, generation, expires: now + limits.ttlMs });
-    while (this.entries.size > limits.maxEntries) this.entries.delete(this.entries.keys().next().value!);
+    const old = this.entries.get(id);
+    if (old) this.drop(id, old);
+    this.entries.set(id, { rows, generation, expires: now + limits.ttlMs });
+    this.rows += weight(rows);
+    for (const [oldest, entry] of this.entries) {
+      if (this.rows <= limits.maxRows) break;
+      this.drop(oldest, entry);
+    }
   }
 
-  /** A table was (or is about to be) written: every answer read from it before now is stale. */
+  /** Something in the scope was (or is about to be) written: every answer read from it before now is stale. */
   invalidate(scope: string): void {
     this.generations.set(scope, ++this.counter);
   }
 
-  /** Everything is stale (a restore rewrote the data, the cache was switched off). */
+  /** Everything is stale (a restore rewrote the data). */
   clear(): void {
     this.epoch = ++this.counter;
     this.generations.clear();
     this.entries.clear();
+    this.rows = 0;
   }
 
   get size(): number {
     return this.entries.size;
   }
+
+  private drop(id: string, entry: Entry): void {
+    this.entries.delete(id);
+    this.rows -= weight(entry.rows);
+  }
 }
 
-export function cacheScope(address: string, table: string): string {
-  return `${address}\u0000${table}`;
+function weight(rows: Row[]): number {
+  return Math.max(1, rows.length);
 }

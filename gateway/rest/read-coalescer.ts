@@ -1,7 +1,7 @@
 import type { Filter, Query } from '../../adapters/query.js';
 import type { Row, TableInfo } from '../../adapters/types.js';
 import type { DataClient } from '../../actors/ds/protocol.js';
-import { cacheScope, type ReadCache } from './read-cache.js';
+import type { ReadCache } from './read-cache.js';
 import { allOf } from './shape.js';
 
 interface Waiter<T = Row | undefined> {
@@ -49,13 +49,13 @@ export class ReadCoalescer {
   /** Rows of a list query: cached, or shared with identical queries of the same loop turn. */
   select(data: DataClient, query: Query): Promise<Row[]> {
     const queryKey = JSON.stringify(query);
-    return this.cached(cacheScope(data.address, query.table), queryKey, () => this.selectShared(data, query, queryKey));
+    return this.cached(data.address, queryKey, () => this.selectShared(data, query, queryKey));
   }
 
   /** A table's row by primary key (undefined: none): cached, or merged with the loop turn's other reads by key. */
   read(data: DataClient, table: TableInfo, rawId: string, columns: string[] | undefined, rowFilter: Filter | undefined): Promise<Row | undefined> {
-    const key = `id\u0000${rawId}\u0000${columns?.join(',') ?? '*'}\u0000${rowFilter ? JSON.stringify(rowFilter) : ''}`;
-    const rows = this.cached(cacheScope(data.address, table.name), key, () =>
+    const key = `id\u0000${table.name}\u0000${rawId}\u0000${columns?.join(',') ?? '*'}\u0000${rowFilter ? JSON.stringify(rowFilter) : ''}`;
+    const rows = this.cached(data.address, key, () =>
       this.readByKey(data, table, rawId, columns, rowFilter).then((row) => (row ? [row] : [])),
     );
     return rows.then((found) => found[0]);

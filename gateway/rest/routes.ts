@@ -9,7 +9,7 @@ import type { RateLimiter } from '../rate-limit.js';
 import type { Router } from '../router.js';
 import { envelopeDialect, notFound, postgrestDialect, type Dialect } from './dialect.js';
 import { invalid, parseQuery, parseRange, type ParsedQuery } from './grammar.js';
-import { cacheScope, type ReadCache } from './read-cache.js';
+import type { ReadCache } from './read-cache.js';
 import type { ReadCoalescer } from './read-coalescer.js';
 import type { SchemaCache } from './schema-cache.js';
 import { allOf, bodyRows, byId, coerceFilter, listQuery, withForced } from './shape.js';
@@ -77,7 +77,7 @@ async function serve(deps: RestDeps, dialect: Dialect, operation: Operation, han
       return await handler({ req, parsed, dialect, principal, grant, table, data }, deps);
     } finally {
       // Before the write is answered: no read that starts after it can be served an answer read before.
-      deps.cache.invalidate(cacheScope(data.address, table.name));
+      deps.cache.invalidate(data.address);
     }
   } catch (err) {
     if (!(err instanceof MoboError)) deps.log.error('REST request failed', { path: req.path, requestId: req.requestId, error: describeError(err) });

@@ -75,6 +75,8 @@ describe('REST query grammar', () => {
     expect(parseRange('20-')).toEqual({ offset: 20 });
     expect(parseRange(undefined)).toBeUndefined();
     expect(() => parseRange('9-0')).toThrow(expect.objectContaining({ code: 'DS_QUERY_INVALID' }));
+    expect(parseRange('0-999')).toEqual({ offset: 0, limit: 1_000 });
+    expect(() => parseRange('0-1000')).toThrow(expect.objectContaining({ code: 'DS_QUERY_INVALID', details: { max: 1_000 } }));
   });
 
   it('never fails with anything but a typed error, whatever the query string (fuzzed)', () => {

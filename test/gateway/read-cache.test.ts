@@ -10,7 +10,7 @@ import { startTestNode } from '../support/node.js';
 import { waitFor } from '../support/wait.js';
 
 describe('ReadCache', () => {
-  const limits = { maxEntries: 2, ttlMs: 100 };
+  const limits = { maxRows: 20, ttlMs: 100 };
   const rows = (name: string) => [{ id: 1, name }];
 
   it('serves an answer until its table is written, and only that table', () => {
@@ -37,16 +37,22 @@ describe('ReadCache', () => {
     expect(cache.get('a', 'q')).toEqual(rows('new'));
   });
 
-  it('expires entries after ttlMs and evicts the least recently used beyond maxEntries', () => {
+  it('expires entries after ttlMs, and evicts the least recently used beyond maxRows', () => {
     const cache = new ReadCache(() => limits);
-    cache.set('a', 'q1', rows('1'), cache.generation('a'), 0);
-    cache.set('a', 'q2', rows('2'), cache.generation('a'), 0);
-    expect(cache.get('a', 'q1', 50)).toEqual(rows('1')); // q1 is now the most recent
-    cache.set('a', 'q3', rows('3'), cache.generation('a'), 50);
+    const two = (name: string) => [...rows(name), ...rows(name)];
+    for (let i = 1; i <= 10; i++) cache.set('a', `q${i}`, two(String(i)), cache.generation('a'), 0); // 20 rows: full
+    expect(cache.get('a', 'q1', 50)).toEqual(two('1')); // q1 is now the most recent
+    cache.set('a', 'q11', two('11'), cache.generation('a'), 50);
     expect(cache.get('a', 'q2', 60)).toBeUndefined();
-    expect(cache.get('a', 'q1', 60)).toEqual(rows('1'));
+    expect(cache.get('a', 'q1', 60)).toEqual(two('1'));
     expect(cache.get('a', 'q1', 100)).toBeUndefined();
-    expect(cache.get('a', 'q3', 149)).toEqual(rows('3'));
+    expect(cache.get('a', 'q11', 149)).toEqual(two('11'));
+  });
+
+  it('does not keep an answer larger than a tenth of maxRows', () => {
+    const cache = new ReadCache(() => limits);
+    cache.set('a', 'big', [...rows('1'), ...rows('2'), ...rows('3')], cache.generation('a'));
+    expect(cache.get('a', 'big')).toBeUndefined();
   });
 
   it('keeps nothing while switched off', () => {
@@ -61,7 +67,18 @@ describe('ReadCache', () => {
 
 describe('MagGate with the read cache on (Postgres)', () => {
   const dir = tempDir('mobo-cache-');
-  const table = `cached_${Math.random().toString(36).slice(2, 8)}`;
+  const suffix = Math.random().toString(36).slice(2, 8);
+  const table = `cached_${suffix}`;
+  const [parent, child] = [`parent_${suffix}`, `child_${suffix}`];
+  const onPg = async (sql: string): Promise<void> => {
+    const client = new pg.Client({ connectionString: url });
+    await client.connect();
+    try {
+      await client.query(sql);
+    } finally {
+      await client.end();
+    }
+  };
   const url = process.env.PG_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
   let node: MoboNode;
   let base: string;
@@ -78,6 +95,8 @@ describe('MagGate with the read cache on (Postgres)', () => {
     const roomy = { MOBO_RATE_LIMITS__PER_IP__RPS: '10000', MOBO_RATE_LIMITS__PER_IP__BURST: '10000', MOBO_RATE_LIMITS__PER_KEY__RPS: '10000', MOBO_RATE_LIMITS__PER_KEY__BURST: '10000' };
     node = await startTestNode({ ...roomy, MOBO_HTTP__READ_CACHE__ENABLED: 'true', MOBO_HTTP__READ_CACHE__TTL_MS: '600000' }, dir);
     const ask = <T>(actor: string, type: string, payload: unknown) => node.system.ref(node.address(actor)).ask<T>(type, payload, { timeoutMs: 15_000 });
+    await onPg(`CREATE TABLE ${parent} (id integer PRIMARY KEY); CREATE TABLE ${child} (id integer PRIMARY KEY, parent_id integer NOT NULL REFERENCES ${parent} ON DELETE CASCADE)`);
+    await onPg(`INSERT INTO ${parent} VALUES (1), (2); INSERT INTO ${child} VALUES (10, 1), (20, 2)`);
     await ask('catalog', 'project.create', { project: 'shop' });
     await ask('catalog', 'source.add', { project: 'shop', name: 'pg', kind: 'postgres', url });
     const data = new DataClient(node.system.ref(sourceAddress('shop', 'pg')));
@@ -97,6 +116,7 @@ describe('MagGate with the read cache on (Postgres)', () => {
   afterAll(async () => {
     await new DataClient(node.system.ref(sourceAddress('shop', 'pg'))).dropTable(table).catch(() => undefined);
     await node?.stop();
+    await onPg(`DROP TABLE IF EXISTS ${child}, ${parent}`);
   });
 
   it('answers repeated reads from memory', async () => {
@@ -128,6 +148,14 @@ describe('MagGate with the read cache on (Postgres)', () => {
       writing = false;
       await Promise.all(readers);
     }
+  });
+
+  it('drops cached answers of every table of the source on a write, since a cascade changes other tables', async () => {
+    const children = async () => ((await (await call(`/v1/shop/pg/${child}?order=id`)).json()) as { data: Array<{ id: number }> }).data.map((c) => c.id);
+    expect(await children()).toEqual([10, 20]);
+    expect(await children()).toEqual([10, 20]); // now from the cache
+    expect((await call(`/v1/shop/pg/${parent}/1`, { method: 'DELETE' })).status).toBe(204);
+    expect(await children()).toEqual([20]);
   });
 
   it('drops a cached row when the change feed reports a write that bypassed MagGate', async () => {
