@@ -66,6 +66,13 @@ interface SourcesChanged {
  * a source added or removed on one node is started or stopped on every other node too: each
  * node keeps its own connection actor, pool and change feed per source.
  */
+/**
+ * Per board, the version (the row's created_at) of each source whose connection actor runs:
+ * a source removed and added again elsewhere with new settings has a new version, and is
+ * restarted here. Outlives the catalog's restarts, as the connection actors do.
+ */
+const runningVersions = new WeakMap<Board, Map<string, string>>();
+
 export const catalogSlot: ActorSlot = {
   name: 'catalog',
   group: 'data',
@@ -74,6 +81,15 @@ export const catalogSlot: ActorSlot = {
     const store = controlStore(board);
     const config = board.configStore.current();
     const box = SecretBox.forNode(config.dataDir, config.secrets.key);
+    const versions = runningVersions.get(board) ?? new Map<string, string>();
+    runningVersions.set(board, versions);
+
+    /** Starts the source's connection actor under `ds`, remembering which version of the source it serves. */
+    const startConnection = async (row: Row): Promise<void> => {
+      const spec = connectionSpec(row);
+      await board.tree.addChildTo('ds', spec);
+      versions.set(spec.name, String(row.created_at));
+    };
 
     const connectionSpec = (row: Row): ChildSpec => {
       const project = String(row.project);
@@ -145,7 +161,7 @@ export const catalogSlot: ActorSlot = {
         await store.insert(SOURCES, [row], false).catch((err: unknown) => {
           throw isMoboError(err, 'DS_CONFLICT') ? new MoboError('DS_SOURCE_EXISTS', `Project "${input.project}" already has a source "${input.name}"`, { details: { project: input.project, source: input.name } }) : err;
         });
-        await board.tree.addChildTo('ds', connectionSpec(row));
+        await startConnection(row);
         announce(input.project, input.name);
         return describeSource(row, input.url);
       }),
@@ -153,8 +169,9 @@ export const catalogSlot: ActorSlot = {
       'source.sync': on(sourceRef, async ({ project, name }) => {
         const [row] = await store.select({ table: SOURCES, where: { op: 'eq', column: 'id', value: `${project}/${name}` } });
         const running = board.tree.names().includes(`${project}.${name}`);
-        if (row && !running) await board.tree.addChildTo('ds', connectionSpec(row));
-        if (!row && running) await stopConnection(project, name);
+        const current = row !== undefined && versions.get(`${project}.${name}`) === String(row.created_at);
+        if (running && !current) await stopConnection(project, name);
+        if (row && !current) await startConnection(row);
       }),
       'source.list': on(projectRef, async ({ project }) => {
         await getProject(project);
@@ -176,10 +193,12 @@ export const catalogSlot: ActorSlot = {
       }),
     };
 
-    const stopConnection = (project: string, name: string): Promise<void> =>
-      board.tree.removeChild(`${project}.${name}`).catch((err: unknown) => {
+    const stopConnection = async (project: string, name: string): Promise<void> => {
+      await board.tree.removeChild(`${project}.${name}`).catch((err: unknown) => {
         if (!isMoboError(err, 'SUP_CHILD_NOT_FOUND')) throw err;
       });
+      versions.delete(`${project}.${name}`);
+    };
     const removeSource = async (project: string, name: string): Promise<void> => {
       await stopConnection(project, name);
       await store.delete(SOURCES, { op: 'eq', column: 'id', value: `${project}/${name}` }, false);
@@ -192,15 +211,15 @@ export const catalogSlot: ActorSlot = {
 
     return {
       async start(ctx) {
-        await ensureTables(store, CATALOG_TABLES);
-        const present = new Set(board.tree.names());
-        for (const row of await store.select({ table: SOURCES })) {
-          const spec = connectionSpec(row);
-          if (!present.has(spec.name)) await board.tree.addChildTo('ds', spec);
-        }
+        // Listen first: a change announced while the stored sources are read is handled right after.
         offSourcesChanged = board.system.events.on<SourcesChanged>(SOURCES_CHANGED_TOPIC, ({ payload }) => {
           if (payload.node !== board.nodeId) ctx.self.tell('source.sync', { project: payload.project, name: payload.name });
         });
+        await ensureTables(store, CATALOG_TABLES);
+        const present = new Set(board.tree.names());
+        for (const row of await store.select({ table: SOURCES })) {
+          if (!present.has(`${String(row.project)}.${String(row.name)}`)) await startConnection(row);
+        }
         ctx.log.debug('catalog ready');
       },
       stop() {

@@ -23,7 +23,9 @@ describe('MagDS sources and their changes across a cluster', () => {
   const run = randomBytes(4).toString('hex');
   const controlDb = `mobo_dbc_${run}`;
   const sourceDb = `mobo_dbc_${run}`;
+  const otherDb = `mobo_dbc2_${run}`;
   const admin = new pg.Client({ connectionString: PG_URL });
+  let controlUrl: string;
   let a: TestNode;
   let b: TestNode;
   const clients: PusherClient[] = [];
@@ -42,9 +44,12 @@ describe('MagDS sources and their changes across a cluster', () => {
     await admin.connect();
     await admin.query(`CREATE DATABASE ${controlDb}`);
     await onMysql(`CREATE DATABASE \`${sourceDb}\``);
-    const controlUrl = new URL(PG_URL);
-    controlUrl.pathname = `/${controlDb}`;
-    const shared = { MOBO_NATS_URL: NATS_URL, MOBO_CONTROL__KIND: 'postgres', MOBO_CONTROL__URL: controlUrl.toString(), MOBO_SECRETS__KEY: randomBytes(32).toString('base64') };
+    await onMysql(`CREATE DATABASE \`${otherDb}\``);
+    await onMysql(`CREATE TABLE \`${otherDb}\`.archive (id integer PRIMARY KEY, item text NOT NULL)`);
+    const url = new URL(PG_URL);
+    url.pathname = `/${controlDb}`;
+    controlUrl = url.toString();
+    const shared = { MOBO_NATS_URL: NATS_URL, MOBO_CONTROL__KIND: 'postgres', MOBO_CONTROL__URL: controlUrl, MOBO_SECRETS__KEY: randomBytes(32).toString('base64') };
     a = await startRealtimeNode({}, { ...shared, MOBO_NODE_ID: `dbc-a-${run}` });
     b = await startRealtimeNode({}, { ...shared, MOBO_NODE_ID: `dbc-b-${run}` });
   });
@@ -54,6 +59,7 @@ describe('MagDS sources and their changes across a cluster', () => {
     await a?.node.stop();
     await b?.node.stop();
     await onMysql(`DROP DATABASE IF EXISTS \`${sourceDb}\``);
+    await onMysql(`DROP DATABASE IF EXISTS \`${otherDb}\``);
     await admin.query(`DROP DATABASE IF EXISTS ${controlDb} WITH (FORCE)`);
     await admin.end();
   });
@@ -89,6 +95,23 @@ describe('MagDS sources and their changes across a cluster', () => {
     const rows = (changes: Change[]) => changes.map((c) => [c.op, c.row?.id, c.row?.item]);
     expect(rows(seen.a).sort()).toEqual([['INSERT', 1, 'from a'], ['INSERT', 2, 'from b']]);
     expect(rows(seen.b).sort()).toEqual([['INSERT', 1, 'from a'], ['INSERT', 2, 'from b']]);
+  });
+
+  it('restarts the source on the other node when it was removed and added again with other settings', async () => {
+    const { key } = await a.admin<{ key: string }>('POST', '/v1/admin/projects/shop/keys', { role: 'admin' });
+    const archive = () => fetch(`${b.url}/v1/shop/my/archive`, { headers: { authorization: `Bearer ${key}` } }).then((r) => r.status);
+    expect(await archive()).toBe(404);
+    // As if node b heard of the removal only once the source was back with another database:
+    // the row it finds is there, and newer than the one its connection serves.
+    const control = new pg.Client({ connectionString: controlUrl });
+    await control.connect();
+    try {
+      await control.query(`UPDATE mobo_sources SET namespace = $1, created_at = $2 WHERE id = 'shop/my'`, [otherDb, new Date().toISOString()]);
+    } finally {
+      await control.end();
+    }
+    await b.node.system.ref(b.node.address('catalog')).ask('source.sync', { project: 'shop', name: 'my' });
+    await waitFor(async () => (await archive()) === 200, 'node b to serve the new database');
   });
 
   it('stops the source on the other node when it is removed', async () => {
