@@ -71,9 +71,9 @@ describe('MagAuth building blocks', () => {
     const opts = { burst: 3, refillMs: 10_000, maxKeys: 10 };
     const [onA, onB] = [new LoginLimiter(clock, busA, 'a', opts), new LoginLimiter(clock, busB, 'b', opts)];
     for (let i = 0; i < 3; i++) onA.take('shop:eve@example.com:10.0.0.1');
-    const heard = busB.once('security.login.usage', (e) => (e.payload as { node: string }).node === 'a');
+    const heard = busB.once<{ node: string; spent: Record<string, number> }>('api.login.usage', (e) => e.payload.node === 'a');
     clock.advance(250);
-    await heard;
+    expect(JSON.stringify((await heard).payload)).not.toContain('eve@example.com');
     expect(() => onB.take('shop:eve@example.com:10.0.0.1')).toThrow(expect.objectContaining({ code: 'RATE_LIMITED' }));
     onB.take('shop:bob@example.com:10.0.0.1');
     onA.close();
