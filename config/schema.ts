@@ -156,6 +156,13 @@ export const configSchema = z
       .strict()
       .default({}),
     realtime: realtimeSchema,
+    auth: z
+      .object({
+        /** The `iss` of the access tokens this cluster signs and accepts (every node needs the same). */
+        issuer: z.string().min(1).max(256).default('magmobomini'),
+      })
+      .strict()
+      .default({}),
     backup: z
       .object({
         /** Base64 of 32 bytes: encrypts backup archives (AES-256-GCM); never stored in them. */

@@ -3,9 +3,11 @@ import { MoboError } from '../../runtime/errors.js';
 import type { Principal } from './principal.js';
 import type { PublicKeyRing } from './key-ring.js';
 import type { Signer } from './signing-keys.js';
-import { ACCESS_TTL_S, ALG, CLOCK_TOLERANCE_S, ISSUER, KIND_CLAIM, PROJECT_CLAIM, audience } from './policy.js';
+import { ACCESS_TTL_S, ALG, CLOCK_TOLERANCE_S, KIND_CLAIM, PROJECT_CLAIM, audience } from './policy.js';
 
 export interface AccessClaims {
+  /** The cluster's `auth.issuer`. */
+  iss: string;
   sub: string;
   project: string;
   role: string;
@@ -27,7 +29,7 @@ export async function signAccessToken(signer: Signer, claims: AccessClaims, nowM
   const token = await new SignJWT({ [PROJECT_CLAIM]: claims.project, role: claims.role, [KIND_CLAIM]: claims.kind })
     .setProtectedHeader({ alg: ALG, kid: signer.kid, typ: 'JWT' })
     .setSubject(claims.sub)
-    .setIssuer(ISSUER)
+    .setIssuer(claims.iss)
     .setAudience(audience(claims.project))
     .setIssuedAt(iat)
     .setExpirationTime(iat + ttlS)
@@ -48,7 +50,7 @@ const invalid = (reason: string, cause?: unknown) => new MoboError('AUTH_INVALID
  * are refused before any key is used), a kid from our ring, our issuer, the project's
  * audience, and not expired as of `nowMs`.
  */
-export async function verifyAccessToken(token: string, ring: PublicKeyRing, project: string, nowMs: number): Promise<VerifiedToken> {
+export async function verifyAccessToken(token: string, ring: PublicKeyRing, project: string, nowMs: number, issuer: string): Promise<VerifiedToken> {
   const { decodeProtectedHeader, jwtVerify, errors } = await jose();
   let header: ReturnType<typeof decodeProtectedHeader>;
   try {
@@ -62,7 +64,7 @@ export async function verifyAccessToken(token: string, ring: PublicKeyRing, proj
   try {
     const { payload } = await jwtVerify(token, key, {
       algorithms: [ALG],
-      issuer: ISSUER,
+      issuer,
       audience: audience(project),
       currentDate: new Date(nowMs),
       clockTolerance: CLOCK_TOLERANCE_S,

@@ -83,7 +83,7 @@ export function createGatekeeper(board: Board, opts: GatekeeperOptions = {}): Au
       return cached;
     }
     const now = clock.now();
-    const { principal, expiresAt } = await verifyAccessToken(token, ring, project, now);
+    const { principal, expiresAt } = await verifyAccessToken(token, ring, project, now, board.configStore.current().auth.issuer);
     if (principal.kind === 'user') {
       const disabled = await disabledUsers.get(`${project}/${principal.subject}`, async () => (await users.byId(project, principal.subject))?.disabled_at != null);
       if (disabled) throw new MoboError('AUTH_USER_DISABLED');

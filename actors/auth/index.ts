@@ -3,4 +3,4 @@ export { BUILT_IN_ROLES } from './principal.js';
 export { authSlot } from './auth-actor.js';
 export { createGatekeeper, gatekeeperFor, type AuthGatekeeper, type GatekeeperOptions } from './gatekeeper.js';
 export { ROLE_MATRIX } from './roles.js';
-export { ACCESS_TTL_S, REFRESH_TTL_MS, ISSUER, PROJECT_CLAIM, audience } from './policy.js';
+export { ACCESS_TTL_S, REFRESH_TTL_MS, DEFAULT_ISSUER, PROJECT_CLAIM, audience } from './policy.js';

@@ -12,8 +12,8 @@ export const ACCESS_TTL_S = 15 * 60;
 export const REFRESH_TTL_MS = 7 * 24 * 60 * 60 * 1_000;
 /** Leeway for clocks that differ slightly between nodes. */
 export const CLOCK_TOLERANCE_S = 5;
-/** The `iss` of every token. Config has no `auth` section yet; this is the cluster-wide default. */
-export const ISSUER = 'magmobomini';
+/** The default `iss` of every token (`auth.issuer` in config sets another). */
+export const DEFAULT_ISSUER = 'magmobomini';
 export const PROJECT_CLAIM = 'mobo_project';
 export const KIND_CLAIM = 'mobo_kind';
 

@@ -27,11 +27,12 @@ const refreshInput = project.extend({ refreshToken: z.string().min(1).max(512) }
 /** Signup, password login, refresh rotation, logout, token issuing for tests, signing key rotation. */
 export function sessionHandlers(deps: AuthDeps, limiter: LoginLimiter): Handlers {
   const { users, refresh, clock, board } = deps;
+  const issuer = (): string => board.configStore.current().auth.issuer;
   const audit = (event: string, payload: Record<string, unknown>) => board.system.events.emit(`security.${event}`, payload);
 
   const session = async (user: UserInfo, familyId?: string): Promise<Session> => {
     const now = clock.now();
-    const access = await signAccessToken(await deps.signer(), { sub: user.id, project: user.project, role: user.role, kind: 'user' }, now);
+    const access = await signAccessToken(await deps.signer(), { iss: issuer(), sub: user.id, project: user.project, role: user.role, kind: 'user' }, now);
     return { ...access, refresh_token: await refresh.issue(user.project, user.id, now, familyId), user };
   };
 
@@ -85,7 +86,7 @@ export function sessionHandlers(deps: AuthDeps, limiter: LoginLimiter): Handlers
       async (input) => {
         await deps.requireProject(input.project);
         await deps.roles.assertExists(input.project, input.role);
-        return signAccessToken(await deps.signer(), { sub: input.sub, project: input.project, role: input.role, kind: 'user' }, clock.now(), input.ttlSeconds);
+        return signAccessToken(await deps.signer(), { iss: issuer(), sub: input.sub, project: input.project, role: input.role, kind: 'user' }, clock.now(), input.ttlSeconds);
       },
     ),
   };

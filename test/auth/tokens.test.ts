@@ -2,10 +2,10 @@ import { SignJWT, UnsecuredJWT, createRemoteJWKSet, exportJWK, generateKeyPair, 
 import { createHmac } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { signAccessToken } from '../../actors/auth/access-token.js';
-import { ACCESS_TTL_S, ISSUER, audience } from '../../actors/auth/policy.js';
+import { ACCESS_TTL_S, DEFAULT_ISSUER as ISSUER, audience } from '../../actors/auth/policy.js';
 import { bearer, startAuthNode, type AuthNode } from './helpers.js';
 
-const claims = { sub: 'usr_test', project: 'shop', role: 'developer', kind: 'user' as const };
+const claims = { iss: ISSUER, sub: 'usr_test', project: 'shop', role: 'developer', kind: 'user' as const };
 
 describe('MagAuth access tokens: EdDSA JWTs, JWKS, rotation, and every forgery refused', () => {
   let t: AuthNode;
@@ -52,6 +52,11 @@ describe('MagAuth access tokens: EdDSA JWTs, JWKS, rotation, and every forgery r
   it('refuses an expired token (signed with the real key, as of 20 minutes ago)', async () => {
     const old = await signAccessToken(await t.signer(), claims, Date.now() - 20 * 60_000);
     await expect(auth(old.access_token)).rejects.toMatchObject({ code: 'AUTH_TOKEN_EXPIRED' });
+  });
+
+  it('refuses a token of another issuer (signed with the real key)', async () => {
+    const foreign = await signAccessToken(await t.signer(), { ...claims, iss: 'https://elsewhere.example' }, Date.now());
+    await expect(auth(foreign.access_token)).rejects.toMatchObject({ code: 'AUTH_INVALID', details: { reason: 'claims' } });
   });
 
   it('refuses a token of another project (wrong audience) with AUTH_FORBIDDEN', async () => {
