@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { createAdapter } from '../../adapters/index.js';
 import type { Row, SourceConfig } from '../../adapters/types.js';
 import { dispatch, on, type Behavior } from '../../runtime/behavior.js';
+import type { TimerHandle } from '../../runtime/clock.js';
 import { MoboError, describeError, isMoboError } from '../../runtime/errors.js';
 import { withTimeout } from '../../runtime/timeout.js';
 import type { ChildSpec } from '../../supervisors/child.js';
@@ -66,6 +67,9 @@ interface SourcesChanged {
  * a source added or removed on one node is started or stopped on every other node too: each
  * node keeps its own connection actor, pool and change feed per source.
  */
+/** How often each node compares its connection actors with the stored sources, in case it missed an announcement. */
+const RECONCILE_EVERY_MS = 30_000;
+
 /**
  * Per board, the version (the row's created_at) of each source whose connection actor runs:
  * a source removed and added again elsewhere with new settings has a new version, and is
@@ -168,11 +172,10 @@ export const catalogSlot: ActorSlot = {
       /** Another node changed a source: make this node's tree match the control store. */
       'source.sync': on(sourceRef, async ({ project, name }) => {
         const [row] = await store.select({ table: SOURCES, where: { op: 'eq', column: 'id', value: `${project}/${name}` } });
-        const running = board.tree.names().includes(`${project}.${name}`);
-        const current = row !== undefined && versions.get(`${project}.${name}`) === String(row.created_at);
-        if (running && !current) await stopConnection(project, name);
-        if (row && !current) await startConnection(row);
+        await reconcile(`${project}.${name}`, row);
       }),
+      /** Every source at once: catches up on announcements this node missed (NATS away, a restart). */
+      'sources.reconcile': on(z.null().optional(), () => reconcileAll()),
       'source.list': on(projectRef, async ({ project }) => {
         await getProject(project);
         const rows = await store.select({ table: SOURCES, where: { op: 'eq', column: 'project', value: project }, order: [{ column: 'name', direction: 'asc' }] });
@@ -193,14 +196,26 @@ export const catalogSlot: ActorSlot = {
       }),
     };
 
-    const stopConnection = async (project: string, name: string): Promise<void> => {
-      await board.tree.removeChild(`${project}.${name}`).catch((err: unknown) => {
+    const stopConnection = async (child: string): Promise<void> => {
+      await board.tree.removeChild(child).catch((err: unknown) => {
         if (!isMoboError(err, 'SUP_CHILD_NOT_FOUND')) throw err;
       });
-      versions.delete(`${project}.${name}`);
+      versions.delete(child);
+    };
+    /** Makes one source's connection actor match its stored row: started, restarted on a newer version, or stopped. */
+    const reconcile = async (child: string, row: Row | undefined): Promise<void> => {
+      const running = versions.has(child) || board.tree.names().includes(child);
+      const current = row !== undefined && versions.get(child) === String(row.created_at);
+      if (running && !current) await stopConnection(child);
+      if (row && !current) await startConnection(row);
+    };
+    const reconcileAll = async (): Promise<void> => {
+      const rows = new Map((await store.select({ table: SOURCES })).map((row) => [`${String(row.project)}.${String(row.name)}`, row]));
+      for (const child of [...versions.keys()]) if (!rows.has(child)) await reconcile(child, undefined);
+      for (const [child, row] of rows) await reconcile(child, row);
     };
     const removeSource = async (project: string, name: string): Promise<void> => {
-      await stopConnection(project, name);
+      await stopConnection(`${project}.${name}`);
       await store.delete(SOURCES, { op: 'eq', column: 'id', value: `${project}/${name}` }, false);
       announce(project, name);
     };
@@ -208,6 +223,7 @@ export const catalogSlot: ActorSlot = {
       board.system.events.emit(SOURCES_CHANGED_TOPIC, { node: board.nodeId, project, name } satisfies SourcesChanged);
     };
     let offSourcesChanged: (() => void) | undefined;
+    let reconcileTimer: TimerHandle | undefined;
 
     return {
       async start(ctx) {
@@ -216,14 +232,19 @@ export const catalogSlot: ActorSlot = {
           if (payload.node !== board.nodeId) ctx.self.tell('source.sync', { project: payload.project, name: payload.name });
         });
         await ensureTables(store, CATALOG_TABLES);
-        const present = new Set(board.tree.names());
-        for (const row of await store.select({ table: SOURCES })) {
-          if (!present.has(`${String(row.project)}.${String(row.name)}`)) await startConnection(row);
-        }
+        await reconcileAll();
+        const tick = (): void => {
+          reconcileTimer = ctx.clock.setTimeout(() => {
+            ctx.self.tell('sources.reconcile', null);
+            tick();
+          }, RECONCILE_EVERY_MS);
+        };
+        tick();
         ctx.log.debug('catalog ready');
       },
-      stop() {
+      stop(ctx) {
         offSourcesChanged?.();
+        if (reconcileTimer) ctx.clock.clearTimeout(reconcileTimer);
       },
       receive: (msg, ctx) => dispatch(handlers, msg, ctx),
     };

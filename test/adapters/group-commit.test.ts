@@ -74,7 +74,7 @@ function groupCommitSuite(name: string, backend: Backend): void {
   describe(`concurrent inserts, in shared transactions where the backend groups them (${name})`, () => {
     const schema = uniqueName('mobo_gc');
     // Created before the adapter first reads the schema (a miss reloads it only so often).
-    const tables = Array.from({ length: 5 }, () => uniqueName('t'));
+    const tables = Array.from({ length: 6 }, () => uniqueName('t'));
     let adapter: Adapter;
     let table: string;
 
@@ -103,6 +103,14 @@ function groupCommitSuite(name: string, backend: Backend): void {
       expect(new Set(results.map((rows) => rows[0]!['id'])).size).toBe(codes.length);
       expect(await codesInTable()).toEqual(codes);
       if (backend.writers) expect(await backend.writers(schema, table)).toBeLessThan(codes.length);
+    });
+
+    it('answers a burst larger than a group (several groups, two in flight at most) each with its own row', async () => {
+      freshTable();
+      const codes = Array.from({ length: 300 }, (_, i) => i.toString(36).padStart(2, '0'));
+      const results = await Promise.all(codes.map((code) => adapter.insert(table, [{ code }], true)));
+      expect(results.map((rows) => rows[0]!['code'])).toEqual(codes);
+      expect((await codesInTable()).length).toBe(codes.length);
     });
 
     it('answers requests of several rows each with their own rows, in the order they sent them', async () => {

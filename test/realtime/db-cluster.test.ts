@@ -114,6 +114,27 @@ describe('MagDS sources and their changes across a cluster', () => {
     await waitFor(async () => (await archive()) === 200, 'node b to serve the new database');
   });
 
+  it('catches up on sources whose announcements it missed, when it reconciles with the control store', async () => {
+    const reconcile = () => b.node.system.ref(b.node.address('catalog')).ask('sources.reconcile', null);
+    const onControl = async (sql: string): Promise<void> => {
+      const control = new pg.Client({ connectionString: controlUrl });
+      await control.connect();
+      try {
+        await control.query(sql);
+      } finally {
+        await control.end();
+      }
+    };
+    // Rows written behind the catalogs' backs: no node announced them.
+    await onControl(`INSERT INTO mobo_sources (id, project, name, kind, url_sealed, namespace, pool_max, created_at)
+                     SELECT 'shop/copy', project, 'copy', kind, url_sealed, namespace, pool_max, created_at FROM mobo_sources WHERE id = 'shop/my'`);
+    await reconcile();
+    expect(b.node.tree.names()).toContain('shop.copy');
+    await onControl(`DELETE FROM mobo_sources WHERE id = 'shop/copy'`);
+    await reconcile();
+    expect(b.node.tree.names()).not.toContain('shop.copy');
+  });
+
   it('stops the source on the other node when it is removed', async () => {
     expect(running(b)).toBe(true);
     await a.admin('DELETE', '/v1/admin/projects/shop/sources/my');
