@@ -43,7 +43,6 @@ class PostgresDriver implements SqlDriver {
   readonly runner: SqlRunner;
   readonly readRetries: number;
   readonly groupCommit = true;
-  readonly groupPrologue = { sql: "SET LOCAL lock_timeout = '1s'", params: [] };
   /** Names this adapter's connections in pg_stat_activity. */
   readonly applicationName: string;
   private readonly pool: pg.Pool;
@@ -73,6 +72,11 @@ class PostgresDriver implements SqlDriver {
 
   transaction<T>(fn: (runner: SqlRunner) => Promise<T>): Promise<T> {
     return this.inTransaction('BEGIN', fn);
+  }
+
+  /** One round trip: BEGIN and the lock timeout go as one simple-protocol query (no parameters). */
+  groupTransaction<T>(fn: (runner: SqlRunner) => Promise<T>): Promise<T> {
+    return this.inTransaction("BEGIN; SET LOCAL lock_timeout = '1s'", fn);
   }
 
   /** The snapshot is taken at the first statement after BEGIN and holds for the whole transaction. */

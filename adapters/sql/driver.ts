@@ -33,8 +33,11 @@ export interface SqlDriver {
    * where each commit waits for a flush and connections are pooled (Postgres).
    */
   readonly groupCommit: boolean;
-  /** Run first in a group-commit transaction: bounds how long a lock wait of one job holds the others. */
-  readonly groupPrologue?: SqlStatement;
+  /**
+   * The transaction group commit runs its jobs in (default: `transaction`): where the backend
+   * can, one that bounds lock waits, so one blocked job cannot hold the others.
+   */
+  groupTransaction?<T>(fn: (runner: SqlRunner) => Promise<T>): Promise<T>;
   /** Opens what needs opening before the first statement (pools connect lazily). */
   connect(): Promise<void>;
   close(): Promise<void>;

@@ -98,8 +98,7 @@ export class GroupCommit {
     let failed: Unit | undefined;
     let committing = false;
     try {
-      await this.driver.transaction(async (runner) => {
-        if (this.driver.groupPrologue) await runner.run(this.driver.groupPrologue);
+      await (this.driver.groupTransaction ?? this.driver.transaction).call(this.driver, async (runner) => {
         for (const unit of units) {
           failed = unit;
           const answers = await unit.run(runner);
