@@ -1,4 +1,3 @@
-import mysql from 'mysql2/promise';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createAdapter } from '../../adapters/index.js';
@@ -6,6 +5,7 @@ import type { Adapter, Row, SourceConfig } from '../../adapters/types.js';
 import type { SqlDriver, SqlRunner } from '../../adapters/sql/driver.js';
 import { GroupCommit } from '../../adapters/sql/group-commit.js';
 import { MoboError } from '../../runtime/errors.js';
+import { mysqlQuery, pgQuery } from '../support/sql.js';
 import { EventLog, uniqueName } from './helpers.js';
 
 /** Settles every promise and names each outcome: the row's code on success, the error code on failure. */
@@ -27,24 +27,8 @@ interface Backend {
 const PG_URL = 'postgres://postgres@127.0.0.1:5432/test';
 const MYSQL_URL = 'mysql://root@127.0.0.1:3306/test';
 
-async function onPostgres<T>(sql: string): Promise<T[]> {
-  const client = new pg.Client({ connectionString: PG_URL });
-  await client.connect();
-  try {
-    return (await client.query(sql)).rows as T[];
-  } finally {
-    await client.end();
-  }
-}
-
-async function onMysql<T>(sql: string): Promise<T[]> {
-  const connection = await mysql.createConnection(MYSQL_URL);
-  try {
-    return (await connection.query(sql))[0] as T[];
-  } finally {
-    await connection.end();
-  }
-}
+const onPostgres = <T>(sql: string): Promise<T[]> => pgQuery<T>(PG_URL, sql);
+const onMysql = <T>(sql: string): Promise<T[]> => mysqlQuery<T>(MYSQL_URL, sql);
 
 const postgres: Backend = {
   source: (namespace) => ({ kind: 'postgres', url: PG_URL, namespace, pool: { max: 4 } }),

@@ -7,6 +7,7 @@ import { DataClient, sourceAddress } from '../../actors/ds/protocol.js';
 import { ReadCache } from '../../gateway/rest/read-cache.js';
 import { tempDir } from '../support/cli.js';
 import { startTestNode } from '../support/node.js';
+import { pgQuery } from '../support/sql.js';
 import { waitFor } from '../support/wait.js';
 
 describe('ReadCache', () => {
@@ -70,15 +71,7 @@ describe('MagGate with the read cache on (Postgres)', () => {
   const suffix = Math.random().toString(36).slice(2, 8);
   const table = `cached_${suffix}`;
   const [parent, child] = [`parent_${suffix}`, `child_${suffix}`];
-  const onPg = async (sql: string): Promise<void> => {
-    const client = new pg.Client({ connectionString: url });
-    await client.connect();
-    try {
-      await client.query(sql);
-    } finally {
-      await client.end();
-    }
-  };
+  const onPg = (sql: string) => pgQuery(url, sql);
   const url = process.env.PG_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
   let node: MoboNode;
   let base: string;

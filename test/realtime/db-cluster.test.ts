@@ -1,9 +1,9 @@
 import { randomBytes } from 'node:crypto';
-import mysql from 'mysql2/promise';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DataClient, sourceAddress } from '../../actors/ds/protocol.js';
 import { NATS_URL } from '../support/nats.js';
+import { mysqlQuery, pgQuery } from '../support/sql.js';
 import { waitFor } from '../support/wait.js';
 import { connectClient, disconnect, projectApp, startRealtimeNode, subscribed, type PusherClient, type TestNode } from './support.js';
 
@@ -30,14 +30,8 @@ describe('MagDS sources and their changes across a cluster', () => {
   let b: TestNode;
   const clients: PusherClient[] = [];
 
-  const onMysql = async (sql: string): Promise<void> => {
-    const connection = await mysql.createConnection(MYSQL_URL);
-    try {
-      await connection.query(sql);
-    } finally {
-      await connection.end();
-    }
-  };
+  const onMysql = (sql: string) => mysqlQuery(MYSQL_URL, sql);
+  const onControl = (sql: string, params: unknown[] = []) => pgQuery(controlUrl, sql, params);
   const running = (t: TestNode) => t.node.tree.names().includes('shop.my');
 
   beforeAll(async () => {
@@ -103,28 +97,13 @@ describe('MagDS sources and their changes across a cluster', () => {
     expect(await archive()).toBe(404);
     // As if node b heard of the removal only once the source was back with another database:
     // the row it finds is there, and newer than the one its connection serves.
-    const control = new pg.Client({ connectionString: controlUrl });
-    await control.connect();
-    try {
-      await control.query(`UPDATE mobo_sources SET namespace = $1, created_at = $2 WHERE id = 'shop/my'`, [otherDb, new Date().toISOString()]);
-    } finally {
-      await control.end();
-    }
+    await onControl(`UPDATE mobo_sources SET namespace = $1, created_at = $2 WHERE id = 'shop/my'`, [otherDb, new Date().toISOString()]);
     await b.node.system.ref(b.node.address('catalog')).ask('source.sync', { project: 'shop', name: 'my' });
     await waitFor(async () => (await archive()) === 200, 'node b to serve the new database');
   });
 
   it('catches up on sources whose announcements it missed, when it reconciles with the control store', async () => {
     const reconcile = () => b.node.system.ref(b.node.address('catalog')).ask('sources.reconcile', null);
-    const onControl = async (sql: string): Promise<void> => {
-      const control = new pg.Client({ connectionString: controlUrl });
-      await control.connect();
-      try {
-        await control.query(sql);
-      } finally {
-        await control.end();
-      }
-    };
     // Rows written behind the catalogs' backs: no node announced them.
     await onControl(`INSERT INTO mobo_sources (id, project, name, kind, url_sealed, namespace, pool_max, created_at)
                      SELECT 'shop/copy', project, 'copy', kind, url_sealed, namespace, pool_max, created_at FROM mobo_sources WHERE id = 'shop/my'`);

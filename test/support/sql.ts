@@ -1,0 +1,23 @@
+import mysql from 'mysql2/promise';
+import pg from 'pg';
+
+/** One statement on a connection of its own to a real Postgres, beside what a test exercises. */
+export async function pgQuery<T = Record<string, unknown>>(url: string, sql: string, params: unknown[] = []): Promise<T[]> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    return (await client.query(sql, params)).rows as T[];
+  } finally {
+    await client.end();
+  }
+}
+
+/** One statement on a connection of its own to a real MariaDB/MySQL. */
+export async function mysqlQuery<T = Record<string, unknown>>(url: string, sql: string): Promise<T[]> {
+  const connection = await mysql.createConnection(url);
+  try {
+    return (await connection.query(sql))[0] as T[];
+  } finally {
+    await connection.end();
+  }
+}
