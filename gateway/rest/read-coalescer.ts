@@ -48,12 +48,14 @@ export class ReadCoalescer {
 
   /** Rows of a list query: cached, or shared with identical queries of the same loop turn. */
   select(data: DataClient, query: Query): Promise<Row[]> {
+    if (!this.cache.enabled && !this.enabled()) return data.select(query);
     const queryKey = JSON.stringify(query);
     return this.cached(data.address, queryKey, () => this.selectShared(data, query, queryKey));
   }
 
   /** A table's row by primary key (undefined: none): cached, or merged with the loop turn's other reads by key. */
   read(data: DataClient, table: TableInfo, rawId: string, columns: string[] | undefined, rowFilter: Filter | undefined): Promise<Row | undefined> {
+    if (!this.cache.enabled) return this.readByKey(data, table, rawId, columns, rowFilter);
     const key = `id\u0000${table.name}\u0000${rawId}\u0000${columns?.join(',') ?? '*'}\u0000${rowFilter ? JSON.stringify(rowFilter) : ''}`;
     const rows = this.cached(data.address, key, () =>
       this.readByKey(data, table, rawId, columns, rowFilter).then((row) => (row ? [row] : [])),
