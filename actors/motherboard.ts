@@ -1,7 +1,8 @@
 import type { MoboConfig } from '../config/schema.js';
 import type { ChildSpec } from '../supervisors/child.js';
 import { Supervisor, type SupervisorDeps, type SupervisorOptions } from '../supervisors/supervisor.js';
-import { GROUP_ORDER, type Board, type ComponentSlot } from './board.js';
+import { GROUP_ORDER, type Board, type ComponentSlot, type TreeControl } from './board.js';
+import { scopedTree } from './tree-scope.js';
 
 export const ROOT_NAME = 'mobo';
 
@@ -13,18 +14,31 @@ export const ROOT_NAME = 'mobo';
  * Groups start in that order and a group restart takes every later group with it
  * (an edge that outlived its kernel would serve stale wiring). Empty groups are left out.
  */
-export function buildMotherboard(board: Board, slots: readonly ComponentSlot[], config: Readonly<MoboConfig>, deps: SupervisorDeps): Supervisor {
+export function buildMotherboard(
+  board: Board,
+  slots: readonly ComponentSlot[],
+  config: Readonly<MoboConfig>,
+  deps: SupervisorDeps,
+  /** Components given the whole tree: the operator console (the control actor). */
+  operators: readonly string[] = [],
+): Supervisor {
   const policy = supervisionPolicy(config);
+  const boardFor = (slot: ComponentSlot): Board => {
+    if (operators.includes(slot.name)) return board;
+    const supervisors = new Set([slot.group, ...slots.filter((s) => s.group === slot.group && 'supervises' in s).map((s) => s.name)]);
+    return withTree(board, scopedTree(() => root, { component: slot.name, supervisors }));
+  };
   const groups: ChildSpec[] = GROUP_ORDER.filter((group) => slots.some((s) => s.group === group)).map((group) => ({
     name: group,
     shutdownMs: 30_000,
     create: () =>
       new Supervisor(
-        { ...policy, name: group, strategy: 'one_for_one', children: slots.filter((s) => s.group === group).map((s) => componentSpec(board, s, deps, policy)) },
+        { ...policy, name: group, strategy: 'one_for_one', children: slots.filter((s) => s.group === group).map((s) => componentSpec(boardFor(s), s, deps, policy)) },
         deps,
       ),
   }));
-  return new Supervisor({ ...policy, name: ROOT_NAME, strategy: 'rest_for_one', children: groups }, deps);
+  const root = new Supervisor({ ...policy, name: ROOT_NAME, strategy: 'rest_for_one', children: groups }, deps);
+  return root;
 }
 
 function componentSpec(board: Board, slot: ComponentSlot, deps: SupervisorDeps, policy: Policy): ChildSpec {
@@ -39,6 +53,11 @@ function componentSpec(board: Board, slot: ComponentSlot, deps: SupervisorDeps, 
   if (slot.restart) spec.restart = slot.restart;
   if (slot.shutdownMs) spec.shutdownMs = slot.shutdownMs;
   return spec;
+}
+
+/** The same board with another tree handle (everything else inherited, whatever the Board holds). */
+function withTree(board: Board, tree: TreeControl): Board {
+  return Object.create(board, { tree: { value: tree, enumerable: true } }) as Board;
 }
 
 type Policy = Omit<SupervisorOptions, 'name' | 'strategy' | 'children'>;

@@ -10,6 +10,7 @@ import type { Transport } from '../runtime/transport.js';
 import type { Supervisor } from '../supervisors/supervisor.js';
 import type { Board, ComponentSlot, ConfigStore, TreeControl } from './board.js';
 import { defaultSlots } from './components.js';
+import { controlSlot } from './kernel/control-actor.js';
 import { applyLogSettings } from './kernel/logger-actor.js';
 import { buildMotherboard } from './motherboard.js';
 
@@ -46,7 +47,7 @@ export class MoboNode implements Board {
     let current = config;
     this.configStore = { current: () => current, replace: (next) => void (current = next), loadOptions };
     this.ended = new Promise((resolve) => (this.end = resolve));
-    this.tree = buildMotherboard(this, slots, config, { clock: system.clock, events: system.events, log });
+    this.tree = buildMotherboard(this, slots, config, { clock: system.clock, events: system.events, log }, [controlSlot.name]);
     this.tree.onExit((reason: ExitReason) => this.end({ kind: 'fatal', error: reason.error }));
     system.events.on('system.config.changed', () => {
       const { health } = this.configStore.current();

@@ -1,5 +1,6 @@
 import type { JWK } from 'jose';
 import { MoboError } from '../../runtime/errors.js';
+import { ServiceKey } from '../../runtime/services.js';
 import type { Board } from '../board.js';
 import { controlStore } from '../kernel/store-slot.js';
 import { verifyAccessToken } from './access-token.js';
@@ -20,7 +21,9 @@ import { Users } from './users.js';
 export interface AuthGatekeeper extends Gatekeeper {
   /** The public signing keys, as served at /.well-known/jwks.json. */
   jwks(): Promise<{ keys: JWK[] }>;
-  /** Stops listening for invalidations (the node's bus closing does this too). */
+  /** Forgets everything cached: MagAuth does this when it (re)starts, so a restart begins clean. */
+  forget(): void;
+  /** Stops listening for invalidations (the system's shutdown does this). */
   close(): void;
 }
 
@@ -135,18 +138,17 @@ export function createGatekeeper(board: Board, opts: GatekeeperOptions = {}): Au
       return grantFor(rule, principal, request.operation);
     },
     jwks: () => ring.jwks(),
+    forget: () => ALL.forEach(invalidate),
     close: off,
   };
 }
 
-const shared = new WeakMap<Board, AuthGatekeeper>();
+const GATEKEEPER = new ServiceKey<AuthGatekeeper>('auth.gatekeeper');
 
-/** The node's one Gatekeeper (made on first use): what MagGate, MagWS and MagMQTT call per request. */
+/**
+ * The node's one Gatekeeper, a service its actor system owns (made on first use, closed at
+ * shutdown): what MagGate, MagWS and MagMQTT call per request.
+ */
 export function gatekeeperFor(board: Board): AuthGatekeeper {
-  let gatekeeper = shared.get(board);
-  if (!gatekeeper) {
-    gatekeeper = createGatekeeper(board);
-    shared.set(board, gatekeeper);
-  }
-  return gatekeeper;
+  return board.system.services.shared(GATEKEEPER, () => createGatekeeper(board));
 }

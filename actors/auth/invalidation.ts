@@ -1,3 +1,4 @@
+import { ServiceKey } from '../../runtime/services.js';
 import type { Board } from '../board.js';
 
 /**
@@ -14,11 +15,12 @@ export interface ChangeListener {
   invalidate(change: AuthChange): void;
 }
 
-const listeners = new WeakMap<Board, Set<ChangeListener>>();
+/** This process's listeners, held by the node's actor system (not a module-level map). */
+const LISTENERS = new ServiceKey<Set<ChangeListener>>('auth.change-listeners');
+const listeners = (board: Board): Set<ChangeListener> => board.system.services.shared(LISTENERS, () => new Set<ChangeListener>());
 
 export function onAuthChange(board: Board, listener: ChangeListener): () => void {
-  const set = listeners.get(board) ?? new Set<ChangeListener>();
-  listeners.set(board, set);
+  const set = listeners(board);
   set.add(listener);
   const off = board.system.events.on<{ change: AuthChange }>(`${AUTH_CHANGE_TOPIC}.>`, (event) => listener.invalidate(event.payload.change));
   return () => {
@@ -28,6 +30,6 @@ export function onAuthChange(board: Board, listener: ChangeListener): () => void
 }
 
 export function announceAuthChange(board: Board, change: AuthChange, project?: string): void {
-  for (const listener of listeners.get(board) ?? []) listener.invalidate(change);
+  for (const listener of listeners(board)) listener.invalidate(change);
   board.system.events.emit(`${AUTH_CHANGE_TOPIC}.${change}`, { change, project: project ?? null, node: board.nodeId });
 }

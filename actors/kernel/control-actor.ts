@@ -16,6 +16,14 @@ function runTreeOp(name: string, action: string, op: () => Promise<void>): Promi
   return { name, action: `${action} (scheduled)` };
 }
 
+/** The operator commands, as another component sends them (backup restarting the catalog after a restore). */
+export function controlClient(board: Board): { restart(name: string, timeoutMs?: number): Promise<void> } {
+  const ref = board.system.ref(board.address(controlSlot.name));
+  return {
+    restart: async (name, timeoutMs) => void (await ref.ask('component.restart', { name }, timeoutMs === undefined ? {} : { timeoutMs })),
+  };
+}
+
 /**
  * The node's operator console as an actor, so a CLI or another node reaches it the
  * same way here or across the cluster: status, component start/stop/restart, chaos

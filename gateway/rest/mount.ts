@@ -19,7 +19,7 @@ interface SourceRow {
 /** MagGate: the REST API over every project's tables, its OpenAPI documents, and its rate limits. */
 export function mountRest({ router, board, admin, metrics, log, onStop }: EdgeContext): void {
   const gate = gatekeeperFor(board);
-  const limiter = new RateLimiter(() => board.configStore.current().rateLimits, board.system.events, board.nodeId);
+  const limiter = new RateLimiter(() => board.configStore.current().rateLimits, board.system.events, board.nodeId, board.system.clock);
   onStop(() => limiter.close());
   const schemas = new SchemaCache(board.system);
   const catalog = board.system.ref(board.address('catalog'), 'gateway');
