@@ -11,6 +11,7 @@ export const initCommand: Command = {
   name: 'init',
   summary: 'Write mobo.config.json and create the data directory',
   usage: 'mobo init [--config FILE] [--force] [--json]',
+  flags: { force: 'boolean' },
   details: 'Writes an embedded-mode config (no servers needed). Refuses to overwrite an existing file without --force.',
   async run(args, out) {
     const file = resolve(flagString(args, 'config') ?? DEFAULT_CONFIG_FILE);

@@ -30,6 +30,7 @@ export const statusCommand: Command = {
   name: 'status',
   summary: 'Show the running node and every component',
   usage: 'mobo status [--node ID] [--config FILE] [--json]',
+  flags: {},
   async run(args, out) {
     const status = await client(args).get<NodeStatus>('/v1/admin/status');
     out.result(status, () =>
@@ -46,6 +47,7 @@ export const shutdownCommand: Command = {
   name: 'shutdown',
   summary: 'Shut the running node down cleanly (reverse start order)',
   usage: 'mobo shutdown [--reason TEXT] [--node ID] [--config FILE] [--json]',
+  flags: { reason: 'string' },
   async run(args, out) {
     const reason = flagString(args, 'reason') ?? 'mobo shutdown';
     const result = await client(args).post<{ node: string }>('/v1/admin/shutdown', { reason });
