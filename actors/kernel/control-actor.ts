@@ -1,6 +1,8 @@
 import { z } from 'zod';
 import { dispatch, on, type Behavior } from '../../runtime/behavior.js';
 import type { Board, ComponentSlot } from '../board.js';
+import type { Run } from './node-memory.js';
+import { stateSlot } from './state-actor.js';
 import { flatten } from './tree-view.js';
 
 const component = z.object({ name: z.string().min(1).max(200) });
@@ -34,15 +36,20 @@ export const controlSlot: ComponentSlot = {
   group: 'kernel',
   dependsOn: ['config'],
   behavior: (board: Board): Behavior => {
-    const startedAt = Date.now();
+    const startedAt = board.system.clock.now();
     const handlers = {
-      'node.status': on(z.null().optional(), () => ({
+      'node.status': on(z.null().optional(), async () => ({
         node: board.nodeId,
         pid: process.pid,
         mode: board.configStore.current().transport.kind === 'nats' ? 'cluster' : 'embedded',
-        uptimeMs: Date.now() - startedAt,
+        uptimeMs: board.system.clock.now() - startedAt,
         rssBytes: process.memoryUsage.rss(),
         components: flatten(board.tree.statuses()),
+        // How the run before this one ended, from the state actor's memory (null if it is down).
+        previousRun: await board.system
+          .ref(board.address(stateSlot.name))
+          .ask<{ previous: Run | null }>('state.history', null, { timeoutMs: 1_000 })
+          .then((h) => h.previous, () => null),
       })),
       'component.start': on(component, ({ name }) => runTreeOp(name, 'started', () => board.tree.startChild(name))),
       'component.stop': on(component, ({ name }) => runTreeOp(name, 'stopped', () => board.tree.stopChild(name))),
