@@ -4,6 +4,8 @@
  * code, never the message. Adding a code means adding it here, and the catalogue
  * test checks every entry is well formed.
  */
+import { MQTT_ERRORS } from '../actors/mqtt/errors.js';
+
 export const ERROR_CATALOGUE = {
   // runtime
   ACTOR_ASK_TIMEOUT: { status: 504, message: 'The actor did not answer in time' },
@@ -91,6 +93,8 @@ export const ERROR_CATALOGUE = {
   WS_TIMESTAMP_EXPIRED: { status: 401, message: 'The request timestamp is too far from the server clock' },
   WS_CONNECTOR_UNAVAILABLE: { status: 503, message: 'The external realtime server is unreachable' },
   WS_NOT_SERVED: { status: 404, message: 'This node publishes to an external realtime server and does not serve that' },
+  // MQTT (MagMQTT): its own block, defined in its folder
+  ...MQTT_ERRORS,
   INTERNAL: { status: 500, message: 'Internal error' },
 } as const satisfies Record<string, { status: number; message: string }>;
 

@@ -1,0 +1,64 @@
+import { z } from 'zod';
+import { dispatch, on, type Behavior } from '../../runtime/behavior.js';
+import { MoboError } from '../../runtime/errors.js';
+import { gatekeeperFor } from '../auth/gatekeeper.js';
+import type { ActorSlot, Board } from '../board.js';
+import { ensureTables } from '../ds/catalog-tables.js';
+import { resourceName } from '../ds/names.js';
+import { controlStore } from '../kernel/store-slot.js';
+import { MQTT_TABLES, RuleStore, ruleInput } from './rules.js';
+import { MqttService } from './service.js';
+import { mqttStats } from './stats.js';
+
+const projectOnly = z.object({ project: resourceName.optional() }).nullish();
+
+/**
+ * MagMQTT: the embedded MQTT 3.1.1 broker (aedes) as a component of the edge group. Its
+ * POST is binding its ports; a crash restarts the broker only (devices reconnect, sessions
+ * are in the persistence). Messages `mqtt.clients|kick|stats|rule.add|rule.list|rule.remove`.
+ */
+export const mqttSlot: ActorSlot = {
+  name: 'mqtt',
+  group: 'edge',
+  mailbox: { concurrency: 8 },
+  behavior: (board: Board): Behavior => {
+    const config = board.configStore.current().mqtt;
+    const stats = mqttStats(board);
+    const rules = new RuleStore(controlStore(board));
+    let service: MqttService | undefined;
+    const running = (): MqttService => {
+      if (!service) throw new MoboError('MQTT_DISABLED');
+      return service;
+    };
+    const rulesChanged = <T>(value: T): T => {
+      board.system.events.emit('mqtt.rules.changed', { node: board.nodeId });
+      return value;
+    };
+
+    const handlers = {
+      'mqtt.clients': on(projectOnly, (input) => running().clients(input?.project)),
+      'mqtt.kick': on(z.object({ clientId: z.string().min(1).max(65_535) }), ({ clientId }) => running().kick(clientId)),
+      'mqtt.stats': on(z.null().optional(), () => ({ node: board.nodeId, enabled: config.enabled, listening: service?.bound ?? null, ...stats.snapshot() })),
+      'mqtt.rule.add': on(ruleInput, async (input) => rulesChanged(await rules.add(input, board.system.clock.now()))),
+      'mqtt.rule.list': on(projectOnly, (input) => rules.list(input?.project)),
+      'mqtt.rule.remove': on(z.object({ project: resourceName, id: z.string().min(1).max(100) }), async ({ project, id }) => rulesChanged(await rules.remove(project, id))),
+    };
+
+    return {
+      async start(ctx) {
+        await ensureTables(controlStore(board), MQTT_TABLES);
+        if (!config.enabled) return;
+        service = new MqttService(board, config, gatekeeperFor(board), rules, stats, ctx.log);
+        const bound = await service.start();
+        ctx.log.info('mqtt listening', { host: config.host, ...bound });
+      },
+      receive: (msg, ctx) => dispatch(handlers, msg, ctx),
+      health: () => ({ status: 'ok', details: { enabled: config.enabled, connections: service?.devices.all().length ?? 0, listening: service?.bound ?? null } }),
+      async stop() {
+        await service?.stop();
+        service = undefined;
+        stats.connections = 0;
+      },
+    };
+  },
+};
