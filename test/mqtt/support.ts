@@ -114,7 +114,7 @@ export async function rawConnack(port: number, connect: Record<string, unknown>)
     socket.on('data', (chunk) => parser.parse(chunk));
     socket.on('close', () => resolve('closed'));
     socket.on('error', reject);
-    const packet = { cmd: 'connect', protocolId: 'MQTT', protocolVersion: 4, keepalive: 30, clean: true, clientId: '', ...connect } as const;
+    const packet: Record<string, unknown> = { cmd: 'connect', protocolId: 'MQTT', protocolVersion: 4, keepalive: 30, clean: true, clientId: '', ...connect };
     socket.write(packet.clientId === '' && packet.clean === false ? emptyIdPersistentConnect(String(connect.username), String(connect.password)) : mqttPacket.generate(packet as never));
   });
 }
