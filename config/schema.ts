@@ -1,5 +1,4 @@
 import { z } from 'zod';
-import { mqttConfig } from '../actors/mqtt/config.js';
 
 const token = /^[A-Za-z0-9_-]+$/;
 
@@ -157,7 +156,6 @@ export const configSchema = z
       .strict()
       .default({}),
     realtime: realtimeSchema,
-    mqtt: mqttConfig,
     auth: z
       .object({
         /** The `iss` of the access tokens this cluster signs and accepts (every node needs the same). */

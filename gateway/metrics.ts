@@ -60,8 +60,9 @@ export class Metrics {
   private readonly extensions: Array<() => string> = [];
 
   /** A component's own series (already in text format), rendered after the edge's. */
-  extend(render: () => string): void {
+  extend(render: () => string): () => void {
     this.extensions.push(render);
+    return () => void this.extensions.splice(this.extensions.indexOf(render) >>> 0, 1);
   }
 
   render(gauges: Record<string, number> = {}): string {

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { configSection } from '../../config/section.js';
 
 const port = z.number().int().min(0).max(65_535);
 
@@ -6,7 +7,7 @@ const port = z.number().int().min(0).max(65_535);
  * MagMQTT's config section (`mqtt.*`). Off by default: a node must not take a well-known
  * port (1883) by surprise; `MOBO_MQTT__ENABLED=true` or `"mqtt": {"enabled": true}` turns it on.
  */
-export const mqttConfig = z
+const schema = z
   .object({
     enabled: z.boolean().default(false),
     host: z.string().min(1).default('127.0.0.1'),
@@ -45,4 +46,5 @@ export const mqttConfig = z
   .strict()
   .default({});
 
-export type MqttConfig = z.infer<typeof mqttConfig>;
+export const mqttConfig = configSection('mqtt', schema);
+export type MqttConfig = z.infer<typeof schema>;

@@ -1,16 +1,17 @@
-import { z } from 'zod';
-import { dispatch, on, type Behavior } from '../../runtime/behavior.js';
+import { dispatch, type Behavior } from '../../runtime/behavior.js';
 import { MoboError } from '../../runtime/errors.js';
+import { implement } from '../../runtime/protocol.js';
 import { gatekeeperFor } from '../auth/gatekeeper.js';
 import type { ActorSlot, Board } from '../board.js';
 import { ensureTables } from '../ds/catalog-tables.js';
-import { resourceName } from '../ds/names.js';
 import { controlStore } from '../kernel/store-slot.js';
-import { MQTT_TABLES, RuleStore, ruleInput } from './rules.js';
+import { mqttConfig } from './config.js';
+import { mqttErrors } from './errors.js';
+import { mqttProtocol } from './protocol.js';
+import { mountMqttAdminRoutes } from './routes.js';
+import { MQTT_TABLES, RuleStore } from './rules.js';
 import { MqttService } from './service.js';
 import { mqttStats } from './stats.js';
-
-const projectOnly = z.object({ project: resourceName.optional() }).nullish();
 
 /**
  * MagMQTT: the embedded MQTT 3.1.1 broker (aedes) as a component of the edge group. Its
@@ -21,8 +22,12 @@ export const mqttSlot: ActorSlot = {
   name: 'mqtt',
   group: 'edge',
   mailbox: { concurrency: 8 },
+  config: mqttConfig,
+  errors: mqttErrors,
+  protocol: mqttProtocol,
+  routes: mountMqttAdminRoutes,
   behavior: (board: Board): Behavior => {
-    const config = board.configStore.current().mqtt;
+    const config = mqttConfig.of(board.configStore.current());
     const stats = mqttStats(board);
     const rules = new RuleStore(controlStore(board));
     let service: MqttService | undefined;
@@ -35,14 +40,14 @@ export const mqttSlot: ActorSlot = {
       return value;
     };
 
-    const handlers = {
-      'mqtt.clients': on(projectOnly, (input) => running().clients(input?.project)),
-      'mqtt.kick': on(z.object({ clientId: z.string().min(1).max(65_535) }), ({ clientId }) => running().kick(clientId)),
-      'mqtt.stats': on(z.null().optional(), () => ({ node: board.nodeId, enabled: config.enabled, listening: service?.bound ?? null, ...stats.snapshot() })),
-      'mqtt.rule.add': on(ruleInput, async (input) => rulesChanged(await rules.add(input, board.system.clock.now()))),
-      'mqtt.rule.list': on(projectOnly, (input) => rules.list(input?.project)),
-      'mqtt.rule.remove': on(z.object({ project: resourceName, id: z.string().min(1).max(100) }), async ({ project, id }) => rulesChanged(await rules.remove(project, id))),
-    };
+    const handlers = implement(mqttProtocol, {
+      'mqtt.clients': (input) => running().clients(input?.project),
+      'mqtt.kick': ({ clientId }) => running().kick(clientId),
+      'mqtt.stats': () => ({ node: board.nodeId, enabled: config.enabled, listening: service?.bound ?? null, ...stats.snapshot() }),
+      'mqtt.rule.add': async (input) => rulesChanged(await rules.add(input, board.system.clock.now())),
+      'mqtt.rule.list': (input) => rules.list(input?.project),
+      'mqtt.rule.remove': async ({ project, id }) => rulesChanged(await rules.remove(project, id)),
+    });
 
     return {
       async start(ctx) {

@@ -4,7 +4,7 @@ import type { HttpRequest } from '../../gateway/http-types.js';
 import { mqttStats } from './stats.js';
 
 /** Operator API for MagMQTT (admin token), and its counters in `GET /metrics`. */
-export function mountMqttAdminRoutes({ router, board, admin, metrics }: EdgeContext): void {
+export function mountMqttAdminRoutes({ router, board, admin, metrics, onStop }: EdgeContext): void {
   const mqtt = board.system.ref(board.address('mqtt'), 'http');
   const body = (req: HttpRequest): Record<string, unknown> => {
     const parsed = req.body.length > 0 ? parseJsonBody(req.body) : {};
@@ -20,5 +20,5 @@ export function mountMqttAdminRoutes({ router, board, admin, metrics }: EdgeCont
   router.get('/v1/admin/mqtt/rules', admin((req) => mqtt.ask('mqtt.rule.list', project(req))));
   router.post('/v1/admin/projects/:project/mqtt/rules', admin((req) => mqtt.ask('mqtt.rule.add', { ...body(req), project: req.params.project }), 201));
   router.delete('/v1/admin/projects/:project/mqtt/rules/:id', admin((req) => mqtt.ask('mqtt.rule.remove', { project: req.params.project, id: req.params.id })));
-  metrics.extend(() => mqttStats(board).render());
+  onStop(metrics.extend(() => mqttStats(board).render()));
 }
