@@ -33,10 +33,17 @@ export class Metrics {
   readonly readCacheLookups = new Counter({ name: `${PREFIX}read_cache_lookups_total`, help: 'MagGate read cache lookups by result (hit, miss)', labelNames: ['result'] as const, registers: [this.registry] });
 
   readonly contentType = this.registry.contentType;
+  private readonly extensions: Array<() => string> = [];
 
-  /** The text exposition of this edge's metrics and the process's. */
+  /** A component's own series (already in text format), rendered after the edge's. */
+  extend(render: () => string): () => void {
+    this.extensions.push(render);
+    return () => void this.extensions.splice(this.extensions.indexOf(render) >>> 0, 1);
+  }
+
+  /** The text exposition of this edge's metrics, the components' and the process's. */
   async render(): Promise<string> {
     const [own, proc] = await Promise.all([this.registry.metrics(), processMetrics().metrics()]);
-    return `${own}\n${proc}`;
+    return `${own}\n${this.extensions.map((r) => r()).join('')}${proc}`;
   }
 }
