@@ -1,6 +1,6 @@
 import type { Clock, TimerHandle } from '../runtime/clock.js';
 import type { EventBus } from '../runtime/eventbus.js';
-import { fullBucket, secondsUntilToken, spend, type Bucket, type BucketLimit } from '../tools/token-bucket.js';
+import { fullBucket, secondsUntilToken, spend, type Bucket, type BucketLimit } from '../tools/index.js';
 
 export type { BucketLimit };
 

@@ -1,6 +1,6 @@
 import type { JWK } from 'jose';
 import { MoboError } from '../../runtime/errors.js';
-import { ServiceKey } from '../../runtime/services.js';
+import { ServiceKey } from '../../runtime/index.js';
 import type { Board } from '../board.js';
 import { controlStore } from '../kernel/store-slot.js';
 import { verifyAccessToken } from './access-token.js';

@@ -1,4 +1,4 @@
-import { ServiceKey } from '../../runtime/services.js';
+import { ServiceKey } from '../../runtime/index.js';
 import type { Board } from '../board.js';
 
 /**

@@ -1,4 +1,4 @@
-import type { Bucket } from '../../tools/token-bucket.js';
+import type { Bucket } from '../../tools/index.js';
 import type { Socket } from '../websocket-types.js';
 import type { RealtimeApp } from './apps.js';
 

@@ -9,7 +9,7 @@ import type { Logger } from '../../runtime/logger.js';
 import type { Socket, WebSocketRoute } from '../websocket-types.js';
 import type { AppDirectory, RealtimeApp } from './apps.js';
 import type { Clock } from '../../runtime/clock.js';
-import { fullBucket, spend } from '../../tools/token-bucket.js';
+import { fullBucket, spend } from '../../tools/index.js';
 import type { Connection } from './connection.js';
 import type { RealtimeHub } from './hub.js';
 import { errorFrame, frame, newSocketId, parseClientMessage, pusherCode } from './protocol.js';
