@@ -36,7 +36,8 @@ export function buildMotherboard(
     return withTree(board, scopedTree(() => root, { component: slot.name, supervisors }));
   };
   for (const slot of slots) if (slot.errors) registerErrors(slot.name, slot.errors.defs);
-  const plug: SlotPlug = { edge: new Edge(board) };
+  // Route code sees the tree as the edge group's own: it may add children there (MagWS's connector), nothing more.
+  const plug: SlotPlug = { edge: new Edge(withTree(board, scopedTree(() => root, { component: 'the edge', supervisors: new Set(['edge']) }))) };
   const policy = supervisionPolicy(config);
   const groups: ChildSpec[] = GROUP_ORDER.filter((group) => slots.some((s) => s.group === group)).map((group) => {
     const members = slots.filter((s) => s.group === group);

@@ -12,10 +12,11 @@ import { tempDir } from '../support/cli.js';
 import { waitFor } from '../support/wait.js';
 
 /** A component written for this test: it keeps the board it was given, to try the tree with. */
-function probeSlot(seen: { board?: Board }): ActorSlot {
+function probeSlot(seen: { board?: Board; routeBoard?: Board }): ActorSlot {
   return {
     name: 'probe',
     group: 'ops',
+    routes: (edge) => void (seen.routeBoard = edge.board),
     behavior: (board) => {
       seen.board = board;
       return { receive: () => null };
@@ -34,7 +35,7 @@ const find = (statuses: ChildStatus[], name: string): ChildStatus | undefined =>
 
 describe('a component sees the tree through a handle limited to its own children; restarts begin clean', () => {
   let node: MoboNode;
-  const seen: { board?: Board } = {};
+  const seen: { board?: Board; routeBoard?: Board } = {};
   const control = () => node.system.ref(node.address('control'));
 
   beforeAll(async () => {
@@ -67,6 +68,13 @@ describe('a component sees the tree through a handle limited to its own children
     expect(find(node.tree.statuses(), 'probe-child')?.restarts).toBe(1);
     await tree.removeChild('probe-child');
     expect(tree.names()).not.toContain('probe-child');
+  });
+
+  it('route code gets the edge group\'s handle: it reads the tree but cannot kill or stop a component', async () => {
+    const tree = seen.routeBoard!.tree;
+    expect(tree.names()).toContain('auth');
+    expect(() => tree.killChild('auth')).toThrow(expect.objectContaining({ code: 'SUP_NOT_PERMITTED', details: expect.objectContaining({ component: 'the edge' }) }));
+    await expect(tree.restartChild('store')).rejects.toMatchObject({ code: 'SUP_NOT_PERMITTED' });
   });
 
   it('operator commands go through the control actor, which has the whole tree', async () => {
