@@ -57,6 +57,7 @@ export const ERROR_CATALOGUE = {
   DS_CONSTRAINT: { status: 422, message: 'The write violates a constraint' },
   DS_UNSUPPORTED: { status: 400, message: 'The data source does not support that operation' },
   DS_SOURCE_EXISTS: { status: 409, message: 'A data source with that name already exists' },
+  DS_PROJECT_NAME_RESERVED: { status: 400, message: 'That project name is reserved for the node\'s own routes' },
   DS_PROJECT_EXISTS: { status: 409, message: 'A project with that name already exists' },
   // backup (MagBackup)
   BACKUP_NOT_FOUND: { status: 404, message: 'No such backup' },

@@ -59,7 +59,7 @@ export const probeSlot: ComponentSlot = {
   },
   routes: ({ router, board, hook }) => {
     const probe = clientOf(probeProtocol, board.system.ref(board.address('probe'), 'probe-http'));
-    router.post('/v1/probe/greet', async (req) => {
+    router.post('/v1/_/probe/greet', async (req) => {
       const body = parseJsonBody(req.body) as { name?: unknown } | null;
       return ok(req.requestId, await probe.ask('probe.greet', { name: String(body?.name ?? '') }));
     });
