@@ -4,7 +4,7 @@ import { ensureTables } from '../ds/catalog-tables.js';
 import { adminHandlers } from './admin-handlers.js';
 import { authDeps } from './deps.js';
 import { onAuthChange } from './invalidation.js';
-import { LoginLimiter } from './login-limiter.js';
+import { authLimiters } from './login-limiter.js';
 import { sessionHandlers } from './session-handlers.js';
 import { warmJose } from './jose.js';
 import { checkSigningKey } from './signing-keys.js';
@@ -12,8 +12,8 @@ import { AUTH_TABLES } from './tables.js';
 
 /**
  * MagAuth: the actor that owns users, sessions, API keys, roles, service accounts, row
- * rules and signing keys (messages `auth.*`, `token.issue`, `key.*`, `user.*`, `role.*`,
- * `sa.*`, `rule.*`). Its POST creates the tables and the first signing key. Requests
+ * rules, policies, project signup settings and signing keys (messages `auth.*`,
+ * `token.issue`, `key.*`, `keys.show`, `user.*`, `role.*`, `sa.*`, `rule.*`, `policy.*`, `signup.*`). Its POST creates the tables and the first signing key. Requests
  * are checked in-process by the Gatekeeper (gatekeeper.ts), not by this actor.
  *
  * Concurrency 16: password hashing runs on libuv's pool, so logins must not queue
@@ -26,7 +26,7 @@ export const authSlot: ActorSlot = {
   mailbox: { concurrency: 16 },
   behavior: (board: Board): Behavior => {
     const deps = authDeps(board);
-    const limiter = new LoginLimiter(deps.clock, board.system.events, board.nodeId);
+    const limiter = authLimiters(board.configStore.current().auth.limits, deps.clock, board.system.events, board.nodeId);
     const handlers = { ...sessionHandlers(deps, limiter), ...adminHandlers(deps) };
     let off: (() => void) | undefined;
     return {
