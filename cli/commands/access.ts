@@ -17,6 +17,7 @@ interface PolicyInfo {
 }
 
 const OPS = ['read', 'create', 'update', 'delete'];
+const SIGNUP_MODES = ['closed', 'invite', 'open'];
 
 export const policyListCommand = listCommand<PolicyInfo>('policy:list', "List a project's policies (what end-user roles may do on which tables)", 'policies', (rows) =>
   rows.length === 0
@@ -94,6 +95,7 @@ export const authSignupCommand = command({
   async run(args, out) {
     const project = required(args, 0, 'a project', 'auth:signup');
     const mode = args.positional[1];
+    if (mode !== undefined && !SIGNUP_MODES.includes(mode)) throw usage(`auth:signup: mode "${mode}" is not one of ${SIGNUP_MODES.join(', ')}`);
     const node = client(args);
     const result = mode === undefined ? await node.get<{ signup: string }>(`${base(project)}/signup`) : await node.post<{ signup: string }>(`${base(project)}/signup`, { signup: mode });
     out.result(result, () => `signup on ${project}: ${result.signup}`);
