@@ -89,6 +89,8 @@ export const ERROR_CATALOGUE = {
   AUTH_SERVICE_ACCOUNT_NOT_FOUND: { status: 404, message: 'No such service account' },
   AUTH_SERVICE_ACCOUNT_EXISTS: { status: 409, message: 'A service account with that name already exists' },
   AUTH_RULE_NOT_FOUND: { status: 404, message: 'No row rule on that table' },
+  AUTH_POLICY_NOT_FOUND: { status: 404, message: 'No policy for that role and table' },
+  AUTH_SIGNUP_CLOSED: { status: 403, message: 'Signup is closed on this project' },
   RATE_LIMITED: { status: 429, message: 'Too many requests; retry later', pusher: 4301 },
   NODE_UNREACHABLE: { status: 503, message: 'The node could not be reached' },
   // realtime (MagWS)
