@@ -10,7 +10,7 @@ import type { EdgeContext, RouteMount } from './edge.js';
 import { HttpServer } from './http-server.js';
 import { Metrics } from './metrics.js';
 import { mountMetricsRoute } from './metrics-route.js';
-import { writeNodeFile } from './node-file.js';
+import { listenAndRecord } from './listen.js';
 import { Router } from './router.js';
 import { mountRest } from './rest/mount.js';
 import { mountRealtime } from './realtime/index.js';
@@ -50,8 +50,7 @@ export function httpSlot(mounts: RouteMount[] = []): ComponentSlot {
           };
           // The REST routes go last: their patterns are the broadest.
           for (const mount of [mountAdminRoutes, mountDataAdminRoutes, mountAuthRoutes, mountMetricsRoute, mountBackupAdminRoutes, ...mounts, mountRealtime, mountRest]) await mount(edge);
-          const port = await server.listen(config.http.host, config.http.port);
-          writeNodeFile(config.dataDir, { pid: process.pid, nodeId: board.nodeId, host: config.http.host, port, startedAt: new Date().toISOString() });
+          const port = await listenAndRecord(server, board, edge.onStop);
           ctx.log.info('listening', { host: config.http.host, port });
         },
         receive: () => null,

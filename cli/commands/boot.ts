@@ -2,7 +2,7 @@ import { performance } from 'node:perf_hooks';
 import type { MoboNode } from '../../actors/node.js';
 import { loadConfig } from '../../config/load.js';
 import { readNodeFile } from '../../gateway/node-file.js';
-import { describeError } from '../../runtime/errors.js';
+import { MoboError, describeError, isMoboError } from '../../runtime/errors.js';
 import { flagString } from '../args.js';
 import type { Command } from '../command.js';
 import { EXIT, type ExitCode } from '../exit-codes.js';
@@ -42,7 +42,7 @@ export const bootCommand: Command = {
       await node.boot();
     } catch (err) {
       stopSignals();
-      out.error(err);
+      out.error(postCause(err));
       return EXIT.FAILED;
     }
     const ms = performance.now() - t0;
@@ -56,6 +56,13 @@ export const bootCommand: Command = {
     return runUntilEnd(node, out);
   },
 };
+
+/** A failed POST as the component's own error, so the CLI shows its code (HTTP_PORT_IN_USE, CONTROL_STORE_MISSING …). */
+function postCause(err: unknown): unknown {
+  let error = err;
+  while (isMoboError(error, 'SUP_POST_FAILED') && error.cause instanceof MoboError) error = error.cause;
+  return error;
+}
 
 /** SIGINT/SIGTERM ask for a clean shutdown (a second one forces exit); SIGHUP reloads config. */
 function handleSignals(node: MoboNode, out: Output): () => void {
