@@ -43,6 +43,12 @@ export function removeNodeFile(own: NodeFile): void {
   }
 }
 
+/** The node recorded in the data directory's node.json, if its process is alive. */
+export function runningNode(dataDir: string): NodeFile | undefined {
+  const file = readNodeFile(dataDir);
+  return file && alive(file.pid) ? file : undefined;
+}
+
 /** The live MagMoBoMini node (of this user) that recorded it listens on `port`, if any. */
 export function nodeOnPort(port: number, dataDir: string): NodeFile | undefined {
   return [readJson(inRegistry(port)), readNodeFile(dataDir)].find((f) => f !== undefined && f.port === port && alive(f.pid));

@@ -33,11 +33,11 @@ export const ERROR_CATALOGUE = {
   JOB_NOT_FOUND: { status: 404, message: 'No such job' },
   CONTROL_STORE_MISSING: {
     status: 503,
-    message: 'The control store is missing or empty but the data directory holds state; restore a backup (mobo backup:restore <id>) or start over (mobo init --force)',
+    message: 'The control store is missing or empty but the data directory holds state; recover with mobo init --force, then mobo backup:restore <id> --force',
   },
   CONTROL_STORE_CORRUPT: {
     status: 503,
-    message: 'The control store failed its integrity check; restore a backup (mobo backup:restore <id>) or start over (mobo init --force)',
+    message: 'The control store failed its integrity check; recover with mobo init --force, then mobo backup:restore <id> --force',
   },
   // data (MagDS, MagBridge)
   DS_UNAVAILABLE: { status: 503, message: 'The data source is unavailable; retry shortly' },
@@ -87,6 +87,7 @@ export const ERROR_CATALOGUE = {
   AUTH_RULE_NOT_FOUND: { status: 404, message: 'No row rule on that table' },
   RATE_LIMITED: { status: 429, message: 'Too many requests; retry later' },
   NODE_UNREACHABLE: { status: 503, message: 'The node could not be reached' },
+  NODE_RUNNING: { status: 409, message: 'A node is running on this data directory; stop it first (mobo shutdown)' },
   // realtime (MagWS)
   WS_APP_NOT_FOUND: { status: 404, message: 'No realtime app with that key or id' },
   WS_OVER_CAPACITY: { status: 503, message: 'This node holds as many realtime connections as it may' },

@@ -81,6 +81,10 @@ export class SqlAdapter extends BaseAdapter {
     );
   }
 
+  override async integrity(): Promise<string[]> {
+    return (await this.driver.integrity?.()) ?? [];
+  }
+
   protected probe(): Promise<unknown> {
     return this.driver.runner.run({ sql: 'SELECT 1', params: [] });
   }

@@ -54,4 +54,6 @@ export interface SqlDriver {
   tableRef(table: string): string;
   /** After rows with explicit keys were restored: move the key generator past them. */
   afterRestore?(table: TableInfo): Promise<void>;
+  /** What is wrong with the stored data (Adapter.integrity); [] when sound. */
+  integrity?(): Promise<string[]>;
 }

@@ -25,6 +25,8 @@ export const bootCommand: Command = {
     'Exit: 0 after a clean shutdown, 1 if boot failed, 6 on bad config, 70 if the root supervisor gave up.',
   async run(args, out) {
     const t0 = performance.now();
+    // As Postgres does: whatever the node writes (control store, WAL, keys, archives) is its owner's only.
+    process.umask(0o077);
     const configFile = flagString(args, 'config');
     const loaded = loadConfig(configFile === undefined ? {} : { file: configFile });
     const { MoboNode } = await import('../../actors/node.js');
