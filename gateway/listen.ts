@@ -1,17 +1,17 @@
 import type { Board } from '../actors/board.js';
 import { MoboError } from '../runtime/errors.js';
 import type { HttpServer } from './http-server.js';
-import { nodeOnPort, removeNodeFile, writeNodeFile, type NodeFile } from './node-file.js';
+import { nodeOnPort, writeNodeFile, type NodeFile } from './node-file.js';
 
 const PROBE_TIMEOUT_MS = 1_500;
 
 /**
- * Binds the node's HTTP port (exclusively) and records it in node.json, which is removed
- * again, only if it is still this run's own, when the listener stops. A refused bind
+ * Binds the node's HTTP port (exclusively) and records it in node.json (the caller removes
+ * it with removeNodeFile when the listener stops: only if it is still this run's). A refused bind
  * becomes HTTP_PORT_IN_USE naming the port and, when a MagMoBoMini node holds it, that
  * node's id, pid and data directory.
  */
-export async function listenAndRecord(server: HttpServer, board: Board, onStop: (release: () => void) => void): Promise<number> {
+export async function listenAndRecord(server: HttpServer, board: Board): Promise<NodeFile> {
   const { http, dataDir } = board.configStore.current();
   let port: number;
   try {
@@ -21,8 +21,7 @@ export async function listenAndRecord(server: HttpServer, board: Board, onStop: 
   }
   const own: NodeFile = { pid: process.pid, nodeId: board.nodeId, host: http.host, port, startedAt: new Date().toISOString(), dataDir };
   writeNodeFile(own);
-  onStop(() => removeNodeFile(own));
-  return port;
+  return own;
 }
 
 async function whyRefused(host: string, port: number, dataDir: string, cause: unknown): Promise<MoboError> {
