@@ -132,7 +132,7 @@ export const ERROR_CATALOGUE = {
  * first-class for the type checker by augmenting this interface next to its
  * `defineErrors` call:
  *
- *   declare module '../../runtime/errors.js' { interface ComponentErrorCodes { MQTT_TOPIC_INVALID: true } }
+ *   declare module '../../runtime/errors.js' { interface ComponentErrorCodes extends CodesOf<typeof mqttErrors> {} }
  */
 // eslint-disable-next-line @typescript-eslint/no-empty-interface
 export interface ComponentErrorCodes {}
@@ -189,6 +189,9 @@ export interface ErrorOptions {
   details?: Record<string, unknown>;
   cause?: unknown;
 }
+
+/** The codes of an ErrorSet, as `ComponentErrorCodes` entries. */
+export type CodesOf<S extends { defs: Record<string, ErrorDef> }> = { [K in keyof S['defs']]: true };
 
 /** Declares a component's error codes (registered with the component at boot). */
 export function defineErrors<const T extends Record<string, ErrorDef>>(defs: T): ErrorSet<T> {
