@@ -65,6 +65,7 @@ export const ERROR_CATALOGUE = {
   DS_CONSTRAINT: { status: 422, message: 'The write violates a constraint' },
   DS_UNSUPPORTED: { status: 400, message: 'The data source does not support that operation' },
   DS_SOURCE_EXISTS: { status: 409, message: 'A data source with that name already exists' },
+  DS_PROJECT_NAME_RESERVED: { status: 400, message: 'That project name is reserved for the node\'s own routes' },
   DS_PROJECT_EXISTS: { status: 409, message: 'A project with that name already exists' },
   // backup (MagBackup)
   BACKUP_NOT_FOUND: { status: 404, message: 'No such backup' },
@@ -98,6 +99,8 @@ export const ERROR_CATALOGUE = {
   AUTH_SERVICE_ACCOUNT_NOT_FOUND: { status: 404, message: 'No such service account' },
   AUTH_SERVICE_ACCOUNT_EXISTS: { status: 409, message: 'A service account with that name already exists' },
   AUTH_RULE_NOT_FOUND: { status: 404, message: 'No row rule on that table' },
+  AUTH_POLICY_NOT_FOUND: { status: 404, message: 'No policy for that role and table' },
+  AUTH_SIGNUP_CLOSED: { status: 403, message: 'Signup is closed on this project' },
   RATE_LIMITED: { status: 429, message: 'Too many requests; retry later', pusher: 4301 },
   NODE_UNREACHABLE: { status: 503, message: 'The node could not be reached' },
   NODE_RUNNING: { status: 409, message: 'A node is running on this data directory; stop it first (mobo shutdown)' },
@@ -129,7 +132,7 @@ export const ERROR_CATALOGUE = {
  * first-class for the type checker by augmenting this interface next to its
  * `defineErrors` call:
  *
- *   declare module '../../runtime/errors.js' { interface ComponentErrorCodes { MQTT_TOPIC_INVALID: true } }
+ *   declare module '../../runtime/errors.js' { interface ComponentErrorCodes extends CodesOf<typeof mqttErrors> {} }
  */
 // eslint-disable-next-line @typescript-eslint/no-empty-interface
 export interface ComponentErrorCodes {}
@@ -186,6 +189,9 @@ export interface ErrorOptions {
   details?: Record<string, unknown>;
   cause?: unknown;
 }
+
+/** The codes of an ErrorSet, as `ComponentErrorCodes` entries. */
+export type CodesOf<S extends { defs: Record<string, ErrorDef> }> = { [K in keyof S['defs']]: true };
 
 /** Declares a component's error codes (registered with the component at boot). */
 export function defineErrors<const T extends Record<string, ErrorDef>>(defs: T): ErrorSet<T> {
