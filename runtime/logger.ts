@@ -1,13 +1,16 @@
 import { createRequire } from 'node:module';
 import { pino, type Logger as Pino } from 'pino';
+import { redactSecrets } from './redact.js';
 
 /**
  * Structured logging on pino (the one file that imports it): one JSON object per line
  * (ts, level, component, traceId, msg, fields), or pino-pretty's readable line in a
- * terminal. Keys that look secret are redacted, and errors reduced to their name and
- * message, before pino sees them. Level and format change at run time for a logger and
+ * terminal. Keys that look secret are redacted, passwords inside strings (a connection
+ * string in an error message) masked, and errors reduced to their name and message, before
+ * pino sees them. Level and format change at run time for a logger and
  * every child of it (config hot reload of `log.*`).
  */
+
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error' | 'silent';
 export type LogFormat = 'json' | 'pretty';
 
@@ -86,8 +89,8 @@ export class Logger {
 
   private log(level: Exclude<LogLevel, 'silent'>, msg: string, fields?: LogFields): void {
     if (!this.enabled(level)) return;
-    if (fields) this.pino[level](redact(fields), msg);
-    else this.pino[level](msg);
+    if (fields) this.pino[level](redact(fields), redactSecrets(msg));
+    else this.pino[level](redactSecrets(msg));
   }
 }
 
@@ -108,11 +111,13 @@ function pretty(): (line: string) => string {
   return prettify;
 }
 
+/** Secret-looking keys dropped; passwords inside strings (a connection string in an error message) masked. */
 export function redact(value: LogFields): LogFields {
   const out: LogFields = {};
   for (const [key, v] of Object.entries(value)) {
     if (SECRET_KEY.test(key)) out[key] = REDACTED;
-    else if (v instanceof Error) out[key] = `${v.name}: ${v.message}`;
+    else if (typeof v === 'string') out[key] = redactSecrets(v);
+    else if (v instanceof Error) out[key] = redactSecrets(`${v.name}: ${v.message}`);
     else if (v !== null && typeof v === 'object' && !Array.isArray(v)) out[key] = redact(v as LogFields);
     else out[key] = v;
   }
