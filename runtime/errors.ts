@@ -38,6 +38,7 @@ export const ERROR_CATALOGUE = {
   SUP_CHILD_NOT_FOUND: { status: 404, message: 'No child with that name' },
   SUP_SHUTDOWN_TIMEOUT: { status: 500, message: 'A child did not stop in time and was killed' },
   SUP_BAD_SPEC: { status: 400, message: 'The child spec is invalid' },
+  SUP_NOT_PERMITTED: { status: 403, message: 'A component may only manage the children it added; operator commands go through the control actor' },
   // kernel services
   CONFIG_INVALID: { status: 400, message: 'The configuration is invalid' },
   CONFIG_NOT_RELOADABLE: { status: 409, message: 'That setting needs a restart to change' },

@@ -24,6 +24,7 @@ export const bridgeCopyCommand: Command = {
   name: 'bridge:copy',
   summary: 'Copy a table between two sources (any kinds), with progress',
   usage: 'mobo bridge:copy <project> <from-source> <table> <to-source> [--to-table T] [--to-project P] [--batch-size N] [--json]',
+  flags: { 'to-table': 'string', 'to-project': 'string', 'batch-size': 'string' },
   details: 'Creates the target table from portable column types when it is missing. Fails on duplicate keys in the target.',
   async run(args, out) {
     const c = client(args);

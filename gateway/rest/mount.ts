@@ -18,7 +18,7 @@ interface SourceRow {
 /** MagGate: the REST API over every project's tables, its OpenAPI documents, and its rate limits. */
 export function mountRest({ router, board, admin, metrics, log, onStop, hook }: EdgeContext): void {
   const gate = gatekeeperFor(board);
-  const limiter = new RateLimiter(() => board.configStore.current().rateLimits, board.system.events, board.nodeId);
+  const limiter = new RateLimiter(() => board.configStore.current().rateLimits, board.system.events, board.nodeId, board.system.clock);
   onStop(() => limiter.close());
   // Per IP before authentication (a flood of bad credentials is cut cheaply), per key after.
   hook({
