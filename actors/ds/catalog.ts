@@ -1,3 +1,4 @@
+import { redactSecrets } from '../../runtime/redact.js';
 import { z } from 'zod';
 import { createAdapter } from '../../adapters/index.js';
 import type { Row, SourceConfig } from '../../adapters/types.js';
@@ -261,8 +262,8 @@ async function testConnection(source: SourceConfig): Promise<void> {
     if (health.status !== 'ok') throw new MoboError('DS_UNAVAILABLE', 'The source does not answer');
   } catch (err) {
     throw isMoboError(err, 'DS_UNAVAILABLE')
-      ? new MoboError('DS_UNAVAILABLE', `Cannot reach the ${source.kind} source: ${err.message}`, { details: { kind: source.kind } })
-      : new MoboError('DS_UNAVAILABLE', `Cannot reach the ${source.kind} source`, { details: { kind: source.kind, reason: describeError(err).slice(0, 200) } });
+      ? new MoboError('DS_UNAVAILABLE', redactSecrets(`Cannot reach the ${source.kind} source: ${err.message}`), { details: { kind: source.kind } })
+      : new MoboError('DS_UNAVAILABLE', `Cannot reach the ${source.kind} source`, { details: { kind: source.kind, reason: redactSecrets(describeError(err)).slice(0, 200) } });
   } finally {
     await adapter.close().catch(() => undefined);
   }
@@ -276,12 +277,7 @@ function describeSource(row: Row, url: string): SourceInfo {
   return info;
 }
 
+/** A source URL as it may be shown: every password form masked (runtime/redact.ts). */
 export function redactUrl(url: string): string {
-  try {
-    const u = new URL(url);
-    if (u.password) u.password = '***';
-    return u.toString();
-  } catch {
-    return url;
-  }
+  return redactSecrets(url);
 }

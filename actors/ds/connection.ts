@@ -34,8 +34,7 @@ export function changeTopic(project: string, source: string, table: string): str
  * connection lost fails the actor when the source no longer answers a health probe,
  * and its supervisor restarts it with backoff.
  */
-export function connectionBehavior(spec: ConnectionSpec, events: EventBus): Behavior {
-  const adapter: Adapter = createAdapter(spec.config);
+export function connectionBehavior(spec: ConnectionSpec, events: EventBus, adapter: Adapter = createAdapter(spec.config)): Behavior {
   let connected = false;
   let feed: ChangeFeed | undefined;
   let lastError: string | undefined;
