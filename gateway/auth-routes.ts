@@ -38,12 +38,15 @@ export function mountAuthRoutes({ router, board, admin }: EdgeContext): void {
   router.post('/v1/auth/:project/login', user('auth.login'));
   router.post('/v1/auth/:project/refresh', session('auth.refresh'));
   router.post('/v1/auth/:project/logout', session('auth.logout'));
-  router.get('/v1/auth/:project/user', async (req) => {
-    const project = req.params.project!;
-    const principal = await gatekeeper.authenticate(req.headers, project, req.ip);
-    const profile = principal.kind === 'user' ? await ask('user.get', { project, id: principal.subject }).catch(() => null) : null;
-    return ok(req.requestId, { principal, user: profile });
-  });
+  router.get(
+    '/v1/auth/:project/user',
+    async (req) => {
+      const principal = req.principal!;
+      const profile = principal.kind === 'user' ? await ask('user.get', { project: principal.project, id: principal.subject }).catch(() => null) : null;
+      return ok(req.requestId, { principal, user: profile });
+    },
+    { authenticate: (req) => gatekeeper.authenticate(req.headers, req.params.project!, req.ip) },
+  );
 
   const base = '/v1/admin/projects/:project';
   const withId = (req: HttpRequest) => ({ ...p(req), id: req.params.id });
