@@ -33,6 +33,10 @@ export const ERROR_CATALOGUE = {
   JOB_NOT_FOUND: { status: 404, message: 'No such job' },
   // data (MagDS, MagBridge)
   DS_UNAVAILABLE: { status: 503, message: 'The data source is unavailable; retry shortly' },
+  DS_OUTCOME_UNKNOWN: {
+    status: 503,
+    message: 'The write may or may not have been applied: its connection was lost before the answer came; retry with the same Idempotency-Key, or read before writing again',
+  },
   DS_PROJECT_NOT_FOUND: { status: 404, message: 'No such project' },
   DS_SOURCE_NOT_FOUND: { status: 404, message: 'No such data source' },
   DS_TABLE_NOT_FOUND: { status: 404, message: 'No such table or collection' },
@@ -75,6 +79,9 @@ export const ERROR_CATALOGUE = {
   AUTH_SERVICE_ACCOUNT_NOT_FOUND: { status: 404, message: 'No such service account' },
   AUTH_SERVICE_ACCOUNT_EXISTS: { status: 409, message: 'A service account with that name already exists' },
   AUTH_RULE_NOT_FOUND: { status: 404, message: 'No row rule on that table' },
+  IDEMPOTENCY_KEY_INVALID: { status: 400, message: 'The Idempotency-Key header must be 1 to 255 visible ASCII characters' },
+  IDEMPOTENCY_KEY_REUSED: { status: 422, message: 'This Idempotency-Key was already used for a different request' },
+  IDEMPOTENCY_IN_PROGRESS: { status: 409, message: 'A request with this Idempotency-Key is still being handled; retry shortly' },
   RATE_LIMITED: { status: 429, message: 'Too many requests; retry later' },
   NODE_UNREACHABLE: { status: 503, message: 'The node could not be reached' },
   // realtime (MagWS)

@@ -213,7 +213,7 @@ describe('group commit: a lock held by another client (Postgres)', () => {
 });
 
 describe('group commit: a connection lost during COMMIT (a fake driver: the moment cannot be produced on demand)', () => {
-  it('fails every job as "may or may not have been applied" and never runs them twice', async () => {
+  it('fails every job as DS_OUTCOME_UNKNOWN ("may or may not have been applied") and never runs them twice', async () => {
     let runs = 0;
     const runner: SqlRunner = { inTransaction: true, run: async () => ({ rows: [], affected: 1 }) };
     const driver = {
@@ -226,7 +226,7 @@ describe('group commit: a connection lost during COMMIT (a fake driver: the mome
     const group = new GroupCommit(driver);
     const jobs = Array.from({ length: 5 }, () => group.run(async () => ++runs, true));
     const settled = await Promise.allSettled(jobs);
-    expect(settled.map((s) => (s.status === 'rejected' ? (s.reason as MoboError).code : 'ok'))).toEqual(Array(5).fill('DS_UNAVAILABLE'));
+    expect(settled.map((s) => (s.status === 'rejected' ? (s.reason as MoboError).code : 'ok'))).toEqual(Array(5).fill('DS_OUTCOME_UNKNOWN'));
     expect(runs).toBe(5);
   });
 });
