@@ -4,6 +4,7 @@ import { DataClient } from '../../actors/ds/protocol.js';
 import { WRITE_RECORDS, WriteRecords, type Outcome, type RecordRef, type WriteRecord } from '../../actors/ds/write-records.js';
 import { isMoboError, MoboError } from '../../runtime/errors.js';
 import type { HttpRequest, HttpResponse } from '../http-types.js';
+import { restErrors } from './errors.js';
 
 export interface IdempotencySettings {
   ttlMs: number;
@@ -54,7 +55,7 @@ export class Idempotency {
   async run(req: HttpRequest, scope: { project: string; principal: string }, data: DataClient, handle: (data: DataClient) => Promise<HttpResponse>, fail: (err: unknown) => HttpResponse): Promise<HttpResponse> {
     const key = req.headers['idempotency-key'];
     if (key === undefined) return handle(data);
-    if (!KEY.test(key)) throw new MoboError('IDEMPOTENCY_KEY_INVALID', undefined, { details: { header: 'Idempotency-Key' } });
+    if (!KEY.test(key)) throw restErrors.make.IDEMPOTENCY_KEY_INVALID(undefined, { details: { header: 'Idempotency-Key' } });
     await this.records.ensure();
     const id = sha256(`${scope.project}\n${key}`);
     const fingerprint = sha256(JSON.stringify([req.method, req.path, req.query.toString(), req.headers.prefer ?? '', req.headers.accept ?? '', scope.principal, req.body.toString('base64')]));
@@ -91,14 +92,14 @@ export class Idempotency {
       const [found] = (await this.store.select({ table: WRITE_RECORDS, where: { op: 'eq', column: 'id', value: id } })) as unknown as WriteRecord[];
       if (!found) continue; // freed a moment ago
       const expired = Number(found.expires_at) <= now;
-      if (!expired && found.fingerprint !== fingerprint) throw new MoboError('IDEMPOTENCY_KEY_REUSED', undefined, { details: { header: 'Idempotency-Key' } });
+      if (!expired && found.fingerprint !== fingerprint) throw restErrors.make.IDEMPOTENCY_KEY_REUSED(undefined, { details: { header: 'Idempotency-Key' } });
       if (!expired && found.state === 'done') return { replay: JSON.parse(found.outcome ?? 'null') as Outcome };
       if (!expired && found.state === 'unknown') {
         throw new MoboError('DS_OUTCOME_UNKNOWN', 'The first request with this Idempotency-Key may or may not have been applied, and it will not be run again under this key: read to find out', {
           details: { header: 'Idempotency-Key' },
         });
       }
-      if (!expired && Number(found.lease_until) > now) throw new MoboError('IDEMPOTENCY_IN_PROGRESS', undefined, { details: { header: 'Idempotency-Key', retryAfterSeconds: 1 } });
+      if (!expired && Number(found.lease_until) > now) throw restErrors.make.IDEMPOTENCY_IN_PROGRESS(undefined, { details: { header: 'Idempotency-Key', retryAfterSeconds: 1 } });
       // Past its window, or a claim whose node never recorded it: take it over, if nobody else just did.
       const taken = await this.store.update(
         WRITE_RECORDS,
@@ -108,7 +109,7 @@ export class Idempotency {
       );
       if (taken.length === 1) return { claim };
     }
-    throw new MoboError('IDEMPOTENCY_IN_PROGRESS', undefined, { details: { header: 'Idempotency-Key', retryAfterSeconds: 1 } });
+    throw restErrors.make.IDEMPOTENCY_IN_PROGRESS(undefined, { details: { header: 'Idempotency-Key', retryAfterSeconds: 1 } });
   }
 }
 
