@@ -1,13 +1,21 @@
+import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { MoboNode } from '../../actors/node.js';
 import { DataClient, sourceAddress } from '../../actors/ds/protocol.js';
+import { WRITE_RECORDS, WriteRecords } from '../../actors/ds/write-records.js';
+import { controlStore } from '../../actors/kernel/store-slot.js';
 import type { TableInfo } from '../../adapters/types.js';
+import type { HttpRequest, HttpResponse } from '../../gateway/http-types.js';
+import { Idempotency, REPLAYED_HEADER } from '../../gateway/rest/idempotency.js';
+import { MoboError } from '../../runtime/errors.js';
 import { tempDir } from '../support/cli.js';
+import { NATS_URL } from '../support/nats.js';
 import { startTestNode } from '../support/node.js';
 import { availableSources } from '../support/sources.js';
+import { pgQuery } from '../support/sql.js';
 import { waitFor } from '../support/wait.js';
 
 const PG_URL = process.env.PG_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
@@ -220,4 +228,100 @@ describe('2,000 inserts with Idempotency-Key and client retries while the connec
     expect(seen.get('503 DS_OUTCOME_UNKNOWN') ?? 0, JSON.stringify([...seen])).toBeGreaterThan(0);
     expect(seen.get('201 replayed') ?? 0, JSON.stringify([...seen])).toBeGreaterThan(0);
   }, 120_000);
+});
+
+describe("Idempotency-Key records over time (the node's control store, an injected clock)", () => {
+  const h = harness('sqlite');
+  let now = 1_000_000;
+  const settings = { ttlMs: 10_000, inFlightMs: 1_000 };
+  const req = (key: string, body: string): HttpRequest => ({
+    method: 'POST',
+    path: `/v1/shop/src/${h.table}`,
+    query: new URLSearchParams(),
+    headers: { 'idempotency-key': key },
+    body: Buffer.from(body),
+    ip: '127.0.0.1',
+    params: {},
+    requestId: 'r',
+  });
+  const scope = { project: 'shop', principal: 'api_key:test' };
+  const idem = () => {
+    const store = controlStore(h.node);
+    return new Idempotency(store, new WriteRecords(store), () => settings, () => now);
+  };
+  const insert = (client: DataClient) => client.insert(h.table, [{ code: 'timed' }]).then((rows) => ({ status: 201, body: rows }));
+  const fail = (err: unknown): HttpResponse => ({ status: (err as MoboError).status, body: (err as MoboError).code });
+  const timed = async () => (await codesIn(h)).filter((c) => c === 'timed').length;
+
+  it('replays within the window, runs again after it, and prunes what expired', async () => {
+    const first = await idem().run(req('t-1', '{}'), scope, h.data, insert, fail);
+    now += settings.ttlMs - 1;
+    const replay = await idem().run(req('t-1', '{}'), scope, h.data, insert, fail);
+    expect(replay.headers?.[REPLAYED_HEADER]).toBe('true');
+    expect(replay.body).toEqual(first.body);
+    expect(await timed()).toBe(1);
+    now += 2;
+    const later = await idem().run(req('t-1', '{"other":"body, now allowed"}'), scope, h.data, insert, fail);
+    expect(later.headers?.[REPLAYED_HEADER]).toBeUndefined();
+    expect(await timed()).toBe(2);
+    now += settings.ttlMs + 1;
+    await idem().prune();
+    expect(await controlStore(h.node).count(WRITE_RECORDS)).toBe(0);
+  });
+
+  it('answers 409 while a claim is unsettled, and lets a retry take it over once its lease is over', async () => {
+    // The first request's answer is lost and nobody records its outcome (its node died): the claim stays pending.
+    const lost = idem().run(req('t-2', '{}'), scope, h.data, () => Promise.reject(new MoboError('DS_OUTCOME_UNKNOWN')), fail);
+    await expect(lost).rejects.toMatchObject({ code: 'DS_OUTCOME_UNKNOWN' });
+    await expect(idem().run(req('t-2', '{}'), scope, h.data, insert, fail)).rejects.toMatchObject({ code: 'IDEMPOTENCY_IN_PROGRESS', details: { retryAfterSeconds: 1 } });
+    now += settings.inFlightMs + 1;
+    const before = await timed();
+    const taken = await idem().run(req('t-2', '{}'), scope, h.data, insert, fail);
+    expect(taken.status).toBe(201);
+    expect(taken.headers?.[REPLAYED_HEADER]).toBeUndefined();
+    expect(await timed()).toBe(before + 1);
+  });
+});
+
+describe('Idempotency-Key across a cluster (two nodes, NATS, one Postgres control store)', () => {
+  const db = `mobo_idem_${randomBytes(4).toString('hex')}`;
+  const dirs = [tempDir('mobo-idem-a-'), tempDir('mobo-idem-b-')];
+  const table = `idem_${randomBytes(3).toString('hex')}`;
+  const nodes: MoboNode[] = [];
+  let key = '';
+  const url = (i: number) => `http://127.0.0.1:${(JSON.parse(readFileSync(join(dirs[i]!, 'node.json'), 'utf8')) as { port: number }).port}/v1/shop/pg/${table}`;
+  const post = (i: number, idem: string, body: unknown) =>
+    fetch(url(i), { method: 'POST', headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json', 'idempotency-key': idem }, body: JSON.stringify(body) });
+
+  beforeAll(async () => {
+    await pgQuery(PG_URL, `CREATE DATABASE ${db}`);
+    const controlUrl = new URL(PG_URL);
+    controlUrl.pathname = `/${db}`;
+    const shared = { ...ROOMY, MOBO_NATS_URL: NATS_URL, MOBO_CONTROL__KIND: 'postgres', MOBO_CONTROL__URL: controlUrl.toString(), MOBO_SECRETS__KEY: randomBytes(32).toString('base64') };
+    for (const [i, dir] of dirs.entries()) nodes.push(await startTestNode({ ...shared, MOBO_NODE_ID: `idem-${i}-${db.slice(-8)}` }, dir));
+    const a = nodes[0]!;
+    const ask = <T>(actor: string, type: string, payload: unknown) => a.system.ref(a.address(actor)).ask<T>(type, payload, { timeoutMs: 15_000 });
+    await ask('catalog', 'project.create', { project: 'shop' });
+    await ask('catalog', 'source.add', { project: 'shop', name: 'pg', kind: 'postgres', url: PG_URL });
+    await new DataClient(a.system.ref(sourceAddress('shop', 'pg'))).createTable(items(table));
+    key = (await ask<{ key: string }>('auth', 'key.create', { project: 'shop', role: 'developer' })).key;
+    // Node b starts its own connection actor for the source when it hears of it.
+    await waitFor(async () => (await fetch(url(1), { headers: { authorization: `Bearer ${key}` } })).status === 200, 'node b to serve the source', 20_000);
+  }, 60_000);
+  afterAll(async () => {
+    await pgQuery(PG_URL, `DROP TABLE IF EXISTS "${table}"`);
+    for (const node of nodes) await node.stop();
+    await pgQuery(PG_URL, `DROP DATABASE IF EXISTS ${db} WITH (FORCE)`);
+  });
+
+  it('answers a retry on the other node with the first answer, and refuses the key for another request there', async () => {
+    const first = await post(0, 'cluster-1', { code: 'both' });
+    expect(first.status).toBe(201);
+    const again = await post(1, 'cluster-1', { code: 'both' });
+    expect(again.status).toBe(201);
+    expect(again.headers.get('idempotent-replayed')).toBe('true');
+    expect(await again.json()).toMatchObject({ data: ((await first.json()) as { data: unknown }).data });
+    expect((await post(1, 'cluster-1', { code: 'else' })).status).toBe(422);
+    expect((await pgQuery<{ n: number }>(PG_URL, `SELECT count(*)::int AS n FROM "${table}"`))[0]!.n).toBe(1);
+  });
 });
