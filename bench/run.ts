@@ -22,6 +22,7 @@ const BENCHES: Entry[] = [
   { group: 'kernel', name: 'kernel-boot', shared: true },
   { group: 'adapters', name: 'adapters', shared: false },
   { group: 'gateway', name: 'gateway', shared: true },
+  { group: 'gateway', name: 'idempotency', shared: true },
   { group: 'ws', name: 'ws', shared: false },
   { group: 'backup', name: 'backup', shared: false },
 ];
