@@ -41,7 +41,7 @@ describe('MagBridge keeps meaning between every ordered pair of SQL backends', (
   };
   const copy = async (from: Kind, table: string, to: Kind, toTable: string) => {
     const job = await node.system.ref(node.address('bridge')).ask<{ id: string }>('bridge.copy', { project: 'shop', from, table, to, toTable, batchSize: 2 });
-    const done = await node.system.events.once<{ id: string; state: string; result?: { warnings: string[] }; error?: unknown }>('data.bridge.>', (e) => e.payload.id === job.id && e.payload.state !== 'running');
+    const done = await node.system.events.once<{ id: string; state: string; result?: { warnings: string[] }; error?: unknown }>('job.bridge.>', (e) => e.payload.id === job.id && e.payload.state !== 'running');
     return done.payload;
   };
   const byId = async (kind: Kind, table: string) => data(kind).select({ table, order: [{ column: 'id', direction: 'asc' }] });
