@@ -23,6 +23,7 @@ const BENCHES: Entry[] = [
   { group: 'adapters', name: 'adapters', shared: false },
   { group: 'gateway', name: 'edge-pipeline', shared: true },
   { group: 'gateway', name: 'gateway', shared: true },
+  { group: 'gateway', name: 'idempotency', shared: true },
   { group: 'ws', name: 'ws', shared: false },
   { group: 'backup', name: 'backup', shared: false },
 ];
