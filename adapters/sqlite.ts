@@ -13,8 +13,9 @@ import { rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import { MoboError } from '../runtime/errors.js';
+import { MoboError, describeError } from '../runtime/errors.js';
 import { LocalChangeSource } from './changes.js';
+import { sqliteFile } from './options.js';
 import { SqlAdapter } from './sql/adapter.js';
 import type { SqlStatement } from './sql/compile.js';
 import { sqliteDialect } from './sql/dialects.js';
@@ -43,7 +44,7 @@ class SqliteDriver implements SqlDriver {
     config: SourceConfig,
     private readonly stage = false,
   ) {
-    this.path = config.url.replace(/^sqlite:(\/\/)?/, '');
+    this.path = sqliteFile(config.url);
     this.runner = {
       inTransaction: false,
       run: async (statement) => {
@@ -83,6 +84,25 @@ class SqliteDriver implements SqlDriver {
       return await inTransaction(reader, 'BEGIN', fn);
     } finally {
       reader.close();
+    }
+  }
+
+  /**
+   * `PRAGMA quick_check` on a connection of its own, so pages come from the file, not from the
+   * main connection's cache: a page damaged after boot is found too. A file that is no
+   * database at all (SQLITE_NOTADB) is one problem, not an error.
+   */
+  async integrity(): Promise<string[]> {
+    const memory = this.path === ':memory:' || this.path === '';
+    let reader: SqliteConnection | undefined;
+    try {
+      reader = memory ? this.connection() : SqliteConnection.open(this.path, (db) => db.pragma('query_only = ON'), { fileMustExist: true });
+      const { rows } = reader.execute({ sql: 'PRAGMA quick_check', params: [] });
+      return rows.map((r) => String(Object.values(r)[0])).filter((line) => line !== 'ok');
+    } catch (err) {
+      return [describeError(rootCause(err))];
+    } finally {
+      if (!memory) reader?.close();
     }
   }
 
@@ -291,6 +311,13 @@ function sqliteType(declared: string): ColumnType {
 }
 
 /** better-sqlite3 errors → DS_* (the one place for SQLite). */
+/** The driver's own error under our wrappers (its message says what SQLite found). */
+function rootCause(err: unknown): unknown {
+  let e = err;
+  while (e instanceof MoboError && e.cause !== undefined) e = e.cause;
+  return e;
+}
+
 function sqliteError(err: unknown): MoboError {
   if (err instanceof MoboError) return err;
   const code = typeof err === 'object' && err !== null && 'code' in err ? String(err.code) : '';

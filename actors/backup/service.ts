@@ -42,7 +42,7 @@ export class BackupService {
 
   async create(reason: string, onProgress: OnProgress): Promise<Manifest> {
     const targets = await backupTargets(this.board, this.box);
-    return this.write(reason, targets, onProgress, archivedConfig(this.board.configStore.current()));
+    return this.write(reason, targets, onProgress, archivedConfig(this.board.configStore.current(), this.board.configStore.loadOptions.sections));
   }
 
   async verify(id: string, onProgress: OnProgress): Promise<VerifyReport> {
