@@ -15,6 +15,7 @@ import { Roles, builtInAllows, customRoleAllows, isBuiltInRole, type CustomRole 
 import { RowRules, grantFor, type RowRule } from './row-rules.js';
 import { checkAddress, checkScopes } from './scopes.js';
 import { ServiceAccounts } from './service-accounts.js';
+import { topics } from '../../runtime/topics.js';
 import { Users } from './users.js';
 
 /** MagAuth's Gatekeeper, plus what the HTTP edge serves from it. */
@@ -85,7 +86,7 @@ export function createGatekeeper(board: Board, opts: GatekeeperOptions = {}): Au
   const offChanges = onAuthChange(board, { invalidate });
   // A restore (or its rollback) rewrites the control store under these caches: forget all of it.
   const ALL: AuthChange[] = ['keys', 'users', 'roles', 'rules', 'policies', 'service_accounts', 'signing'];
-  const offRestore = board.system.events.on<{ kind?: string }>('data.backup.*', (event) => {
+  const offRestore = board.system.events.on<{ kind?: string }>(topics.job.ofKind('backup'), (event) => {
     if (event.payload.kind === 'restore' && !event.topic.endsWith('.progress')) ALL.forEach((change) => invalidate(change));
   });
   const off = (): void => {

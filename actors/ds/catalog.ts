@@ -12,7 +12,7 @@ import { SecretBox } from '../kernel/secret-box.js';
 import { controlStore } from '../kernel/store-slot.js';
 import { CATALOG_TABLES, PROJECTS, SOURCES, ensureTables } from './catalog-tables.js';
 import { connectionBehavior } from './connection.js';
-import { resourceName } from './names.js';
+import { reservedProjectName, resourceName, SYSTEM_PREFIXES } from './names.js';
 import { DataClient, sourceAddress, type SourceStatus } from './protocol.js';
 
 /** The supervisor holding one connection actor per (project, source). */
@@ -127,6 +127,8 @@ export const catalogSlot: ActorSlot = {
 
     const handlers = {
       'project.create': on(projectRef, async ({ project }) => {
+        const reserved = reservedProjectName(project);
+        if (reserved) throw new MoboError('DS_PROJECT_NAME_RESERVED', `Project name ${reserved}`, { details: { project, reserved: [...SYSTEM_PREFIXES] } });
         const created_at = new Date().toISOString();
         await store.insert(PROJECTS, [{ name: project, created_at }], false).catch((err: unknown) => {
           throw isMoboError(err, 'DS_CONFLICT') ? new MoboError('DS_PROJECT_EXISTS', `Project "${project}" already exists`, { details: { project } }) : err;

@@ -47,6 +47,15 @@ async function follow<R>(c: NodeClient, job: Job<Progress, R>, out: Output): Pro
   return job.result as R;
 }
 
+/**
+ * Said once per archive, to a person at a terminal only (never into --json or a CI log):
+ * a plain archive holds every row of every project, readable by whoever gets the file.
+ */
+function warnUnencrypted(out: Output): void {
+  if (out.json || !process.stderr.isTTY) return;
+  process.stderr.write('warning: this backup is not encrypted; anyone who can read the file reads the data (set backup.key, env MOBO_BACKUP__KEY)\n');
+}
+
 /** A command from its help and its body (missing backups and jobs exit 5, as every *_NOT_FOUND). */
 function command(spec: Omit<Command, 'run'>, run: Command['run']): Command {
   return { ...spec, run };
@@ -63,6 +72,7 @@ export const backupCreateCommand = command(
     const c = client(args);
     const reason = value(args, 'reason');
     const manifest = await follow(c, await c.post<Job<Progress, Manifest>>('/v1/admin/backups', reason ? { reason } : {}), out);
+    if (!manifest.encrypted) warnUnencrypted(out);
     const rows = manifest.parts.reduce((n, p) => n + Object.values(p.rows).reduce((a, b) => a + b, 0), 0);
     out.result(manifest, () => `backup ${manifest.id}: ${manifest.parts.length} parts, ${rows} rows${manifest.encrypted ? ', encrypted' : ''}`);
     return EXIT.OK;
