@@ -55,6 +55,10 @@ export const ERROR_CATALOGUE = {
   },
   // data (MagDS, MagBridge)
   DS_UNAVAILABLE: { status: 503, message: 'The data source is unavailable; retry shortly' },
+  DS_OUTCOME_UNKNOWN: {
+    status: 503,
+    message: 'The write may or may not have been applied: its connection was lost before the answer came; retry with the same Idempotency-Key, or read before writing again',
+  },
   DS_PROJECT_NOT_FOUND: { status: 404, message: 'No such project' },
   DS_SOURCE_NOT_FOUND: { status: 404, message: 'No such data source' },
   DS_TABLE_NOT_FOUND: { status: 404, message: 'No such table or collection' },

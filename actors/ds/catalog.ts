@@ -14,6 +14,7 @@ import { controlStore } from '../kernel/store-slot.js';
 import { CATALOG_TABLES, PROJECTS, SOURCES, ensureTables } from './catalog-tables.js';
 import { connectionBehavior } from './connection.js';
 import { reservedProjectName, resourceName, SYSTEM_PREFIXES } from './names.js';
+import { WriteRecords } from './write-records.js';
 import { DataClient, sourceAddress, type SourceStatus } from './protocol.js';
 
 /** The supervisor holding one connection actor per (project, source). */
@@ -96,6 +97,7 @@ export const catalogSlot: ActorSlot = {
   dependsOn: ['ds'],
   behavior: (board: Board): Behavior => {
     const store = controlStore(board);
+    const records = new WriteRecords(store);
     const config = board.configStore.current();
     const box = SecretBox.forNode(config.dataDir, config.secrets.key);
 
@@ -115,7 +117,7 @@ export const catalogSlot: ActorSlot = {
         name: `${project}.${name}`,
         tag: String(row.created_at),
         create: () =>
-          board.system.spawn(sourceAddress(project, name), () => connectionBehavior({ project, source: name, config: source, watch: true }, board.system.events), {
+          board.system.spawn(sourceAddress(project, name), () => connectionBehavior({ project, source: name, config: source, watch: true, records }, board.system.events), {
             mailbox: { concurrency: IN_FLIGHT_PER_CONNECTION * (source.pool?.max ?? config.ds.poolMax) },
             queue: 'ds',
             downError: 'DS_UNAVAILABLE',

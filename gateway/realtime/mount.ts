@@ -28,7 +28,7 @@ export async function mountRealtime(edge: EdgeContext): Promise<void> {
   if (settings.mode === 'off') return;
   const server = settings.mode === 'server';
   const apps = appDirectory(board, { storeApps: server });
-  mountRealtimeAuth(edge, apps, () => gatekeeperFor(board), { refuseRowFilters: !server });
+  mountRealtimeAuth(edge, apps, () => gatekeeperFor(board), { external: !server });
   mountRealtimeAdmin(edge, apps);
 
   if (!server) {
