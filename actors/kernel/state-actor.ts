@@ -24,7 +24,9 @@ const SNAPSHOT_EVERY_MS = 500;
 export const stateSlot: ComponentSlot = {
   name: 'state',
   group: 'kernel',
-  dependsOn: ['config'],
+  // After the control store's POST: state.json is part of what shows a node ran here before
+  // (data-dir.ts), so on a first boot it must not exist before the store checks for a lost store.
+  dependsOn: ['config', 'store'],
   behavior: (board: Board): Behavior => {
     const file = new StateFile(join(board.configStore.current().dataDir, 'state.json'));
     let data: StateData = {};

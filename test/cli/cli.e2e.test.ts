@@ -29,8 +29,8 @@ describe('mobo CLI end to end', () => {
     await node.ready;
     const postLines = node.lines.filter((l) => l.startsWith('POST'));
     const names = postLines.map((l) => l.split(/\s+/)[2]!);
-    // Kernel services first, in dependency order; then the groups in motherboard order.
-    expect(names.slice(0, 9)).toEqual(['config', 'logger', 'registry', 'state', 'cache', 'store', 'health', 'control', 'kernel']);
+    // Kernel services first, in dependency order (state after the store: see state-actor.ts); then the groups in motherboard order.
+    expect(names.slice(0, 9)).toEqual(['config', 'logger', 'registry', 'store', 'state', 'cache', 'health', 'control', 'kernel']);
     const groups = ['kernel', 'security', 'data', 'edge', 'ops'].map((g) => names.indexOf(g));
     expect(groups.every((index) => index >= 0)).toBe(true);
     expect([...groups].sort((a, b) => a - b)).toEqual(groups);
