@@ -1,6 +1,6 @@
 import { gatekeeperFor } from '../actors/auth/gatekeeper.js';
-import { keyProtocol } from '../actors/auth/protocol.js';
-import { clientOf, type PayloadOf } from '../runtime/protocol.js';
+import { keyProtocol } from '../actors/auth/index.js';
+import { clientOf, type PayloadOf } from '../runtime/index.js';
 import type { EdgeContext } from './edge.js';
 import { ok, parseJsonBody } from './envelope.js';
 import type { HttpRequest } from './http-types.js';

@@ -15,3 +15,5 @@ export * from './eventbus.js';
 export * from './system.js';
 export * from './services.js';
 export * from './timeout.js';
+export * from './protocol.js';
+export * from './topics.js';

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { defineProtocol, reply } from '../../runtime/protocol.js';
+import { defineProtocol, reply } from '../../runtime/index.js';
 import { resourceName } from '../ds/names.js';
 import type { ApiKeyInfo, CreatedApiKey } from './api-keys.js';
 import { scopesSchema } from './scopes.js';
