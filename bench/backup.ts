@@ -20,7 +20,8 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
 import pg from 'pg';
-import type { Manifest } from '../actors/backup/index.js';
+import { backupSlot, type Manifest } from '../actors/backup/index.js';
+import { defaultSlots } from '../actors/components.js';
 import { MoboNode } from '../actors/node.js';
 import { loadConfig } from '../config/load.js';
 import { Logger } from '../runtime/logger.js';
@@ -108,7 +109,14 @@ export async function run(): Promise<string[]> {
 
 async function bootNode(dir: string): Promise<MoboNode> {
   const loaded = loadConfig({ cwd: dir, env: { MOBO_HTTP_PORT: '0', MOBO_DATA_DIR: dir, MOBO_HEALTH__INTERVAL_MS: '0' } });
-  const node = await MoboNode.create({ loaded, log: Logger.silent() });
+  // BENCH_BACKUP_PHASES=1 prints when each restore step is reached (the checkpoint hook).
+  const t0 = { at: performance.now() };
+  const phases = process.env['BENCH_BACKUP_PHASES'] === '1';
+  const slots = [
+    ...defaultSlots().filter((s) => s.name !== 'backup'),
+    backupSlot(phases ? { restoreCheckpoint: (target, point) => void console.error(`  ${fmt(performance.now() - t0.at)} ${target} ${point}`) } : {}),
+  ];
+  const node = await MoboNode.create({ loaded, log: Logger.silent(), slots });
   await node.boot();
   return node;
 }

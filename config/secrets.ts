@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { withoutCredentials } from '../runtime/credentials.js';
+import { withoutCredentials } from '../runtime/redact.js';
 
 export { withoutCredentials };
 

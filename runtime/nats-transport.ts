@@ -5,7 +5,7 @@
  * subjects `mobo.d.<address>`) for messages that must survive a crash.
  * Addressees in this process are reached through the embedded LocalTransport first.
  */
-import { withoutCredentials } from './credentials.js';
+import { withoutCredentials } from './redact.js';
 import { connect, type NatsConnection, type Msg, type Subscription } from '@nats-io/transport-node';
 import { RequestError, TimeoutError, ClosedConnectionError } from '@nats-io/nats-core';
 import { AckPolicy, jetstream, jetstreamManager, type ConsumerMessages, type JetStreamClient } from '@nats-io/jetstream';

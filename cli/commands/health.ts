@@ -9,6 +9,7 @@ export const healthCheckCommand: Command = {
   name: 'health:check',
   summary: 'Exit 0 if the node is healthy, 4 if not (for scripts and probes)',
   usage: 'mobo health:check [--node ID] [--json]',
+  flags: {},
   async run(args, out) {
     const report = await client(args).get<HealthReportBody>('/v1/admin/health');
     const why = unhealthy(report.components);
@@ -21,6 +22,7 @@ export const healthReportCommand: Command = {
   name: 'health:report',
   summary: 'Health of every component',
   usage: 'mobo health:report [--node ID] [--json]',
+  flags: {},
   async run(args, out) {
     const report = await client(args).get<HealthReportBody>('/v1/admin/health');
     out.result(report, () => `${report.node}: ${report.status}\n${componentTable(report.components)}`);
@@ -32,6 +34,7 @@ export const healthWatchCommand: Command = {
   name: 'health:watch',
   summary: 'Print health as it changes (Ctrl-C to stop)',
   usage: 'mobo health:watch [--interval MS] [--count N] [--node ID] [--json]',
+  flags: { interval: 'string', count: 'string' },
   details: 'Polls every --interval ms (default 1000) and prints a line whenever a component changes; --count stops after N reports.',
   async run(args, out) {
     const interval = flagNumber(args, 'interval', 1_000);

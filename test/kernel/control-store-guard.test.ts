@@ -6,7 +6,10 @@ import { readNodeFile } from '../../gateway/node-file.js';
 import { MoboError } from '../../runtime/errors.js';
 import { tempDir } from '../support/cli.js';
 import { startTestNode } from '../support/node.js';
+import { pgQuery } from '../support/sql.js';
 import { waitFor } from '../support/wait.js';
+
+const PG = 'postgres://postgres@127.0.0.1:5432/test';
 
 /** The component's own error under the POST wrapper. */
 function rootCode(err: unknown): string | undefined {
@@ -148,6 +151,29 @@ describe('the control store refuses to be silently new', () => {
     const err = await bootError(dir);
     expect(rootCode(err)).toBe('CONTROL_STORE_MISSING');
     expect(err.message).toContain('has no MagMoBoMini tables');
+  });
+
+  it('a Postgres control store whose MagMoBoMini tables are gone is refused where a node ran; a fresh one boots', async () => {
+    const database = `mobo_guard_${Math.random().toString(36).slice(2, 8)}`;
+    await pgQuery(PG, `CREATE DATABASE "${database}"`);
+    try {
+      const env = { MOBO_CONTROL__KIND: 'postgres', MOBO_CONTROL__URL: `postgres://postgres@127.0.0.1:5432/${database}` };
+      const dir = tempDir('mobo-guard-pg-');
+      const node = await startTestNode(env, dir);
+      await node.stop();
+      const url = `postgres://postgres@127.0.0.1:5432/${database}`;
+      const tables = await pgQuery<{ name: string }>(url, "SELECT tablename AS name FROM pg_tables WHERE schemaname = 'public' AND tablename LIKE 'mobo\\_%'");
+      expect(tables.length).toBeGreaterThan(0);
+      for (const { name } of tables) await pgQuery(url, `DROP TABLE "${name}" CASCADE`);
+      const err = await startTestNode(env, dir).then(
+        (n) => n.stop().then(() => undefined),
+        (e: unknown) => e,
+      );
+      expect(rootCode(err)).toBe('CONTROL_STORE_MISSING');
+      expect((err as Error).message).toContain(`postgres://127.0.0.1:5432/${database} has no MagMoBoMini tables`);
+    } finally {
+      await pgQuery(PG, `DROP DATABASE IF EXISTS "${database}" WITH (FORCE)`);
+    }
   });
 
   it('a page damaged after boot fails the store health check and /health names it', async () => {
