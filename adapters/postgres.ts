@@ -367,7 +367,8 @@ function postgresError(err: unknown): MoboError {
 function isConnectionError(err: unknown): boolean {
   const e = (typeof err === 'object' && err !== null ? err : {}) as { code?: string; message?: string };
   const code = e.code ?? '';
-  return UNAVAILABLE_CODES.has(code) || code.startsWith('08') || /terminat|timeout|Connection|connect/i.test(e.message ?? '');
+  // pg's own words for a pool or client that was closed (its actor stopping) under a request.
+  return UNAVAILABLE_CODES.has(code) || code.startsWith('08') || /terminat|timeout|Connection|connect|pool after calling end|not queryable/i.test(e.message ?? '');
 }
 
 /**
