@@ -30,8 +30,6 @@ export abstract class BaseAdapter implements Adapter {
   protected abstract loadSchema(): Promise<SchemaInfo>;
   /** Releases the driver's connections. */
   protected abstract disconnect(): Promise<void>;
-  /** After a restore: e.g. move key generators past the restored keys. */
-  protected async restored(_tables: TableInfo[]): Promise<void> {}
 
   async health(): Promise<AdapterHealth> {
     const started = performance.now();
@@ -86,7 +84,7 @@ export abstract class BaseAdapter implements Adapter {
 
   /** In place: tables are created and filled as the chunks come (no stage; see Adapter.restore). */
   async restore(chunks: AsyncIterable<DumpChunk>, options: RestoreOptions = {}): Promise<void> {
-    await this.restored(await restoreTables(this, chunks));
+    await restoreTables(this, chunks);
     await options.check?.((table) => this.count({ table }));
   }
 

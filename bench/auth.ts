@@ -23,7 +23,8 @@ import { Logger } from '../runtime/logger.js';
 import { describeLoad, describeMachine } from './machine.js';
 import { Report, fmtMs, summarize, times } from './stats.js';
 
-const LOGINS = 200;
+/** 200 by default; BENCH_LOGINS=N for a smaller run on a box too busy to finish 200 inside the 15 s ask timeout. */
+const LOGINS = Number(process.env.BENCH_LOGINS ?? 200);
 const ROUNDS = 5;
 const GETS_PER_ROUND = 2_000;
 
@@ -51,7 +52,7 @@ export async function run(report = new Report()): Promise<void> {
     const ask = <T>(type: string, payload: unknown) => auth.ask<T>(type, payload, { timeoutMs: 120_000 });
     await node.system.ref(node.address('catalog')).ask('project.create', { project: 'bench' });
 
-    report.section('MagAuth: 200 concurrent logins');
+    report.section(`MagAuth: ${LOGINS} concurrent logins`);
     report.note(`machine: ${describeMachine()}`);
     report.note(describeLoad());
     const cores = availableParallelism();
@@ -78,10 +79,10 @@ export async function run(report = new Report()): Promise<void> {
     const wall = median(walls);
     const ideal = (oneHash * LOGINS) / cores;
     report.line('one hash (median of 7)', fmtMs(oneHash));
-    report.line(`200 logins, ideal (× 200 ÷ ${cores} cores)`, fmtMs(ideal));
-    report.line('200 concurrent logins (median of 3)', `${fmtMs(wall)} (runs ${walls.map(fmtMs).join(', ')})`);
-    if (failures > 0) report.note(`${failures} of ${3 * LOGINS} logins did not answer 200 (504: over the 15 s ask timeout, a sign of a box too busy for this run)`);
-    report.goal('200 logins ÷ ideal', wall / ideal, 1.3, times);
+    report.line(`${LOGINS} logins, ideal (× ${LOGINS} ÷ ${cores} cores)`, fmtMs(ideal));
+    report.line(`${LOGINS} concurrent logins (median of 3)`, `${fmtMs(wall)} (runs ${walls.map(fmtMs).join(', ')})`);
+    if (failures > 0) report.note(`${failures} of ${3 * LOGINS} logins did not answer 200 (504: over the 15 s ask timeout): the wall time does not count; the goal is missed`);
+    report.goal(`${LOGINS} logins ÷ ideal`, failures > 0 ? Number.POSITIVE_INFINITY : wall / ideal, 1.3, times);
 
     report.section('MagGate: GET by id, through a policy vs a role grant');
     await node.system.ref(node.address('catalog')).ask('source.add', { project: 'bench', name: 'main', kind: 'sqlite', url: join(dir, 'bench.db') });

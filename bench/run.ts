@@ -21,12 +21,15 @@ const BENCHES: Entry[] = [
   { group: 'kernel', name: 'kernel-restart', shared: true },
   { group: 'kernel', name: 'kernel-boot', shared: true },
   { group: 'adapters', name: 'adapters', shared: false },
+  { group: 'gateway', name: 'edge-pipeline', shared: true },
   { group: 'gateway', name: 'gateway', shared: true },
+  { group: 'gateway', name: 'idempotency', shared: true },
   { group: 'ws', name: 'ws', shared: false },
   { group: 'backup', name: 'backup', shared: false },
+  { group: 'auth', name: 'auth', shared: true },
 ];
 
-const USAGE = 'Usage: node dist/bench/run.js [--only GROUP|NAME[,…]]   groups: kernel, adapters, gateway, ws, backup; names: ' + BENCHES.map((b) => b.name).join(', ');
+const USAGE = 'Usage: node dist/bench/run.js [--only GROUP|NAME[,…]]   groups: kernel, adapters, gateway, ws, backup, auth; names: ' + BENCHES.map((b) => b.name).join(', ');
 
 function parseOnly(argv: string[]): string[] | undefined {
   const i = argv.findIndex((a) => a === '--only' || a.startsWith('--only='));

@@ -108,6 +108,20 @@ export const configSchema = z
           })
           .strict()
           .default({}),
+        /** Idempotency-Key on POST/PATCH/DELETE (gateway/rest/idempotency.ts), records kept in the control store. */
+        idempotency: z
+          .object({
+            /** How long a key's first answer is kept and replayed (default 24 h). */
+            ttlMs: z.number().int().positive().default(86_400_000),
+            /**
+             * How long a key stays claimed by a request that has not recorded its outcome: retries
+             * meanwhile get 409 IDEMPOTENCY_IN_PROGRESS; after it (the node that ran the request
+             * died) a retry takes the key over and runs the write.
+             */
+            inFlightMs: z.number().int().positive().default(60_000),
+          })
+          .strict()
+          .default({}),
       })
       .strict()
       .default({}),

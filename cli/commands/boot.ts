@@ -21,6 +21,7 @@ export const bootCommand: Command = {
   name: 'boot',
   summary: 'Boot a node in the foreground (POST, components, ready)',
   usage: 'mobo boot [--config FILE] [--json]',
+  flags: {},
   details:
     'Runs until SIGINT/SIGTERM (or `mobo shutdown`), then stops the tree in reverse order. SIGHUP reloads the config.\n' +
     'Exit: 0 after a clean shutdown, 1 if boot failed, 6 on bad config, 70 if the root supervisor gave up.',

@@ -26,8 +26,12 @@ import { signChannel } from './signatures.js';
 export const AUTH_PATH = '/v1/realtime/:project/auth';
 
 export interface AuthPolicy {
-  /** Refuses database channels whose grant carries a row filter (an external server cannot filter rows). */
-  refuseRowFilters: boolean;
+  /**
+   * Connector mode: the sockets live on an external Pusher/Soketi server. Database channels
+   * whose grant carries a row filter are refused (it cannot filter rows), and private channels
+   * are signed as Pusher signs them (no channel_data), since it cannot re-check a principal.
+   */
+  external: boolean;
 }
 
 function formOrJson(req: HttpRequest): Record<string, string> {
@@ -49,18 +53,18 @@ export function principalRef(p: Principal): SignedPrincipal {
 }
 export type SignedPrincipal = Pick<Principal, 'kind' | 'subject' | 'role' | 'keyId'>;
 
-async function channelData(gatekeeper: Gatekeeper, principal: Principal, channel: string, policy: AuthPolicy): Promise<string> {
+async function channelData(gatekeeper: Gatekeeper, principal: Principal, channel: string, policy: AuthPolicy): Promise<string | undefined> {
   const signed = principalRef(principal);
   const db = parseDbChannel(channel);
   if (db) {
     const grant: AccessGrant = await gatekeeper.authorize(principal, { project: principal.project, source: db.source, table: db.table, operation: 'read' });
-    if (grant.rowFilter && policy.refuseRowFilters) {
+    if (grant.rowFilter && policy.external) {
       throw new MoboError('AUTH_FORBIDDEN', 'This table has a row rule for you, and the external realtime server cannot filter rows', { details: { channel } });
     }
     return JSON.stringify(grant.rowFilter ? { filter: grant.rowFilter, principal: signed } : { principal: signed });
   }
   if (channelKind(channel) === 'presence') return JSON.stringify({ user_id: principal.subject, user_info: { kind: principal.kind, role: principal.role }, principal: signed });
-  return JSON.stringify({ principal: signed });
+  return policy.external ? undefined : JSON.stringify({ principal: signed });
 }
 
 export function mountRealtimeAuth(edge: EdgeContext, apps: AppDirectory, gatekeeper: () => Gatekeeper, policy: AuthPolicy): void {
@@ -70,10 +74,10 @@ export function mountRealtimeAuth(edge: EdgeContext, apps: AppDirectory, gatekee
     if (!socketId || !SOCKET_ID.test(socketId)) throw new MoboError('WS_BAD_MESSAGE', '"socket_id" is missing or malformed');
     assertChannelName(channel);
     if (channelKind(channel) === 'public') throw new MoboError('WS_BAD_MESSAGE', 'Public channels need no authorization');
-    const principal = await gatekeeper().authenticate(req.headers, project, req.ip);
+    const principal = req.principal!;
     const data = await channelData(gatekeeper(), principal, channel, policy);
     const app = await apps.forProject(project);
-    const body = { auth: signChannel(app, socketId, channel, data), channel_data: data };
+    const body = data === undefined ? { auth: signChannel(app, socketId, channel) } : { auth: signChannel(app, socketId, channel, data), channel_data: data };
     return { status: 200, headers: { 'cache-control': 'no-store' }, body };
-  });
+  }, { authenticate: (req) => gatekeeper().authenticate(req.headers, req.params.project!, req.ip) });
 }
