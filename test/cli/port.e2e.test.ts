@@ -21,7 +21,7 @@ function bootError(stderr: string): { code: string; message: string; details?: R
   return (JSON.parse(line!) as { error: { code: string; message: string; details?: Record<string, unknown> } }).error;
 }
 
-describe('one node per port', () => {
+describe('one node per port', { timeout: 60_000 }, () => {
   const nodes: BootedNode[] = [];
   const servers: Server[] = [];
   afterEach(async () => {
