@@ -30,6 +30,7 @@ const DEVICES = Number(process.env.MQTT_BENCH_DEVICES ?? 1_000);
 const PER_DEVICE = 10;
 const PG_URL = process.env.PG_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 
+const rate = (perSec: number, unit: string): string => fmtRate(perSec).replace('ops/s', unit);
 const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
 async function client(b: Broker, extra: mqtt.IClientOptions = {}): Promise<MqttClient> {
@@ -148,12 +149,12 @@ export async function run(): Promise<void> {
         r.tput.push(await throughput(b));
       }
     }
-    const lines = ['| broker | QoS 0 p50 / p99 | QoS 1 p50 / p99 | 1 → 10, QoS 1 (publishes/s) | deliveries/s |', '| --- | --- | --- | --- | --- |'];
+    const lines = ['| broker | QoS 0 p50 / p99 | QoS 1 p50 / p99 | 1 → 10 subscribers, QoS 1 | deliveries |', '| --- | --- | --- | --- | --- |'];
     const tputOf = (name: string) => median(results.get(name)!.tput);
     for (const b of brokers) {
       const r = results.get(b.name)!;
       const lat = (s: Summary[]) => `${fmtMs(median(s.map((x) => x.p50)))} / ${fmtMs(median(s.map((x) => x.p99)))}`;
-      lines.push(`| ${b.name} | ${lat(r.q0)} | ${lat(r.q1)} | ${fmtRate(tputOf(b.name))} | ${fmtRate(tputOf(b.name) * SUBSCRIBERS)} |`);
+      lines.push(`| ${b.name} | ${lat(r.q0)} | ${lat(r.q1)} | ${rate(tputOf(b.name), 'publishes/s')} | ${rate(tputOf(b.name) * SUBSCRIBERS, 'deliveries/s')} |`);
     }
     console.log(lines.join('\n'));
     const mag = tputOf('MagMQTT');
@@ -161,7 +162,7 @@ export async function run(): Promise<void> {
     console.log(`per-round publishes/s: ${brokers.map((b) => `${b.name} ${results.get(b.name)!.tput.map((x) => Math.round(x)).join(', ')}`).join(' · ')}`);
 
     const ing = await ingest(brokers[2]!);
-    console.log(`\ningest: ${DEVICES} devices × ${PER_DEVICE} QoS 1 messages → Postgres: ${fmtRate(ing.rowsPerSec)} rows/s (goal ≥ 5,000), broker CPU ${ing.cpuMsPer1000.toFixed(0)} ms per 1,000 messages, ${ing.rows} rows for ${ing.rows} PUBACKs`);
+    console.log(`\ningest: ${DEVICES} devices × ${PER_DEVICE} QoS 1 messages → Postgres: ${rate(ing.rowsPerSec, 'rows/s')} (goal ≥ 5,000), broker CPU ${ing.cpuMsPer1000.toFixed(0)} ms per 1,000 messages, ${ing.rows} rows for ${ing.rows} PUBACKs`);
     console.log(`PUBACK latency, one device: with the ingest rule ${fmtMs(ing.pubackWithRule.p50)} / ${fmtMs(ing.pubackWithRule.p99)} (p50/p99), without ${fmtMs(ing.pubackWithoutRule.p50)} / ${fmtMs(ing.pubackWithoutRule.p99)}`);
   } finally {
     for (const b of brokers) await b.stop();

@@ -1,41 +1,13 @@
 import { mqttErrors } from '../../actors/mqtt/errors.js';
+import type { StatsView } from '../../actors/mqtt/protocol.js';
+import type { Rule } from '../../actors/mqtt/rules.js';
+import type { ClientView } from '../../actors/mqtt/service.js';
 import { registerErrors } from '../../runtime/errors.js';
 import { flagString, required, usage, type ParsedArgs } from '../args.js';
 import type { Command } from '../command.js';
 import { EXIT } from '../exit-codes.js';
 import { table } from '../output.js';
 import { client } from './node.js';
-
-interface ClientRow {
-  clientId: string;
-  project: string;
-  subject: string;
-  kind: string;
-  ip: string;
-  clean: boolean;
-  connectedAt: string;
-  subscriptions: string[];
-}
-interface RuleRow {
-  id: string;
-  project: string;
-  topic: string;
-  source: string;
-  table: string;
-  map: Record<string, unknown> | null;
-  created_at: string;
-}
-interface Stats {
-  node: string;
-  enabled: boolean;
-  listening: { tcp: number; tls?: number; websocket?: number } | null;
-  connections: number;
-  messagesIn: Record<string, number>;
-  messagesOut: Record<string, number>;
-  ingestRows: number;
-  deadLetters: number;
-  refused: Record<string, number>;
-}
 
 // The CLI does not boot the components: it knows MagMQTT's codes so that a *_NOT_FOUND exits 5.
 registerErrors('mqtt', mqttErrors.defs);
@@ -50,7 +22,7 @@ export const mqttClientsCommand: Command = {
   summary: 'List the MQTT clients connected to the node',
   usage: 'mobo mqtt:clients [--project P] [--json]',
   async run(args, out) {
-    const rows = await client(args).get<ClientRow[]>(`/v1/admin/mqtt/clients${q(args)}`);
+    const rows = await client(args).get<ClientView[]>(`/v1/admin/mqtt/clients${q(args)}`);
     out.result(rows, () =>
       rows.length === 0
         ? 'no MQTT clients connected'
@@ -78,7 +50,7 @@ export const mqttStatsCommand: Command = {
   summary: 'MQTT on this node: listeners, connections, messages by QoS, ingest rows, dead letters',
   usage: 'mobo mqtt:stats [--json]',
   async run(args, out) {
-    const s = await client(args).get<Stats>('/v1/admin/mqtt/stats');
+    const s = await client(args).get<StatsView>('/v1/admin/mqtt/stats');
     const ports = s.listening ? Object.entries(s.listening).map(([k, v]) => `${k} ${v}`).join(', ') : 'not listening';
     const qos = (m: Record<string, number>) => `${m.qos0 ?? 0} / ${m.qos1 ?? 0} / ${m.qos2 ?? 0}`;
     out.result(s, () =>
@@ -103,7 +75,7 @@ export const mqttRulesCommand: Command = {
   summary: 'List the ingest rules (MQTT topics written into tables)',
   usage: 'mobo mqtt:rules [--project P] [--json]',
   async run(args, out) {
-    const rows = await client(args).get<RuleRow[]>(`/v1/admin/mqtt/rules${q(args)}`);
+    const rows = await client(args).get<Rule[]>(`/v1/admin/mqtt/rules${q(args)}`);
     out.result(rows, () =>
       rows.length === 0 ? 'no ingest rules' : table([['ID', 'PROJECT', 'TOPIC', 'INTO', 'MAP'], ...rows.map((r) => [r.id, r.project, r.topic, `${r.source}.${r.table}`, r.map ? JSON.stringify(r.map) : '(payload is the row)'])]),
     );
@@ -131,7 +103,7 @@ export const mqttRuleAddCommand: Command = {
         throw usage(`--map must be a JSON object, got ${mapText}`);
       }
     }
-    const rule = await client(args).post<RuleRow>(`/v1/admin/projects/${encodeURIComponent(project)}/mqtt/rules`, { topic, into, ...(map === undefined ? {} : { map }) });
+    const rule = await client(args).post<Rule>(`/v1/admin/projects/${encodeURIComponent(project)}/mqtt/rules`, { topic, into, ...(map === undefined ? {} : { map }) });
     out.result(rule, () => `rule ${rule.id}: ${project}/${rule.topic} → ${rule.source}.${rule.table}`);
     return EXIT.OK;
   },
@@ -144,7 +116,7 @@ export const mqttRuleRemoveCommand: Command = {
   async run(args, out) {
     const project = required(args, 0, 'a project', 'mqtt:rule:remove');
     const id = required(args, 1, 'a rule id', 'mqtt:rule:remove');
-    const rule = await client(args).delete<RuleRow>(`/v1/admin/projects/${encodeURIComponent(project)}/mqtt/rules/${encodeURIComponent(id)}`);
+    const rule = await client(args).delete<Rule>(`/v1/admin/projects/${encodeURIComponent(project)}/mqtt/rules/${encodeURIComponent(id)}`);
     out.result(rule, () => `removed rule ${rule.id}`);
     return EXIT.OK;
   },

@@ -1,17 +1,9 @@
 import { writeFileSync } from 'node:fs';
-import { createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { bootNode, mobo, tempDir, type BootedNode } from '../support/cli.js';
-import { closed, connect, endAll, publish } from './support.js';
+import { closed, connect, endAll, freePort, publish } from './support.js';
 
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
-  const { port } = server.address() as AddressInfo;
-  await new Promise<void>((r) => server.close(() => r()));
-  return port;
-}
 
 describe('mobo mqtt:* end to end, through mobo boot', () => {
   const cwd = tempDir('mobo-mqtt-cli-');
