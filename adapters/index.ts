@@ -11,6 +11,7 @@ export type * from './types.js';
 export type { Scalar, ComparisonOp } from './query.js';
 export { filterColumns } from './query.js';
 export { matchesFilter, applyQuery } from './evaluate.js';
+export { sqliteFile } from './options.js';
 
 /**
  * Whether a backend's change feed reports every committed change, whoever made it (Postgres:
@@ -18,6 +19,11 @@ export { matchesFilter, applyQuery } from './evaluate.js';
  */
 export function feedSeesAllWrites(kind: AdapterKind): boolean {
   return kind === 'postgres';
+}
+
+/** Whether `restore` builds beside the live tables and swaps in one step (see Adapter.restore). */
+export function restoresAtomically(kind: AdapterKind): boolean {
+  return kind === 'postgres' || kind === 'sqlite' || kind === 'mysql';
 }
 
 export function createAdapter(config: SourceConfig): Adapter {

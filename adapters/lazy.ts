@@ -1,5 +1,5 @@
 import { MoboError } from '../runtime/errors.js';
-import type { Adapter, AdapterHealth, AdapterKind, ChangeEvent, ChangeFeed, DataOps, DumpChunk, Query, Row, SchemaInfo, TableInfo } from './types.js';
+import type { Adapter, AdapterHealth, AdapterKind, ChangeEvent, ChangeFeed, DataOps, DumpChunk, Query, RestoreOptions, Row, SchemaInfo, TableInfo } from './types.js';
 
 /**
  * An Adapter whose backend module is imported on `connect()`, so creating a source is
@@ -16,13 +16,22 @@ export class LazyAdapter implements Adapter {
   ) {}
 
   async connect(): Promise<void> {
-    this.loading ??= this.load();
-    const inner = await this.loading.catch((err: unknown) => {
+    const inner = await this.loaded();
+    await inner.connect();
+    this.inner = inner;
+  }
+
+  /** Needs no connection: a store is checked before it is opened for use. */
+  async integrity(): Promise<string[]> {
+    return (this.inner ?? (await this.loaded())).integrity();
+  }
+
+  private loaded(): Promise<Adapter> {
+    this.loading ??= this.load().catch((err: unknown) => {
       this.loading = undefined;
       throw err;
     });
-    await inner.connect();
-    this.inner = inner;
+    return this.loading;
   }
 
   async health(): Promise<AdapterHealth> {
@@ -52,7 +61,7 @@ export class LazyAdapter implements Adapter {
   delete = async (query: Pick<Query, 'table' | 'where'>, returning?: boolean): Promise<Row[]> => this.ready.delete(query, returning);
   transaction = async <T>(fn: (tx: DataOps) => Promise<T>): Promise<T> => this.ready.transaction(fn);
   watch = async (onChange: (event: ChangeEvent) => void): Promise<ChangeFeed> => this.ready.watch(onChange);
-  restore = async (chunks: AsyncIterable<DumpChunk>): Promise<void> => this.ready.restore(chunks);
+  restore = async (chunks: AsyncIterable<DumpChunk>, options?: RestoreOptions): Promise<void> => this.ready.restore(chunks, options);
 
   async *dump(): AsyncIterable<DumpChunk> {
     yield* this.ready.dump();

@@ -92,7 +92,7 @@ async function job<R>(node: MoboNode, type: string, payload: unknown): Promise<R
     ended.set(e.payload.id, e.payload);
     wake?.();
   };
-  const offs = [node.system.events.on('data.backup.done', record), node.system.events.on('data.backup.failed', record)];
+  const offs = [node.system.events.on('job.backup.done', record), node.system.events.on('job.backup.failed', record)];
   try {
     const { id } = await node.system.ref(node.address('backup')).ask<{ id: string }>(type, payload);
     while (!ended.has(id)) await new Promise<void>((r) => (wake = r));

@@ -2,8 +2,8 @@
  * MagMQTT next to the machine's Mosquitto (127.0.0.1:1883) and bare aedes, in the same run,
  * each broker in its own process, driven by the same MQTT.js clients from this process:
  * - publish → receive latency, one message at a time, QoS 0 and QoS 1 (p50/p99);
- * - throughput, 1 publisher → 10 subscribers on one topic, QoS 1 (publishes/s until every
- *   subscriber has every message);
+ * - throughput, 1 publisher (100 PUBACKs outstanding) → 10 subscribers on one topic, QoS 1
+ *   (publishes/s until every subscriber has every message);
  * - MagMQTT only: 1,000 connected devices publishing telemetry (QoS 1) into a Postgres table
  *   through an ingest rule (rows/s, broker CPU per 1,000 messages), and the PUBACK latency of
  *   one device with and without the rule (the PUBACK waits for the row's commit).
@@ -61,23 +61,26 @@ async function latency(b: Broker, qos: 0 | 1): Promise<Summary> {
   return summarize(samples);
 }
 
+/** Publishes in flight at once: a publisher that waits for PUBACKs, as real ones do (Mosquitto drops QoS 1 beyond its queue limit otherwise). */
+const WINDOW = 100;
+const FANOUT_DEADLINE_MS = 180_000;
+
 async function throughput(b: Broker): Promise<number> {
   const topic = `${b.prefix}/fan/${randomBytes(4).toString('hex')}`;
   const subs = await Promise.all(Array.from({ length: SUBSCRIBERS }, () => client(b)));
   await Promise.all(subs.map((s) => sub(s, topic, 1)));
   const p = await client(b);
-  const done = Promise.all(
-    subs.map(
-      (s) =>
-        new Promise<void>((ok) => {
-          let n = 0;
-          s.on('message', () => ++n === MESSAGES && ok());
-        }),
-    ),
-  );
+  const counts = subs.map(() => 0);
+  const done = Promise.all(subs.map((s, i) => new Promise<void>((ok) => s.on('message', () => ++counts[i]! === MESSAGES && ok()))));
   const t0 = performance.now();
-  for (let i = 0; i < MESSAGES; i++) p.publish(topic, `m${i}`, { qos: 1 });
-  await done;
+  let next = 0;
+  const lane = async (): Promise<void> => {
+    while (next < MESSAGES) await pub(p, topic, `m${next++}`, 1);
+  };
+  await Promise.all(Array.from({ length: WINDOW }, lane));
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<never>((_, fail) => (timer = setTimeout(() => fail(new Error(`${b.name}: after ${FANOUT_DEADLINE_MS} ms the subscribers had ${counts.join(', ')} of ${MESSAGES}`)), FANOUT_DEADLINE_MS)));
+  await Promise.race([done, deadline]).finally(() => clearTimeout(timer));
   const seconds = (performance.now() - t0) / 1000;
   await end([...subs, p]);
   return MESSAGES / seconds;

@@ -14,6 +14,10 @@ const healthThresholds = z
 const bucket = (rps: number, burst: number) =>
   z.object({ rps: z.number().positive().default(rps), burst: z.number().int().positive().default(burst) }).strict().default({});
 
+/** Attempts allowed at once, then one more every `refillMs`. */
+const attempts = (burst: number, refillMs: number) =>
+  z.object({ burst: z.number().int().positive().default(burst), refillMs: z.number().int().positive().default(refillMs) }).strict().default({});
+
 /** A Pusher app: clients connect with its key, servers sign with its secret; it serves one project. */
 const realtimeApp = z
   .object({
@@ -33,6 +37,10 @@ const realtimeSchema = z
     apps: z.array(realtimeApp).default([]),
     activityTimeoutSeconds: z.number().int().min(5).max(600).default(120),
     maxConnections: z.number().int().positive().default(20_000),
+    /** Connections one client address may hold on this node. */
+    maxConnectionsPerIp: z.number().int().positive().default(1_000),
+    /** Connections one app (project) may hold on this node, so one tenant cannot take them all. */
+    maxConnectionsPerApp: z.number().int().positive().default(10_000),
     /** Client messages a connection may send per second (token bucket), and its burst. */
     messagesPerSecond: z.number().positive().default(10),
     messageBurst: z.number().int().positive().default(20),
@@ -74,6 +82,8 @@ export const configSchema = z
       .object({
         host: z.string().min(1).default('127.0.0.1'),
         port: z.number().int().min(0).max(65_535).default(8000),
+        /** The URL clients reach this API at (behind a proxy, say https://api.example.com), as OpenAPI's `servers`. Default http://<host>:<port>. */
+        publicUrl: z.string().url().optional(),
         bodyLimitBytes: z.number().int().positive().default(1_048_576),
         /** Origins allowed by CORS; `*` allows any. */
         corsOrigins: z.array(z.string().min(1)).default(['*']),
@@ -160,6 +170,19 @@ export const configSchema = z
       .object({
         /** The `iss` of the access tokens this cluster signs and accepts (every node needs the same). */
         issuer: z.string().min(1).max(256).default('magmobomini'),
+        /** Tokens whose exp − iat is longer than this are refused (token.issue grants at most a day). */
+        maxTokenLifetimeSeconds: z.number().int().positive().default(86_400),
+        /** Password hashing threads (a worker pool off the event loop); 0 = one per core. */
+        hashWorkers: z.number().int().min(0).max(64).default(0),
+        limits: z
+          .object({
+            loginPerEmail: attempts(5, 12_000),
+            loginPerIp: attempts(20, 3_000),
+            signupPerIp: attempts(5, 60_000),
+            signupPerEmail: attempts(3, 60_000),
+          })
+          .strict()
+          .default({}),
       })
       .strict()
       .default({}),

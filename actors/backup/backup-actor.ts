@@ -13,7 +13,9 @@ import { LocalLease, type Lease as ScheduleLease } from '../../cluster/lease.js'
 import { ArchiveLibrary } from './library.js';
 import { ScheduleStore } from './schedule-store.js';
 import { Scheduler, type Schedule } from './scheduler.js';
+import type { RestoreCheckpoint } from './restore.js';
 import { BackupService } from './service.js';
+import { topics } from '../../runtime/topics.js';
 import { backupSettings } from './settings.js';
 
 export interface BackupSlotOptions {
@@ -23,6 +25,8 @@ export interface BackupSlotOptions {
   key?: string;
   /** Default: a JetStream KV lease on the NATS transport, a local one embedded. */
   lease?: (board: Board) => Promise<ScheduleLease>;
+  /** The failure-injection hook of restores: called at every step; throwing aborts there (tests). */
+  restoreCheckpoint?: RestoreCheckpoint;
 }
 
 const id = z.object({ id: z.string().min(1).max(100) });
@@ -32,8 +36,8 @@ const pruneInput = z
   .refine((r) => r.keep !== undefined || r.olderThanMs !== undefined, { message: 'give keep, olderThanMs, or both' });
 const scheduleInput = z.object({ cron: z.string().min(1).max(200).nullable(), keep: z.number().int().min(1).optional() });
 
-/** Events: `data.backup.progress|done|failed` (jobs), `data.backup.schedule.changed|tick`. */
-export const BACKUP_TOPIC = 'data.backup';
+/** Events: `job.backup.progress|done|failed` (jobs), `job.backup.schedule.changed|tick` (runtime/topics.ts). */
+export const BACKUP_TOPIC = topics.job.root('backup');
 
 /**
  * MagBackup: backups of everything the node owns (control store, config, every project's
@@ -52,7 +56,7 @@ export function backupSlot(options: BackupSlotOptions = {}): ActorSlot {
       const now = (): Date => new Date(clock.now());
       const settings = backupSettings(config, options.key ? { key: options.key } : {});
       const library = new ArchiveLibrary(settings.dir);
-      const service = new BackupService(board, settings, library, SecretBox.forNode(config.dataDir, config.secrets.key), now);
+      const service = new BackupService(board, settings, library, SecretBox.forNode(config.dataDir, config.secrets.key), now, options.restoreCheckpoint);
       const jobs = new JobTable<Progress>({ events: board.system.events, topic: BACKUP_TOPIC, notFound: 'BACKUP_JOB_NOT_FOUND', now });
       const schedules = new ScheduleStore(controlStore(board));
       const idle: Progress = { step: 'starting', done: 0, total: 0, rows: 0 };
