@@ -5,7 +5,8 @@ import type { Behavior } from '../runtime/behavior.js';
 import { MoboError, registerErrors } from '../runtime/errors.js';
 import type { ChildSpec } from '../supervisors/child.js';
 import { Supervisor, type SupervisorDeps, type SupervisorOptions } from '../supervisors/supervisor.js';
-import { GROUP_ORDER, type ActorSlot, type Board, type ComponentSlot, type SlotPlug } from './board.js';
+import { GROUP_ORDER, type ActorSlot, type Board, type ComponentSlot, type SlotPlug, type TreeControl } from './board.js';
+import { scopedTree } from './tree-scope.js';
 
 export const ROOT_NAME = 'mobo';
 
@@ -19,20 +20,40 @@ export const ROOT_NAME = 'mobo';
  * At build the board merges what the components declare: their error codes into the
  * catalogue, and (each time a component starts) its routes and hooks into the edge.
  */
-export function buildMotherboard(board: Board, slots: readonly ComponentSlot[], config: Readonly<MoboConfig>, deps: SupervisorDeps): Motherboard {
+export function buildMotherboard(
+  board: Board,
+  slots: readonly ComponentSlot[],
+  config: Readonly<MoboConfig>,
+  deps: SupervisorDeps,
+  /** Components given the whole tree: the operator console (the control actor). */
+  operators: readonly string[] = [],
+): Motherboard {
   checkSlots(slots);
+  // Every other component sees the tree through a handle limited to the children it adds (tree-scope.ts).
+  const boardFor = (slot: ComponentSlot): Board => {
+    if (operators.includes(slot.name)) return board;
+    const supervisors = new Set([slot.group, ...slots.filter((s) => s.group === slot.group && 'supervises' in s).map((s) => s.name)]);
+    return withTree(board, scopedTree(() => root, { component: slot.name, supervisors }));
+  };
   for (const slot of slots) if (slot.errors) registerErrors(slot.name, slot.errors.defs);
-  const plug: SlotPlug = { edge: new Edge(board) };
+  // Route code sees the tree as the edge group's own: it may add children there (MagWS's connector), nothing more.
+  const plug: SlotPlug = { edge: new Edge(withTree(board, scopedTree(() => root, { component: 'the edge', supervisors: new Set(['edge']) }))) };
   const policy = supervisionPolicy(config);
   const groups: ChildSpec[] = GROUP_ORDER.filter((group) => slots.some((s) => s.group === group)).map((group) => {
     const members = slots.filter((s) => s.group === group);
     return {
       name: group,
       shutdownMs: 30_000,
-      create: () => new Supervisor({ ...policy, name: group, strategy: 'one_for_one', children: members.map((s) => componentSpec(board, s, members, plug, deps, policy)) }, deps),
+      create: () => new Supervisor({ ...policy, name: group, strategy: 'one_for_one', children: members.map((s) => componentSpec(boardFor(s), s, members, plug, deps, policy)) }, deps),
     };
   });
-  return new Motherboard({ ...policy, name: ROOT_NAME, strategy: 'rest_for_one', children: groups }, deps, plug.edge, unstoppable(slots));
+  const root = new Motherboard({ ...policy, name: ROOT_NAME, strategy: 'rest_for_one', children: groups }, deps, plug.edge, unstoppable(slots));
+  return root;
+}
+
+/** The same board with another tree handle (everything else inherited, whatever the Board holds). */
+function withTree(board: Board, tree: TreeControl): Board {
+  return Object.create(board, { tree: { value: tree, enumerable: true } }) as Board;
 }
 
 /** The config sections the components declare, for `loadConfig({ sections })`. */

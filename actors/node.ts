@@ -9,6 +9,8 @@ import type { Transport } from '../runtime/transport.js';
 import type { Supervisor } from '../supervisors/supervisor.js';
 import type { Board, ComponentSlot, ConfigStore, TreeControl } from './board.js';
 import { defaultSlots } from './components.js';
+import { controlSlot } from './kernel/control-actor.js';
+import { stateSlot } from './kernel/state-actor.js';
 import { applyLogSettings } from './kernel/logger-actor.js';
 import { buildMotherboard, configSections } from './motherboard.js';
 
@@ -33,6 +35,8 @@ export class MoboNode implements Board {
   /** Resolves when the node should stop (shutdown requested, or a fatal escalation). */
   readonly ended: Promise<NodeEnd>;
   private end!: (end: NodeEnd) => void;
+  /** How this run is ending, once known: the state actor records it before the tree stops. */
+  private ending: NodeEnd | undefined;
 
   private constructor(
     readonly system: ActorSystem,
@@ -44,8 +48,8 @@ export class MoboNode implements Board {
     this.nodeId = config.node.id;
     let current = config;
     this.configStore = { current: () => current, replace: (next) => void (current = next), loadOptions };
-    this.ended = new Promise((resolve) => (this.end = resolve));
-    this.tree = buildMotherboard(this, slots, config, { clock: system.clock, events: system.events, log });
+    this.ended = new Promise((resolve) => (this.end = (end) => resolve((this.ending ??= end))));
+    this.tree = buildMotherboard(this, slots, config, { clock: system.clock, events: system.events, log }, [controlSlot.name]);
     this.tree.onExit((reason: ExitReason) => this.end({ kind: 'fatal', error: reason.error }));
     system.events.on('system.config.changed', () => {
       const { health } = this.configStore.current();
@@ -88,6 +92,12 @@ export class MoboNode implements Board {
 
   /** Stops the tree in reverse order, then the transport. */
   async stop(): Promise<void> {
+    const end = this.ending ?? { kind: 'shutdown', reason: 'stopped' };
+    const reason = end.kind === 'shutdown' ? end.reason : describeError(end.error);
+    await this.system
+      .ref(this.address(stateSlot.name))
+      .ask('state.ending', { kind: end.kind, reason: reason.slice(0, 500) }, { timeoutMs: 2_000 })
+      .catch((err: unknown) => this.log.warn('could not record how this run ends', { error: describeError(err) }));
     try {
       await this.tree.stop();
     } catch (err) {

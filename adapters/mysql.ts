@@ -9,7 +9,8 @@
 import { randomBytes } from 'node:crypto';
 import { stageName } from './sql/stage.js';
 import mysql from 'mysql2/promise';
-import { MoboError } from '../runtime/errors.js';
+import { isMoboError, MoboError } from '../runtime/errors.js';
+import { beforeCommit, outcomeUnknown } from './outcome.js';
 import { LocalChangeSource } from './changes.js';
 import { poolOptions } from './options.js';
 import { SqlAdapter } from './sql/adapter.js';
@@ -70,7 +71,7 @@ class MysqlDriver implements SqlDriver {
       charset: 'utf8mb4',
     });
     if (stage) this.pool.on('connection', (connection) => void connection.query('SET SESSION foreign_key_checks = 0'));
-    this.runner = { inTransaction: false, run: (statement) => this.query(this.pool, statement) };
+    this.runner = { inTransaction: false, run: (statement) => this.autocommit(statement) };
   }
 
   async connect(): Promise<void> {}
@@ -101,16 +102,20 @@ class MysqlDriver implements SqlDriver {
           throw mysqlError(err);
         });
       }
+      let result: T;
       try {
-        const result = await fn(runner);
-        await connection.commit().catch((err: unknown) => {
-          throw mysqlError(err);
-        });
-        return result;
+        result = await fn(runner);
       } catch (err) {
         await connection.rollback().catch(() => void (broken = true));
-        throw err;
+        throw beforeCommit(err);
       }
+      // The one statement whose loss leaves the transaction's outcome unknown.
+      await connection.commit().catch((err: unknown) => {
+        const failure = sentError(err);
+        if (isMoboError(failure, 'DS_OUTCOME_UNKNOWN')) broken = true;
+        throw failure;
+      });
+      return result;
     } finally {
       if (broken) connection.destroy();
       else connection.release();
@@ -151,6 +156,26 @@ class MysqlDriver implements SqlDriver {
 
   tableRef(table: string): string {
     return this.dialect.quote(table);
+  }
+
+  /**
+   * pool.execute in its two steps, so a failure to get a connection (nothing sent:
+   * DS_UNAVAILABLE) is told from a connection lost under a sent statement (DS_OUTCOME_UNKNOWN).
+   */
+  private async autocommit(statement: SqlStatement): Promise<SqlResult> {
+    const connection = await this.pool.getConnection().catch((err: unknown) => {
+      throw mysqlError(err);
+    });
+    let lost = false;
+    try {
+      return await this.query(connection, statement);
+    } catch (err) {
+      lost = isMoboError(err, 'DS_OUTCOME_UNKNOWN');
+      throw err;
+    } finally {
+      if (lost) connection.destroy();
+      else connection.release();
+    }
   }
 
   /** SHOW CREATE TABLE: columns, defaults, AUTO_INCREMENT position, keys, checks, foreign keys and indexes in one statement. */
@@ -218,7 +243,7 @@ class MysqlDriver implements SqlDriver {
       const header = result as mysql.ResultSetHeader;
       return { rows: [], affected: header.affectedRows, insertId: header.insertId };
     } catch (err) {
-      throw mysqlError(err);
+      throw sentError(err);
     }
   }
 }
@@ -257,4 +282,14 @@ function mysqlError(err: unknown): MoboError {
     return new MoboError('DS_UNAVAILABLE', undefined, { cause: err });
   }
   return new MoboError('DS_QUERY_INVALID', 'The data source rejected the query', { cause: err });
+}
+
+/**
+ * The error of a statement that reached a connection: a lock wait or a refused statement is
+ * the server's answer, a connection that broke under it leaves the outcome unknown
+ * (adapters/outcome.ts).
+ */
+function sentError(err: unknown): MoboError {
+  const mapped = mysqlError(err);
+  return isMoboError(mapped, 'DS_UNAVAILABLE') && !(err instanceof MoboError) ? outcomeUnknown(err) : mapped;
 }

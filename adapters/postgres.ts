@@ -12,7 +12,8 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import pg from 'pg';
 import { from as copyFrom, to as copyTo } from 'pg-copy-streams';
-import { MoboError } from '../runtime/errors.js';
+import { isMoboError, MoboError } from '../runtime/errors.js';
+import { beforeCommit, outcomeUnknown } from './outcome.js';
 import { SqlAdapter } from './sql/adapter.js';
 import type { SqlStatement } from './sql/compile.js';
 import { postgresDialect } from './sql/dialects.js';
@@ -114,15 +115,20 @@ class PostgresDriver implements SqlDriver {
     client.on('error', onError);
     const runner: SqlRunner = { inTransaction: true, run: (statement) => this.query(client, statement), copyOut: (sql) => copyOut(client, sql) };
     try {
-      await runner.run({ sql: begin, params: [] });
+      let result: T;
       try {
-        const result = await fn(runner);
-        await runner.run({ sql: 'COMMIT', params: [] });
-        return result;
+        await runner.run({ sql: begin, params: [] });
+        result = await fn(runner);
       } catch (err) {
         await client.query('ROLLBACK').catch((rollbackError: unknown) => void (lost ??= rollbackError));
-        throw err;
+        throw beforeCommit(err);
       }
+      // The one statement whose loss leaves the outcome unknown (query() says DS_OUTCOME_UNKNOWN).
+      await runner.run({ sql: 'COMMIT', params: [] }).catch((err: unknown) => {
+        if (isMoboError(err, 'DS_OUTCOME_UNKNOWN')) lost ??= err;
+        throw err;
+      });
+      return result;
     } finally {
       client.off('error', onError);
       client.release(lost === undefined ? undefined : lost instanceof Error ? lost : true);
@@ -270,9 +276,10 @@ class PostgresDriver implements SqlDriver {
    * does not.
    */
   private query(on: pg.Pool | pg.PoolClient, statement: SqlStatement): Promise<SqlResult> {
+    if (on instanceof pg.Pool) return this.autocommit(on, statement);
     return new Promise((resolve, reject) => {
       const done = (err: Error | undefined, result: pg.QueryResult): void => {
-        if (err) reject(postgresError(err));
+        if (err) reject(sentError(err));
         else resolve({ rows: result.rows as Record<string, unknown>[], affected: result.rowCount ?? 0 });
       };
       try {
@@ -280,6 +287,24 @@ class PostgresDriver implements SqlDriver {
       } catch (err) {
         reject(postgresError(err));
       }
+    });
+  }
+
+  /**
+   * pool.query split in its two steps, so a failure to get a connection (nothing sent:
+   * DS_UNAVAILABLE) is told from a connection lost under a sent statement (DS_OUTCOME_UNKNOWN:
+   * Postgres may finish and commit it without noticing the client went).
+   */
+  private autocommit(pool: pg.Pool, statement: SqlStatement): Promise<SqlResult> {
+    return new Promise((resolve, reject) => {
+      pool.connect((connectError, client, release) => {
+        if (connectError || !client) return reject(postgresError(connectError));
+        client.query(statement.sql, statement.params, (err: Error | undefined, result: pg.QueryResult) => {
+          release(err && isConnectionError(err) ? err : undefined);
+          if (err) reject(sentError(err));
+          else resolve({ rows: result.rows as Record<string, unknown>[], affected: result.rowCount ?? 0 });
+        });
+      });
     });
   }
 }
@@ -310,11 +335,23 @@ function postgresType(udt: string): ColumnType {
 
 const UNAVAILABLE_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EHOSTUNREACH', '57P01', '57P02', '57P03', '53300']);
 
+/** Why a connection could not be made, as a user can act on it (the server's own words stay in `cause`). */
+const CONNECT_CAUSES: Record<string, { reason: string; message: string }> = {
+  '3D000': { reason: 'database_missing', message: 'The database does not exist on that server' },
+  '28P01': { reason: 'auth_failed', message: 'The server refused the user name or password' },
+  '28000': { reason: 'auth_failed', message: 'The server refused this user (pg_hba.conf or role)' },
+  ECONNREFUSED: { reason: 'refused', message: 'Nothing accepts connections at that host and port' },
+  ENOTFOUND: { reason: 'host_not_found', message: 'The host name does not resolve' },
+  ETIMEDOUT: { reason: 'timeout', message: 'The server did not answer in time' },
+};
+
 /** pg errors → DS_* (the one place for Postgres). Messages never carry SQL or values. */
 function postgresError(err: unknown): MoboError {
   if (err instanceof MoboError) return err;
   const e = (typeof err === 'object' && err !== null ? err : {}) as { code?: string; column?: string; message?: string };
   const code = e.code ?? '';
+  const connect = CONNECT_CAUSES[code];
+  if (connect) return new MoboError('DS_UNAVAILABLE', connect.message, { details: { reason: connect.reason }, cause: err });
   const details = e.column ? { column: e.column } : undefined;
   if (code === '23505') return new MoboError('DS_CONFLICT', undefined, { details, cause: err });
   if (code.startsWith('23')) return new MoboError('DS_CONSTRAINT', undefined, { details, cause: err });
@@ -323,8 +360,23 @@ function postgresError(err: unknown): MoboError {
   if (code === '42703') return new MoboError('DS_COLUMN_NOT_FOUND', undefined, { cause: err });
   if (code === '42P07') return new MoboError('DS_CONFLICT', 'A table with that name already exists', { cause: err });
   if (code === '40001' || code === '40P01') return new MoboError('DS_CONFLICT', 'The transaction conflicted with another; retry', { cause: err });
-  if (UNAVAILABLE_CODES.has(code) || code.startsWith('08') || /terminat|timeout|Connection|connect/i.test(e.message ?? '')) {
-    return new MoboError('DS_UNAVAILABLE', undefined, { cause: err });
-  }
+  if (isConnectionError(err)) return new MoboError('DS_UNAVAILABLE', undefined, { cause: err });
   return new MoboError('DS_QUERY_INVALID', 'The data source rejected the query', { cause: err });
+}
+
+function isConnectionError(err: unknown): boolean {
+  const e = (typeof err === 'object' && err !== null ? err : {}) as { code?: string; message?: string };
+  const code = e.code ?? '';
+  return UNAVAILABLE_CODES.has(code) || code.startsWith('08') || /terminat|timeout|Connection|connect/i.test(e.message ?? '');
+}
+
+/**
+ * The error of a statement that reached a connection. An ERROR from the server (a lock or
+ * statement timeout among them) means the statement failed; a connection that broke or was
+ * terminated (FATAL) under it leaves its outcome unknown (adapters/outcome.ts).
+ */
+function sentError(err: unknown): MoboError {
+  const mapped = postgresError(err);
+  const answered = (err as { severity?: unknown } | undefined)?.severity === 'ERROR';
+  return isMoboError(mapped, 'DS_UNAVAILABLE') && !answered && !(err instanceof MoboError) ? outcomeUnknown(err) : mapped;
 }

@@ -59,6 +59,7 @@ class SqliteDriver implements SqlDriver {
     this.main = SqliteConnection.open(this.path, (db) => {
       if (this.stage) {
         db.pragma('synchronous = OFF');
+        db.pragma('foreign_keys = OFF'); // better-sqlite3 turns them on by default
         return;
       }
       db.pragma('journal_mode = WAL');
@@ -189,11 +190,12 @@ class SqliteDriver implements SqlDriver {
                 run(`INSERT INTO main.${this.dialect.quote(table)} (${columns}) SELECT ${columns} FROM mobo_stage.${this.dialect.quote(table)}`);
                 for (const r of own.filter((x) => x['type'] !== 'table')) run(String(r['sql']));
               }
+              // The counters exactly as staged (the copy above may have made entries of its own).
+              if (run("SELECT 1 FROM main.sqlite_schema WHERE name = 'sqlite_sequence'").rows.length > 0) {
+                for (const table of tables) run('DELETE FROM main.sqlite_sequence WHERE name = ?', [table]);
+              }
               if (staged.some((r) => r['name'] === 'sqlite_sequence')) {
-                for (const r of run('SELECT name, seq FROM mobo_stage.sqlite_sequence').rows) {
-                  run('DELETE FROM main.sqlite_sequence WHERE name = ?', [r['name']]);
-                  run('INSERT INTO main.sqlite_sequence (name, seq) VALUES (?, ?)', [r['name'], r['seq']]);
-                }
+                for (const r of run('SELECT name, seq FROM mobo_stage.sqlite_sequence').rows) run('INSERT INTO main.sqlite_sequence (name, seq) VALUES (?, ?)', [r['name'], r['seq']]);
               }
               await beforeCommit();
             });

@@ -14,7 +14,7 @@ import { concurrent, fmtRate, times, type Report } from './stats.js';
 import { luaScript, wrk, type WrkResult } from './wrk.js';
 
 const PG_URL = process.env.PG_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
-const TABLE = 'mobo_bench_items';
+const TABLE = `mobo_bench_items_${Math.random().toString(36).slice(2, 8)}`;
 const CONNECTIONS = 50;
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 8);
 
@@ -34,7 +34,7 @@ function start(args: string[], opts: { cwd?: string; env?: NodeJS.ProcessEnv }, 
   });
 }
 
-function stop(proc: ChildProcess): Promise<void> {
+export function stop(proc: ChildProcess): Promise<void> {
   return new Promise((r) => {
     if (proc.exitCode !== null) return r();
     proc.on('exit', () => r());
@@ -50,10 +50,10 @@ async function seed(pool: pg.Pool): Promise<void> {
 }
 
 /** Boots MagMoBoMini with a project on the bench table and returns its base URL and an API key. */
-async function bootMobo(extraEnv: Record<string, string> = {}): Promise<{ proc: ChildProcess; base: string; key: string }> {
+export async function bootMobo(extraEnv: Record<string, string> = {}, bundle = resolve('dist/bundle/main.js')): Promise<{ proc: ChildProcess; base: string; key: string }> {
   const dir = mkdtempSync(join(tmpdir(), 'mobo-bench-gw-'));
   const limits = { MOBO_RATE_LIMITS__PER_KEY__RPS: '1e9', MOBO_RATE_LIMITS__PER_KEY__BURST: '1000000000', MOBO_RATE_LIMITS__PER_IP__RPS: '1e9', MOBO_RATE_LIMITS__PER_IP__BURST: '1000000000' };
-  const { proc } = await start([resolve('dist/bundle/main.js'), 'boot'], { cwd: dir, env: { MOBO_HTTP_PORT: '0', MOBO_LOG_LEVEL: 'warn', MOBO_DATA_DIR: dir, ...limits, ...extraEnv } }, /^READY/);
+  const { proc } = await start([bundle, 'boot'], { cwd: dir, env: { MOBO_HTTP_PORT: '0', MOBO_LOG_LEVEL: 'warn', MOBO_DATA_DIR: dir, ...limits, ...extraEnv } }, /^READY/);
   const { port } = JSON.parse(readFileSync(join(dir, 'node.json'), 'utf8')) as { port: number };
   const token = readFileSync(join(dir, 'admin.token'), 'utf8').trim();
   const base = `http://127.0.0.1:${port}`;
@@ -127,7 +127,48 @@ async function withReadCache(report: Report): Promise<void> {
   }
 }
 
+/**
+ * This build against another one (`BENCH_BASELINE=<path>/dist/bundle/main.js`, say main
+ * before a change), same table, same run: each case alternates baseline and current
+ * `rounds` times, and the ratio of medians is reported.
+ */
+async function againstBaseline(report: Report, baseline: string, rounds = 3): Promise<void> {
+  const before = await bootMobo({}, resolve(baseline));
+  const after = await bootMobo();
+  try {
+    report.note(`this build vs ${baseline} (${rounds} alternating rounds per case, medians)`);
+    for (const c of CASES) {
+      const load = (node: { base: string; key: string }) =>
+        wrk({ url: node.base, connections: CONNECTIONS, seconds: SECONDS, lua: luaScript({ headers: { 'content-type': 'application/json', authorization: `Bearer ${node.key}` }, ...c.mobo }) });
+      const [b, a]: [WrkResult[], WrkResult[]] = [[], []];
+      for (let i = 0; i < rounds; i++) {
+        b.push(await load(before));
+        a.push(await load(after));
+      }
+      const median = (rs: WrkResult[]) => [...rs].sort((x, y) => x.rps - y.rps)[Math.floor(rs.length / 2)]!;
+      show(report, `  ${c.name}, baseline`, median(b));
+      show(report, `  ${c.name}, this build`, median(a));
+      report.ratio(`  ${c.name}: this build ÷ baseline`, median(a).rps, median(b).rps);
+    }
+  } finally {
+    await stop(before.proc);
+    await stop(after.proc);
+  }
+}
+
 export async function run(report: Report): Promise<void> {
+  const baseline = process.env.BENCH_BASELINE;
+  if (baseline) {
+    report.section(`MagGate, this build vs a baseline build (wrk, ${CONNECTIONS} connections, ${SECONDS} s each, ${TABLE} 10k rows)`);
+    const pool = new pg.Pool({ connectionString: PG_URL, max: 2 });
+    await seed(pool);
+    try {
+      return await againstBaseline(report, baseline);
+    } finally {
+      await pool.query(`drop table if exists ${TABLE}`);
+      await pool.end();
+    }
+  }
   report.section(`MagGate vs Fastify+pg vs raw pg (wrk, ${CONNECTIONS} connections, ${SECONDS} s each, ${TABLE} 10k rows)`);
   const pool = new pg.Pool({ connectionString: PG_URL, max: 10 });
   await seed(pool);

@@ -2,7 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
@@ -13,6 +13,11 @@ const READY_TIMEOUT_MS = 15_000;
 /** Let the booted node go quiet before reading its memory. */
 const IDLE_MS = 500;
 const MAIN = fileURLToPath(new URL('../bundle/main.js', import.meta.url));
+/**
+ * Optional: another build's bundle (say main's, built to dist/main-bundle), booted in turn
+ * with this one in the same run, for a before/after ratio on the same load.
+ */
+const BASELINE = process.env.MOBO_BENCH_BOOT_BASELINE === undefined ? undefined : resolve(process.env.MOBO_BENCH_BOOT_BASELINE);
 
 /** The environment of a clean embedded node: no inherited MOBO_* settings. */
 function bootEnv(dataDir: string): NodeJS.ProcessEnv {
@@ -46,10 +51,10 @@ function untilReady(child: ChildProcess): Promise<void> {
 }
 
 /** One boot: spawn → READY wall time, then idle RSS; SIGTERM and wait for the exit. */
-async function bootOnce(): Promise<{ ms: number; rss: number }> {
+async function bootOnce(main = MAIN): Promise<{ ms: number; rss: number }> {
   const dir = mkdtempSync(join(tmpdir(), 'mobo-bench-'));
   const t0 = performance.now();
-  const child = spawn(process.execPath, [MAIN, 'boot'], { cwd: dir, env: bootEnv(join(dir, 'data')), stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [main, 'boot'], { cwd: dir, env: bootEnv(join(dir, 'data')), stdio: ['ignore', 'pipe', 'pipe'] });
   const exited = once(child, 'exit');
   try {
     await untilReady(child);
@@ -74,8 +79,13 @@ async function nodeFloor(): Promise<number> {
 export async function run(report: Report): Promise<void> {
   report.section('mobo boot to ready (embedded, child process)');
   await bootOnce(); // warm the file cache
+  if (BASELINE) await bootOnce(BASELINE);
   const boots: { ms: number; rss: number }[] = [];
-  for (let i = 0; i < BOOTS; i++) boots.push(await bootOnce());
+  const before: { ms: number; rss: number }[] = [];
+  for (let i = 0; i < BOOTS; i++) {
+    boots.push(await bootOnce());
+    if (BASELINE) before.push(await bootOnce(BASELINE));
+  }
   const floor: number[] = [];
   for (let i = 0; i < BOOTS; i++) floor.push(await nodeFloor());
   const ready = summarize(boots.map((b) => b.ms));
@@ -86,6 +96,12 @@ export async function run(report: Report): Promise<void> {
   report.line('baseline: node -e "0" spawn → exit', `p50 ${fmtMs(base.p50)} · p90 ${fmtMs(base.p90)}`);
   report.ratio('p50 vs Node start-up floor', ready.p50, base.p50);
   report.line('idle RSS', `p50 ${megabytes(rss.p50)} · max ${megabytes(rss.max)}`);
+  if (BASELINE) {
+    const [bReady, bRss] = [summarize(before.map((b) => b.ms)), summarize(before.map((b) => b.rss))];
+    report.line(`baseline build (${BASELINE}) spawn → READY`, `p50 ${fmtMs(bReady.p50)} · p90 ${fmtMs(bReady.p90)} · idle RSS p50 ${megabytes(bRss.p50)} · max ${megabytes(bRss.max)}`);
+    report.ratio('READY p50, this build vs baseline build (boots interleaved)', ready.p50, bReady.p50);
+    report.ratio('idle RSS p50, this build vs baseline build', rss.p50, bRss.p50);
+  }
   report.goal('boot to READY p50', ready.p50, 300, fmtMs);
   report.goal('boot to READY p90', ready.p90, 300, fmtMs);
   report.goal('idle RSS (max)', rss.max, 80, megabytes);

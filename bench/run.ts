@@ -21,7 +21,9 @@ const BENCHES: Entry[] = [
   { group: 'kernel', name: 'kernel-restart', shared: true },
   { group: 'kernel', name: 'kernel-boot', shared: true },
   { group: 'adapters', name: 'adapters', shared: false },
+  { group: 'gateway', name: 'edge-pipeline', shared: true },
   { group: 'gateway', name: 'gateway', shared: true },
+  { group: 'gateway', name: 'idempotency', shared: true },
   { group: 'ws', name: 'ws', shared: false },
   { group: 'backup', name: 'backup', shared: false },
 ];

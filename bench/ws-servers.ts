@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 /**
  * The servers the MagWS bench runs, each in its own process on 127.0.0.1: a MagMoBoMini
  * node (`mobo boot`) and Soketi 1.6.1 (every listener bound to loopback).
@@ -103,6 +104,13 @@ export async function startMobo(): Promise<BenchServer> {
   return { name: 'MagMoBoMini', port, app: { id: app.appId, key: app.key, secret: app.secret }, proc, insert, stop: stopper(proc) };
 }
 
+/** Soketi (and the aws-sdk it pulls in) installs apart from the node, in bench/node_modules: `npm run bench:install`. */
+function soketiServer(): string {
+  const server = resolve('bench/node_modules/@soketi/soketi/bin/server.js');
+  if (!existsSync(server)) throw new Error('Soketi is not installed: run `npm run bench:install` (npm ci in bench/), or WS_BENCH_ONLY=mobo');
+  return server;
+}
+
 export async function startSoketi(): Promise<BenchServer> {
   const [port, metricsPort] = [await freePort(), await freePort()];
   const app = { id: 'bench', key: 'bench-key', secret: 'bench-secret-0123456789' };
@@ -118,7 +126,7 @@ export async function startSoketi(): Promise<BenchServer> {
     SOKETI_DEFAULT_APP_SECRET: app.secret,
     SOKETI_DEFAULT_APP_MAX_BACKEND_EVENTS_PER_SEC: '-1',
   };
-  const proc = spawn(process.execPath, [resolve('node_modules/@soketi/soketi/bin/server.js'), 'start'], { env, stdio: ['ignore', 'pipe', 'ignore'] });
+  const proc = spawn(process.execPath, [soketiServer(), 'start'], { env, stdio: ['ignore', 'pipe', 'ignore'] });
   await waitForLine(proc, /Server is up and running/, 'soketi');
   return { name: 'Soketi 1.6.1', port, app, proc, stop: stopper(proc) };
 }

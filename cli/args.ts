@@ -1,4 +1,12 @@
+import { parseArgs as parseArgv } from 'node:util';
 import { MoboError } from '../runtime/errors.js';
+
+/** A flag a command accepts: `string` takes a value (`--role R` or `--role=R`), `boolean` takes none (`--force`). */
+export type FlagKind = 'string' | 'boolean';
+export type FlagSpec = Readonly<Record<string, FlagKind>>;
+
+/** The flags every command takes, on top of its own. */
+export const COMMON_FLAGS: FlagSpec = { config: 'string', node: 'string', json: 'boolean', help: 'boolean' };
 
 export interface ParsedArgs {
   command: string | undefined;
@@ -6,34 +14,50 @@ export interface ParsedArgs {
   flags: Record<string, string | boolean>;
 }
 
-/** `mobo <group:verb> [args] [--flag] [--key value | --key=value]` */
-export function parseArgs(argv: string[]): ParsedArgs {
-  const positional: string[] = [];
-  const flags: Record<string, string | boolean> = {};
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i]!;
-    if (arg === '-h') flags.help = true;
-    else if (arg.startsWith('--')) {
-      const [key, inline] = arg.slice(2).split('=', 2) as [string, string | undefined];
-      if (inline !== undefined) flags[key] = inline;
-      else if (VALUE_FLAGS.has(key)) {
-        const value = argv[++i];
-        if (value === undefined) throw usage(`--${key} needs a value`);
-        flags[key] = value;
-      } else flags[key] = true;
-    } else positional.push(arg);
-  }
-  return { command: positional.shift(), positional, flags };
+/** The command word: the first argument that is not a flag or a common flag's value. */
+export function commandName(argv: string[]): string | undefined {
+  return parseArgv({ args: argv, options: toOptions(COMMON_FLAGS), strict: false, allowPositionals: true }).positionals[0];
 }
 
-const VALUE_FLAGS = new Set(['config', 'node', 'interval', 'count', 'reason', 'kind', 'url', 'namespace', 'pool-max', 'to-project', 'to-table', 'batch-size',
-  // MagAuth (cli/commands/auth.ts)
-  'role', 'sub', 'ttl', 'name', 'tables', 'ops', 'cidrs', 'service-account', 'allow', 'project', 'keep', 'older-than', 'cron', 'owner-column',
-  // MagMQTT (cli/commands/mqtt.ts)
-  'into', 'map']);
+/**
+ * `mobo <group:verb> [args] [--flag] [--key value | --key=value] [-- args starting with -]`,
+ * parsed by node's util.parseArgs in strict mode against the common flags and the command's
+ * own: an unknown flag, a value flag without its value and a value given to a switch are
+ * usage errors (exit 2) that name the flag and list what the command takes.
+ */
+export function parseArgs(argv: string[], flags: FlagSpec = {}): ParsedArgs {
+  const accepted = { ...COMMON_FLAGS, ...flags };
+  let parsed: { values: Record<string, string | boolean | undefined>; positionals: string[] };
+  try {
+    parsed = parseArgv({ args: argv, options: toOptions(accepted), strict: true, allowPositionals: true });
+  } catch (err) {
+    throw flagError(err, commandName(argv), accepted);
+  }
+  const values = Object.fromEntries(Object.entries(parsed.values).filter((e): e is [string, string | boolean] => e[1] !== undefined));
+  const [command, ...positional] = parsed.positionals;
+  return { command, positional, flags: values };
+}
 
-export function usage(message: string): MoboError {
-  return new MoboError('MESSAGE_INVALID', message, { details: { usage: true } });
+function toOptions(spec: FlagSpec): Record<string, { type: FlagKind; short?: string }> {
+  return Object.fromEntries(Object.entries(spec).map(([name, type]) => [name, name === 'help' ? { type, short: 'h' } : { type }]));
+}
+
+function flagError(err: unknown, command: string | undefined, accepted: FlagSpec): MoboError {
+  const code = (err as { code?: string }).code;
+  const message = err instanceof Error ? err.message : String(err);
+  const flag = /'(-{1,2}[^' <]+)/.exec(message)?.[1] ?? 'a flag';
+  const where = command ? ` for ${command}` : '';
+  const takes = `it takes ${Object.entries(accepted).map(([name, kind]) => (kind === 'string' ? `--${name} VALUE` : `--${name}`)).join(', ')}`;
+  if (code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') return usage(`Unknown flag ${flag}${where} (${takes})`, flag);
+  if (/does not take an argument/.test(message)) return usage(`${flag} takes no value${where}`, flag);
+  if (code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE') {
+    return usage(`${flag} needs a value${where} (${flag} VALUE or ${flag}=VALUE; a value starting with - goes as ${flag}=VALUE)`, flag);
+  }
+  return usage(message, flag);
+}
+
+export function usage(message: string, flag?: string): MoboError {
+  return new MoboError('MESSAGE_INVALID', message, { details: flag === undefined ? { usage: true } : { usage: true, flag } });
 }
 
 export function flagString(args: ParsedArgs, name: string): string | undefined {

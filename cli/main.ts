@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 import { MoboError } from '../runtime/errors.js';
-import { parseArgs, type ParsedArgs } from './args.js';
+import { commandName, parseArgs, type ParsedArgs } from './args.js';
 import type { Command } from './command.js';
 import { COMMANDS } from './commands/index.js';
 import { EXIT, type ExitCode } from './exit-codes.js';
@@ -35,22 +35,23 @@ function exitCodeFor(err: unknown): ExitCode {
 }
 
 async function main(argv: string[]): Promise<ExitCode> {
-  let args: ParsedArgs;
   const out = createOutput(argv.includes('--json'));
+  const name = commandName(argv);
+  const command = COMMANDS.find((c) => c.name === name);
+  if (name !== undefined && name !== 'help' && !command) {
+    out.error(new MoboError('MESSAGE_INVALID', `Unknown command "${name}" (mobo --help lists them)`, { details: { usage: true } }));
+    return EXIT.USAGE;
+  }
+  let args: ParsedArgs;
   try {
-    args = parseArgs(argv);
+    args = parseArgs(argv, command?.flags);
   } catch (err) {
     out.error(err);
     return EXIT.USAGE;
   }
-  if (!args.command || args.command === 'help') {
+  if (!command) {
     process.stdout.write(GENERAL_HELP + '\n');
     return args.command || args.flags.help ? EXIT.OK : EXIT.USAGE;
-  }
-  const command = COMMANDS.find((c) => c.name === args.command);
-  if (!command) {
-    out.error(new MoboError('MESSAGE_INVALID', `Unknown command "${args.command}" (mobo --help lists them)`));
-    return EXIT.USAGE;
   }
   if (args.flags.help) {
     process.stdout.write(commandHelp(command) + '\n');

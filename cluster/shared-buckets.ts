@@ -1,12 +1,8 @@
 import type { Clock, TimerHandle } from '../runtime/clock.js';
 import type { EventBus } from '../runtime/eventbus.js';
+import { fullBucket, secondsUntilToken, spend, type Bucket, type BucketLimit } from '../tools/index.js';
 
-export interface BucketLimit {
-  /** Tokens that come back per second. */
-  rps: number;
-  /** Tokens a full bucket holds. */
-  burst: number;
-}
+export type { BucketLimit };
 
 export interface SharedBucketsOptions {
   /** The bus topic where nodes tell each other what they spent. */
@@ -17,11 +13,6 @@ export interface SharedBucketsOptions {
   limitOf(key: string): BucketLimit;
   /** Buckets held at most (least recently used dropped first), so a flood of keys cannot exhaust memory. */
   maxKeys: number;
-}
-
-interface Bucket {
-  tokens: number;
-  at: number;
 }
 
 interface Usage {
@@ -53,8 +44,7 @@ export class SharedBuckets {
   /** Spends one token for `key`: 0 when granted, else the seconds until one is back. */
   take(key: string): number {
     if (!this.spend(key, 1, false)) {
-      const { rps } = this.opts.limitOf(key);
-      return Math.max(1, Math.ceil((1 - this.buckets.get(key)!.tokens) / rps));
+      return secondsUntilToken(this.buckets.get(key)!, this.opts.limitOf(key));
     }
     this.spent.set(key, (this.spent.get(key) ?? 0) + 1);
     this.flush ??= this.opts.clock.setTimeout(() => this.share(), SHARE_EVERY_MS);
@@ -66,19 +56,15 @@ export class SharedBuckets {
     this.off();
   }
 
-  /** Refills by elapsed time, then spends n tokens (`force`: even below zero, for remote spending). */
+  /** Spends n tokens of `key`'s bucket, keeping the map in least-recently-used order. */
   private spend(key: string, n: number, force: boolean): boolean {
     const limit = this.opts.limitOf(key);
     const now = this.opts.clock.now();
-    const bucket = this.buckets.get(key) ?? { tokens: limit.burst, at: now };
+    const bucket = this.buckets.get(key) ?? fullBucket(limit, now);
     this.buckets.delete(key);
     this.buckets.set(key, bucket);
     if (this.buckets.size > this.opts.maxKeys) this.buckets.delete(this.buckets.keys().next().value!);
-    bucket.tokens = Math.min(limit.burst, bucket.tokens + ((now - bucket.at) / 1_000) * limit.rps);
-    bucket.at = now;
-    if (!force && bucket.tokens < n) return false;
-    bucket.tokens = Math.max(-limit.burst, bucket.tokens - n);
-    return true;
+    return spend(bucket, limit, now, n, force);
   }
 
   private share(): void {

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { credentialUrl, secret } from './secrets.js';
 
 const token = /^[A-Za-z0-9_-]+$/;
 
@@ -23,7 +24,7 @@ const realtimeApp = z
   .object({
     id: z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/, 'letters, digits, _ . and - only'),
     key: z.string().min(1).max(128),
-    secret: z.string().min(8).max(256),
+    secret: secret(z.string().min(8).max(256)),
     project: z.string().regex(token, 'letters, digits, _ and - only'),
   })
   .strict();
@@ -55,7 +56,7 @@ const realtimeSchema = z
     connector: z
       .object({
         /** Base URL of the external server's HTTP API, e.g. http://127.0.0.1:6001. */
-        url: z.string().url().optional(),
+        url: credentialUrl(z.string().url()).optional(),
         timeoutMs: z.number().int().positive().default(5_000),
         retries: z.number().int().min(0).max(10).default(3),
         backoffMs: z.number().int().min(0).default(100),
@@ -74,7 +75,7 @@ export const configSchema = z
     transport: z
       .object({
         kind: z.enum(['local', 'nats']).default('local'),
-        natsUrl: z.string().min(1).default('127.0.0.1:4222'),
+        natsUrl: credentialUrl(z.string().min(1)).default('127.0.0.1:4222'),
       })
       .strict()
       .default({}),
@@ -104,6 +105,20 @@ export const configSchema = z
             ttlMs: z.number().int().positive().default(5_000),
             /** Rows held at most over all cached answers; one answer may take a tenth of it. */
             maxRows: z.number().int().positive().default(100_000),
+          })
+          .strict()
+          .default({}),
+        /** Idempotency-Key on POST/PATCH/DELETE (gateway/rest/idempotency.ts), records kept in the control store. */
+        idempotency: z
+          .object({
+            /** How long a key's first answer is kept and replayed (default 24 h). */
+            ttlMs: z.number().int().positive().default(86_400_000),
+            /**
+             * How long a key stays claimed by a request that has not recorded its outcome: retries
+             * meanwhile get 409 IDEMPOTENCY_IN_PROGRESS; after it (the node that ran the request
+             * died) a retry takes the key over and runs the write.
+             */
+            inFlightMs: z.number().int().positive().default(60_000),
           })
           .strict()
           .default({}),
@@ -140,14 +155,14 @@ export const configSchema = z
         /** Where projects, sources, users and keys live: SQLite in the data dir, or a shared Postgres for a cluster. */
         kind: z.enum(['sqlite', 'postgres']).default('sqlite'),
         /** A file path for sqlite (default <dataDir>/control.db), a postgres:// URL for postgres. */
-        url: z.string().min(1).optional(),
+        url: credentialUrl(z.string().min(1)).optional(),
       })
       .strict()
       .default({}),
     secrets: z
       .object({
         /** Base64 of 32 bytes; encrypts source credentials at rest. Default: <dataDir>/secret.key, made at first boot. */
-        key: z.string().min(1).optional(),
+        key: secret(z.string().min(1)).optional(),
       })
       .strict()
       .default({}),
@@ -189,7 +204,7 @@ export const configSchema = z
     backup: z
       .object({
         /** Base64 of 32 bytes: encrypts backup archives (AES-256-GCM); never stored in them. */
-        key: z.string().min(1).optional(),
+        key: secret(z.string().min(1)).optional(),
       })
       .strict()
       .default({}),

@@ -1,4 +1,6 @@
 import { gatekeeperFor } from '../actors/auth/gatekeeper.js';
+import { keyProtocol } from '../actors/auth/protocol.js';
+import { clientOf, type PayloadOf } from '../runtime/protocol.js';
 import type { EdgeContext } from './edge.js';
 import { ok, parseJsonBody } from './envelope.js';
 import type { HttpRequest } from './http-types.js';
@@ -23,6 +25,7 @@ export function mountAuthRoutes({ router, board, admin }: EdgeContext): void {
   const auth = board.system.ref(board.address('auth'), 'http');
   const gatekeeper = gatekeeperFor(board);
   const ask = (type: string, payload: unknown) => auth.ask(type, payload, ASK);
+  const keys = clientOf(keyProtocol, auth, ASK);
   const p = (req: HttpRequest) => ({ project: req.params.project });
   const user = (type: string, status = 200) => async (req: HttpRequest) => ok(req.requestId, await ask(type, { ...body(req), ...p(req), ip: req.ip }), status);
   const session = (type: string) => async (req: HttpRequest) => ok(req.requestId, await ask(type, { ...p(req), refreshToken: refreshToken(req) }));
@@ -35,19 +38,25 @@ export function mountAuthRoutes({ router, board, admin }: EdgeContext): void {
   router.post('/v1/auth/:project/login', user('auth.login'));
   router.post('/v1/auth/:project/refresh', session('auth.refresh'));
   router.post('/v1/auth/:project/logout', session('auth.logout'));
-  router.get('/v1/auth/:project/user', async (req) => {
-    const project = req.params.project!;
-    const principal = await gatekeeper.authenticate(req.headers, project, req.ip);
-    const profile = principal.kind === 'user' ? await ask('user.get', { project, id: principal.subject }).catch(() => null) : null;
-    return ok(req.requestId, { principal, user: profile });
-  });
+  router.get(
+    '/v1/auth/:project/user',
+    async (req) => {
+      const principal = req.principal!;
+      const profile = principal.kind === 'user' ? await ask('user.get', { project: principal.project, id: principal.subject }).catch(() => null) : null;
+      return ok(req.requestId, { principal, user: profile });
+    },
+    { authenticate: (req) => gatekeeper.authenticate(req.headers, req.params.project!, req.ip) },
+  );
 
   const base = '/v1/admin/projects/:project';
   const withId = (req: HttpRequest) => ({ ...p(req), id: req.params.id });
-  router.get(`${base}/keys`, admin((req) => ask('key.list', p(req))));
-  router.post(`${base}/keys`, admin((req) => ask('key.create', { ...body(req), ...p(req) }), 201));
-  router.post(`${base}/keys/:id/rotate`, admin((req) => ask('key.rotate', withId(req))));
-  router.delete(`${base}/keys/:id`, admin((req) => ask('key.revoke', withId(req))));
+  const project = (req: HttpRequest) => req.params.project!;
+  const keyId = (req: HttpRequest) => ({ project: project(req), id: req.params.id! });
+  // The body is checked by the auth actor against key.create's schema (MESSAGE_INVALID names the field).
+  router.get(`${base}/keys`, admin((req) => keys.ask('key.list', { project: project(req) })));
+  router.post(`${base}/keys`, admin((req) => keys.ask('key.create', { ...(body(req) as Partial<PayloadOf<(typeof keyProtocol)['key.create']>>), project: project(req) }), 201));
+  router.post(`${base}/keys/:id/rotate`, admin((req) => keys.ask('key.rotate', keyId(req))));
+  router.delete(`${base}/keys/:id`, admin((req) => keys.ask('key.revoke', keyId(req))));
   router.get(`${base}/users`, admin((req) => ask('user.list', p(req))));
   router.post(`${base}/users`, admin((req) => ask('user.create', { ...body(req), ...p(req) }), 201));
   router.post(`${base}/users/:id/disable`, admin((req) => ask('user.disable', withId(req))));

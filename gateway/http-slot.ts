@@ -10,6 +10,7 @@ import { mountMetricsRoute } from './metrics-route.js';
 import { listenAndRecord } from './listen.js';
 import { removeNodeFile, type NodeFile } from './node-file.js';
 import { mountRealtime } from './realtime/index.js';
+import { restErrors } from './rest/errors.js';
 import { mountRest } from './rest/mount.js';
 
 export type { RouteMount } from './edge.js';
@@ -63,7 +64,7 @@ export const adminSlot: ComponentSlot = {
 export const authRoutesSlot: ComponentSlot = { name: 'auth-routes', group: 'edge', dependsOn: [], routes: mountAuthRoutes };
 
 /** MagGate: REST over every project's tables, in both wire formats. */
-export const restSlot: ComponentSlot = { name: 'rest', group: 'edge', routes: mountRest };
+export const restSlot: ComponentSlot = { name: 'rest', group: 'edge', routes: mountRest, errors: restErrors };
 
 /** MagWS: the Pusher protocol (WebSocket, HTTP API, channel auth, database channels). */
 export const realtimeSlot: ComponentSlot = { name: 'realtime', group: 'edge', routes: mountRealtime };

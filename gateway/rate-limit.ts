@@ -1,5 +1,5 @@
 import { SharedBuckets, type BucketLimit } from '../cluster/shared-buckets.js';
-import { systemClock } from '../runtime/clock.js';
+import type { Clock } from '../runtime/clock.js';
 import type { EventBus } from '../runtime/eventbus.js';
 import { MoboError } from '../runtime/errors.js';
 
@@ -14,12 +14,12 @@ const MAX_BUCKETS = 100_000;
 export class RateLimiter {
   private readonly buckets: SharedBuckets;
 
-  constructor(limits: () => { perKey: BucketLimit; perIp: BucketLimit }, events: EventBus, nodeId: string) {
+  constructor(limits: () => { perKey: BucketLimit; perIp: BucketLimit }, events: EventBus, nodeId: string, clock: Clock) {
     this.buckets = new SharedBuckets({
       topic: USAGE_TOPIC,
       events,
       nodeId,
-      clock: systemClock,
+      clock,
       maxKeys: MAX_BUCKETS,
       limitOf: (key) => (key.startsWith('ip:') ? limits().perIp : limits().perKey),
     });

@@ -32,6 +32,8 @@ class Delivery implements MailboxItem {
   }
 }
 
+const DEFAULT_STOP_MS = 5_000;
+
 export type ExitListener = (reason: ExitReason) => void;
 
 export interface CellOptions {
@@ -60,6 +62,8 @@ export class ActorCell {
   private readonly inFlight = new Set<Delivery>();
   private readonly exitListeners = new Set<ExitListener>();
   private readonly context: ActorContext;
+  /** Set while a graceful stop waits: ends the wait at once (a kill during shutdown). */
+  private abortStop: (() => void) | undefined;
 
   constructor(
     readonly name: string,
@@ -78,7 +82,7 @@ export class ActorCell {
       events: system.events,
       ref: (address: string): ActorRef => system.ref(address, name),
       fail: (error: unknown) => this.exit({ kind: 'crash', error }),
-      stopSelf: () => void this.stopWith({ kind: 'normal' }, 5_000),
+      stopSelf: () => void this.stopWith({ kind: 'normal' }, DEFAULT_STOP_MS),
     };
   }
 
@@ -118,12 +122,13 @@ export class ActorCell {
   }
 
   /** Graceful stop: finish what is in flight (up to timeoutMs), then release; queued asks fail with ACTOR_STOPPED. */
-  stop(timeoutMs = 5_000): Promise<void> {
+  stop(timeoutMs = DEFAULT_STOP_MS): Promise<void> {
     return this.stopWith({ kind: 'shutdown' }, timeoutMs);
   }
 
   /** Chaos and last resort: the actor dies at once, whatever it was doing. */
   kill(reason = 'killed'): void {
+    if (this.status === 'stopping') return this.abortStop?.();
     this.exit({ kind: 'killed', error: new Error(reason) });
   }
 
@@ -156,7 +161,7 @@ export class ActorCell {
     const behavior = this.behavior;
     if (d.settled) return;
     if (!behavior) return d.drop(new MoboError('ACTOR_STOPPED', `${this.name} is not running`));
-    if (d.env.deadline !== undefined && Date.now() > d.env.deadline) {
+    if (d.env.deadline !== undefined && this.system.clock.now() > d.env.deadline) {
       return d.drop(new MoboError('ACTOR_ASK_TIMEOUT', 'The message expired before it was handled', { details: { actor: this.name } }));
     }
     const generation = this.generation;
@@ -218,12 +223,16 @@ export class ActorCell {
     this.behavior = undefined;
     if (wasRunning && behavior) {
       const graceful = this.mailbox.whenIdle().then(() => behavior.stop?.(this.context, reason));
+      const killed = new Promise<never>((_, reject) => (this.abortStop = () => reject(new MoboError('SUP_SHUTDOWN_TIMEOUT', 'killed while stopping', { details: { actor: this.name } }))));
+      const timeout = () => new MoboError('SUP_SHUTDOWN_TIMEOUT', undefined, { details: { actor: this.name, timeoutMs } });
       try {
-        await withTimeout(graceful, timeoutMs, () => new MoboError('SUP_SHUTDOWN_TIMEOUT', undefined, { details: { actor: this.name, timeoutMs } }));
+        await withTimeout(Promise.race([graceful, killed]), timeoutMs, timeout, this.system.clock);
       } catch (err) {
         this.context.log.warn('actor did not stop cleanly; killed', { error: describeError(err) });
         for (const d of this.inFlight) d.drop(new MoboError('ACTOR_STOPPED', `${this.name} was killed on shutdown`));
         this.inFlight.clear();
+      } finally {
+        this.abortStop = undefined;
       }
     }
     this.generation++;

@@ -38,6 +38,7 @@ export const ERROR_CATALOGUE = {
   SUP_CHILD_NOT_FOUND: { status: 404, message: 'No child with that name' },
   SUP_SHUTDOWN_TIMEOUT: { status: 500, message: 'A child did not stop in time and was killed' },
   SUP_BAD_SPEC: { status: 400, message: 'The child spec is invalid' },
+  SUP_NOT_PERMITTED: { status: 403, message: 'A component may only manage the children it added; operator commands go through the control actor' },
   // kernel services
   CONFIG_INVALID: { status: 400, message: 'The configuration is invalid' },
   CONFIG_NOT_RELOADABLE: { status: 409, message: 'That setting needs a restart to change' },
@@ -54,6 +55,10 @@ export const ERROR_CATALOGUE = {
   },
   // data (MagDS, MagBridge)
   DS_UNAVAILABLE: { status: 503, message: 'The data source is unavailable; retry shortly' },
+  DS_OUTCOME_UNKNOWN: {
+    status: 503,
+    message: 'The write may or may not have been applied: its connection was lost before the answer came; retry with the same Idempotency-Key, or read before writing again',
+  },
   DS_PROJECT_NOT_FOUND: { status: 404, message: 'No such project' },
   DS_SOURCE_NOT_FOUND: { status: 404, message: 'No such data source' },
   DS_TABLE_NOT_FOUND: { status: 404, message: 'No such table or collection' },

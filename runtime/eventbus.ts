@@ -1,3 +1,4 @@
+import { systemClock, type Clock, type TimerHandle } from './clock.js';
 import { describeError } from './errors.js';
 import type { Logger } from './logger.js';
 import { topicMatches, type Listener, type Transport } from './transport.js';
@@ -29,6 +30,8 @@ interface Subscription {
 export interface EventBusOptions {
   historySize?: number;
   defaultTimeoutMs?: number;
+  /** Stamps events and bounds handlers; the actor system passes its own. */
+  clock?: Clock;
 }
 
 const BUS_PREFIX = 'ev.';
@@ -46,6 +49,7 @@ export class EventBus {
   private readonly defaultTimeoutMs: number;
   private readonly wire: Listener;
   private chain: Promise<void> = Promise.resolve();
+  private readonly clock: Clock;
 
   constructor(
     private readonly transport: Transport,
@@ -54,6 +58,7 @@ export class EventBus {
   ) {
     this.historySize = opts.historySize ?? 1_000;
     this.defaultTimeoutMs = opts.defaultTimeoutMs ?? 1_000;
+    this.clock = opts.clock ?? systemClock;
     this.wire = transport.subscribe(BUS_PREFIX + '>', (topic, data) => this.deliver(topic.slice(BUS_PREFIX.length), data));
   }
 
@@ -116,7 +121,7 @@ export class EventBus {
   }
 
   private deliver(topic: string, payload: unknown): void {
-    const event: BusEvent = { topic, payload, at: Date.now() };
+    const event: BusEvent = { topic, payload, at: this.clock.now() };
     this.history.push(event);
     if (this.history.length > this.historySize) this.history.shift();
     const subs = this.subs.filter((s) => topicMatches(s.pattern, topic));
@@ -127,14 +132,14 @@ export class EventBus {
 
   private async run(subs: Subscription[], event: BusEvent): Promise<void> {
     for (const sub of subs) {
-      let timer: NodeJS.Timeout | undefined;
+      let timer: TimerHandle | undefined;
       try {
         const result = sub.handler(event);
         if (result instanceof Promise) {
           await Promise.race([
             result,
             new Promise<void>((resolve) => {
-              timer = setTimeout(() => {
+              timer = this.clock.setTimeout(() => {
                 this.log.warn('event handler timed out', { topic: event.topic, timeoutMs: sub.timeoutMs });
                 resolve();
               }, sub.timeoutMs);
@@ -144,7 +149,7 @@ export class EventBus {
       } catch (err) {
         this.log.warn('event handler failed', { topic: event.topic, error: describeError(err) });
       } finally {
-        clearTimeout(timer);
+        if (timer) this.clock.clearTimeout(timer);
       }
     }
   }

@@ -13,4 +13,5 @@ export * from './ref.js';
 export * from './cell.js';
 export * from './eventbus.js';
 export * from './system.js';
+export * from './services.js';
 export * from './timeout.js';

@@ -1,8 +1,15 @@
-/**
- * Structured logging: one JSON object per line (component, traceId, fields), or a
- * readable line in a terminal. Keys that look secret are redacted before writing.
- */
+import { createRequire } from 'node:module';
+import { pino, type Logger as Pino } from 'pino';
 import { redactSecrets } from './redact.js';
+
+/**
+ * Structured logging on pino (the one file that imports it): one JSON object per line
+ * (ts, level, component, traceId, msg, fields), or pino-pretty's readable line in a
+ * terminal. Keys that look secret are redacted, passwords inside strings (a connection
+ * string in an error message) masked, and errors reduced to their name and message, before
+ * pino sees them. Level and format change at run time for a logger and
+ * every child of it (config hot reload of `log.*`).
+ */
 
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error' | 'silent';
 export type LogFormat = 'json' | 'pretty';
@@ -23,11 +30,20 @@ export interface LogSettings {
 
 export type LogFields = Record<string, unknown>;
 
+/** What a logger and all its children share: the settings, and the pino instance writing to the sink. */
+interface Root {
+  settings: LogSettings;
+  pino: Pino;
+}
+
 export class Logger {
-  constructor(
-    private readonly settings: LogSettings,
-    private readonly fields: LogFields = {},
-  ) {}
+  private readonly root: Root;
+  private readonly pino: Pino;
+
+  constructor(settings: LogSettings, fields: LogFields = {}) {
+    this.root = { settings, pino: pino({ level: 'debug', base: undefined, timestamp: isoTime, formatters: { level: (label) => ({ level: label }) } }, destination(settings)) };
+    this.pino = Object.keys(fields).length > 0 ? this.root.pino.child(redact(fields)) : this.root.pino;
+  }
 
   static stderr(level: LogLevel = 'info', format: LogFormat = process.stderr.isTTY ? 'pretty' : 'json'): Logger {
     return new Logger({ level, format, sink: { write: (line) => process.stderr.write(line) } });
@@ -39,21 +55,23 @@ export class Logger {
 
   /** A logger that adds fields (component, traceId …) to every line; settings stay shared. */
   child(fields: LogFields): Logger {
-    return new Logger(this.settings, { ...this.fields, ...fields });
+    const child = Object.create(Logger.prototype) as Logger;
+    Object.assign(child, { root: this.root, pino: this.pino.child(redact(fields)) });
+    return child;
   }
 
   /** Changes level or format for this logger and every child of it (hot reload). */
   configure(next: Partial<Pick<LogSettings, 'level' | 'format'>>): void {
-    if (next.level) this.settings.level = next.level;
-    if (next.format) this.settings.format = next.format;
+    if (next.level) this.root.settings.level = next.level;
+    if (next.format) this.root.settings.format = next.format;
   }
 
   get level(): LogLevel {
-    return this.settings.level;
+    return this.root.settings.level;
   }
 
   enabled(level: LogLevel): boolean {
-    return LEVELS[level] >= LEVELS[this.settings.level];
+    return LEVELS[level] >= LEVELS[this.root.settings.level];
   }
 
   debug(msg: string, fields?: LogFields): void {
@@ -69,11 +87,28 @@ export class Logger {
     this.log('error', msg, fields);
   }
 
-  private log(level: LogLevel, msg: string, fields?: LogFields): void {
+  private log(level: Exclude<LogLevel, 'silent'>, msg: string, fields?: LogFields): void {
     if (!this.enabled(level)) return;
-    const record = redact({ ts: new Date().toISOString(), level, ...this.fields, msg, ...fields });
-    this.settings.sink.write(this.settings.format === 'json' ? JSON.stringify(record) + '\n' : pretty(record));
+    if (fields) this.pino[level](redact(fields), redactSecrets(msg));
+    else this.pino[level](redactSecrets(msg));
   }
+}
+
+const isoTime = (): string => `,"ts":"${new Date().toISOString()}"`;
+
+/** pino writes each JSON line here; the format is read per line, so a reload switches it at once. */
+function destination(settings: LogSettings): { write(line: string): void } {
+  return { write: (line) => settings.sink.write(settings.format === 'pretty' ? pretty()(line) : line) };
+}
+
+/** pino-pretty, loaded the first time a line is shown in a terminal (JSON-only nodes never load it). */
+let prettify: ((line: string) => string) | undefined;
+function pretty(): (line: string) => string {
+  if (!prettify) {
+    const { prettyFactory } = createRequire(import.meta.url)('pino-pretty') as typeof import('pino-pretty');
+    prettify = prettyFactory({ colorize: Boolean(process.stderr.isTTY), timestampKey: 'ts', translateTime: 'HH:MM:ss.l', messageFormat: '[{component}] {msg}', ignore: 'component', singleLine: true });
+  }
+  return prettify;
 }
 
 /** Secret-looking keys dropped; passwords inside strings (a connection string in an error message) masked. */
@@ -87,11 +122,4 @@ export function redact(value: LogFields): LogFields {
     else out[key] = v;
   }
   return out;
-}
-
-function pretty(record: LogFields): string {
-  const { ts, level, component, msg, ...rest } = record;
-  const time = String(ts).slice(11, 23);
-  const extra = Object.keys(rest).length > 0 ? ' ' + JSON.stringify(rest) : '';
-  return `${time} ${String(level).toUpperCase().padEnd(5)} [${String(component ?? 'mobo')}] ${String(msg)}${extra}\n`;
 }

@@ -1,3 +1,4 @@
+import type { Clock } from './clock.js';
 import { createEnvelope, type SendOptions } from './envelope.js';
 import type { Transport } from './transport.js';
 
@@ -14,6 +15,8 @@ export class ActorRef {
   constructor(
     readonly address: string,
     private readonly transport: Transport,
+    /** The system's clock: an ask's deadline is stamped on it, and the receiver checks it on the same one. */
+    private readonly clock: Clock,
     private readonly sender?: string,
   ) {}
 
@@ -23,7 +26,7 @@ export class ActorRef {
 
   ask<R = unknown>(type: string, payload: unknown = null, opts: AskOptions = {}): Promise<R> {
     const timeoutMs = opts.timeoutMs ?? DEFAULT_ASK_TIMEOUT_MS;
-    const env = createEnvelope(this.address, type, payload, { ...this.withSender(opts), deadline: Date.now() + timeoutMs });
+    const env = createEnvelope(this.address, type, payload, { ...this.withSender(opts), deadline: this.clock.now() + timeoutMs });
     return this.transport.ask(env, timeoutMs) as Promise<R>;
   }
 

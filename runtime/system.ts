@@ -7,6 +7,7 @@ import { EventBus } from './eventbus.js';
 import { LocalTransport } from './local-transport.js';
 import { Logger } from './logger.js';
 import { ActorRef } from './ref.js';
+import { ServiceDirectory } from './services.js';
 import type { Transport } from './transport.js';
 
 export interface ActorSystemOptions {
@@ -23,6 +24,8 @@ export class ActorSystem {
   readonly clock: Clock;
   readonly log: Logger;
   readonly events: EventBus;
+  /** Shared in-process services of this node, owned here so shutdown closes them. */
+  readonly services = new ServiceDirectory();
   private readonly cells = new Map<string, ActorCell>();
 
   constructor(opts: ActorSystemOptions = {}) {
@@ -30,7 +33,7 @@ export class ActorSystem {
     this.transport = opts.transport ?? new LocalTransport();
     this.clock = opts.clock ?? systemClock;
     this.log = opts.log ?? Logger.silent();
-    this.events = new EventBus(this.transport, this.log.child({ component: 'events' }));
+    this.events = new EventBus(this.transport, this.log.child({ component: 'events' }), { clock: this.clock });
   }
 
   /** Makes an actor (not yet started: a supervisor or `start()` starts it). */
@@ -51,7 +54,7 @@ export class ActorSystem {
   }
 
   ref(address: string, sender?: string): ActorRef {
-    return new ActorRef(address, this.transport, sender);
+    return new ActorRef(address, this.transport, this.clock, sender);
   }
 
   cell(name: string): ActorCell | undefined {
@@ -60,6 +63,7 @@ export class ActorSystem {
 
   async shutdown(): Promise<void> {
     await Promise.all([...this.cells.values()].map((c) => c.stop(1_000)));
+    await this.services.closeAll();
     await this.events.close();
     await this.transport.close();
   }

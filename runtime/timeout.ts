@@ -1,16 +1,20 @@
+import { systemClock, type Clock } from './clock.js';
 import { MoboError } from './errors.js';
 
-/** Settles with the promise, or rejects with onTimeout() after ms; the timer is always cleared. One promise per call. */
-export function withTimeout<T>(promise: Promise<T>, ms: number, onTimeout: () => MoboError): Promise<T> {
+/**
+ * Settles with the promise, or rejects with onTimeout() after ms on `clock` (pass the
+ * actor system's clock, so tests drive it); the timer is always cleared. One promise per call.
+ */
+export function withTimeout<T>(promise: Promise<T>, ms: number, onTimeout: () => MoboError, clock: Clock = systemClock): Promise<T> {
   return new Promise<T>((resolve, reject) => {
-    const timer = setTimeout(() => reject(onTimeout()), ms);
+    const timer = clock.setTimeout(() => reject(onTimeout()), ms);
     promise.then(
       (value) => {
-        clearTimeout(timer);
+        clock.clearTimeout(timer);
         resolve(value);
       },
       (err: unknown) => {
-        clearTimeout(timer);
+        clock.clearTimeout(timer);
         reject(err);
       },
     );

@@ -26,9 +26,15 @@ export interface ChildSpec {
   shutdownMs?: number;
   /** Names of siblings that must be running before this one starts. */
   dependsOn?: string[];
+  /**
+   * What the child was made from (a source's version, say), shown in its status. The one
+   * who added the child reads it back from the tree after its own restart, instead of
+   * remembering it outside supervision.
+   */
+  tag?: string;
 }
 
-export type ResolvedChildSpec = Required<ChildSpec>;
+export type ResolvedChildSpec = Required<Omit<ChildSpec, 'tag'>> & Pick<ChildSpec, 'tag'>;
 
 const NAME = /^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$/;
 
@@ -38,4 +44,5 @@ export const childSpecSchema = z.object({
   restart: z.enum(['permanent', 'transient', 'temporary']).default('permanent'),
   shutdownMs: z.number().int().positive().default(5_000),
   dependsOn: z.array(z.string()).default([]),
+  tag: z.string().max(200).optional(),
 });

@@ -1,4 +1,4 @@
-import type { Clock } from '../runtime/clock.js';
+import type { Clock, TimerHandle } from '../runtime/clock.js';
 import { MoboError, describeError } from '../runtime/errors.js';
 import type { EventBus } from '../runtime/eventbus.js';
 import type { ExitReason, HealthReport, LifecycleState } from '../runtime/lifecycle.js';
@@ -38,6 +38,8 @@ export interface ChildStatus {
   state: LifecycleState;
   health: HealthState;
   restarts: number;
+  /** The child spec's tag, when it has one. */
+  tag?: string;
   children?: ChildStatus[];
 }
 
@@ -148,6 +150,11 @@ export class Supervisor implements Child {
 
   /** Kills the whole subtree at once (chaos, or a parent giving up). */
   kill(reason = 'killed'): void {
+    if (this.status === 'stopping') {
+      // A parent ran out of patience with this subtree's graceful stop: the rest die now.
+      for (const slot of this.slots) slot.child?.kill(reason);
+      return;
+    }
     if (this.status !== 'running') return;
     this.status = 'crashed';
     this.cancelHealth();
@@ -182,6 +189,7 @@ export class Supervisor implements Child {
         health: slot.health.state,
         restarts: slot.restarts,
       };
+      if (slot.spec.tag !== undefined) status.tag = slot.spec.tag;
       if (slot.child instanceof Supervisor) status.children = slot.child.statuses();
       return status;
     });
@@ -301,13 +309,34 @@ export class Supervisor implements Child {
     await child.start();
   }
 
+  /**
+   * A graceful stop gets the child's `shutdownMs` on the injected clock; a child still
+   * not stopped then is killed (OTP's `shutdown => N` then `brutal_kill`), whatever its own
+   * `stop()` does with the time it was given.
+   */
   private async stopSlot(slot: Slot): Promise<void> {
     const child = slot.child;
     if (!child || child.state === 'stopped' || child.state === 'idle') return;
     slot.stopping = true;
+    const ms = slot.spec.shutdownMs;
+    let timer: TimerHandle | undefined;
+    const overran = new Promise<'overran'>((resolve) => (timer = this.deps.clock.setTimeout(() => resolve('overran'), ms)));
     try {
-      await child.stop(slot.spec.shutdownMs);
+      const graceful = child.stop(ms).then(
+        () => 'stopped' as const,
+        (err: unknown) => {
+          this.log.warn('child failed to stop cleanly; killing it', { child: slot.spec.name, error: describeError(err) });
+          return 'failed' as const;
+        },
+      );
+      const outcome = await Promise.race([graceful, overran]);
+      if (outcome !== 'stopped') {
+        if (outcome === 'overran') this.log.warn('child overran its shutdown time; killed', { child: slot.spec.name, shutdownMs: ms });
+        child.kill(outcome === 'overran' ? `did not stop within ${ms} ms` : 'failed to stop');
+        this.deps.events.emit('component.killed', { name: slot.spec.name, supervisor: this.name, reason: outcome, shutdownMs: ms });
+      }
     } finally {
+      if (timer) this.deps.clock.clearTimeout(timer);
       slot.stopping = false;
     }
   }
@@ -456,7 +485,9 @@ function resolveSpec(spec: ChildSpec, supervisor: string): ResolvedChildSpec {
       details: { supervisor, child: spec.name, issues: parsed.error.issues.map((i) => i.path.join('.')) },
     });
   }
-  return { ...parsed.data, create: spec.create };
+  const resolved: ResolvedChildSpec = { name: parsed.data.name, create: spec.create, restart: parsed.data.restart, shutdownMs: parsed.data.shutdownMs, dependsOn: parsed.data.dependsOn };
+  if (parsed.data.tag !== undefined) resolved.tag = parsed.data.tag;
+  return resolved;
 }
 
 function notFound(name: string): MoboError {

@@ -1,16 +1,16 @@
 import { z } from 'zod';
 import { on, type Handlers } from '../../runtime/behavior.js';
+import { implement } from '../../runtime/protocol.js';
 import { resourceName } from '../ds/names.js';
 import type { AuthDeps } from './deps.js';
 import { policySchema } from './policies.js';
 import { signupModeSchema } from './project-settings.js';
+import { keyProtocol, roleName } from './protocol.js';
 import { customRoleSchema } from './roles.js';
 import { rowRuleSchema } from './row-rules.js';
-import { scopesSchema } from './scopes.js';
 
 const project = z.object({ project: resourceName });
 const id = project.extend({ id: z.string().min(1).max(200) });
-const roleName = z.string().min(1).max(63);
 
 /**
  * The operator's side of MagAuth: API keys, users, custom roles, service accounts and
@@ -24,19 +24,18 @@ export function adminHandlers(deps: AuthDeps): Handlers {
   };
 
   return {
-    'key.create': on(
-      project.extend({ name: z.string().min(1).max(100).optional(), role: roleName.default('viewer'), scopes: scopesSchema.default({}), serviceAccount: z.string().min(1).max(200).optional() }),
-      async (input) => {
+    ...implement(keyProtocol, {
+      'key.create': async (input) => {
         await deps.requireProject(input.project);
         const account = input.serviceAccount ? await accounts.require(input.project, input.serviceAccount) : undefined;
         const role = account?.role ?? input.role;
         await roles.assertExists(input.project, role);
         return apiKeys.create(input.project, { name: input.name, role, scopes: input.scopes, serviceAccount: account?.id }, clock.now());
       },
-    ),
-    'key.list': on(project, ({ project: p }) => apiKeys.list(p)),
-    'key.rotate': on(id, async (input) => changed('keys', input.project, await apiKeys.rotate(input.project, input.id, clock.now()))),
-    'key.revoke': on(id, async (input) => changed('keys', input.project, await apiKeys.revoke(input.project, input.id, clock.now()))),
+      'key.list': ({ project: p }) => apiKeys.list(p),
+      'key.rotate': async (input) => changed('keys', input.project, await apiKeys.rotate(input.project, input.id, clock.now())),
+      'key.revoke': async (input) => changed('keys', input.project, await apiKeys.revoke(input.project, input.id, clock.now())),
+    }),
 
     'user.create': on(project.extend({ email: z.string().trim().email().max(320), password: z.string().min(1).max(1_024), role: roleName.default('authenticated') }), async (input) => {
       await deps.requireProject(input.project);

@@ -3,6 +3,7 @@ import type { ActorSlot, Board } from '../board.js';
 import { ensureTables } from '../ds/catalog-tables.js';
 import { adminHandlers } from './admin-handlers.js';
 import { authDeps } from './deps.js';
+import { gatekeeperFor } from './gatekeeper.js';
 import { onAuthChange } from './invalidation.js';
 import { setHashWorkers } from './hash-pool.js';
 import { authLimiters } from './login-limiter.js';
@@ -37,6 +38,8 @@ export const authSlot: ActorSlot = {
         await checkSigningKey(deps.store, deps.box);
         warmJose();
         off = onAuthChange(board, { invalidate: (change) => change === 'signing' && deps.forgetSigner() });
+        // What the node's gatekeeper cached from the previous incarnation may be stale: begin clean.
+        gatekeeperFor(board).forget();
         ctx.log.debug('auth ready');
       },
       receive: (msg, ctx) => dispatch(handlers, msg, ctx),

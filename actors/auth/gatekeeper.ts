@@ -1,5 +1,6 @@
 import type { JWK } from 'jose';
 import { MoboError } from '../../runtime/errors.js';
+import { ServiceKey } from '../../runtime/index.js';
 import type { Board } from '../board.js';
 import { controlStore } from '../kernel/store-slot.js';
 import { verifyAccessToken } from './access-token.js';
@@ -22,6 +23,8 @@ import { Users } from './users.js';
 export interface AuthGatekeeper extends Gatekeeper {
   /** The public signing keys, as served at /.well-known/jwks.json. */
   jwks(): Promise<{ keys: JWK[] }>;
+  /** Forgets everything cached: MagAuth does this when it (re)starts, so a restart begins clean. */
+  forget(): void;
   /**
    * The principal as it stands now, from what a live session remembers of it (realtime
    * subscriptions keep it): throws when its key was revoked, its user or service account
@@ -30,7 +33,7 @@ export interface AuthGatekeeper extends Gatekeeper {
   recheck(principal: Principal): Promise<Principal>;
   /** Called after this node's caches dropped a change (on every node, for every change): live sessions re-check here. */
   onChange(listener: (change: AuthChange, project?: string) => void): () => void;
-  /** Stops listening for invalidations (the node's bus closing does this too). */
+  /** Stops listening for invalidations (the system's shutdown does this). */
   close(): void;
 }
 
@@ -191,18 +194,17 @@ export function createGatekeeper(board: Board, opts: GatekeeperOptions = {}): Au
       return () => void listeners.delete(listener);
     },
     jwks: () => ring.jwks(),
+    forget: () => ALL.forEach((change) => invalidate(change)),
     close: off,
   };
 }
 
-const shared = new WeakMap<Board, AuthGatekeeper>();
+const GATEKEEPER = new ServiceKey<AuthGatekeeper>('auth.gatekeeper');
 
-/** The node's one Gatekeeper (made on first use): what MagGate, MagWS and MagMQTT call per request. */
+/**
+ * The node's one Gatekeeper, a service its actor system owns (made on first use, closed at
+ * shutdown): what MagGate, MagWS and MagMQTT call per request.
+ */
 export function gatekeeperFor(board: Board): AuthGatekeeper {
-  let gatekeeper = shared.get(board);
-  if (!gatekeeper) {
-    gatekeeper = createGatekeeper(board);
-    shared.set(board, gatekeeper);
-  }
-  return gatekeeper;
+  return board.system.services.shared(GATEKEEPER, () => createGatekeeper(board));
 }

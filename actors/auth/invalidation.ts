@@ -1,3 +1,4 @@
+import { ServiceKey } from '../../runtime/index.js';
 import type { Board } from '../board.js';
 
 /**
@@ -15,11 +16,12 @@ export interface ChangeListener {
   invalidate(change: AuthChange, project?: string): void;
 }
 
-const listeners = new WeakMap<Board, Set<ChangeListener>>();
+/** This process's listeners, held by the node's actor system (not a module-level map). */
+const LISTENERS = new ServiceKey<Set<ChangeListener>>('auth.change-listeners');
+const listeners = (board: Board): Set<ChangeListener> => board.system.services.shared(LISTENERS, () => new Set<ChangeListener>());
 
 export function onAuthChange(board: Board, listener: ChangeListener): () => void {
-  const set = listeners.get(board) ?? new Set<ChangeListener>();
-  listeners.set(board, set);
+  const set = listeners(board);
   set.add(listener);
   const off = board.system.events.on<{ change: AuthChange; project: string | null; node: string }>(`${AUTH_CHANGE_TOPIC}.>`, (event) => {
     // This node's own announcements reached its listeners directly, before the bus.
@@ -33,6 +35,6 @@ export function onAuthChange(board: Board, listener: ChangeListener): () => void
 }
 
 export function announceAuthChange(board: Board, change: AuthChange, project?: string): void {
-  for (const listener of listeners.get(board) ?? []) listener.invalidate(change, project);
+  for (const listener of listeners(board)) listener.invalidate(change, project);
   board.system.events.emit(`${AUTH_CHANGE_TOPIC}.${change}`, { change, project: project ?? null, node: board.nodeId });
 }

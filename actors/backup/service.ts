@@ -1,6 +1,8 @@
 import { MoboError, isMoboError } from '../../runtime/errors.js';
 import type { Board } from '../board.js';
+import { catalogSlot } from '../ds/catalog.js';
 import { DataClient, sourceAddress } from '../ds/protocol.js';
+import { controlClient } from '../kernel/control-actor.js';
 import type { SecretBox } from '../kernel/secret-box.js';
 import { controlSource, controlStore } from '../kernel/store-slot.js';
 import { ArchiveReader } from './archive-reader.js';
@@ -42,7 +44,7 @@ export class BackupService {
 
   async create(reason: string, onProgress: OnProgress): Promise<Manifest> {
     const targets = await backupTargets(this.board, this.box);
-    return this.write(reason, targets, onProgress, archivedConfig(this.board.configStore.current()));
+    return this.write(reason, targets, onProgress, archivedConfig(this.board.configStore.current(), this.board.configStore.loadOptions.sections));
   }
 
   async verify(id: string, onProgress: OnProgress): Promise<VerifyReport> {
@@ -128,11 +130,16 @@ export class BackupService {
    * catalog entries back if they were gone, and each restored source's connection restarts
    * (fresh schema, change-feed triggers on the new tables).
    */
+  /** Another component's restart is an operator command: it goes through the control actor. */
+  private async restart(name: string): Promise<void> {
+    await controlClient(this.board).restart(name, RESTART_TIMEOUT_MS);
+  }
+
   private async reattach(parts: PartEntry[]): Promise<void> {
     const catalog = this.board.system.ref(this.board.address('catalog'));
     if (parts.some((p) => p.kind === 'control')) {
       await controlStore(this.board).schema(true);
-      await this.board.tree.restartChild('catalog');
+      await this.restart(catalogSlot.name);
     } else {
       for (const p of parts) {
         await catalog.ask('project.create', { project: p.project }).catch(ignore('DS_PROJECT_EXISTS'));
@@ -141,12 +148,15 @@ export class BackupService {
       }
     }
     for (const p of parts.filter((part) => part.kind === 'source')) {
-      await this.board.tree.restartChild(`${p.project}.${p.source}`).catch(async () => {
+      await this.restart(`${p.project}.${p.source}`).catch(async () => {
         await new DataClient(this.board.system.ref(sourceAddress(p.project!, p.source!))).schema(true).catch(() => undefined);
       });
     }
   }
 }
+
+/** Long enough for the catalog to re-read its sources and reconnect them. */
+const RESTART_TIMEOUT_MS = 60_000;
 
 function ignore(code: 'DS_PROJECT_EXISTS' | 'DS_SOURCE_EXISTS'): (err: unknown) => void {
   return (err) => {

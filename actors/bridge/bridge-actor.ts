@@ -17,6 +17,12 @@ const copyInput = z.object({
   batchSize: z.number().int().min(1).max(10_000).default(1_000),
 });
 
+interface RuleRow {
+  source: string;
+  table: string;
+  column: string;
+}
+
 export interface CopyProgress {
   copied: number;
   total: number;
@@ -33,20 +39,33 @@ export const bridgeSlot: ActorSlot = {
   mailbox: { concurrency: 4 },
   behavior: (board: Board): Behavior => {
     const jobs = new JobTable<CopyProgress>({ events: board.system.events, topic: topics.job.root('bridge'), notFound: 'JOB_NOT_FOUND', now: () => new Date() });
+    const auth = board.system.ref(board.address('auth'), 'bridge');
     const client = (project: string, source: string) => new DataClient(board.system.ref(sourceAddress(project, source)), { timeoutMs: 60_000 });
 
     const handlers = {
       'bridge.copy': on(copyInput, (input) =>
-        jobs.start('copy', { copied: 0, total: 0 }, (report) =>
-          copyTable({
+        jobs.start('copy', { copied: 0, total: 0 }, async (report) => {
+          const toProject = input.toProject ?? input.project;
+          const toTable = input.toTable ?? input.table;
+          const result = await copyTable({
             from: client(input.project, input.from),
-            to: client(input.toProject ?? input.project, input.to),
+            to: client(toProject, input.to),
             table: input.table,
-            toTable: input.toTable ?? input.table,
+            toTable,
             batchSize: input.batchSize,
             onProgress: (copied, total) => report({ copied, total }),
-          }),
-        ),
+          });
+          const rules = await auth.ask<RuleRow[]>('rule.list', { project: toProject });
+          if (!rules.some((r) => r.source === input.to && r.table === toTable)) {
+            const source = (input.toProject === undefined ? rules : await auth.ask<RuleRow[]>('rule.list', { project: input.project })).find((r) => r.source === input.from && r.table === input.table);
+            result.warnings.push(
+              `${toProject}/${input.to} has no row rule for table ${toTable}: every key or token that may read it sees every row` +
+                (source ? ` (the source table keeps rows to their owner by ${source.column})` : '') +
+                `; add one with POST /v1/admin/projects/${toProject}/row-rules`,
+            );
+          }
+          return result;
+        }),
       ),
       'bridge.job': on(z.object({ id: z.string().min(1) }), ({ id }) => jobs.get(id)),
       'bridge.route': on(z.object({ project: resourceName, source: resourceName }), ({ project, source }) => ({ address: sourceAddress(project, source) })),

@@ -1,7 +1,9 @@
 import type { Filter } from '../../adapters/query.js';
-import type { Row, TableInfo } from '../../adapters/types.js';
+import { requireColumn } from '../../adapters/columns.js';
+import type { TableInfo } from '../../adapters/types.js';
 import { MoboError } from '../../runtime/errors.js';
 import type { DataClient } from '../ds/protocol.js';
+import { converterFor, rowConverter } from './convert.js';
 
 export interface CopyPlan {
   from: DataClient;
@@ -18,12 +20,17 @@ export interface CopyResult {
   rows: number;
   batches: number;
   createdTable: boolean;
+  /** What the operator should know, e.g. that the copied table has no row rule where it went. */
+  warnings: string[];
 }
 
 /**
  * Copies one table or collection between any two sources. The target table is created
- * from the source's portable column types when missing. Rows move in batches, paged by
- * primary key (keyset, so concurrent inserts cannot shift pages), else by offset.
+ * from the source's portable column types when missing (a decimal keeps its precision); into
+ * an existing table, values convert to its column types where the meaning is plain
+ * (convert.ts: SQLite's 0/1 into a boolean, its text timestamps into a timestamp). Rows move
+ * in batches, paged by primary key (keyset, so concurrent inserts cannot shift pages), else
+ * by offset.
  */
 export async function copyTable(plan: CopyPlan): Promise<CopyResult> {
   const source = await findTable(plan.from, plan.table);
@@ -37,6 +44,7 @@ export async function copyTable(plan: CopyPlan): Promise<CopyResult> {
   }
   const shared = source.columns.map((c) => c.name).filter((name) => target.columns.some((c) => c.name === name));
   if (shared.length === 0) throw new MoboError('DS_QUERY_INVALID', `${plan.toTable} has none of the columns of ${plan.table}`);
+  const convert = rowConverter(shared.map((name) => ({ name, convert: converterFor(requireColumn(source, name), requireColumn(target, name), plan.toTable) })));
 
   const total = await plan.from.count(plan.table);
   const key = source.primaryKey.length === 1 ? source.primaryKey[0] : undefined;
@@ -55,14 +63,14 @@ export async function copyTable(plan: CopyPlan): Promise<CopyResult> {
       ...(key ? {} : { offset: copied }),
     });
     if (page.length === 0) break;
-    await plan.to.insert(plan.toTable, page.map((row) => pick(row, shared)), false);
+    await plan.to.insert(plan.toTable, page.map(convert), false);
     copied += page.length;
     batches++;
     if (key) last = page.at(-1)![key];
     plan.onProgress(copied, Math.max(total, copied));
     if (page.length < plan.batchSize) break;
   }
-  return { table: plan.table, toTable: plan.toTable, rows: copied, batches, createdTable };
+  return { table: plan.table, toTable: plan.toTable, rows: copied, batches, createdTable, warnings: [] };
 }
 
 async function findTable(client: DataClient, name: string): Promise<TableInfo> {
@@ -71,8 +79,3 @@ async function findTable(client: DataClient, name: string): Promise<TableInfo> {
   return table;
 }
 
-function pick(row: Row, columns: string[]): Row {
-  const out: Row = {};
-  for (const c of columns) if (c in row) out[c] = row[c];
-  return out;
-}

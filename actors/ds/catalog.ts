@@ -7,12 +7,14 @@ import type { TimerHandle } from '../../runtime/clock.js';
 import { MoboError, describeError, isMoboError } from '../../runtime/errors.js';
 import { withTimeout } from '../../runtime/timeout.js';
 import type { ChildSpec } from '../../supervisors/child.js';
+import type { ChildStatus } from '../../supervisors/supervisor.js';
 import type { ActorSlot, Board, PoolSlot } from '../board.js';
 import { SecretBox } from '../kernel/secret-box.js';
 import { controlStore } from '../kernel/store-slot.js';
 import { CATALOG_TABLES, PROJECTS, SOURCES, ensureTables } from './catalog-tables.js';
 import { connectionBehavior } from './connection.js';
 import { reservedProjectName, resourceName, SYSTEM_PREFIXES } from './names.js';
+import { WriteRecords } from './write-records.js';
 import { DataClient, sourceAddress, type SourceStatus } from './protocol.js';
 
 /** The supervisor holding one connection actor per (project, source). */
@@ -72,11 +74,22 @@ interface SourcesChanged {
 const RECONCILE_EVERY_MS = 30_000;
 
 /**
- * Per board, the version (the row's created_at) of each source whose connection actor runs:
- * a source removed and added again elsewhere with new settings has a new version, and is
- * restarted here. Outlives the catalog's restarts, as the connection actors do.
+ * The connection actors running under `ds`, each with the version (the stored row's
+ * created_at) it was started from, read from the tree itself: the spec's tag. A source
+ * removed and added again elsewhere with new settings has a new version, and is restarted
+ * here. Nothing is kept outside supervision, so a restarted catalog reads the truth back.
  */
-const runningVersions = new WeakMap<Board, Map<string, string>>();
+function runningVersions(board: Board): Map<string, string | undefined> {
+  const find = (statuses: ChildStatus[]): ChildStatus | undefined => {
+    for (const s of statuses) {
+      if (s.name === dsPoolSlot.name && s.children) return s;
+      const below = s.children && find(s.children);
+      if (below) return below;
+    }
+    return undefined;
+  };
+  return new Map((find(board.tree.statuses())?.children ?? []).map((c) => [c.name, c.tag]));
+}
 
 export const catalogSlot: ActorSlot = {
   name: 'catalog',
@@ -84,16 +97,14 @@ export const catalogSlot: ActorSlot = {
   dependsOn: ['ds'],
   behavior: (board: Board): Behavior => {
     const store = controlStore(board);
+    const records = new WriteRecords(store);
     const config = board.configStore.current();
     const box = SecretBox.forNode(config.dataDir, config.secrets.key);
-    const versions = runningVersions.get(board) ?? new Map<string, string>();
-    runningVersions.set(board, versions);
 
     /** Starts the source's connection actor under `ds`, remembering which version of the source it serves. */
     const startConnection = async (row: Row): Promise<void> => {
       const spec = connectionSpec(row);
-      await board.tree.addChildTo('ds', spec);
-      versions.set(spec.name, String(row.created_at));
+      await board.tree.addChildTo(dsPoolSlot.name, spec);
     };
 
     const connectionSpec = (row: Row): ChildSpec => {
@@ -104,8 +115,9 @@ export const catalogSlot: ActorSlot = {
       source.pool = { max: Number(row.pool_max ?? config.ds.poolMax) };
       return {
         name: `${project}.${name}`,
+        tag: String(row.created_at),
         create: () =>
-          board.system.spawn(sourceAddress(project, name), () => connectionBehavior({ project, source: name, config: source, watch: true }, board.system.events), {
+          board.system.spawn(sourceAddress(project, name), () => connectionBehavior({ project, source: name, config: source, watch: true, records }, board.system.events), {
             mailbox: { concurrency: IN_FLIGHT_PER_CONNECTION * (source.pool?.max ?? config.ds.poolMax) },
             queue: 'ds',
             downError: 'DS_UNAVAILABLE',
@@ -203,18 +215,18 @@ export const catalogSlot: ActorSlot = {
       await board.tree.removeChild(child).catch((err: unknown) => {
         if (!isMoboError(err, 'SUP_CHILD_NOT_FOUND')) throw err;
       });
-      versions.delete(child);
     };
     /** Makes one source's connection actor match its stored row: started, restarted on a newer version, or stopped. */
     const reconcile = async (child: string, row: Row | undefined): Promise<void> => {
-      const running = versions.has(child) || board.tree.names().includes(child);
+      const versions = runningVersions(board);
+      const running = versions.has(child);
       const current = row !== undefined && versions.get(child) === String(row.created_at);
       if (running && !current) await stopConnection(child);
       if (row && !current) await startConnection(row);
     };
     const reconcileAll = async (): Promise<void> => {
       const rows = new Map((await store.select({ table: SOURCES })).map((row) => [`${String(row.project)}.${String(row.name)}`, row]));
-      for (const child of [...versions.keys()]) if (!rows.has(child)) await reconcile(child, undefined);
+      for (const child of runningVersions(board).keys()) if (!rows.has(child)) await reconcile(child, undefined);
       for (const [child, row] of rows) await reconcile(child, row);
     };
     const removeSource = async (project: string, name: string): Promise<void> => {

@@ -1,12 +1,14 @@
 import { createAdapter, feedSeesAllWrites } from '../../adapters/index.js';
+import { forRead, isConnectionLost } from '../../adapters/outcome.js';
 import type { Adapter, ChangeEvent, ChangeFeed, DataOps, Row, SourceConfig } from '../../adapters/types.js';
 import { dispatch, on, type Behavior, type Handlers } from '../../runtime/behavior.js';
 import type { ActorContext } from '../../runtime/context.js';
-import { MoboError, describeError, isMoboError } from '../../runtime/errors.js';
+import { MoboError, describeError } from '../../runtime/errors.js';
 import type { EventBus } from '../../runtime/eventbus.js';
 import { withTimeout } from '../../runtime/timeout.js';
 import { topics } from '../../runtime/topics.js';
 import { DS, type SourceStatus, type WriteOp } from './protocol.js';
+import type { RecordRef, WriteRecords } from './write-records.js';
 
 export interface ConnectionSpec {
   project: string;
@@ -14,6 +16,8 @@ export interface ConnectionSpec {
   config: SourceConfig;
   /** Publish the source's change feed on the event bus as `data.<project>.<source>.<table>`. */
   watch: boolean;
+  /** Where idempotent writes record their outcome (project sources; not the control store itself). */
+  records?: WriteRecords;
 }
 
 const CONNECT_TIMEOUT_MS = 5_000;
@@ -66,13 +70,18 @@ export function connectionBehavior(spec: ConnectionSpec, events: EventBus, adapt
     throw new MoboError('DS_UNAVAILABLE', undefined, { details: { project: spec.project, source: spec.source } });
   };
 
-  /** Runs an operation; a lost connection that the source confirms by failing a probe crashes the actor. */
+  /**
+   * Runs an operation; a lost connection that the source confirms by failing a probe crashes the
+   * actor. A write's own failure keeps its code: DS_OUTCOME_UNKNOWN when the connection went
+   * after the statement was sent, and the writes in flight when the actor dies are answered
+   * DS_OUTCOME_UNKNOWN by their DataClient (protocol.ts).
+   */
   const run = async <T>(ctx: ActorContext, op: () => Promise<T>): Promise<T> => {
     ready(ctx);
     try {
       return await op();
     } catch (err) {
-      if (isMoboError(err, 'DS_UNAVAILABLE')) {
+      if (isConnectionLost(err)) {
         const probe = await adapter.health().catch(() => ({ status: 'down' as const }));
         if (probe.status === 'down') ctx.fail(err);
       }
@@ -80,14 +89,39 @@ export function connectionBehavior(spec: ConnectionSpec, events: EventBus, adapt
     }
   };
 
+  /** A read lost with its connection changed nothing (adapters/outcome.ts). */
+  const read = <T>(ctx: ActorContext, op: () => Promise<T>): Promise<T> =>
+    run(ctx, op).catch((err: unknown) => {
+      throw forRead(err);
+    });
+
+  /**
+   * A write whose outcome is recorded before it is answered: if the answer is lost (this actor
+   * killed while the statement runs on), the record still learns how the write ended.
+   */
+  const write = async (ctx: ActorContext, record: RecordRef | undefined, op: () => Promise<Row[]>): Promise<Row[]> => {
+    if (!record || !spec.records) return run(ctx, op);
+    const settle = (result: { rows: Row[] } | { failure: unknown }): Promise<void> =>
+      spec.records!.settle(record, result).catch((err: unknown) => ctx.log.warn('idempotency record not written', { error: describeError(err) }));
+    let rows: Row[];
+    try {
+      rows = await run(ctx, op);
+    } catch (err) {
+      await settle({ failure: err });
+      throw err;
+    }
+    await settle({ rows });
+    return rows;
+  };
+
   const handlers: Handlers = {
-    [DS.select.type]: on(DS.select.schema, (q, ctx) => run(ctx, () => adapter.select(q))),
-    [DS.count.type]: on(DS.count.schema, (q, ctx) => run(ctx, () => adapter.count(q))),
-    [DS.insert.type]: on(DS.insert.schema, (m, ctx) => run(ctx, () => adapter.insert(m.table, m.rows, m.returning))),
-    [DS.update.type]: on(DS.update.schema, (m, ctx) => run(ctx, () => adapter.update({ table: m.table, where: m.where }, m.patch, m.returning))),
-    [DS.delete.type]: on(DS.delete.schema, (m, ctx) => run(ctx, () => adapter.delete({ table: m.table, where: m.where }, m.returning))),
+    [DS.select.type]: on(DS.select.schema, (q, ctx) => read(ctx, () => adapter.select(q))),
+    [DS.count.type]: on(DS.count.schema, (q, ctx) => read(ctx, () => adapter.count(q))),
+    [DS.insert.type]: on(DS.insert.schema, (m, ctx) => write(ctx, m.record, () => adapter.insert(m.table, m.rows, m.returning))),
+    [DS.update.type]: on(DS.update.schema, (m, ctx) => write(ctx, m.record, () => adapter.update({ table: m.table, where: m.where }, m.patch, m.returning))),
+    [DS.delete.type]: on(DS.delete.schema, (m, ctx) => write(ctx, m.record, () => adapter.delete({ table: m.table, where: m.where }, m.returning))),
     [DS.batch.type]: on(DS.batch.schema, (m, ctx) => run(ctx, () => adapter.transaction((tx) => applyOps(tx, m.ops)))),
-    [DS.schema.type]: on(DS.schema.schema, (m, ctx) => run(ctx, () => adapter.introspect(m?.refresh ?? false))),
+    [DS.schema.type]: on(DS.schema.schema, (m, ctx) => read(ctx, () => adapter.introspect(m?.refresh ?? false))),
     [DS.createTable.type]: on(DS.createTable.schema, (m, ctx) => run(ctx, () => adapter.createTable(m.table))),
     [DS.dropTable.type]: on(DS.dropTable.schema, (m, ctx) => run(ctx, () => adapter.dropTable(m.table))),
     [DS.status.type]: on(DS.status.schema, async (): Promise<SourceStatus> => {

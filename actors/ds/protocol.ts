@@ -1,7 +1,10 @@
 import { z } from 'zod';
 import type { Filter } from '../../adapters/query.js';
 import type { Query, Row, SchemaInfo, TableInfo } from '../../adapters/types.js';
+import { outcomeUnknown } from '../../adapters/outcome.js';
+import { isMoboError, MoboError, type ErrorCode } from '../../runtime/errors.js';
 import type { ActorRef, AskOptions } from '../../runtime/ref.js';
+import type { RecordRef } from './write-records.js';
 
 /**
  * The messages a connection actor answers. One schema each, checked at the actor's edge.
@@ -40,12 +43,15 @@ const writeOp = z.discriminatedUnion('op', [
 ]);
 export type WriteOp = z.infer<typeof writeOp>;
 
+/** An idempotent write names the record its outcome goes to (write-records.ts). */
+const record = z.object({ id: z.string().min(1), claim: z.string().min(1) }).optional();
+
 export const DS = {
   select: { type: 'ds.select', schema: queryShape },
   count: { type: 'ds.count', schema: scope },
-  insert: { type: 'ds.insert', schema: z.object({ table: z.string().min(1), rows, returning: z.boolean().optional() }) },
-  update: { type: 'ds.update', schema: scope.extend({ patch: z.record(z.unknown()), returning: z.boolean().optional() }) },
-  delete: { type: 'ds.delete', schema: scope.extend({ returning: z.boolean().optional() }) },
+  insert: { type: 'ds.insert', schema: z.object({ table: z.string().min(1), rows, returning: z.boolean().optional(), record }) },
+  update: { type: 'ds.update', schema: scope.extend({ patch: z.record(z.unknown()), returning: z.boolean().optional(), record }) },
+  delete: { type: 'ds.delete', schema: scope.extend({ returning: z.boolean().optional(), record }) },
   batch: { type: 'ds.batch', schema: z.object({ ops: z.array(writeOp).min(1).max(1_000) }) },
   schema: { type: 'ds.schema', schema: z.object({ refresh: z.boolean().optional() }).nullish() },
   createTable: { type: 'ds.createTable', schema: z.object({ table: tableInfoSchema }) },
@@ -65,34 +71,41 @@ export interface SourceStatus {
 /** A typed face on a connection actor's ref: what the gateway, auth and the bridge call. */
 export class DataClient {
   constructor(
-    private readonly ref: ActorRef,
+    readonly ref: ActorRef,
     private readonly opts: AskOptions = {},
+    /** Where inserts, updates and deletes through this client record their outcome. */
+    private readonly record?: RecordRef,
   ) {}
 
   get address(): string {
     return this.ref.address;
   }
 
+  /** The same client, its writes recorded under an Idempotency-Key claim. */
+  recordingTo(record: RecordRef): DataClient {
+    return new DataClient(this.ref, this.opts, record);
+  }
+
   select(query: Query): Promise<Row[]> {
-    return this.ref.ask(DS.select.type, query, this.opts);
+    return this.read(DS.select.type, query);
   }
   count(table: string, where?: Query['where']): Promise<number> {
-    return this.ref.ask(DS.count.type, { table, where }, this.opts);
+    return this.read(DS.count.type, { table, where });
   }
   insert(table: string, rows: Row[], returning = true): Promise<Row[]> {
-    return this.ref.ask(DS.insert.type, { table, rows, returning }, this.opts);
+    return this.write(DS.insert.type, { table, rows, returning, record: this.record });
   }
   update(table: string, where: Query['where'], patch: Row, returning = true): Promise<Row[]> {
-    return this.ref.ask(DS.update.type, { table, where, patch, returning }, this.opts);
+    return this.write(DS.update.type, { table, where, patch, returning, record: this.record });
   }
   delete(table: string, where: Query['where'], returning = true): Promise<Row[]> {
-    return this.ref.ask(DS.delete.type, { table, where, returning }, this.opts);
+    return this.write(DS.delete.type, { table, where, returning, record: this.record });
   }
   batch(ops: WriteOp[]): Promise<Row[][]> {
-    return this.ref.ask(DS.batch.type, { ops }, this.opts);
+    return this.write(DS.batch.type, { ops });
   }
   schema(refresh = false): Promise<SchemaInfo> {
-    return this.ref.ask(DS.schema.type, { refresh }, this.opts);
+    return this.read(DS.schema.type, { refresh });
   }
   createTable(table: TableInfo): Promise<void> {
     return this.ref.ask(DS.createTable.type, { table }, this.opts);
@@ -103,7 +116,31 @@ export class DataClient {
   status(): Promise<SourceStatus> {
     return this.ref.ask(DS.status.type, null, this.opts);
   }
+
+  /** A read cut off by the actor's crash or stop changed nothing: DS_UNAVAILABLE, retry. */
+  private read<T>(type: string, payload: unknown): Promise<T> {
+    return this.ref.ask<T>(type, payload, this.opts).catch((err: unknown) => {
+      throw isMoboError(err) && CUT_OFF.has(err.code) ? new MoboError('DS_UNAVAILABLE', undefined, { cause: err }) : err;
+    });
+  }
+
+  /**
+   * A write cut off after it reached the actor (a crash, a stop, no answer in time, a transport
+   * that broke under the request) may have been applied: DS_OUTCOME_UNKNOWN, never ACTOR_CRASHED.
+   * Some of those never started (a message still queued when its actor stopped); the caller
+   * cannot tell them apart, so they are reported unknown too, which stays true.
+   */
+  private write<T>(type: string, payload: unknown): Promise<T> {
+    return this.ref.ask<T>(type, payload, this.opts).catch((err: unknown) => {
+      throw isMoboError(err) && (CUT_OFF.has(err.code) || LOST_IN_TRANSIT.has(err.code)) ? outcomeUnknown(err) : err;
+    });
+  }
 }
+
+/** The actor took the message and went away before it answered. */
+const CUT_OFF = new Set<ErrorCode>(['ACTOR_CRASHED', 'ACTOR_STOPPED']);
+/** The request may have been delivered and handled; the answer did not come back. */
+const LOST_IN_TRANSIT = new Set<ErrorCode>(['ACTOR_ASK_TIMEOUT', 'TRANSPORT_CLOSED', 'TRANSPORT_UNAVAILABLE']);
 
 /** Actor address of a project's source: cluster-wide, the same on every node. */
 export function sourceAddress(project: string, source: string): string {

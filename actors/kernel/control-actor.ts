@@ -1,6 +1,8 @@
 import { z } from 'zod';
 import { dispatch, on, type Behavior } from '../../runtime/behavior.js';
 import type { Board, ComponentSlot } from '../board.js';
+import type { Run } from './node-memory.js';
+import { stateSlot } from './state-actor.js';
 import { flatten } from './tree-view.js';
 
 const component = z.object({ name: z.string().min(1).max(200) });
@@ -21,6 +23,14 @@ function runTreeOp(name: string, action: string, op: () => Promise<void>): Promi
   return { name, action: `${action} (scheduled)` };
 }
 
+/** The operator commands, as another component sends them (backup restarting the catalog after a restore). */
+export function controlClient(board: Board): { restart(name: string, timeoutMs?: number): Promise<void> } {
+  const ref = board.system.ref(board.address(controlSlot.name));
+  return {
+    restart: async (name, timeoutMs) => void (await ref.ask('component.restart', { name }, timeoutMs === undefined ? {} : { timeoutMs })),
+  };
+}
+
 /**
  * The node's operator console as an actor, so a CLI or another node reaches it the
  * same way here or across the cluster: status, component start/stop/restart, chaos
@@ -32,15 +42,20 @@ export const controlSlot: ComponentSlot = {
   dependsOn: ['config'],
   stoppable: false,
   behavior: (board: Board): Behavior => {
-    const startedAt = Date.now();
+    const startedAt = board.system.clock.now();
     const handlers = {
-      'node.status': on(z.null().optional(), () => ({
+      'node.status': on(z.null().optional(), async () => ({
         node: board.nodeId,
         pid: process.pid,
         mode: board.configStore.current().transport.kind === 'nats' ? 'cluster' : 'embedded',
-        uptimeMs: Date.now() - startedAt,
+        uptimeMs: board.system.clock.now() - startedAt,
         rssBytes: process.memoryUsage.rss(),
         components: flatten(board.tree.statuses()),
+        // How the run before this one ended, from the state actor's memory (null if it is down).
+        previousRun: await board.system
+          .ref(board.address(stateSlot.name))
+          .ask<{ previous: Run | null }>('state.history', null, { timeoutMs: 1_000 })
+          .then((h) => h.previous, () => null),
       })),
       'component.start': on(component, ({ name }) => runTreeOp(name, 'started', () => board.tree.startChild(name))),
       'component.stop': on(component, ({ name }) => board.tree.stopChild(name).then(() => ({ name, action: 'stopped' }))),

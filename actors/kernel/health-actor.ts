@@ -19,11 +19,11 @@ export const healthSlot: ComponentSlot = {
   group: 'kernel',
   dependsOn: ['config'],
   behavior: (board: Board): Behavior => {
-    const bootedAt = Date.now();
+    const bootedAt = board.system.clock.now();
     const handlers = {
       'health.report': on(z.null().optional(), (): HealthReportBody => {
         const components = flatten(board.tree.statuses());
-        return { status: overallHealth(components), node: board.nodeId, uptimeMs: Date.now() - bootedAt, components };
+        return { status: overallHealth(components), node: board.nodeId, uptimeMs: board.system.clock.now() - bootedAt, components };
       }),
     };
     return { receive: (msg, ctx) => dispatch(handlers, msg, ctx) };

@@ -37,6 +37,16 @@ export class StateFile {
     }
   }
 
+  /** Reads the state without touching the file (a reader beside the node, like `mobo status`): empty if missing or unreadable. */
+  peek(): StateData {
+    try {
+      const data: unknown = JSON.parse(readFileSync(this.path, 'utf8'));
+      return data !== null && typeof data === 'object' && !Array.isArray(data) ? (data as StateData) : {};
+    } catch {
+      return {};
+    }
+  }
+
   save(data: StateData): void {
     const tmp = `${this.path}.tmp-${process.pid}`;
     try {

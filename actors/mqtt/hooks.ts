@@ -1,3 +1,4 @@
+import { ServiceKey } from '../../runtime/index.js';
 import type { Board } from '../board.js';
 
 /**
@@ -18,19 +19,18 @@ export interface PublishFacts {
 
 export type PublishHook = (facts: PublishFacts) => void;
 
-const hooks = new WeakMap<Board, Set<PublishHook>>();
+/** The node's publish hooks, held by its actor system (every component's board reaches the same set). */
+const HOOKS = new ServiceKey<Set<PublishHook>>('mqtt.publish-hooks');
+const hooks = (board: Board): Set<PublishHook> => board.system.services.shared(HOOKS, () => new Set<PublishHook>());
 
 export function onMqttPublish(board: Board, hook: PublishHook): () => void {
-  let set = hooks.get(board);
-  if (!set) hooks.set(board, (set = new Set()));
+  const set = hooks(board);
   set.add(hook);
   return () => set.delete(hook);
 }
 
 export function runPublishHooks(board: Board, facts: PublishFacts): void {
-  const set = hooks.get(board);
-  if (!set) return;
-  for (const hook of set) {
+  for (const hook of hooks(board)) {
     try {
       hook(facts);
     } catch {

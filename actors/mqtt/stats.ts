@@ -1,3 +1,4 @@
+import { ServiceKey } from '../../runtime/index.js';
 import type { Board } from '../board.js';
 
 /** MagMQTT's counters on this node, rendered into `GET /metrics` and answered by `mobo mqtt:stats`. */
@@ -45,11 +46,9 @@ export class MqttStats {
   }
 }
 
-const shared = new WeakMap<Board, MqttStats>();
+const STATS = new ServiceKey<MqttStats>('mqtt.stats');
 
-/** The node's counters; they outlive restarts of the broker, as Prometheus counters must. */
+/** The node's counters, held by its actor system: they outlive restarts of the broker, as Prometheus counters must. */
 export function mqttStats(board: Board): MqttStats {
-  let stats = shared.get(board);
-  if (!stats) shared.set(board, (stats = new MqttStats()));
-  return stats;
+  return board.system.services.shared(STATS, () => new MqttStats());
 }

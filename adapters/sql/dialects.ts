@@ -5,10 +5,20 @@ import type { KeyRole, SqlDialect } from './dialect.js';
 
 const quoteWith = (q: string) => (identifier: string) => `${q}${identifier.split(q).join(q + q)}${q}`;
 
+/**
+ * A column's type in this dialect from its portable type. A decimal with a declared precision
+ * (`numeric(10,2)`, `DECIMAL(10,2)`; portable type float) stays a decimal of that precision, in
+ * the spelling all three dialects accept, so money copied between backends stays exact.
+ */
 function typed(types: Record<ColumnType, string>, generated: Partial<Record<ColumnType, string>>) {
-  return (column: ColumnInfo, role: KeyRole): string =>
-    (role === 'generated' ? generated[column.type] : undefined) ?? types[column.type];
+  return (column: ColumnInfo, role: KeyRole): string => {
+    if (role === 'generated' && generated[column.type]) return generated[column.type]!;
+    const decimal = column.type === 'float' ? DECIMAL.exec(column.nativeType) : null;
+    return decimal ? `DECIMAL(${decimal[1]},${decimal[2] ?? '0'})` : types[column.type];
+  };
 }
+
+const DECIMAL = /^\s*(?:numeric|decimal)\s*\(\s*(\d{1,2})\s*(?:,\s*(\d{1,2})\s*)?\)/i;
 
 function encodeParam(column: ColumnInfo, value: unknown, booleansAsNumbers: boolean): unknown {
   if (value === null) return null;

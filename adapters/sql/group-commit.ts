@@ -1,4 +1,5 @@
 import { isMoboError, MoboError } from '../../runtime/errors.js';
+import { isConnectionLost, outcomeUnknown } from '../outcome.js';
 import type { Row } from '../types.js';
 import type { SqlDriver, SqlRunner } from './driver.js';
 
@@ -52,8 +53,8 @@ const MAX_IN_FLIGHT = 2;
  * could have had. Two exceptions keep a group from doing worse than its jobs alone: the
  * driver's prologue bounds lock waits (a job blocked by another client's transaction makes
  * the group rerun alone instead of holding every insert of the source), and a connection
- * lost during COMMIT fails every job as "may or may not have been applied" rather than
- * running them again.
+ * lost during COMMIT fails every job with DS_OUTCOME_UNKNOWN ("may or may not have been
+ * applied", adapters/outcome.ts) rather than running them again.
  */
 export class GroupCommit {
   private queue: Pending[] = [];
@@ -108,10 +109,10 @@ export class GroupCommit {
         committing = true;
       });
     } catch (err) {
-      if (committing && isMoboError(err, 'DS_UNAVAILABLE')) {
+      if (committing && isConnectionLost(err)) {
         // COMMIT went out and no answer came back: the rows may be written. Running the jobs
         // again could write them twice, so each caller learns what a lone write would tell it.
-        const unknown = new MoboError('DS_UNAVAILABLE', 'The connection was lost while the write was committing; it may or may not have been applied', { cause: err });
+        const unknown = isMoboError(err, 'DS_OUTCOME_UNKNOWN') ? err : outcomeUnknown(err);
         for (const pending of group) pending.reject(unknown);
         return;
       }

@@ -4,11 +4,11 @@
  * collected: with RETURNING where the dialect has it, else by reading the affected rows inside
  * a transaction (SELECT … FOR UPDATE, write by key, read back by key).
  */
-import { isMoboError } from '../../runtime/errors.js';
 import type { ChangeSink } from '../changes.js';
 import { changeEvents } from '../changes.js';
 import { findColumn, primaryKeyOf } from '../columns.js';
 import { BATCH_SIZE } from '../options.js';
+import { forRead, isConnectionLost } from '../outcome.js';
 import type { Filter, Scalar } from '../query.js';
 import type { SchemaCache } from '../schema-cache.js';
 import type { DataOps, Query, Row, TableInfo } from '../types.js';
@@ -129,7 +129,7 @@ export class SqlDataOps implements DataOps {
       try {
         return await this.runner.run(statement);
       } catch (err) {
-        if (this.runner.inTransaction || attempt >= this.driver.readRetries || !isMoboError(err, 'DS_UNAVAILABLE')) throw err;
+        if (this.runner.inTransaction || attempt >= this.driver.readRetries || !isConnectionLost(err)) throw forRead(err);
       }
     }
   }

@@ -29,6 +29,7 @@ export const policySetCommand = command({
   name: 'policy:set',
   summary: 'Open a table to a role: which operations, on all rows or only the rows a user owns',
   usage: 'mobo policy:set <project> <role> <table> --ops read,create,update,delete [--owner-column COLUMN] [--json]',
+  flags: { ops: 'string', 'owner-column': 'string' },
   details:
     'Roles: authenticated (every signed-up user), anon (the public client key), or a custom role. TABLE may be a pattern (orders, order_*, main.orders, *).\n--owner-column owner_id: reads, updates and deletes see only rows whose owner_id is the user; inserts and updates get owner_id set to the user.\nSetting a policy again for the same role and table replaces it.\nExample: mobo policy:set shop authenticated orders --ops read,create --owner-column owner_id',
   async run(args, out) {
@@ -50,6 +51,7 @@ export const policyRemoveCommand = command({
   name: 'policy:remove',
   summary: 'Remove a policy; live realtime subscriptions it allowed end within a second',
   usage: 'mobo policy:remove <project> <role> <table> [--json]',
+  flags: {},
   async run(args, out) {
     const project = required(args, 0, 'a project', 'policy:remove');
     const role = required(args, 1, 'a role', 'policy:remove');
@@ -64,6 +66,7 @@ export const userRoleCommand = command({
   name: 'user:role',
   summary: "Change a user's role; it applies to the user's current tokens and live subscriptions at once",
   usage: 'mobo user:role <project> <user-id|email> <role> [--json]',
+  flags: {},
   async run(args, out) {
     const project = required(args, 0, 'a project', 'user:role');
     const user = required(args, 1, 'a user id or email', 'user:role');
@@ -78,6 +81,7 @@ export const userInviteCommand = command({
   name: 'user:invite',
   summary: 'Invite an email: with signup set to invite, only invited emails may sign up',
   usage: 'mobo user:invite <project> <email> [--role R] [--json]',
+  flags: { role: 'string' },
   async run(args, out) {
     const project = required(args, 0, 'a project', 'user:invite');
     const email = required(args, 1, 'an email', 'user:invite');
@@ -92,6 +96,7 @@ export const authSignupCommand = command({
   name: 'auth:signup',
   summary: 'Show or set who may sign up to a project: closed (the default), invite or open',
   usage: 'mobo auth:signup <project> [closed|invite|open] [--json]',
+  flags: {},
   async run(args, out) {
     const project = required(args, 0, 'a project', 'auth:signup');
     const mode = args.positional[1];
@@ -114,6 +119,7 @@ export const keysShowCommand = command({
   name: 'keys:show',
   summary: "Show a project's public client key (role anon), service key (role admin) and realtime app key and secret",
   usage: 'mobo keys:show <project> [--json]',
+  flags: {},
   details:
     'The public key may ship in a browser or app: it reaches only what policies open to anon. The service key and the realtime secret are for your servers only.\nRevoke one with mobo key:revoke <project> <key-id>; keys:show then makes a new one.',
   async run(args, out) {

@@ -59,6 +59,7 @@ export function listCommand<T>(name: string, summary: string, resource: string, 
     name,
     summary,
     usage: `mobo ${name} <project> [--json]`,
+    flags: {},
     async run(args, out) {
       const project = required(args, 0, 'a project', name);
       const rows = await client(args).get<T[]>(`${base(project)}/${resource}`);
@@ -80,6 +81,7 @@ function targetCommand<T>(spec: {
     name: spec.name,
     summary: spec.summary,
     usage: `mobo ${spec.name} <project> <${spec.target}> [--json]`,
+    flags: {},
     async run(args, out) {
       const project = required(args, 0, 'a project', spec.name);
       const target = required(args, 1, `a ${spec.target}`, spec.name);
@@ -98,6 +100,7 @@ export const keyCreateCommand = command({
   name: 'key:create',
   summary: 'Create an API key for a project (the key is printed once)',
   usage: 'mobo key:create <project> [--role R] [--name N] [--tables T1,T2] [--ops read,create,update,delete] [--cidrs CIDR,…] [--service-account SA] [--json]',
+  flags: { role: 'string', name: 'string', tables: 'string', ops: 'string', cidrs: 'string', 'service-account': 'string' },
   details:
     'Keys look like ak_<project>_<secret>; only a hash is stored. Role defaults to viewer; with --service-account the key acts as that account, with its role.\nScopes narrow the role: tables (patterns with *, or source.table), operations, client IP ranges.\nExample: mobo key:create shop --role developer --tables orders,items --ops read,create --cidrs 10.0.0.0/8',
   async run(args, out) {
@@ -142,6 +145,7 @@ export const keyRotateSigningCommand = command({
   name: 'key:rotate-signing',
   summary: 'Start signing tokens with a new key; tokens signed before stay valid until they expire',
   usage: 'mobo key:rotate-signing [--json]',
+  flags: {},
   async run(args, out) {
     const rotated = await client(args).post<{ kid: string; retired: string[] }>('/v1/admin/signing-keys/rotate');
     out.result(rotated, () => `signing with ${rotated.kid}; retired ${rotated.retired.join(', ') || 'none'} (still verifying until their tokens expire)`);
@@ -159,6 +163,7 @@ export const userCreateCommand = command({
   name: 'user:create',
   summary: 'Create a user in a project (a password is generated and printed once unless --password-stdin)',
   usage: 'mobo user:create <project> <email> [--role R] [--password-stdin] [--json]',
+  flags: { role: 'string', 'password-stdin': 'boolean' },
   details: 'Passwords are never taken as arguments (they would show in ps and shell history). Role defaults to authenticated (what policies open; no table without one).',
   async run(args, out) {
     const project = required(args, 0, 'a project', 'user:create');
@@ -203,6 +208,7 @@ export const roleCreateCommand = command({
   name: 'role:create',
   summary: 'Create a custom role: which operations on which tables',
   usage: 'mobo role:create <project> <name> --allow "TABLES:OPS[;TABLES:OPS…]" [--json]',
+  flags: { allow: 'string' },
   details: 'TABLES and OPS are comma lists; tables may use * or source.table.\nExample: mobo role:create shop support --allow "orders,customers:read;tickets:read,create,update"',
   async run(args, out) {
     const project = required(args, 0, 'a project', 'role:create');
@@ -231,6 +237,7 @@ export const tokenIssueCommand = command({
   name: 'token:issue',
   summary: 'Issue an access token for testing (signed like a real one)',
   usage: 'mobo token:issue <project> --role R [--sub SUBJECT] [--ttl SECONDS] [--json]',
+  flags: { role: 'string', sub: 'string', ttl: 'string' },
   async run(args, out) {
     const project = required(args, 0, 'a project', 'token:issue');
     const role = flagString(args, 'role');

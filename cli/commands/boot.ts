@@ -1,6 +1,7 @@
 import { performance } from 'node:perf_hooks';
 import type { MoboNode } from '../../actors/node.js';
 import { loadConfig } from '../../config/load.js';
+import { withoutCredentials } from '../../config/secrets.js';
 import { readNodeFile } from '../../gateway/node-file.js';
 import { MoboError, describeError, isMoboError } from '../../runtime/errors.js';
 import { flagString } from '../args.js';
@@ -20,6 +21,7 @@ export const bootCommand: Command = {
   name: 'boot',
   summary: 'Boot a node in the foreground (POST, components, ready)',
   usage: 'mobo boot [--config FILE] [--json]',
+  flags: {},
   details:
     'Runs until SIGINT/SIGTERM (or `mobo shutdown`), then stops the tree in reverse order. SIGHUP reloads the config.\n' +
     'Exit: 0 after a clean shutdown, 1 if boot failed, 6 on bad config, 70 if the root supervisor gave up.',
@@ -36,7 +38,7 @@ export const bootCommand: Command = {
     const loaded = loadConfig(loadOptions);
     const node = await MoboNode.create({ loaded, loadOptions, slots });
     const { config } = loaded;
-    out.line(`MagMoBoMini ${config.node.id} · ${config.transport.kind === 'nats' ? `cluster via NATS ${config.transport.natsUrl}` : 'embedded'} · data ${config.dataDir}`);
+    out.line(`MagMoBoMini ${config.node.id} · ${config.transport.kind === 'nats' ? `cluster via NATS ${withoutCredentials(config.transport.natsUrl)}` : 'embedded'} · data ${config.dataDir}`);
     node.system.events.on<PostEvent>('system.post', ({ payload: p }) => {
       if (out.json) return out.result({ event: 'post', ...p }, () => '');
       const mark = p.ok ? 'ok' : `FAILED: ${p.error ?? ''}`;

@@ -8,7 +8,7 @@ interface Job {
   id: string;
   state: 'running' | 'done' | 'failed';
   progress: { copied: number; total: number };
-  result?: { rows: number; batches: number; createdTable: boolean; toTable: string };
+  result?: { rows: number; batches: number; createdTable: boolean; toTable: string; warnings?: string[] };
   error?: ErrorBody;
 }
 
@@ -24,7 +24,11 @@ export const bridgeCopyCommand: Command = {
   name: 'bridge:copy',
   summary: 'Copy a table between two sources (any kinds), with progress',
   usage: 'mobo bridge:copy <project> <from-source> <table> <to-source> [--to-table T] [--to-project P] [--batch-size N] [--json]',
-  details: 'Creates the target table from portable column types when it is missing. Fails on duplicate keys in the target.',
+  flags: { 'to-table': 'string', 'to-project': 'string', 'batch-size': 'string' },
+  details:
+    'Creates the target table from portable column types when it is missing (booleans, timestamps, json, decimals and binary stay such); ' +
+    'into an existing table, values convert to its column types where the meaning is plain. Warns when the target has no row rule for the table. ' +
+    'Fails on duplicate keys in the target.',
   async run(args, out) {
     const c = client(args);
     const body: Record<string, unknown> = {
@@ -47,6 +51,7 @@ export const bridgeCopyCommand: Command = {
     }
     if (tty) process.stdout.write('\n');
     if (job.state === 'failed') throw job.error ? MoboError.fromBody(job.error) : new MoboError('INTERNAL', 'The copy failed');
+    for (const warning of job.result?.warnings ?? []) process.stderr.write(`warning: ${warning}\n`);
     out.result(job, () => `copied ${job.result?.rows ?? 0} rows in ${job.result?.batches ?? 0} batches into ${job.result?.toTable ?? ''}${job.result?.createdTable ? ' (created)' : ''}`);
     return EXIT.OK;
   },

@@ -7,6 +7,7 @@ export const chaosKillCommand: Command = {
   name: 'chaos:kill',
   summary: 'Kill an actor or supervisor at once; supervision must bring it back',
   usage: 'mobo chaos:kill <name> [--node ID] [--json]',
+  flags: {},
   details: 'The component dies mid-work (no graceful stop); its supervisor restarts it by strategy. Watch with mobo status.',
   async run(args, out) {
     const name = args.positional[0];

@@ -7,6 +7,7 @@ export const componentListCommand: Command = {
   name: 'component:list',
   summary: 'List components with state, health and restarts',
   usage: 'mobo component:list [--node ID] [--json]',
+  flags: {},
   async run(args, out) {
     const status = await client(args).get<NodeStatus>('/v1/admin/status');
     out.result(status.components, () => componentTable(status.components));
@@ -19,6 +20,7 @@ function componentAction(action: 'start' | 'stop' | 'restart', summary: string):
     name: `component:${action}`,
     summary,
     usage: `mobo component:${action} <name> [--node ID] [--json]`,
+    flags: {},
     async run(args, out) {
       const name = args.positional[0];
       if (!name) throw usage(`component:${action} needs a component name (see mobo component:list)`);

@@ -2,15 +2,18 @@ import type { HealthReportBody } from '../../actors/kernel/health-actor.js';
 import { flagNumber } from '../args.js';
 import type { Command } from '../command.js';
 import { EXIT } from '../exit-codes.js';
+import { unhealthy } from '../../actors/kernel/tree-view.js';
 import { client, componentTable } from './node.js';
 
 export const healthCheckCommand: Command = {
   name: 'health:check',
   summary: 'Exit 0 if the node is healthy, 4 if not (for scripts and probes)',
   usage: 'mobo health:check [--node ID] [--json]',
+  flags: {},
   async run(args, out) {
     const report = await client(args).get<HealthReportBody>('/v1/admin/health');
-    out.result({ status: report.status, node: report.node }, () => `${report.node}: ${report.status}`);
+    const why = unhealthy(report.components);
+    out.result({ status: report.status, node: report.node, unhealthy: why }, () => [`${report.node}: ${report.status}`, ...why.map((c) => `  ${c.name}: ${c.why}`)].join('\n'));
     return report.status === 'healthy' ? EXIT.OK : EXIT.UNHEALTHY;
   },
 };
@@ -19,6 +22,7 @@ export const healthReportCommand: Command = {
   name: 'health:report',
   summary: 'Health of every component',
   usage: 'mobo health:report [--node ID] [--json]',
+  flags: {},
   async run(args, out) {
     const report = await client(args).get<HealthReportBody>('/v1/admin/health');
     out.result(report, () => `${report.node}: ${report.status}\n${componentTable(report.components)}`);
@@ -30,6 +34,7 @@ export const healthWatchCommand: Command = {
   name: 'health:watch',
   summary: 'Print health as it changes (Ctrl-C to stop)',
   usage: 'mobo health:watch [--interval MS] [--count N] [--node ID] [--json]',
+  flags: { interval: 'string', count: 'string' },
   details: 'Polls every --interval ms (default 1000) and prints a line whenever a component changes; --count stops after N reports.',
   async run(args, out) {
     const interval = flagNumber(args, 'interval', 1_000);

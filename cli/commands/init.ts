@@ -15,6 +15,7 @@ export const initCommand: Command = {
   name: 'init',
   summary: 'Write mobo.config.json and create the data directory; --force starts the data directory over',
   usage: 'mobo init [--config FILE] [--force] [--json]',
+  flags: { force: 'boolean' },
   details:
     'Writes an embedded-mode config (no servers needed) unless the file exists.\n' +
     '--force starts over with an empty control store: the old control store and node state move to <dataDir>/replaced-<time>/ (nothing is deleted); ' +

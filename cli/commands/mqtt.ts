@@ -21,6 +21,7 @@ export const mqttClientsCommand: Command = {
   name: 'mqtt:clients',
   summary: 'List the MQTT clients connected to the node',
   usage: 'mobo mqtt:clients [--project P] [--json]',
+  flags: { project: 'string' },
   async run(args, out) {
     const rows = await client(args).get<ClientView[]>(`/v1/admin/mqtt/clients${q(args)}`);
     out.result(rows, () =>
@@ -36,6 +37,7 @@ export const mqttKickCommand: Command = {
   name: 'mqtt:kick',
   summary: 'Disconnect an MQTT client (its session and will stay as MQTT says)',
   usage: 'mobo mqtt:kick <client-id> [--json]',
+  flags: {},
   details: 'Exit 5 when no client with that id is connected to this node (MQTT_CLIENT_NOT_FOUND).',
   async run(args, out) {
     const id = required(args, 0, 'a client id', 'mqtt:kick');
@@ -49,6 +51,7 @@ export const mqttStatsCommand: Command = {
   name: 'mqtt:stats',
   summary: 'MQTT on this node: listeners, connections, messages by QoS, ingest rows, dead letters',
   usage: 'mobo mqtt:stats [--json]',
+  flags: {},
   async run(args, out) {
     const s = await client(args).get<StatsView>('/v1/admin/mqtt/stats');
     const ports = s.listening ? Object.entries(s.listening).map(([k, v]) => `${k} ${v}`).join(', ') : 'not listening';
@@ -74,6 +77,7 @@ export const mqttRulesCommand: Command = {
   name: 'mqtt:rules',
   summary: 'List the ingest rules (MQTT topics written into tables)',
   usage: 'mobo mqtt:rules [--project P] [--json]',
+  flags: { project: 'string' },
   async run(args, out) {
     const rows = await client(args).get<Rule[]>(`/v1/admin/mqtt/rules${q(args)}`);
     out.result(rows, () =>
@@ -87,6 +91,7 @@ export const mqttRuleAddCommand: Command = {
   name: 'mqtt:rule:add',
   summary: 'Write the messages of a topic filter into a table',
   usage: "mobo mqtt:rule:add <project> '<topic filter>' --into <source>.<table> [--map '{\"col\":\"$topic[1]\",\"temp\":\"$.t\"}'] [--json]",
+  flags: { into: 'string', map: 'string' },
   details:
     'The filter is below the project (devices/+/telemetry means <project>/devices/+/telemetry). Map expressions: $topic[N] (level N below the project), $.a.b (JSON payload field), $payload, $clientId, $subject, $now; other values are constants. Without --map the JSON payload object is the row. A QoS 1 PUBACK is sent once the row is committed; what does not fit goes to <project>/dead-letter/<rule id>.',
   async run(args, out) {
@@ -113,6 +118,7 @@ export const mqttRuleRemoveCommand: Command = {
   name: 'mqtt:rule:remove',
   summary: 'Remove an ingest rule',
   usage: 'mobo mqtt:rule:remove <project> <rule-id> [--json]',
+  flags: {},
   async run(args, out) {
     const project = required(args, 0, 'a project', 'mqtt:rule:remove');
     const id = required(args, 1, 'a rule id', 'mqtt:rule:remove');

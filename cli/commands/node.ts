@@ -1,9 +1,15 @@
+import { join } from 'node:path';
+import { previousRun, readMemory, type Run } from '../../actors/kernel/node-memory.js';
+import { StateFile } from '../../actors/kernel/state-file.js';
 import type { ComponentStatus } from '../../actors/kernel/tree-view.js';
+import { loadConfig } from '../../config/load.js';
+import { isMoboError } from '../../runtime/errors.js';
 import { flagString, type ParsedArgs } from '../args.js';
 import { NodeClient } from '../client.js';
 import type { Command } from '../command.js';
-import { EXIT } from '../exit-codes.js';
-import { table } from '../output.js';
+import { EXIT, type ExitCode } from '../exit-codes.js';
+import { table, type Output } from '../output.js';
+import type { MoboError } from '../../runtime/errors.js';
 
 export interface NodeStatus {
   node: string;
@@ -12,6 +18,7 @@ export interface NodeStatus {
   uptimeMs: number;
   rssBytes: number;
   components: ComponentStatus[];
+  previousRun: Run | null;
 }
 
 /** The client for the node a command targets (`--config`, `--node`). */
@@ -30,22 +37,55 @@ export const statusCommand: Command = {
   name: 'status',
   summary: 'Show the running node and every component',
   usage: 'mobo status [--node ID] [--config FILE] [--json]',
+  flags: {},
   async run(args, out) {
-    const status = await client(args).get<NodeStatus>('/v1/admin/status');
+    let status: NodeStatus;
+    try {
+      status = await client(args).get<NodeStatus>('/v1/admin/status');
+    } catch (err) {
+      if (!isMoboError(err, 'NODE_UNREACHABLE')) throw err;
+      return lastRunStatus(args, out, err);
+    }
     out.result(status, () =>
       [
         `${status.node} · ${status.mode} · pid ${status.pid} · up ${(status.uptimeMs / 1000).toFixed(1)} s · rss ${(status.rssBytes / 1048576).toFixed(1)} MB`,
         componentTable(status.components),
+        ...(status.previousRun ? [`previous run: ${runLine(status.previousRun)}`] : []),
       ].join('\n'),
     );
     return EXIT.OK;
   },
 };
 
+function runLine(run: Run): string {
+  const end = run.end ? `${run.end.kind} at ${run.end.at} (${run.end.reason})` : 'still running';
+  return `pid ${run.pid}, started ${run.startedAt}, ended ${end}`;
+}
+
+/**
+ * No node answers: what the data directory remembers of the last run (how it ended, its
+ * components when last seen), so a crash can be read after the fact. Still exit 3.
+ */
+function lastRunStatus(args: ParsedArgs, out: Output, err: MoboError): ExitCode {
+  const configFile = flagString(args, 'config');
+  const { config } = loadConfig(configFile === undefined ? {} : { file: configFile });
+  const memory = readMemory(new StateFile(join(config.dataDir, 'state.json')).peek());
+  const last = previousRun(memory, false);
+  if (!last) throw err;
+  // A run that recorded no end and answers no more ended without a clean shutdown.
+  const run: Run = last.end ? last : { ...last, end: { kind: 'crashed', at: last.seenAt ?? last.startedAt, reason: 'the node stopped without a clean shutdown' } };
+  out.error(err);
+  out.result({ running: false, lastRun: run }, () =>
+    [`not running; last run: ${runLine(run)}`, ...(run.components ? [`components when last seen (${run.seenAt ?? '?'}):`, componentTable(run.components)] : [])].join('\n'),
+  );
+  return EXIT.UNREACHABLE;
+}
+
 export const shutdownCommand: Command = {
   name: 'shutdown',
   summary: 'Shut the running node down cleanly (reverse start order)',
   usage: 'mobo shutdown [--reason TEXT] [--node ID] [--config FILE] [--json]',
+  flags: { reason: 'string' },
   async run(args, out) {
     const reason = flagString(args, 'reason') ?? 'mobo shutdown';
     const result = await client(args).post<{ node: string }>('/v1/admin/shutdown', { reason });

@@ -24,6 +24,7 @@ export const projectCreateCommand: Command = {
   name: 'project:create',
   summary: 'Create a project (a named home for data sources)',
   usage: 'mobo project:create <name> [--json]',
+  flags: {},
   async run(args, out) {
     const name = required(args, 0, 'a project name', 'project:create');
     const result = await client(args).post<{ project: string }>('/v1/admin/projects', { name });
@@ -36,6 +37,7 @@ export const projectListCommand: Command = {
   name: 'project:list',
   summary: 'List projects',
   usage: 'mobo project:list [--json]',
+  flags: {},
   async run(args, out) {
     const rows = await client(args).get<Array<{ project: string; sources: number; created_at: string }>>('/v1/admin/projects');
     out.result(rows, () => table([['PROJECT', 'SOURCES', 'CREATED'], ...rows.map((r) => [r.project, String(r.sources), r.created_at])]));
@@ -47,6 +49,7 @@ export const projectDeleteCommand: Command = {
   name: 'project:delete',
   summary: 'Delete a project (--force also removes its sources; their data is not touched)',
   usage: 'mobo project:delete <name> [--force] [--json]',
+  flags: { force: 'boolean' },
   async run(args, out) {
     const name = required(args, 0, 'a project name', 'project:delete');
     const result = await client(args).delete<unknown>(`/v1/admin/projects/${enc(name)}${args.flags.force ? '?force=true' : ''}`);
@@ -59,6 +62,7 @@ export const sourceAddCommand: Command = {
   name: 'source:add',
   summary: 'Add a data source to a project (postgres, sqlite, mysql, redis, mongodb)',
   usage: 'mobo source:add <project> <name> --kind KIND --url URL [--namespace NS] [--pool-max N] [--no-test] [--json]',
+  flags: { kind: 'string', url: 'string', namespace: 'string', 'pool-max': 'string', 'no-test': 'boolean' },
   details: 'The connection is tried before it is saved (skip with --no-test). Credentials are stored encrypted and never shown again.\nExample: mobo source:add shop main --kind postgres --url postgres://app@127.0.0.1:5432/shop',
   async run(args, out) {
     const project = required(args, 0, 'a project', 'source:add');
@@ -80,6 +84,7 @@ export const sourceListCommand: Command = {
   name: 'source:list',
   summary: "List a project's data sources (credentials never shown)",
   usage: 'mobo source:list <project> [--json]',
+  flags: {},
   async run(args, out) {
     const project = required(args, 0, 'a project', 'source:list');
     const rows = await client(args).get<SourceInfo[]>(`/v1/admin/projects/${enc(project)}/sources`);
@@ -92,6 +97,7 @@ export const sourceRemoveCommand: Command = {
   name: 'source:remove',
   summary: 'Remove a data source (stops its connection; its data is not touched)',
   usage: 'mobo source:remove <project> <name> [--json]',
+  flags: {},
   async run(args, out) {
     const { project, name, path } = sourcePath(args, 'source:remove');
     const result = await client(args).delete<unknown>(path);
@@ -104,6 +110,7 @@ export const sourceTestCommand: Command = {
   name: 'source:test',
   summary: "Check a source's connection (exit 4 when it is down)",
   usage: 'mobo source:test <project> <name> [--json]',
+  flags: {},
   async run(args, out) {
     const { project, name, path } = sourcePath(args, 'source:test');
     const status = await client(args).post<{ connected: boolean; latencyMs?: number; lastError?: string }>(`${path}/test`);
@@ -118,6 +125,7 @@ export const dbTablesCommand: Command = {
   name: 'db:tables',
   summary: 'List the tables (or collections) of a source, with columns and keys',
   usage: 'mobo db:tables <project> <source> [--json]',
+  flags: {},
   async run(args, out) {
     const { path } = sourcePath(args, 'db:tables');
     const tables = await client(args).get<Array<{ name: string; primaryKey: string[]; columns: Array<{ name: string; type: string; nullable: boolean }> }>>(`${path}/tables`);

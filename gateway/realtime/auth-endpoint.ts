@@ -70,10 +70,10 @@ export function mountRealtimeAuth(edge: EdgeContext, apps: AppDirectory, gatekee
     if (!socketId || !SOCKET_ID.test(socketId)) throw new MoboError('WS_BAD_MESSAGE', '"socket_id" is missing or malformed');
     assertChannelName(channel);
     if (channelKind(channel) === 'public') throw new MoboError('WS_BAD_MESSAGE', 'Public channels need no authorization');
-    const principal = await gatekeeper().authenticate(req.headers, project, req.ip);
+    const principal = req.principal!;
     const data = await channelData(gatekeeper(), principal, channel, policy);
     const app = await apps.forProject(project);
     const body = { auth: signChannel(app, socketId, channel, data), channel_data: data };
     return { status: 200, headers: { 'cache-control': 'no-store' }, body };
-  });
+  }, { authenticate: (req) => gatekeeper().authenticate(req.headers, req.params.project!, req.ip) });
 }

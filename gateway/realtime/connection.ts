@@ -1,3 +1,4 @@
+import type { Bucket } from '../../tools/index.js';
 import type { Principal } from '../../actors/auth/principal.js';
 import type { Socket } from '../websocket-types.js';
 import type { RealtimeApp } from './apps.js';
@@ -26,18 +27,8 @@ export interface Connection {
   app: RealtimeApp;
   socket: Socket;
   subscriptions: Map<string, Subscription>;
-  /** Token bucket for client messages. */
-  tokens: number;
-  refilledAt: number;
-}
-
-/** Takes one token; false when the connection is over its message rate. */
-export function takeToken(conn: Connection, now: number, perSecond: number, burst: number): boolean {
-  conn.tokens = Math.min(burst, conn.tokens + ((now - conn.refilledAt) / 1000) * perSecond);
-  conn.refilledAt = now;
-  if (conn.tokens < 1) return false;
-  conn.tokens -= 1;
-  return true;
+  /** Token bucket for client messages (tools/token-bucket.ts). */
+  bucket: Bucket;
 }
 
 export function isSubscribedTo(conn: Connection, topic: string): boolean {

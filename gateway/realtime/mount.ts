@@ -51,7 +51,7 @@ export async function mountRealtime(edge: EdgeContext): Promise<void> {
     occupancy: (appId, filter) => hub.occupancy(appId, filter),
     users: (appId, channel) => hub.presence.members.snapshot(presenceKey(appId, channel)).ids,
   };
-  edge.server.addWebSocket(pusherSocketRoute(hub, apps, settings, log));
+  edge.server.addWebSocket(pusherSocketRoute(hub, apps, settings, log, board.system.clock));
   mountPusherHttpApi(edge, apps, publisher, info, settings);
   await hub.start();
   edge.onStop(recheckOnAuthChanges(hub, gatekeeperFor(board), log));

@@ -8,9 +8,10 @@ import { MoboError, describeError, toMoboError } from '../../runtime/errors.js';
 import type { Logger } from '../../runtime/logger.js';
 import type { Socket, WebSocketRoute } from '../websocket-types.js';
 import type { AppDirectory, RealtimeApp } from './apps.js';
+import type { Clock } from '../../runtime/clock.js';
+import { fullBucket, spend } from '../../tools/index.js';
 import { ConnectionCounts, type ConnectionCaps } from './caps.js';
 import type { Connection } from './connection.js';
-import { takeToken } from './connection.js';
 import type { RealtimeHub } from './hub.js';
 import { errorFrame, frame, newSocketId, parseClientMessage, pusherCode } from './protocol.js';
 import { clientEvent, leaveAll, subscribe, unsubscribe, type ChannelLimits } from './subscriptions.js';
@@ -27,7 +28,8 @@ interface SocketData extends Record<string, unknown> {
   conn?: Connection;
 }
 
-export function pusherSocketRoute(hub: RealtimeHub, apps: AppDirectory, settings: SocketSettings, log: Logger): WebSocketRoute<SocketData> {
+export function pusherSocketRoute(hub: RealtimeHub, apps: AppDirectory, settings: SocketSettings, log: Logger, clock: Clock): WebSocketRoute<SocketData> {
+  const rate = { rps: settings.messagesPerSecond, burst: settings.messageBurst };
   const counts = new ConnectionCounts();
   const refuse = (socket: Socket<SocketData>, err: MoboError): void => {
     socket.send(errorFrame(err));
@@ -35,7 +37,7 @@ export function pusherSocketRoute(hub: RealtimeHub, apps: AppDirectory, settings
   };
 
   const handle = (conn: Connection, text: string): void => {
-    if (!takeToken(conn, Date.now(), settings.messagesPerSecond, settings.messageBurst)) throw new MoboError('WS_RATE_LIMITED');
+    if (!spend(conn.bucket, rate, clock.now())) throw new MoboError('WS_RATE_LIMITED');
     const msg = parseClientMessage(text);
     switch (msg.event) {
       case 'pusher:ping':
@@ -72,7 +74,7 @@ export function pusherSocketRoute(hub: RealtimeHub, apps: AppDirectory, settings
       } catch (err) {
         return refuse(socket, toMoboError(err));
       }
-      const conn: Connection = { socketId: newSocketId(), app, socket, subscriptions: new Map(), tokens: settings.messageBurst, refilledAt: Date.now() };
+      const conn: Connection = { socketId: newSocketId(), app, socket, subscriptions: new Map(), bucket: fullBucket(rate, clock.now()) };
       socket.data.conn = conn;
       hub.delivery.add(conn);
       socket.send(frame('pusher:connection_established', { socket_id: conn.socketId, activity_timeout: settings.activityTimeoutSeconds }));

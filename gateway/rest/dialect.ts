@@ -30,7 +30,7 @@ export const envelopeDialect: Dialect = {
   one: (req, row) => ok(req.requestId, row),
   written: (req, rows, status, many) => ok(req.requestId, many ? rows : (rows[0] ?? null), status),
   deleted: () => ({ status: 204 }),
-  error: (req, err) => fail(req.requestId, err),
+  error: (req, err) => fail(req.requestId, publicError(err)),
 };
 
 const SINGLE = 'application/vnd.pgrst.object+json';
@@ -71,10 +71,26 @@ export const postgrestDialect: Dialect = {
     return postgrestDialect.written(req, rows, 200, true);
   },
   error(_req, err) {
-    const e = toMoboError(err);
+    const e = publicError(err);
     return { status: e.status, body: { ...e.toBody(), hint: null } };
   },
 };
+
+/** Codes of the runtime's inner workings: their messages and details name actors and addresses. */
+const INNER = /^(ACTOR|MAILBOX|TRANSPORT|SUP|MESSAGE)_/;
+
+/**
+ * The error as a client may see it: an inner failure keeps its code and status with the
+ * catalogue's words only, and no answer names an actor's address (a source refusing while its
+ * actor restarts says DS_UNAVAILABLE with `details.actor`).
+ */
+export function publicError(err: unknown): MoboError {
+  const e = toMoboError(err);
+  if (INNER.test(e.code)) return new MoboError(e.code);
+  if (e.details === undefined || !('actor' in e.details)) return e;
+  const { actor: _address, ...details } = e.details;
+  return new MoboError(e.code, e.message, Object.keys(details).length > 0 ? { details } : undefined);
+}
 
 export function notFound(table: string): MoboError {
   return new MoboError('DS_ROW_NOT_FOUND', `No such row in ${table}`, { details: { table } });

@@ -1,12 +1,19 @@
 import { gatekeeperFor } from '../../actors/auth/gatekeeper.js';
+import { WriteRecords } from '../../actors/ds/write-records.js';
+import { controlStore } from '../../actors/kernel/store-slot.js';
+import { describeError } from '../../runtime/errors.js';
 import type { EdgeContext } from '../edge.js';
 import { gatherTables, openApiDocument, scopeTo } from '../openapi.js';
 import { RateLimiter } from '../rate-limit.js';
 import { dropCacheOnChanges } from './cache-invalidation.js';
+import { Idempotency } from './idempotency.js';
 import { ReadCache } from './read-cache.js';
 import { ReadCoalescer } from './read-coalescer.js';
 import { mountRestRoutes } from './routes.js';
 import { SchemaCache } from './schema-cache.js';
+
+/** Expired Idempotency-Key records are deleted this often (by every node: a delete of nothing is cheap). */
+const PRUNE_EVERY_MS = 10 * 60_000;
 
 interface ProjectRow {
   project: string;
@@ -18,7 +25,7 @@ interface SourceRow {
 /** MagGate: the REST API over every project's tables, its OpenAPI documents, and its rate limits. */
 export function mountRest({ router, board, admin, metrics, log, onStop, hook }: EdgeContext): void {
   const gate = gatekeeperFor(board);
-  const limiter = new RateLimiter(() => board.configStore.current().rateLimits, board.system.events, board.nodeId);
+  const limiter = new RateLimiter(() => board.configStore.current().rateLimits, board.system.events, board.nodeId, board.system.clock);
   onStop(() => limiter.close());
   // Per IP before authentication (a flood of bad credentials is cut cheaply), per key after.
   hook({
@@ -59,5 +66,13 @@ export function mountRest({ router, board, admin, metrics, log, onStop, hook }: 
   }, (hit) => metrics.readCacheLookups.inc({ result: hit ? 'hit' : 'miss' }));
   onStop(dropCacheOnChanges(board, cache));
   const reads = new ReadCoalescer(() => board.configStore.current().http.coalesceReads, cache);
-  mountRestRoutes(router, { gate, reads, cache, schemas, log });
+  const store = controlStore(board);
+  const { clock } = board.system;
+  const idempotency = new Idempotency(store, new WriteRecords(store), () => board.configStore.current().http.idempotency, () => clock.now());
+  let prune = clock.setTimeout(function tick() {
+    void idempotency.prune().catch((err: unknown) => log.warn('pruning idempotency records failed', { error: describeError(err) }));
+    prune = clock.setTimeout(tick, PRUNE_EVERY_MS);
+  }, PRUNE_EVERY_MS);
+  onStop(() => clock.clearTimeout(prune));
+  mountRestRoutes(router, { gate, reads, cache, schemas, idempotency, log });
 }

@@ -8,6 +8,7 @@ import type { HttpRequest, HttpResponse } from '../http-types.js';
 import type { RouteRegistrar } from '../edge.js';
 import { envelopeDialect, notFound, postgrestDialect, type Dialect } from './dialect.js';
 import { invalid, parseQuery, parseRange, type ParsedQuery } from './grammar.js';
+import type { Idempotency } from './idempotency.js';
 import type { ReadCache } from './read-cache.js';
 import type { ReadCoalescer } from './read-coalescer.js';
 import type { SchemaCache } from './schema-cache.js';
@@ -18,6 +19,7 @@ export interface RestDeps {
   reads: ReadCoalescer;
   cache: ReadCache;
   schemas: SchemaCache;
+  idempotency: Idempotency;
   log: Logger;
 }
 
@@ -41,8 +43,8 @@ type Handler = (call: Call, deps: RestDeps) => Promise<HttpResponse>;
  *   /rest/v1/<project>/<source>/<table>        PostgREST wire format (postgrest-js base URL:
  *                                              http://host:8000/rest/v1/<project>/<source>)
  * The edge's pipeline runs first (gateway/edge.ts): the rate-limit hooks (rest/mount.ts)
- * and authentication. Then per request: authorize (role, scopes, row rule) → one hop to
- * the source's connection actor → answer.
+ * and authentication. Then per request: authorize (role, scopes, row rule) → [a write: its
+ * Idempotency-Key, idempotency.ts] → one hop to the source's connection actor → answer.
  */
 export function mountRestRoutes(router: RouteRegistrar, deps: RestDeps): void {
   for (const [prefix, dialect] of [['/v1', envelopeDialect], ['/rest/v1', postgrestDialect]] as const) {
@@ -72,7 +74,9 @@ async function serve(deps: RestDeps, dialect: Dialect, operation: Operation, han
     const data = deps.schemas.client(project, source, req.requestId);
     if (operation === 'read') return await handler({ req, parsed, dialect, principal, grant, table, data }, deps);
     try {
-      return await handler({ req, parsed, dialect, principal, grant, table, data }, deps);
+      const scope = { project, principal: `${principal.kind}:${principal.keyId ?? principal.subject}` };
+      const write = (client: typeof data) => handler({ req, parsed, dialect, principal, grant, table, data: client }, deps);
+      return await deps.idempotency.run(req, scope, data, write, (err) => dialect.error(req, err));
     } finally {
       // Before the write is answered: no read that starts after it can be served an answer read before.
       deps.cache.invalidate(data.address);

@@ -75,6 +75,17 @@ describe('one node per port', () => {
     expect(existsSync(join(first.cwd, '.mobo', 'node.json'))).toBe(false);
   });
 
+  it('mobo status from a new directory that reaches another node on its port says so (exit 3), not AUTH_FORBIDDEN', async () => {
+    const first = await firstNode();
+    const other = tempDir('mobo-port-status-');
+    expect((await mobo(['init'], { cwd: other })).code).toBe(0);
+    const status = await mobo(['status'], { cwd: other, env: { MOBO_HTTP_PORT: String(first.file.port) } });
+    expect(status.code).toBe(3);
+    expect(status.stderr).toContain(`No node of ${join(other, '.mobo')} is running`);
+    expect(status.stderr).toContain(`is node node1 (pid ${first.node.proc.pid}, data directory ${join(first.cwd, '.mobo')})`);
+    expect(status.stderr).toContain('[NODE_UNREACHABLE]');
+  });
+
   it('a port held by another program fails with HTTP_PORT_IN_USE naming the port', async () => {
     const server = createServer((_req, res) => res.end('not mobo'));
     servers.push(server);

@@ -257,6 +257,10 @@ describe.each([
     expect(((await big.json()) as { data: unknown[] }).data.length).toBeGreaterThan(10);
     const metrics = await (await fetch(`${base}/metrics`)).text();
     expect(metrics).toMatch(/mobo_http_requests_total\{method="GET",route="\/v1\/:project\/:source\/:table",status="200"\} \d+/);
+    // The process's own metrics (prom-client's defaults): memory, event-loop lag, GC.
+    for (const name of ['mobo_process_resident_memory_bytes', 'mobo_nodejs_eventloop_lag_seconds', 'mobo_nodejs_heap_size_used_bytes', 'mobo_uptime_seconds']) {
+      expect(metrics).toMatch(new RegExp(`^${name} \\d`, 'm'));
+    }
     const spec = (await (await call('/v1/shop/openapi.json', { key: creds.keys.viewer })).json()) as Record<string, unknown>;
     const validation = await new Validator().validate(spec);
     expect(validation.errors).toBeUndefined();

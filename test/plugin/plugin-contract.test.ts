@@ -7,6 +7,7 @@ import { defaultSlots } from '../../actors/components.js';
 import { configSections } from '../../actors/motherboard.js';
 import { loadConfig } from '../../config/load.js';
 import { configSection } from '../../config/section.js';
+import { keyProtocol } from '../../actors/auth/protocol.js';
 import { clientOf } from '../../runtime/protocol.js';
 import { defineErrors, errorCatalogue, mqttReasonOf, pusherCodeOf, registerErrors } from '../../runtime/errors.js';
 import { tempDir } from '../support/cli.js';
@@ -39,6 +40,17 @@ describe('the plug-in contract: a component brings its config, errors, protocol,
     expect(greeted.text).toBe('hej då, typed');
     expect(await probe.ask('probe.count', null)).toBe(greeted.count);
     await expect(probe.ask('probe.greet', { name: '' })).rejects.toMatchObject({ code: 'MESSAGE_INVALID' });
+  });
+
+  it("gives MagAuth's key messages one protocol: typed client at the edge, schema at the actor", async () => {
+    const keys = clientOf(keyProtocol, t.node.system.ref(t.node.address('auth')));
+    const created = await keys.ask('key.create', { project: 'plug-shop', name: 'typed "key" ✓', role: 'viewer' });
+    expect(created.key).toMatch(/^ak_plug-shop_/);
+    const listed = await keys.ask('key.list', { project: 'plug-shop' });
+    expect(listed.find((k) => k.id === created.id)).toMatchObject({ name: 'typed "key" ✓', role: 'viewer', revoked_at: null });
+    expect(listed.every((k) => !('key' in k))).toBe(true);
+    await expect(keys.ask('key.revoke', { project: 'plug-shop', id: '' })).rejects.toMatchObject({ code: 'MESSAGE_INVALID' });
+    expect((await keys.ask('key.revoke', { project: 'plug-shop', id: created.id })).revoked_at).not.toBeNull();
   });
 
   it('refuses from its hook with its own error code, mapped to HTTP, Pusher and MQTT by the catalogue', async () => {

@@ -21,3 +21,14 @@ export async function mysqlQuery<T = Record<string, unknown>>(url: string, sql: 
     await connection.end();
   }
 }
+
+/** Statements on a SQLite file of its own connection, beside what a test exercises. */
+export async function sqliteExec(path: string, sql: string): Promise<void> {
+  const { default: Database } = await import('better-sqlite3');
+  const db = new Database(path);
+  try {
+    db.exec(sql);
+  } finally {
+    db.close();
+  }
+}

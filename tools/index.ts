@@ -1,0 +1,2 @@
+/** Generic tools with no knowledge of actors, components or the edge. */
+export * from './token-bucket.js';
