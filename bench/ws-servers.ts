@@ -51,7 +51,7 @@ export function cpuMs(proc: ChildProcess): number {
   }
 }
 
-function waitForLine(proc: ChildProcess, pattern: RegExp, what: string): Promise<void> {
+export function waitForLine(proc: ChildProcess, pattern: RegExp, what: string): Promise<void> {
   return new Promise((ok, fail) => {
     const timer = setTimeout(() => fail(new Error(`${what} did not start in ${BOOT_DEADLINE_MS} ms`)), BOOT_DEADLINE_MS);
     createInterface({ input: proc.stdout! }).on('line', (line) => {
@@ -63,7 +63,7 @@ function waitForLine(proc: ChildProcess, pattern: RegExp, what: string): Promise
   });
 }
 
-function stopper(proc: ChildProcess): () => Promise<void> {
+export function stopper(proc: ChildProcess): () => Promise<void> {
   return () =>
     new Promise((done) => {
       if (proc.exitCode !== null) return done();

@@ -28,6 +28,8 @@ const schema = z
     publishRate: z.object({ rps: z.number().positive().default(200), burst: z.number().int().positive().default(400) }).strict().default({}),
     maxConnectionsPerProject: z.number().int().positive().default(10_000),
     maxConnectionsPerIp: z.number().int().positive().default(1_000),
+    /** How often each project's `$SYS/<project>/broker/<node>/clients/connected` is published; 0 turns it off. */
+    sysIntervalSeconds: z.number().int().min(0).default(10),
     /** Longest keepalive a client may ask for (seconds); 0 means any. */
     keepaliveMaxSeconds: z.number().int().min(0).max(65_535).default(0),
     /**

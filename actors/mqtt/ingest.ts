@@ -1,7 +1,7 @@
 /**
  * Device fleet → database. A message whose topic matches an ingest rule of its project is
- * written as a row through the source's connection actor (MagDS groups concurrent inserts
- * into shared commits) before the broker acknowledges it: a QoS 1 PUBACK means the row is
+ * written as a row through the source's connection actor before the broker acknowledges it
+ * (rows of one table that arrive together share one insert: batcher.ts): a QoS 1 PUBACK means the row is
  * committed. The write runs with the publishing device's own rights (MagAuth `create` on the
  * table, its row rule's forced values). A message that does not fit (not JSON, a column or
  * value the table refuses, no right to write) goes to `<project>/dead-letter/<rule>` as a
@@ -16,6 +16,7 @@ import type { Board } from '../board.js';
 import { toMoboError, type ErrorCode } from '../../runtime/errors.js';
 import type { Message } from './broker.js';
 import type { Device } from './devices.js';
+import { InsertBatcher } from './batcher.js';
 import { rowFor, type Rule, type RuleStore } from './rules.js';
 import { deadLetterTopic, filterMatches } from './topics.js';
 
@@ -29,7 +30,7 @@ export interface IngestCounters {
 
 export class Ingest {
   private byProject = new Map<string, Rule[]>();
-  private readonly clients = new Map<string, DataClient>();
+  private readonly batchers = new Map<string, InsertBatcher>();
 
   constructor(
     private readonly board: Board,
@@ -64,7 +65,7 @@ export class Ingest {
       const row = rowFor(rule, { levels, payload: message.payload, clientId: device.client.id, subject: device.principal.subject, now: this.board.system.clock.now() });
       const grant = await this.gate.authorize(device.principal, { project: rule.project, source: rule.source, table: rule.table, operation: 'create' });
       const forced: Row = grant.forcedValues ? { ...row, ...grant.forcedValues } : row;
-      await this.client(rule).insert(rule.table, [forced], false);
+      await this.batcher(rule).add(forced);
       this.counters.rows(rule, 1);
     } catch (err) {
       const error = toMoboError(err);
@@ -89,10 +90,13 @@ export class Ingest {
     await this.publish({ topic: deadLetterTopic(rule.project, rule.id), payload: Buffer.from(JSON.stringify(letter)), qos: 1, retain: false });
   }
 
-  private client(rule: Rule): DataClient {
-    const address = sourceAddress(rule.project, rule.source);
-    let client = this.clients.get(address);
-    if (!client) this.clients.set(address, (client = new DataClient(this.board.system.ref(address, 'mqtt'), { timeoutMs: 10_000 })));
-    return client;
+  private batcher(rule: Rule): InsertBatcher {
+    const key = `${sourceAddress(rule.project, rule.source)}\n${rule.table}`;
+    let batcher = this.batchers.get(key);
+    if (!batcher) {
+      const client = new DataClient(this.board.system.ref(sourceAddress(rule.project, rule.source), 'mqtt'), { timeoutMs: 10_000 });
+      this.batchers.set(key, (batcher = new InsertBatcher((rows) => client.insert(rule.table, rows, false).then(() => undefined))));
+    }
+    return batcher;
   }
 }

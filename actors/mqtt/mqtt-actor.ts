@@ -9,6 +9,7 @@ import { mqttConfig } from './config.js';
 import { mqttErrors } from './errors.js';
 import { mqttProtocol } from './protocol.js';
 import { mountMqttAdminRoutes } from './routes.js';
+import { RetainedCopy } from './retained.js';
 import { MQTT_TABLES, RuleStore } from './rules.js';
 import { MqttService } from './service.js';
 import { mqttStats } from './stats.js';
@@ -53,7 +54,7 @@ export const mqttSlot: ActorSlot = {
       async start(ctx) {
         await ensureTables(controlStore(board), MQTT_TABLES);
         if (!config.enabled) return;
-        service = new MqttService(board, config, gatekeeperFor(board), rules, stats, ctx.log);
+        service = new MqttService(board, config, gatekeeperFor(board), rules, new RetainedCopy(controlStore(board)), stats, ctx.log);
         const bound = await service.start();
         ctx.log.info('mqtt listening', { host: config.host, ...bound });
       },

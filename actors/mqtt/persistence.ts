@@ -13,17 +13,15 @@ const require = createRequire(import.meta.url);
 
 export function persistenceFor(config: MqttConfig['persistence']): unknown {
   if (config.kind === 'memory') return undefined;
-  // The promise-based class (aedes 1.x calls it with await); the package's main export is the callback wrapper.
-  const AsyncRedisPersistence = require('aedes-persistence-redis/asyncPersistence.js') as new (opts: Record<string, unknown>) => unknown;
+  // The package's main export wraps its async class in the stream + promise API aedes 1.x calls.
+  const redisPersistence = require('aedes-persistence-redis') as (opts: Record<string, unknown>) => unknown;
   const url = new URL(config.url);
-  return new AsyncRedisPersistence({
+  return redisPersistence({
     host: url.hostname || '127.0.0.1',
     port: Number(url.port || 6379),
     ...(url.username ? { username: decodeURIComponent(url.username) } : {}),
     ...(url.password ? { password: decodeURIComponent(url.password) } : {}),
     db: Number(url.pathname.slice(1) || 0),
     keyPrefix: config.prefix,
-    // Retry connecting for ever: a Redis restart must not end the broker.
-    maxRetriesPerRequest: 3,
   });
 }

@@ -19,7 +19,11 @@ import { isValidFilter } from './topics.js';
 
 export const RULES_TABLE = 'mobo_mqtt_rules';
 const text = (name: string, nullable = false) => ({ name, type: 'text' as const, nativeType: 'text', nullable, hasDefault: false });
-export const MQTT_TABLES: TableInfo[] = [{ name: RULES_TABLE, primaryKey: ['id'], columns: [text('id'), text('project'), text('topic'), text('source'), text('table_name'), text('map_json', true), text('created_at')] }];
+export const MQTT_TABLES: TableInfo[] = [
+  { name: RULES_TABLE, primaryKey: ['id'], columns: [text('id'), text('project'), text('topic'), text('source'), text('table_name'), text('map_json', true), text('created_at')] },
+  // See retained.ts: a copy of the retained messages, for backups and embedded restarts.
+  { name: 'mobo_mqtt_retained', primaryKey: ['topic'], columns: [text('topic'), text('payload_base64'), { name: 'qos', type: 'integer', nativeType: 'integer', nullable: false, hasDefault: false }, text('updated_at')] },
+];
 
 const KNOWN = /^\$(topic\[\d+\]|payload|clientId|subject|now|\.[^.]+(\.[^.]+)*)?$/;
 const expression = z.union([

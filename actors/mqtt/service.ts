@@ -18,6 +18,7 @@ import { Ingest } from './ingest.js';
 import { openListeners, type Bound, type Listeners } from './listeners.js';
 import { NatsEmitter } from './nats-emitter.js';
 import { persistenceFor } from './persistence.js';
+import type { RetainedCopy } from './retained.js';
 import type { RuleStore } from './rules.js';
 import type { MqttStats } from './stats.js';
 import { dbTopic, namespaceOf } from './topics.js';
@@ -40,6 +41,8 @@ export class MqttService {
   private broker: Broker | undefined;
   private listeners: Listeners | undefined;
   private readonly offs: Array<() => void> = [];
+  private sysTimer: NodeJS.Timeout | undefined;
+  private restoring = false;
   readonly devices = new Devices();
   readonly ingest: Ingest;
 
@@ -48,6 +51,7 @@ export class MqttService {
     private readonly config: MqttConfig,
     private readonly gate: AuthGatekeeper,
     rules: RuleStore,
+    private readonly retained: RetainedCopy,
     private readonly stats: MqttStats,
     private readonly log: Logger,
   ) {
@@ -87,6 +91,9 @@ export class MqttService {
       },
       {
         delivered: (message) => void this.stats.messagesOut[message.qos]!++,
+        published: (message) => {
+          if (message.retain && !this.restoring) this.retained.record(message, this.board.system.clock.now()).catch((err: unknown) => this.log.warn('retained message not copied to the control store', { topic: message.topic, error: describeError(err) }));
+        },
         error: (client, err) => this.log.debug('mqtt client error', { clientId: client?.id ?? null, error: describeError(err) }),
       },
     );
@@ -94,6 +101,8 @@ export class MqttService {
     this.offs.push(this.board.system.events.on<DataChange>('data.>', (e) => this.tableChanged(e.payload)));
     this.offs.push(this.board.system.events.on('mqtt.rules.changed', () => this.ingest.reload().catch((err: unknown) => this.log.warn('could not reload ingest rules', { error: describeError(err) }))));
     try {
+      if (this.config.persistence.kind === 'memory') await this.restoreRetained();
+      this.sysTimer = this.config.sysIntervalSeconds > 0 ? setInterval(() => this.publishSys(), this.config.sysIntervalSeconds * 1000) : undefined;
       this.listeners = await openListeners(this.config, (stream, req) => this.broker!.handle(stream, req));
     } catch (err) {
       await this.stop();
@@ -103,11 +112,31 @@ export class MqttService {
   }
 
   async stop(): Promise<void> {
+    clearInterval(this.sysTimer);
     this.offs.splice(0).forEach((off) => off());
     await this.listeners?.close();
     this.listeners = undefined;
     await this.broker?.close();
     this.broker = undefined;
+  }
+
+  /** An embedded broker forgets retained messages on restart: they come back from the control store's copy. */
+  private async restoreRetained(): Promise<void> {
+    this.restoring = true;
+    try {
+      for (const message of await this.retained.all()) await this.broker!.publish(message);
+    } finally {
+      this.restoring = false;
+    }
+  }
+
+  /** `$SYS/<project>/broker/<node>/clients/connected`: each project sees its own numbers, never another's. */
+  private publishSys(): void {
+    const perProject = new Map<string, number>();
+    for (const d of this.devices.all()) perProject.set(d.project, (perProject.get(d.project) ?? 0) + 1);
+    for (const [project, n] of perProject) {
+      void this.broker?.publish({ topic: `$SYS/${project}/broker/${this.board.nodeId}/clients/connected`, payload: Buffer.from(String(n)), qos: 0, retain: false }).catch(() => undefined);
+    }
   }
 
   publish(message: Message): Promise<void> {

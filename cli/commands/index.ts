@@ -9,6 +9,7 @@ import { bridgeCopyCommand } from './bridge.js';
 import { ACCESS_COMMANDS } from './access.js';
 import { AUTH_COMMANDS } from './auth.js';
 import { BACKUP_COMMANDS } from './backup.js';
+import { MQTT_COMMANDS } from './mqtt.js';
 import {
   dbTablesCommand,
   projectCreateCommand,
@@ -45,4 +46,5 @@ export const COMMANDS: readonly Command[] = [
   ...AUTH_COMMANDS,
   ...ACCESS_COMMANDS,
   ...BACKUP_COMMANDS,
+  ...MQTT_COMMANDS,
 ];

@@ -1,3 +1,4 @@
+import { createServer, type AddressInfo } from 'node:net';
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
 import { startRealtimeNode, type TestNode } from '../realtime/support.js';
 
@@ -135,4 +136,13 @@ function emptyIdPersistentConnect(username: string, password: string): Buffer {
     length.push(byte);
   } while (n > 0);
   return Buffer.concat([Buffer.from([0x10, ...length]), body]);
+}
+
+/** A port free a moment ago, for a node in another process that must be told its port up front. */
+export async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+  const { port } = server.address() as AddressInfo;
+  await new Promise<void>((r) => server.close(() => r()));
+  return port;
 }
