@@ -21,7 +21,7 @@ describe('a lost control store: boot refused, mobo init --force, restore', () =>
     return node;
   };
 
-  it('refuses an emptied control.db, starts over with init --force, and brings the data back from a backup', { timeout: 90_000 }, async () => {
+  it('refuses an emptied control.db, starts over with init --force, and brings the data back from a backup', async () => {
     const cwd = tempDir('mobo-start-over-');
     const dataDir = join(cwd, '.mobo');
     const run = (...args: string[]) => mobo(args, { cwd, env: { MOBO_HTTP_PORT: '0' } });
