@@ -8,11 +8,11 @@ import { join } from 'node:path';
  */
 
 /**
- * Files a node writes only once it has run (the admin token is not one: `mobo init` writes
- * it before the first boot). Their presence beside a missing or empty control store means
+ * Files a node writes only once it has run (not the admin token, which `mobo init` writes
+ * before the first boot, nor state.json, which the state actor writes as a boot starts). Their presence beside a missing or empty control store means
  * the store was lost, not that this is a fresh install.
  */
-const RUN_STATE = ['secret.key', 'state.json', 'control.db-wal', 'backups'];
+const RUN_STATE = ['secret.key', 'control.db-wal', 'backups'];
 
 /** Written by `mobo init --force`: the next boot starts a new control store on purpose. */
 export const NEW_STORE_MARKER = 'control.new';

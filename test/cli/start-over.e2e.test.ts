@@ -68,5 +68,5 @@ describe('a lost control store: boot refused, mobo init --force, restore', () =>
     // The store made new on purpose is now the store: emptying it again is refused again.
     truncateSync(join(dataDir, 'control.db'), 0);
     expect((await run('boot')).stderr).toContain('[CONTROL_STORE_MISSING]');
-  }, 120_000); // three boots, a backup and a restore through the binary, on a shared busy box
+  });
 });

@@ -105,7 +105,7 @@ describe('the control store refuses to be silently new', () => {
     const err = await bootError(dir);
     expect(rootCode(err)).toBe('CONTROL_STORE_MISSING');
     expect(err.message).toMatch(/control\.db is missing/);
-    expect((err.cause as MoboError).details).toMatchObject({ found: expect.arrayContaining(['secret.key', 'state.json']) });
+    expect((err.cause as MoboError).details).toMatchObject({ found: expect.arrayContaining(['secret.key']) });
     expect(existsSync(join(dir, 'control.db'))).toBe(false);
   });
 
