@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { sentinelConfigSchema } from '../actors/sentinel/config.js';
 
 const token = /^[A-Za-z0-9_-]+$/;
 
@@ -170,14 +171,15 @@ export const configSchema = z
       })
       .strict()
       .default({}),
+    sentinel: sentinelConfigSchema,
   })
   .strict();
 
 export type MoboConfig = z.infer<typeof configSchema>;
 export type ConfigInput = z.input<typeof configSchema>;
 
-/** Sections that take effect without a restart (log level, health interval, rate limits); the rest need one. */
-export const RELOADABLE_SECTIONS = ['log', 'health', 'rateLimits'] as const satisfies readonly (keyof MoboConfig)[];
+/** Sections that take effect without a restart (log level, health interval, rate limits, MagSentinel); the rest need one. */
+export const RELOADABLE_SECTIONS = ['log', 'health', 'rateLimits', 'sentinel'] as const satisfies readonly (keyof MoboConfig)[];
 
 export function isReloadable(key: string): boolean {
   return RELOADABLE_SECTIONS.some((s) => key === s || key.startsWith(`${s}.`));

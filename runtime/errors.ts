@@ -91,6 +91,12 @@ export const ERROR_CATALOGUE = {
   WS_TIMESTAMP_EXPIRED: { status: 401, message: 'The request timestamp is too far from the server clock' },
   WS_CONNECTOR_UNAVAILABLE: { status: 503, message: 'The external realtime server is unreachable' },
   WS_NOT_SERVED: { status: 404, message: 'This node publishes to an external realtime server and does not serve that' },
+  // security (MagSentinel)
+  SENTINEL_BLOCKED: { status: 403, message: 'The request was refused' },
+  SENTINEL_TARGET_INVALID: { status: 400, message: 'The block target is invalid' },
+  SENTINEL_BLOCK_NOT_FOUND: { status: 404, message: 'No such block or allow entry' },
+  SENTINEL_MODEL_INVALID: { status: 500, message: 'The SQLGuard model could not be loaded' },
+  SENTINEL_DISABLED: { status: 409, message: 'MagSentinel is off on this node (sentinel.enabled)' },
   INTERNAL: { status: 500, message: 'Internal error' },
 } as const satisfies Record<string, { status: number; message: string }>;
 

@@ -8,6 +8,7 @@ import { shutdownCommand, statusCommand } from './node.js';
 import { bridgeCopyCommand } from './bridge.js';
 import { AUTH_COMMANDS } from './auth.js';
 import { BACKUP_COMMANDS } from './backup.js';
+import { SENTINEL_COMMANDS } from './sentinel.js';
 import {
   dbTablesCommand,
   projectCreateCommand,
@@ -43,4 +44,5 @@ export const COMMANDS: readonly Command[] = [
   bridgeCopyCommand,
   ...AUTH_COMMANDS,
   ...BACKUP_COMMANDS,
+  ...SENTINEL_COMMANDS,
 ];
