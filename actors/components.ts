@@ -12,8 +12,9 @@ import { catalogSlot, dsPoolSlot } from './ds/catalog.js';
 import { bridgeSlot } from './bridge/bridge-actor.js';
 import { authSlot } from './auth/auth-actor.js';
 import { backupSlot } from './backup/index.js';
+import { mountSentinelRoutes, sentinelSlot } from './sentinel/index.js';
 
 /** Every component a node runs, in the groups of the motherboard. New components plug in here. */
 export function defaultSlots(): ComponentSlot[] {
-  return [configSlot, loggerSlot, registrySlot, stateSlot, cacheSlot, storeSlot, healthSlot, controlSlot, authSlot, dsPoolSlot, catalogSlot, httpSlot(), bridgeSlot, backupSlot()];
+  return [configSlot, loggerSlot, registrySlot, stateSlot, cacheSlot, storeSlot, healthSlot, controlSlot, authSlot, sentinelSlot, dsPoolSlot, catalogSlot, httpSlot([mountSentinelRoutes]), bridgeSlot, backupSlot()];
 }

@@ -29,6 +29,8 @@ export const sentinelConfigSchema = z
         headers: z.array(z.string().min(1).max(64)).default(['user-agent', 'referer', 'x-forwarded-for']),
         /** Body fields never inspected (their values are secrets a user may choose freely). */
         skipFields: z.array(z.string().min(1).max(64)).default(['password', 'refresh_token', 'refreshToken']),
+        /** Requests refused for injection from one IP in `windowMs` that block the IP (a prober). */
+        probesPerIp: failureLimit(5, 600_000),
       })
       .strict()
       .default({}),

@@ -1,4 +1,5 @@
 import { gatekeeperFor } from '../../actors/auth/gatekeeper.js';
+import { edgeHook } from '../../actors/sentinel/index.js';
 import type { EdgeContext } from '../edge.js';
 import type { HttpRequest } from '../http-types.js';
 import { openApiDocument, type SourceTables } from '../openapi.js';
@@ -48,5 +49,5 @@ export function mountRest({ router, board, admin, metrics, log, onStop }: EdgeCo
   }, (hit) => metrics.readCacheLookups.inc({ result: hit ? 'hit' : 'miss' }));
   onStop(dropCacheOnChanges(board, cache));
   const reads = new ReadCoalescer(() => board.configStore.current().http.coalesceReads, cache);
-  mountRestRoutes(router, { gate, reads, cache, limiter, schemas, log });
+  mountRestRoutes(router, { gate, reads, cache, limiter, schemas, log, hook: edgeHook(board, 'rest') });
 }

@@ -1,6 +1,7 @@
 import type { Row, TableInfo } from '../../adapters/types.js';
 import type { AccessGrant, Gatekeeper, Operation, Principal } from '../../actors/auth/principal.js';
 import type { DataClient } from '../../actors/ds/protocol.js';
+import type { EdgeHook } from '../../actors/sentinel/index.js';
 import { describeError, MoboError } from '../../runtime/errors.js';
 import type { Logger } from '../../runtime/logger.js';
 import { parseJsonBody } from '../envelope.js';
@@ -21,6 +22,8 @@ export interface RestDeps {
   limiter: RateLimiter;
   schemas: SchemaCache;
   log: Logger;
+  /** MagSentinel's edge hook around every REST request. */
+  hook: EdgeHook;
 }
 
 /** One authorised request on one table, ready to run. */
@@ -48,7 +51,7 @@ type Handler = (call: Call, deps: RestDeps) => Promise<HttpResponse>;
 export function mountRestRoutes(router: Router, deps: RestDeps): void {
   for (const [prefix, dialect] of [['/v1', envelopeDialect], ['/rest/v1', postgrestDialect]] as const) {
     const base = `${prefix}/:project/:source/:table`;
-    const route = (operation: Operation, handler: Handler) => (req: HttpRequest) => serve(deps, dialect, operation, handler, req);
+    const route = (operation: Operation, handler: Handler) => deps.hook((req: HttpRequest) => serve(deps, dialect, operation, handler, req));
     router.get(base, route('read', list));
     router.post(base, route('create', create));
     router.patch(base, route('update', updateMatching));
