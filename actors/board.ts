@@ -1,4 +1,8 @@
 import type { LoadOptions } from '../config/load.js';
+import type { ConfigSection } from '../config/section.js';
+import type { Edge, RouteMount } from '../gateway/edge.js';
+import type { ErrorDef } from '../runtime/errors.js';
+import type { Protocol } from '../runtime/protocol.js';
 import type { MoboConfig } from '../config/schema.js';
 import type { Logger } from '../runtime/logger.js';
 import type { ActorSystem } from '../runtime/system.js';
@@ -45,18 +49,46 @@ export interface TreeControl {
 export type Group = 'kernel' | 'security' | 'data' | 'edge' | 'ops';
 export const GROUP_ORDER: readonly Group[] = ['kernel', 'security', 'data', 'edge', 'ops'];
 
+/**
+ * The plug-in contract: what a component declares, in its own folder, to go into a slot.
+ * Adding a component is its folder plus one line in `actors/components.ts`; the
+ * motherboard merges its config section, error codes, routes and hooks at boot.
+ * How to write one: docs/plugin-contract.md.
+ */
 interface SlotBase {
   name: string;
   group: Group;
   dependsOn?: string[];
   restart?: RestartType;
   shutdownMs?: number;
+  /** Its config section (`configSection(key, zodSchema)`), merged into the node's schema: unknown keys still refused. */
+  config?: ConfigSection;
+  /** Its error codes (`defineErrors({...})`), merged into the one catalogue at boot; a code two components declare fails boot. */
+  errors?: { readonly defs: Readonly<Record<string, ErrorDef>> };
+  /** The messages its actor answers (`defineProtocol`); callers derive a typed client with `clientOf`. */
+  protocol?: Protocol;
+  /**
+   * Its HTTP/WebSocket routes and edge hooks, mounted behind the node's one listener each
+   * time the component starts. While it is down its routes answer 503
+   * COMPONENT_RESTARTING (or COMPONENT_STOPPED) and only its own sockets close.
+   */
+  routes?: RouteMount;
+  /** `false` for what the operator channel needs (the listener, the operator API, control): `component:stop` refuses it. */
+  stoppable?: boolean;
+  /** The node's HTTP listener: it starts after every sibling that has routes, so READY means every route answers. */
+  listener?: boolean;
+}
+
+/** What the motherboard hands a slot besides the board: the node's edge (route table and pipeline). */
+export interface SlotPlug {
+  edge: Edge;
 }
 
 /** A slot on the motherboard: one component, the group it sits in, and how to make it. */
 export interface ActorSlot extends SlotBase {
   mailbox?: Partial<MailboxOptions>;
-  behavior(board: Board): Behavior;
+  /** The component's actor; a component that only serves routes may leave it out. */
+  behavior?(board: Board, plug: SlotPlug): Behavior;
 }
 
 /** A slot that is a supervisor whose children are added at run time (one per project source, say). */

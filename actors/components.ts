@@ -1,4 +1,4 @@
-import { httpSlot } from '../gateway/http-slot.js';
+import { edgeSlots } from '../gateway/http-slot.js';
 import type { ComponentSlot } from './board.js';
 import { cacheSlot } from './kernel/cache-actor.js';
 import { configSlot } from './kernel/config-actor.js';
@@ -12,9 +12,10 @@ import { catalogSlot, dsPoolSlot } from './ds/catalog.js';
 import { bridgeSlot } from './bridge/bridge-actor.js';
 import { authSlot } from './auth/auth-actor.js';
 import { backupSlot } from './backup/index.js';
-import { mountSentinelRoutes, sentinelSlot } from './sentinel/index.js';
+import { mqttSlot } from './mqtt/index.js';
+import { sentinelSlot } from './sentinel/index.js';
 
-/** Every component a node runs, in the groups of the motherboard. New components plug in here. */
+/** Every component a node runs, in the groups of the motherboard. New components plug in here: one line each (docs/plugin-contract.md). */
 export function defaultSlots(): ComponentSlot[] {
-  return [configSlot, loggerSlot, registrySlot, stateSlot, cacheSlot, storeSlot, healthSlot, controlSlot, authSlot, sentinelSlot, dsPoolSlot, catalogSlot, httpSlot([mountSentinelRoutes]), bridgeSlot, backupSlot()];
+  return [configSlot, loggerSlot, registrySlot, stateSlot, cacheSlot, storeSlot, healthSlot, controlSlot, authSlot, sentinelSlot, dsPoolSlot, catalogSlot, ...edgeSlots, mqttSlot, bridgeSlot, backupSlot()];
 }

@@ -11,7 +11,7 @@ import type { Supervisor } from '../supervisors/supervisor.js';
 import type { Board, ComponentSlot, ConfigStore, TreeControl } from './board.js';
 import { defaultSlots } from './components.js';
 import { applyLogSettings } from './kernel/logger-actor.js';
-import { buildMotherboard } from './motherboard.js';
+import { buildMotherboard, configSections } from './motherboard.js';
 
 export interface NodeOptions {
   loaded: LoadedConfig;
@@ -62,7 +62,10 @@ export class MoboNode implements Board {
     mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
     const transport = await createTransport(config);
     const system = new ActorSystem({ nodeId: config.node.id, transport, log });
-    return new MoboNode(system, log, config, opts.loadOptions ?? { file: opts.loaded.file }, opts.slots ?? defaultSlots());
+    const slots = opts.slots ?? defaultSlots();
+    // A reload re-reads the config with the same component sections.
+    const loadOptions = { ...(opts.loadOptions ?? { file: opts.loaded.file }), sections: configSections(slots) };
+    return new MoboNode(system, log, config, loadOptions, slots);
   }
 
   async boot(): Promise<void> {

@@ -9,7 +9,7 @@ import type { ChangeSource } from './changes.js';
 import { dumpTables, restoreTables } from './dump.js';
 import { HEALTH_TIMEOUT_MS } from './options.js';
 import { SchemaCache } from './schema-cache.js';
-import type { Adapter, AdapterHealth, AdapterKind, ChangeEvent, ChangeFeed, DataOps, DumpChunk, Query, Row, SchemaInfo, TableInfo } from './types.js';
+import type { Adapter, AdapterHealth, AdapterKind, ChangeEvent, ChangeFeed, DataOps, DumpChunk, Query, RestoreOptions, Row, SchemaInfo, TableInfo } from './types.js';
 
 export abstract class BaseAdapter implements Adapter {
   abstract readonly kind: AdapterKind;
@@ -80,8 +80,10 @@ export abstract class BaseAdapter implements Adapter {
     return dumpTables(this);
   }
 
-  async restore(chunks: AsyncIterable<DumpChunk>): Promise<void> {
+  /** In place: tables are created and filled as the chunks come (no stage; see Adapter.restore). */
+  async restore(chunks: AsyncIterable<DumpChunk>, options: RestoreOptions = {}): Promise<void> {
     await this.restored(await restoreTables(this, chunks));
+    await options.check?.((table) => this.count({ table }));
   }
 
   /** createTable's guard against an existing name (the backend may also report it). */

@@ -1,16 +1,20 @@
 /**
  * Portable dump and restore (the MagBackup hooks): per table its definition, then its rows in
  * batches, read in primary-key order (keyset paging for a one-column key, offset paging
- * otherwise). Restore creates each table and inserts its rows, several batches in flight
- * (rows carry their keys, so order does not matter), so a dump from one backend restores into
- * any other through the portable ColumnType. A backend that can read every table in one
- * snapshot wraps dumpTables in it (sql/adapter.ts); called on the adapter itself, each page is
- * read on its own.
+ * otherwise). A backend that can read every table in one snapshot wraps the dump in it and adds
+ * its native definition and faster row format (sql/adapter.ts); called on the adapter itself,
+ * each page is read on its own.
+ *
+ * Restore comes in two forms: `restoreStaged` builds every table in a RestoreStage beside the
+ * live ones and swaps them in at the end (the SQL backends); `restoreTables` creates and fills
+ * tables in place (Redis, MongoDB, and the stage itself).
  */
+import { MoboError } from '../runtime/errors.js';
+import { decodeCopyText } from './copy-text.js';
 import { InFlight } from './in-flight.js';
 import { BATCH_SIZE, RESTORE_IN_FLIGHT } from './options.js';
 import type { Scalar, SortKey } from './query.js';
-import type { Adapter, DumpChunk, Row, TableInfo } from './types.js';
+import type { Adapter, DumpChunk, NativeTable, RestoreOptions, Row, TableInfo } from './types.js';
 
 type Dumpable = Pick<Adapter, 'introspect' | 'select'>;
 type Restorable = Pick<Adapter, 'createTable' | 'insert'>;
@@ -23,7 +27,7 @@ export async function* dumpTables(source: Dumpable, batchSize = BATCH_SIZE): Asy
   }
 }
 
-async function* tableBatches(source: Dumpable, table: TableInfo, batchSize: number): AsyncIterable<Row[]> {
+export async function* tableBatches(source: Pick<Adapter, 'select'>, table: TableInfo, batchSize = BATCH_SIZE): AsyncIterable<Row[]> {
   const keyset = table.primaryKey.length === 1 ? table.primaryKey[0] : undefined;
   const orderColumns = table.primaryKey.length > 0 ? table.primaryKey : table.columns.slice(0, 1).map((c) => c.name);
   const order: SortKey[] = orderColumns.map((column) => ({ column, direction: 'asc' }));
@@ -48,21 +52,21 @@ async function* tableBatches(source: Dumpable, table: TableInfo, batchSize: numb
 }
 
 /**
- * Restores chunks: each table is created before its rows arrive, and up to `inFlight` row
- * batches are inserted at once. Returns the tables it created once every insert has finished;
- * on a failure, throws it once every insert already started has settled.
+ * Restores chunks in place: each table is created before its rows arrive, and up to `inFlight`
+ * row batches are inserted at once. Returns the tables it created once every insert has
+ * finished; on a failure, throws it once every insert already started has settled.
  */
 export async function restoreTables(target: Restorable, chunks: AsyncIterable<DumpChunk>, inFlight = RESTORE_IN_FLIGHT): Promise<TableInfo[]> {
-  const created: TableInfo[] = [];
+  const created = new Map<string, TableInfo>();
   const inserts = new InFlight(inFlight);
   try {
     for await (const chunk of chunks) {
       if (chunk.kind === 'table') {
         await target.createTable(chunk.table);
-        created.push(chunk.table);
-      } else if (chunk.rows.length > 0) {
-        const { table, rows } = chunk;
-        await inserts.add(() => target.insert(table, rows));
+        created.set(chunk.table.name, chunk.table);
+      } else {
+        const rows = chunk.kind === 'rows' ? chunk.rows : decodeCopyText(definition(created, chunk.table), chunk.columns, chunk.data);
+        if (rows.length > 0) await inserts.add(() => target.insert(chunk.table, rows));
       }
     }
   } catch (err) {
@@ -70,5 +74,81 @@ export async function restoreTables(target: Restorable, chunks: AsyncIterable<Du
     throw err;
   }
   await inserts.drain();
-  return created;
+  return [...created.values()];
+}
+
+/** Where a restore builds tables beside the live ones (a shadow schema, database or file). */
+export interface RestoreStage {
+  /** Creates the table from its native definition when it is this backend's, else from the portable one. */
+  createTable(table: TableInfo, native: NativeTable | undefined): Promise<void>;
+  insert(table: string, rows: Row[]): Promise<unknown>;
+  /** Loads COPY text as is, where the stage is Postgres (else the rows are decoded and inserted). */
+  copy?(table: string, columns: readonly string[], data: AsyncIterable<string>): Promise<void>;
+  /** After every row: keys, foreign keys, indexes, key generators. */
+  finish(): Promise<void>;
+  count(table: string): Promise<number>;
+  /** Replaces the live tables of the staged tables' names in one step; `beforeCommit` runs inside it. */
+  swap(beforeCommit: () => Promise<void>): Promise<void>;
+  /** Removes what is left of the stage (always called, after a swap or a failure). */
+  discard(): Promise<void>;
+}
+
+/**
+ * Builds the dumped tables in `stage`, checks them, and swaps them in. Nothing touches the live
+ * tables before the swap, which is one step: a failure anywhere before leaves them as they were.
+ */
+export async function restoreStaged(stage: RestoreStage, chunks: AsyncIterable<DumpChunk>, options: RestoreOptions = {}): Promise<void> {
+  const step = async (name: Parameters<NonNullable<RestoreOptions['checkpoint']>>[0]) => options.checkpoint?.(name);
+  try {
+    await step('staged');
+    const tables = new Map<string, TableInfo>();
+    const inserts = new InFlight(RESTORE_IN_FLIGHT);
+    const iterator = chunks[Symbol.asyncIterator]();
+    const at: { current: IteratorResult<DumpChunk> } = { current: await iterator.next() };
+    const next = async () => void (at.current = await iterator.next());
+    try {
+      while (!at.current.done) {
+        const chunk: DumpChunk = at.current.value;
+        if (chunk.kind === 'table') {
+          await stage.createTable(chunk.table, chunk.native);
+          tables.set(chunk.table.name, chunk.table);
+          if (tables.size === 1) await step('created');
+          await next();
+        } else if (chunk.kind === 'copy' && stage.copy) {
+          // One COPY per run of consecutive copy chunks of a table.
+          const { table, columns } = chunk;
+          await inserts.drain();
+          await stage.copy(table, columns, (async function* () {
+            for (let c = at.current; !c.done && c.value.kind === 'copy' && c.value.table === table; c = at.current) {
+              yield c.value.data;
+              await next();
+            }
+          })());
+        } else {
+          const rows = chunk.kind === 'rows' ? chunk.rows : decodeCopyText(definition(tables, chunk.table), chunk.columns, chunk.data);
+          if (rows.length > 0) await inserts.add(() => stage.insert(chunk.table, rows));
+          await next();
+        }
+      }
+    } catch (err) {
+      await inserts.settle();
+      await iterator.return?.();
+      throw err;
+    }
+    await inserts.drain();
+    await step('rows');
+    await stage.finish();
+    await step('constraints');
+    await options.check?.((table) => stage.count(table));
+    await step('checked');
+    await stage.swap(() => step('swap'));
+  } finally {
+    await stage.discard();
+  }
+}
+
+function definition(tables: ReadonlyMap<string, TableInfo>, name: string): TableInfo {
+  const table = tables.get(name);
+  if (!table) throw new MoboError('DS_QUERY_INVALID', 'Rows of a table come before its definition', { details: { table: name } });
+  return table;
 }

@@ -20,6 +20,11 @@ export function feedSeesAllWrites(kind: AdapterKind): boolean {
   return kind === 'postgres';
 }
 
+/** Whether `restore` builds beside the live tables and swaps in one step (see Adapter.restore). */
+export function restoresAtomically(kind: AdapterKind): boolean {
+  return kind === 'postgres' || kind === 'sqlite' || kind === 'mysql';
+}
+
 export function createAdapter(config: SourceConfig): Adapter {
   return new LazyAdapter(config.kind, () => loadBackend(config));
 }

@@ -1,5 +1,5 @@
 import { MoboError } from '../runtime/errors.js';
-import type { Adapter, AdapterHealth, AdapterKind, ChangeEvent, ChangeFeed, DataOps, DumpChunk, Query, Row, SchemaInfo, TableInfo } from './types.js';
+import type { Adapter, AdapterHealth, AdapterKind, ChangeEvent, ChangeFeed, DataOps, DumpChunk, Query, RestoreOptions, Row, SchemaInfo, TableInfo } from './types.js';
 
 /**
  * An Adapter whose backend module is imported on `connect()`, so creating a source is
@@ -52,7 +52,7 @@ export class LazyAdapter implements Adapter {
   delete = async (query: Pick<Query, 'table' | 'where'>, returning?: boolean): Promise<Row[]> => this.ready.delete(query, returning);
   transaction = async <T>(fn: (tx: DataOps) => Promise<T>): Promise<T> => this.ready.transaction(fn);
   watch = async (onChange: (event: ChangeEvent) => void): Promise<ChangeFeed> => this.ready.watch(onChange);
-  restore = async (chunks: AsyncIterable<DumpChunk>): Promise<void> => this.ready.restore(chunks);
+  restore = async (chunks: AsyncIterable<DumpChunk>, options?: RestoreOptions): Promise<void> => this.ready.restore(chunks, options);
 
   async *dump(): AsyncIterable<DumpChunk> {
     yield* this.ready.dump();

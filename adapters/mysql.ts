@@ -6,6 +6,8 @@
  * read inside the write's transaction (sql/ops.ts). Change feed: every change made through this
  * adapter instance, published after commit.
  */
+import { randomBytes } from 'node:crypto';
+import { stageName } from './sql/stage.js';
 import mysql from 'mysql2/promise';
 import { MoboError } from '../runtime/errors.js';
 import { LocalChangeSource } from './changes.js';
@@ -13,8 +15,8 @@ import { poolOptions } from './options.js';
 import { SqlAdapter } from './sql/adapter.js';
 import type { SqlStatement } from './sql/compile.js';
 import { mysqlDialect } from './sql/dialects.js';
-import type { SqlDriver, SqlResult, SqlRunner } from './sql/driver.js';
-import type { Adapter, ColumnType, SchemaInfo, SourceConfig, TableInfo } from './types.js';
+import type { SqlDriver, SqlResult, SqlRunner, StageDriver } from './sql/driver.js';
+import type { Adapter, ColumnType, NativeTable, SchemaInfo, SourceConfig, TableInfo } from './types.js';
 
 export function createMysqlAdapter(config: SourceConfig): Adapter {
   return new SqlAdapter(new MysqlDriver(config), () => new LocalChangeSource());
@@ -42,9 +44,14 @@ class MysqlDriver implements SqlDriver {
   readonly readRetries: number;
   /** Off: InnoDB has no transaction-local lock timeout, so one blocked insert would hold a whole group. */
   readonly groupCommit = false;
+  readonly maxNameBytes = 64;
   private readonly pool: mysql.Pool;
 
-  constructor(config: SourceConfig) {
+  /** A `stage` driver (a restore's) creates and fills tables with foreign-key checks off, in any order. */
+  constructor(
+    private readonly config: SourceConfig,
+    stage = false,
+  ) {
     const options = poolOptions(config);
     this.readRetries = options.max;
     this.pool = mysql.createPool({
@@ -62,6 +69,7 @@ class MysqlDriver implements SqlDriver {
       maxPreparedStatements: 512,
       charset: 'utf8mb4',
     });
+    if (stage) this.pool.on('connection', (connection) => void connection.query('SET SESSION foreign_key_checks = 0'));
     this.runner = { inTransaction: false, run: (statement) => this.query(this.pool, statement) };
   }
 
@@ -143,6 +151,64 @@ class MysqlDriver implements SqlDriver {
 
   tableRef(table: string): string {
     return this.dialect.quote(table);
+  }
+
+  /** SHOW CREATE TABLE: columns, defaults, AUTO_INCREMENT position, keys, checks, foreign keys and indexes in one statement. */
+  async describe(runner: SqlRunner, tables: readonly TableInfo[]): Promise<Map<string, NativeTable>> {
+    const natives = new Map<string, NativeTable>();
+    for (const { name } of tables) {
+      const { rows } = await runner.run({ sql: `SHOW CREATE TABLE ${this.tableRef(name)}`, params: [] });
+      natives.set(name, { backend: 'mysql', create: [String(rows[0]!['Create Table'])], after: [], foreignKeys: [], sequences: [] });
+    }
+    return natives;
+  }
+
+  /** The AUTO_INCREMENT position travels in the CREATE TABLE text. */
+  async setSequence(): Promise<void> {}
+
+  /**
+   * A database of its own beside this one (same character set and collation). The swap is one
+   * RENAME TABLE, atomic across tables: the replaced tables move to a scratch database (then
+   * dropped), the staged ones into this one.
+   */
+  async openStage(): Promise<StageDriver> {
+    const stage = stageName(this.config.namespace ?? new URL(this.config.url).pathname.slice(1));
+    const hex = randomBytes(6).toString('hex');
+    const { rows } = await this.runner.run({
+      sql: 'SELECT DATABASE() AS db, DEFAULT_CHARACTER_SET_NAME AS cs, DEFAULT_COLLATION_NAME AS co FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = DATABASE()',
+      params: [],
+    });
+    const live = String(rows[0]!['db']);
+    const ddl = (sql: string) => this.runner.run({ sql, params: [] });
+    await ddl(`CREATE DATABASE ${stage} CHARACTER SET ${String(rows[0]!['cs'])} COLLATE ${String(rows[0]!['co'])}`);
+    const driver = new MysqlDriver({ ...this.config, namespace: stage }, true);
+    const q = (db: string, table: string) => `${this.dialect.quote(db)}.${this.dialect.quote(table)}`;
+    return {
+      driver,
+      swap: async (tables, beforeCommit) => {
+        const replaced = `mobo_replaced_${hex}`;
+        const { rows: present } = await this.runner.run({
+          sql: `SELECT TABLE_NAME AS name FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME IN (${tables.map(() => '?').join(', ')})`,
+          params: [...tables],
+        });
+        await ddl(`CREATE DATABASE ${replaced}`);
+        try {
+          const moves = [...present.map((r) => `${q(live, String(r['name']))} TO ${q(replaced, String(r['name']))}`), ...tables.map((t) => `${q(stage, t)} TO ${q(live, t)}`)];
+          await beforeCommit();
+          await ddl(`RENAME TABLE ${moves.join(', ')}`);
+        } finally {
+          await this.transaction(async (runner) => {
+            await runner.run({ sql: 'SET SESSION foreign_key_checks = 0', params: [] });
+            await runner.run({ sql: `DROP DATABASE IF EXISTS ${replaced}`, params: [] });
+            await runner.run({ sql: 'SET SESSION foreign_key_checks = 1', params: [] });
+          });
+        }
+      },
+      discard: async () => {
+        await driver.close().catch(() => undefined);
+        await ddl(`DROP DATABASE IF EXISTS ${stage}`);
+      },
+    };
   }
 
   private async query(on: Executor, statement: SqlStatement): Promise<SqlResult> {

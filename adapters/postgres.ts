@@ -6,16 +6,22 @@
  * connection. Change feed: triggers + LISTEN/NOTIFY (postgres-feed.ts), so it sees every
  * committed change, whoever made it.
  */
+import { randomBytes } from 'node:crypto';
+import { stageName } from './sql/stage.js';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import pg from 'pg';
+import { from as copyFrom, to as copyTo } from 'pg-copy-streams';
 import { MoboError } from '../runtime/errors.js';
 import { SqlAdapter } from './sql/adapter.js';
 import type { SqlStatement } from './sql/compile.js';
 import { postgresDialect } from './sql/dialects.js';
-import type { SqlDriver, SqlResult, SqlRunner } from './sql/driver.js';
+import type { NativeSequence, SqlDriver, SqlResult, SqlRunner, StageDriver } from './sql/driver.js';
+import { describePostgres } from './sql/postgres-native.js';
 import { poolOptions } from './options.js';
 import { PostgresChangeFeed, SIDE_TABLE } from './postgres-feed.js';
 import type { ListenConnection } from './postgres-feed.js';
-import type { Adapter, ColumnInfo, ColumnType, SchemaInfo, SourceConfig, TableInfo } from './types.js';
+import type { Adapter, ColumnInfo, ColumnType, NativeTable, SchemaInfo, SourceConfig, TableInfo } from './types.js';
 
 export function createPostgresAdapter(config: SourceConfig): Adapter {
   const driver = new PostgresDriver(config);
@@ -43,11 +49,16 @@ class PostgresDriver implements SqlDriver {
   readonly runner: SqlRunner;
   readonly readRetries: number;
   readonly groupCommit = true;
+  readonly maxNameBytes = 63;
   /** Names this adapter's connections in pg_stat_activity. */
   readonly applicationName: string;
   private readonly pool: pg.Pool;
 
-  constructor(private readonly config: SourceConfig) {
+  /** With `searchPath`, every connection resolves unqualified names there (a restore's stage). */
+  constructor(
+    private readonly config: SourceConfig,
+    searchPath?: string,
+  ) {
     const options = poolOptions(config);
     this.namespace = config.namespace ?? 'public';
     this.readRetries = options.max;
@@ -58,6 +69,7 @@ class PostgresDriver implements SqlDriver {
       max: options.max,
       idleTimeoutMillis: options.idleTimeoutMs,
       connectionTimeoutMillis: options.connectTimeoutMs,
+      ...(searchPath ? { options: `-c search_path=${searchPath}` } : {}),
     });
     // An idle client's connection died; the pool drops it. Queries report their own failures.
     this.pool.on('error', () => undefined);
@@ -79,9 +91,17 @@ class PostgresDriver implements SqlDriver {
     return this.inTransaction("BEGIN; SET LOCAL lock_timeout = '1s'", fn);
   }
 
-  /** The snapshot is taken at the first statement after BEGIN and holds for the whole transaction. */
+  /**
+   * The snapshot is taken at the first statement after BEGIN and holds for the whole
+   * transaction. Its settings make a dump portable: names relative to the source schema
+   * (describePostgres), COPY text with ISO UTC timestamps and hex bytea (copy-text.ts).
+   */
   snapshot<T>(fn: (runner: SqlRunner) => Promise<T>): Promise<T> {
-    return this.inTransaction('BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY', fn);
+    return this.inTransaction(
+      `BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY; SET LOCAL search_path = ${this.dialect.quote(this.namespace)}; ` +
+        "SET LOCAL TimeZone = 'UTC'; SET LOCAL DateStyle = 'ISO, YMD'; SET LOCAL IntervalStyle = 'postgres'; SET LOCAL bytea_output = 'hex'; SET LOCAL extra_float_digits = 1",
+      fn,
+    );
   }
 
   /** fn on a client of its own between `begin` and COMMIT (ROLLBACK when it throws). */
@@ -92,7 +112,7 @@ class PostgresDriver implements SqlDriver {
     let lost: unknown;
     const onError = (err: unknown): void => void (lost = err);
     client.on('error', onError);
-    const runner: SqlRunner = { inTransaction: true, run: (statement) => this.query(client, statement) };
+    const runner: SqlRunner = { inTransaction: true, run: (statement) => this.query(client, statement), copyOut: (sql) => copyOut(client, sql) };
     try {
       await runner.run({ sql: begin, params: [] });
       try {
@@ -150,6 +170,65 @@ class PostgresDriver implements SqlDriver {
     });
   }
 
+  describe(runner: SqlRunner): Promise<Map<string, NativeTable>> {
+    return describePostgres(runner, this.namespace);
+  }
+
+  copyOutSql(table: TableInfo): { sql: string; columns: string[] } {
+    const columns = table.columns.map((c) => c.name);
+    return { sql: `COPY ${this.tableRef(table.name)} (${columns.map((c) => this.dialect.quote(c)).join(', ')}) TO STDOUT`, columns };
+  }
+
+  /** COPY FROM on a pooled connection. */
+  async copyIn(ref: string, columns: readonly string[], data: AsyncIterable<string>): Promise<void> {
+    const client = await this.pool.connect().catch((err: unknown) => {
+      throw postgresError(err);
+    });
+    let failed: unknown;
+    try {
+      const sql = `COPY ${ref} (${columns.map((c) => this.dialect.quote(c)).join(', ')}) FROM STDIN`;
+      await pipeline(Readable.from(buffers(data)), client.query(copyFrom(sql)));
+    } catch (err) {
+      failed = err;
+      throw postgresError(err);
+    } finally {
+      client.release(failed instanceof Error ? failed : undefined);
+    }
+  }
+
+  async setSequence(sequence: NativeSequence): Promise<void> {
+    await this.runner.run({ sql: 'SELECT pg_catalog.setval($1::regclass, $2::bigint, $3)', params: [sequence.name, sequence.value, sequence.called] });
+  }
+
+  /**
+   * A schema of its own beside the namespace, reached through search_path. The swap moves the
+   * replaced tables out and the staged ones in (SET SCHEMA carries indexes, constraints and
+   * owned sequences) in one transaction, then drops the replaced ones.
+   */
+  async openStage(): Promise<StageDriver> {
+    const stage = stageName(this.namespace);
+    const run = (runner: SqlRunner, sql: string, params: unknown[] = []) => runner.run({ sql, params });
+    await run(this.runner, `CREATE SCHEMA ${stage}`);
+    const driver = new PostgresDriver({ ...this.config, namespace: stage }, stage);
+    return {
+      driver,
+      swap: (tables, beforeCommit) =>
+        this.transaction(async (runner) => {
+          const replaced = `mobo_replaced_${randomBytes(6).toString('hex')}`;
+          const { rows } = await run(runner, "SELECT c.relname AS name FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = $1 AND c.relname = ANY($2) AND c.relkind IN ('r', 'p')", [this.namespace, tables]);
+          await run(runner, `CREATE SCHEMA ${replaced}`);
+          for (const { name } of rows) await run(runner, `ALTER TABLE ${this.tableRef(String(name))} SET SCHEMA ${replaced}`);
+          for (const table of tables) await run(runner, `ALTER TABLE ${stage}.${this.dialect.quote(table)} SET SCHEMA ${this.dialect.quote(this.namespace)}`);
+          await beforeCommit();
+          await run(runner, `DROP SCHEMA ${replaced} CASCADE`);
+        }),
+      discard: async () => {
+        await driver.close().catch(() => undefined);
+        await run(this.runner, `DROP SCHEMA IF EXISTS ${stage} CASCADE`);
+      },
+    };
+  }
+
   /** A dedicated connection (never from the pool) for LISTEN. */
   async listen(onNotify: (payload: string) => void, onLost: (err: unknown) => void): Promise<ListenConnection> {
     const client = new pg.Client({
@@ -203,6 +282,19 @@ class PostgresDriver implements SqlDriver {
       }
     });
   }
+}
+
+/** `COPY … TO STDOUT` on a checked-out client, its errors mapped. */
+async function* copyOut(client: pg.PoolClient, sql: string): AsyncIterable<Buffer> {
+  try {
+    for await (const chunk of client.query(copyTo(sql))) yield chunk as Buffer;
+  } catch (err) {
+    throw postgresError(err);
+  }
+}
+
+async function* buffers(data: AsyncIterable<string>): AsyncIterable<Buffer> {
+  for await (const text of data) yield Buffer.from(text, 'utf8');
 }
 
 function postgresType(udt: string): ColumnType {

@@ -8,14 +8,18 @@
  * Change feed: every change made through this adapter instance (other processes writing the
  * same file are not seen).
  */
+import { randomBytes } from 'node:crypto';
+import { rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { MoboError } from '../runtime/errors.js';
 import { LocalChangeSource } from './changes.js';
 import { SqlAdapter } from './sql/adapter.js';
 import type { SqlStatement } from './sql/compile.js';
 import { sqliteDialect } from './sql/dialects.js';
-import type { SqlDriver, SqlResult, SqlRunner } from './sql/driver.js';
-import type { Adapter, ColumnInfo, ColumnType, SchemaInfo, SourceConfig, TableInfo } from './types.js';
+import type { NativeSequence, SqlDriver, SqlResult, SqlRunner, StageDriver } from './sql/driver.js';
+import type { Adapter, ColumnInfo, ColumnType, NativeTable, SchemaInfo, SourceConfig, TableInfo } from './types.js';
 
 const STATEMENT_CACHE_MAX = 256;
 
@@ -28,12 +32,17 @@ class SqliteDriver implements SqlDriver {
   readonly dialect = sqliteDialect;
   readonly readRetries = 0;
   readonly groupCommit = false;
+  readonly maxNameBytes = 1024;
   readonly runner: SqlRunner;
   private main: SqliteConnection | undefined;
   private gate: Promise<void> | undefined;
   private readonly path: string;
 
-  constructor(config: SourceConfig) {
+  /** A `stage` file (a restore's) is scratch: no WAL, no foreign-key checks while it fills. */
+  constructor(
+    config: SourceConfig,
+    private readonly stage = false,
+  ) {
     this.path = config.url.replace(/^sqlite:(\/\/)?/, '');
     this.runner = {
       inTransaction: false,
@@ -47,6 +56,10 @@ class SqliteDriver implements SqlDriver {
   async connect(): Promise<void> {
     if (this.main) return;
     this.main = SqliteConnection.open(this.path, (db) => {
+      if (this.stage) {
+        db.pragma('synchronous = OFF');
+        return;
+      }
       db.pragma('journal_mode = WAL');
       db.pragma('foreign_keys = ON');
     });
@@ -98,6 +111,83 @@ class SqliteDriver implements SqlDriver {
 
   tableRef(table: string): string {
     return this.dialect.quote(table);
+  }
+
+  /** Each table as sqlite_schema holds it, with its indexes, triggers and AUTOINCREMENT counter. */
+  async describe(runner: SqlRunner, tables: readonly TableInfo[]): Promise<Map<string, NativeTable>> {
+    const run = (sql: string) => runner.run({ sql, params: [] });
+    const { rows } = await run("SELECT type, name, tbl_name AS t, sql FROM sqlite_schema WHERE sql IS NOT NULL ORDER BY rowid");
+    const counters = rows.some((r) => r['name'] === 'sqlite_sequence') ? (await run('SELECT name, seq FROM sqlite_sequence')).rows : [];
+    const natives = new Map<string, NativeTable>();
+    for (const { name } of tables) {
+      const own = rows.filter((r) => r['t'] === name);
+      natives.set(name, {
+        backend: 'sqlite',
+        create: own.filter((r) => r['type'] === 'table').map((r) => String(r['sql'])),
+        after: own.filter((r) => r['type'] === 'index' || r['type'] === 'trigger').map((r) => String(r['sql'])),
+        foreignKeys: [],
+        sequences: counters.filter((r) => r['name'] === name).map((r) => ({ name, value: String(r['seq']), called: true })),
+      });
+    }
+    return natives;
+  }
+
+  async setSequence(sequence: NativeSequence): Promise<void> {
+    const { affected } = await this.runner.run({ sql: 'UPDATE sqlite_sequence SET seq = ? WHERE name = ?', params: [Number(sequence.value), sequence.name] });
+    if (affected === 0) await this.runner.run({ sql: 'INSERT INTO sqlite_sequence (name, seq) VALUES (?, ?)', params: [sequence.name, Number(sequence.value)] });
+  }
+
+  /**
+   * A file of its own beside the database. The swap attaches it and, in one transaction on the
+   * main connection, drops the replaced tables and recreates the staged ones from the stage's
+   * sqlite_schema text with their rows, indexes, triggers and counters. Foreign keys are off
+   * meanwhile, so a drop fires no ON DELETE action on a table the restore does not replace.
+   */
+  async openStage(): Promise<StageDriver> {
+    const memory = this.path === ':memory:' || this.path === '';
+    const file = `${memory ? join(tmpdir(), 'mobo') : this.path}.restore-${randomBytes(6).toString('hex')}`;
+    const driver = new SqliteDriver({ kind: 'sqlite', url: file }, true);
+    await driver.connect();
+    const removeFiles = () => Promise.all(['', '-journal', '-wal', '-shm'].map((suffix) => rm(file + suffix, { force: true })));
+    return {
+      driver,
+      swap: async (tables, beforeCommit) => {
+        await driver.close();
+        await this.gated(async () => {
+          const main = this.connection();
+          const run = (sql: string, params: unknown[] = []) => main.execute({ sql, params });
+          run('PRAGMA foreign_keys = OFF');
+          run('ATTACH DATABASE ? AS mobo_stage', [file]);
+          try {
+            await inTransaction(main, 'BEGIN IMMEDIATE', async () => {
+              const staged = run('SELECT type, name, tbl_name AS t, sql FROM mobo_stage.sqlite_schema WHERE sql IS NOT NULL ORDER BY rowid').rows;
+              for (const table of tables) run(`DROP TABLE IF EXISTS main.${this.dialect.quote(table)}`);
+              for (const table of tables) {
+                const own = staged.filter((r) => r['t'] === table);
+                for (const r of own.filter((x) => x['type'] === 'table')) run(String(r['sql']));
+                const columns = run("SELECT name FROM pragma_table_info(?, 'mobo_stage')", [table]).rows.map((r) => this.dialect.quote(String(r['name']))).join(', ');
+                run(`INSERT INTO main.${this.dialect.quote(table)} (${columns}) SELECT ${columns} FROM mobo_stage.${this.dialect.quote(table)}`);
+                for (const r of own.filter((x) => x['type'] !== 'table')) run(String(r['sql']));
+              }
+              if (staged.some((r) => r['name'] === 'sqlite_sequence')) {
+                for (const r of run('SELECT name, seq FROM mobo_stage.sqlite_sequence').rows) {
+                  run('DELETE FROM main.sqlite_sequence WHERE name = ?', [r['name']]);
+                  run('INSERT INTO main.sqlite_sequence (name, seq) VALUES (?, ?)', [r['name'], r['seq']]);
+                }
+              }
+              await beforeCommit();
+            });
+          } finally {
+            run('DETACH DATABASE mobo_stage');
+            run('PRAGMA foreign_keys = ON');
+          }
+        });
+      },
+      discard: async () => {
+        await driver.close();
+        await removeFiles();
+      },
+    };
   }
 
   /** fn alone on the main connection: every other statement waits until it settles. */

@@ -88,12 +88,46 @@ export interface Adapter extends DataOps {
   watch(onChange: (event: ChangeEvent) => void): Promise<ChangeFeed>;
   /** MagBackup hooks: a self-contained dump of every table, and its restore. */
   dump(): AsyncIterable<DumpChunk>;
-  restore(chunks: AsyncIterable<DumpChunk>): Promise<void>;
+  /**
+   * Puts the dumped tables back, replacing tables of the same names. The SQL backends
+   * (`restoresAtomically`) build everything beside the live tables and swap it in one step: a
+   * failure at any step leaves the live data as it was. The others drop same-named tables first.
+   */
+  restore(chunks: AsyncIterable<DumpChunk>, options?: RestoreOptions): Promise<void>;
+}
+
+/**
+ * A table's definition as its own backend states it, restored as is into the same backend kind
+ * (the portable TableInfo serves every other). Names in the statements are unqualified: they
+ * run where the target's namespace is the default one.
+ */
+export interface NativeTable {
+  backend: 'postgres' | 'sqlite' | 'mysql';
+  /** The table with its columns, defaults, identity, NOT NULL (and what the backend needs inline). */
+  create: string[];
+  /** After every table's rows: keys, checks, indexes, triggers. */
+  after: string[];
+  /** After every table's `after`: foreign keys (they need the keys they reference). */
+  foreignKeys: string[];
+  /** Key generators to move to where they were: a sequence (Postgres) or AUTOINCREMENT counter (SQLite). */
+  sequences: Array<{ name: string; value: string; called: boolean }>;
 }
 
 export type DumpChunk =
-  | { kind: 'table'; table: TableInfo }
-  | { kind: 'rows'; table: string; rows: Row[] };
+  | { kind: 'table'; table: TableInfo; native?: NativeTable }
+  | { kind: 'rows'; table: string; rows: Row[] }
+  /** Rows in Postgres COPY text format (whole lines), `rows` of them, in `columns` order. */
+  | { kind: 'copy'; table: string; columns: string[]; rows: number; data: string };
+
+/** Where a restore stands; a checkpoint that throws aborts it there (the failure-injection hook). */
+export type RestoreStep = 'staged' | 'created' | 'rows' | 'constraints' | 'checked' | 'swap';
+
+export interface RestoreOptions {
+  /** Called as each step is reached; `swap` runs inside the swapping transaction, before it commits. */
+  checkpoint?(step: RestoreStep): void | Promise<void>;
+  /** Called with the staged tables' row counts before the swap; throwing aborts the restore. */
+  check?(count: (table: string) => Promise<number>): Promise<void>;
+}
 
 export type AdapterKind = 'postgres' | 'sqlite' | 'mysql' | 'redis' | 'mongodb';
 

@@ -25,7 +25,7 @@ export class NodeClient {
   }
 
   static load(configFile: string | undefined, targetNode?: string): NodeClient {
-    return NodeClient.fromConfig(loadConfig(configFile === undefined ? {} : { file: configFile }), targetNode);
+    return NodeClient.fromConfig(loadConfig(configFile === undefined ? { sections: 'any' } : { file: configFile, sections: 'any' }), targetNode);
   }
 
   get url(): string {

@@ -2,6 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { MoboError } from '../runtime/errors.js';
 import { configSchema, type MoboConfig } from './schema.js';
+import type { ConfigSection } from './section.js';
 
 /** The config file read when none is named: `mobo.config.json` in the working directory. */
 export const DEFAULT_CONFIG_FILE = 'mobo.config.json';
@@ -25,6 +26,12 @@ export interface LoadOptions {
   file?: string;
   env?: NodeJS.ProcessEnv;
   cwd?: string;
+  /**
+   * The components' own config sections (the board's `configSections`), merged into the
+   * schema. `any`: other top-level keys pass unchecked, for tools that only need the
+   * node's own settings (the CLI finding its node) and must not load every component.
+   */
+  sections?: readonly ConfigSection[] | 'any';
 }
 
 export interface LoadedConfig {
@@ -52,7 +59,7 @@ export function loadConfig(opts: LoadOptions = {}): LoadedConfig {
   }
   if (env.MOBO_NATS_URL !== undefined && env.MOBO_TRANSPORT === undefined) setPath(raw, 'transport.kind', 'nats');
 
-  const parsed = configSchema.safeParse(raw);
+  const parsed = schemaWith(opts.sections ?? []).safeParse(raw);
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
     const key = issue.path.join('.');
@@ -63,9 +70,26 @@ export function loadConfig(opts: LoadOptions = {}): LoadedConfig {
       details: { key, value: SECRET.test(key) ? '[redacted]' : value, source, problem: issue.message },
     });
   }
-  const config = parsed.data;
+  // Component sections are read through their own typed accessor (ConfigSection.of).
+  const config = parsed.data as MoboConfig;
   config.dataDir = resolve(cwd, config.dataDir);
   return { config: deepFreeze(config), sources, file: named !== undefined || existsSync(file) ? file : undefined };
+}
+
+/** The node's schema with the components' sections; a section may not take a key the node or another section has. */
+function schemaWith(sections: readonly ConfigSection[] | 'any') {
+  if (sections === 'any') return configSchema.passthrough();
+  if (sections.length === 0) return configSchema;
+  const extra: Record<string, ConfigSection['schema']> = {};
+  for (const section of sections) {
+    if (Object.hasOwn(configSchema.shape, section.key) || Object.hasOwn(extra, section.key)) {
+      throw new MoboError('CONFIG_INVALID', `Config section "${section.key}" is declared twice (a component section may not reuse a key of the node's config or of another component)`, {
+        details: { key: section.key },
+      });
+    }
+    extra[section.key] = section.schema;
+  }
+  return configSchema.extend(extra);
 }
 
 function readConfigFile(file: string, required: boolean): Record<string, unknown> {

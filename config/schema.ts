@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { sentinelConfigSchema } from '../actors/sentinel/config.js';
+import { reloadableSections } from './section.js';
 
 const token = /^[A-Za-z0-9_-]+$/;
 
@@ -171,16 +171,15 @@ export const configSchema = z
       })
       .strict()
       .default({}),
-    sentinel: sentinelConfigSchema,
   })
   .strict();
 
 export type MoboConfig = z.infer<typeof configSchema>;
 export type ConfigInput = z.input<typeof configSchema>;
 
-/** Sections that take effect without a restart (log level, health interval, rate limits, MagSentinel); the rest need one. */
-export const RELOADABLE_SECTIONS = ['log', 'health', 'rateLimits', 'sentinel'] as const satisfies readonly (keyof MoboConfig)[];
+/** Sections that take effect without a restart (log level, health interval, rate limits); the rest need one. */
+export const RELOADABLE_SECTIONS = ['log', 'health', 'rateLimits'] as const satisfies readonly (keyof MoboConfig)[];
 
 export function isReloadable(key: string): boolean {
-  return RELOADABLE_SECTIONS.some((s) => key === s || key.startsWith(`${s}.`));
+  return [...RELOADABLE_SECTIONS, ...reloadableSections].some((s) => key === s || key.startsWith(`${s}.`));
 }

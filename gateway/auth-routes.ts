@@ -1,5 +1,4 @@
 import { gatekeeperFor } from '../actors/auth/gatekeeper.js';
-import { edgeHook } from '../actors/sentinel/index.js';
 import type { EdgeContext } from './edge.js';
 import { ok, parseJsonBody } from './envelope.js';
 import type { HttpRequest } from './http-types.js';
@@ -33,7 +32,7 @@ export function mountAuthRoutes({ router, board, admin }: EdgeContext): void {
     const { email, password } = body(req);
     return ok(req.requestId, await ask('auth.signup', { ...p(req), email, password }), 201);
   });
-  router.post('/v1/auth/:project/login', edgeHook(board, 'login')(user('auth.login')));
+  router.post('/v1/auth/:project/login', user('auth.login'));
   router.post('/v1/auth/:project/refresh', session('auth.refresh'));
   router.post('/v1/auth/:project/logout', session('auth.logout'));
   router.get('/v1/auth/:project/user', async (req) => {

@@ -6,15 +6,19 @@
  */
 import { gzip } from 'node:zlib';
 import uws from 'uWebSockets.js';
-import { MoboError, describeError } from '../runtime/errors.js';
+import { MoboError } from '../runtime/errors.js';
 import { nextId } from '../runtime/ids.js';
 import type { Logger } from '../runtime/logger.js';
 import { allowedOrigin, corsHeaders, preflight } from './cors.js';
 import { fail } from './envelope.js';
 import type { HttpRequest, HttpResponse } from './http-types.js';
 import type { Metrics } from './metrics.js';
-import type { Router } from './router.js';
 import type { Socket, TopicPublisher, UpgradeRequest, WebSocketRoute } from './websocket-types.js';
+
+/** What answers the requests: the edge's pipeline (gateway/edge.ts). It never throws. */
+export interface RequestDispatcher {
+  dispatch(request: HttpRequest, onRoute: (pattern: string) => void): Promise<HttpResponse>;
+}
 
 export interface HttpServerOptions {
   bodyLimitBytes: number;
@@ -49,7 +53,7 @@ export class HttpServer implements TopicPublisher {
   private readonly sockets = new Set<uws.WebSocket<SocketData>>();
 
   constructor(
-    private readonly router: Router,
+    private readonly dispatcher: RequestDispatcher,
     private readonly options: HttpServerOptions,
     private readonly log: Logger,
   ) {
@@ -199,7 +203,7 @@ export class HttpServer implements TopicPublisher {
       });
     };
     const run = (): void => {
-      void this.run(request, (pattern) => (route = pattern)).then(send);
+      void this.dispatcher.dispatch(request, (pattern) => (route = pattern)).then(send);
     };
 
     if (request.method === 'OPTIONS' && headers['access-control-request-method']) {
@@ -223,18 +227,6 @@ export class HttpServer implements TopicPublisher {
       request.body = Buffer.concat(chunks);
       run();
     });
-  }
-
-  private async run(request: HttpRequest, onRoute: (pattern: string) => void): Promise<HttpResponse> {
-    try {
-      const match = this.router.match(request.method, request.path);
-      onRoute(match.pattern);
-      request.params = match.params;
-      return await match.handler(request);
-    } catch (err) {
-      if (!(err instanceof MoboError)) this.log.error('request failed', { path: request.path, requestId: request.requestId, error: describeError(err) });
-      return fail(request.requestId, err);
-    }
   }
 
   /** Serialises the body, gzipping it (off the event loop) when the client accepts gzip and it is large. */

@@ -1,71 +1,70 @@
-import type { Board, ComponentSlot } from '../actors/board.js';
+import type { Board, ComponentSlot, SlotPlug } from '../actors/board.js';
 import type { Behavior } from '../runtime/behavior.js';
-import { describeError } from '../runtime/errors.js';
-import { ensureAdminToken } from './admin-token.js';
-import { adminGuard, mountAdminRoutes } from './admin-routes.js';
-import { mountDataAdminRoutes } from './admin-ds-routes.js';
 import { mountBackupAdminRoutes } from './admin-backup-routes.js';
+import { mountDataAdminRoutes } from './admin-ds-routes.js';
+import { mountAdminRoutes } from './admin-routes.js';
 import { mountAuthRoutes } from './auth-routes.js';
-import type { EdgeContext, RouteMount } from './edge.js';
+import type { EdgeContext } from './edge.js';
 import { HttpServer } from './http-server.js';
-import { Metrics } from './metrics.js';
 import { mountMetricsRoute } from './metrics-route.js';
 import { writeNodeFile } from './node-file.js';
-import { Router } from './router.js';
-import { mountRest } from './rest/mount.js';
 import { mountRealtime } from './realtime/index.js';
+import { mountRest } from './rest/mount.js';
 
 export type { RouteMount } from './edge.js';
 
 /**
- * The node's HTTP listener as a component. Its POST is binding the port (after every
- * mount has added its routes); a restart rebinds it. It records where it listens in
- * `<dataDir>/node.json` for the CLI.
+ * The node's one HTTP listener. Its POST is binding the port, after every sibling with
+ * routes has mounted them (so READY means every route answers); a restart rebinds it
+ * without the components re-mounting (their routes live in the edge, not in the
+ * listener). It records where it listens in `<dataDir>/node.json` for the CLI. The
+ * operator channel goes through it, so it cannot be stopped, only restarted.
  */
-export function httpSlot(mounts: RouteMount[] = []): ComponentSlot {
-  return {
-    name: 'http',
-    group: 'edge',
-    behavior: (board: Board): Behavior => {
-      let server: HttpServer | undefined;
-      const releases: Array<() => void | Promise<void>> = [];
-      return {
-        async start(ctx) {
-          const config = board.configStore.current();
-          const router = new Router();
-          const metrics = new Metrics();
-          server = new HttpServer(
-            router,
-            { bodyLimitBytes: config.http.bodyLimitBytes, corsOrigins: config.http.corsOrigins, gzipMinBytes: config.http.gzipMinBytes, metrics },
-            ctx.log,
-          );
-          const edge: EdgeContext = {
-            router,
-            server,
-            board,
-            admin: adminGuard(ensureAdminToken(config.dataDir)),
-            metrics,
-            log: ctx.log,
-            onStop: (release) => void releases.push(release),
-          };
-          // The REST routes go last: their patterns are the broadest.
-          for (const mount of [mountAdminRoutes, mountDataAdminRoutes, mountAuthRoutes, mountMetricsRoute, mountBackupAdminRoutes, ...mounts, mountRealtime, mountRest]) await mount(edge);
-          const port = await server.listen(config.http.host, config.http.port);
-          writeNodeFile(config.dataDir, { pid: process.pid, nodeId: board.nodeId, host: config.http.host, port, startedAt: new Date().toISOString() });
-          ctx.log.info('listening', { host: config.http.host, port });
-        },
-        receive: () => null,
-        async stop(ctx) {
-          const closing = server?.close();
-          server = undefined;
-          await closing;
-          for (const release of releases.splice(0).reverse()) {
-            await Promise.resolve()
-              .then(release)
-              .catch((err: unknown) => ctx.log.warn('edge cleanup failed', { error: describeError(err) }));
-          }
-        },
-      };
-    },
-  };
-}
+export const httpSlot: ComponentSlot = {
+  name: 'http',
+  group: 'edge',
+  listener: true,
+  stoppable: false,
+  behavior: (board: Board, { edge }: SlotPlug): Behavior => {
+    let server: HttpServer | undefined;
+    return {
+      async start(ctx) {
+        const config = board.configStore.current();
+        server = new HttpServer(edge, { bodyLimitBytes: config.http.bodyLimitBytes, corsOrigins: config.http.corsOrigins, gzipMinBytes: config.http.gzipMinBytes, metrics: edge.metrics }, ctx.log);
+        edge.bindListener(server);
+        const port = await server.listen(config.http.host, config.http.port);
+        writeNodeFile(config.dataDir, { pid: process.pid, nodeId: board.nodeId, host: config.http.host, port, startedAt: new Date().toISOString() });
+        ctx.log.info('listening', { host: config.http.host, port });
+      },
+      receive: () => null,
+      async stop() {
+        const closing = server?.close();
+        server = undefined;
+        edge.bindListener(undefined);
+        await closing;
+      },
+    };
+  },
+};
+
+/** The operator API (`/v1/admin/*`, what the CLI uses), `/health` and `/metrics`: not stoppable either. */
+export const adminSlot: ComponentSlot = {
+  name: 'admin',
+  group: 'edge',
+  stoppable: false,
+  routes: async (edge: EdgeContext) => {
+    for (const mount of [mountAdminRoutes, mountDataAdminRoutes, mountBackupAdminRoutes, mountMetricsRoute]) await mount(edge);
+  },
+};
+
+/** MagAuth over HTTP: end users' sign-up, login, sessions, JWKS; operators' keys, users, roles. */
+export const authRoutesSlot: ComponentSlot = { name: 'auth-routes', group: 'edge', dependsOn: [], routes: mountAuthRoutes };
+
+/** MagGate: REST over every project's tables, in both wire formats. */
+export const restSlot: ComponentSlot = { name: 'rest', group: 'edge', routes: mountRest };
+
+/** MagWS: the Pusher protocol (WebSocket, HTTP API, channel auth, database channels). */
+export const realtimeSlot: ComponentSlot = { name: 'realtime', group: 'edge', routes: mountRealtime };
+
+/** The edge's slots, in the order they go on the board. */
+export const edgeSlots: readonly ComponentSlot[] = [adminSlot, authRoutesSlot, restSlot, realtimeSlot, httpSlot];

@@ -1,3 +1,5 @@
+import type { Principal } from '../actors/auth/principal.js';
+
 /** What a route handler sees of a request: read in full before the handler runs. */
 export interface HttpRequest {
   method: string;
@@ -8,6 +10,8 @@ export interface HttpRequest {
   ip: string;
   params: Record<string, string>;
   requestId: string;
+  /** Who is calling, set by the pipeline for routes with an `authenticate` option. */
+  principal?: Principal;
 }
 
 export interface HttpResponse {
@@ -18,3 +22,11 @@ export interface HttpResponse {
 }
 
 export type RouteHandler = (req: HttpRequest) => HttpResponse | Promise<HttpResponse>;
+
+/** How the edge's pipeline treats a route, besides running its handler. */
+export interface RouteOptions {
+  /** Resolves the caller before the hooks run (the pipeline's authenticate step); throw to refuse. */
+  authenticate?: (req: HttpRequest) => Principal | Promise<Principal>;
+  /** Writes a failure of this route family (PostgREST's shape, say); default the MagFlock envelope. */
+  error?: (req: HttpRequest, err: unknown) => HttpResponse;
+}

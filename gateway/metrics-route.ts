@@ -1,4 +1,3 @@
-import { sentinelFor } from '../actors/sentinel/index.js';
 import type { EdgeContext } from './edge.js';
 
 /** `GET /metrics` in Prometheus text format: HTTP traffic, component restarts and exits, memory. */
@@ -16,7 +15,7 @@ export function mountMetricsRoute({ router, board, metrics, onStop }: EdgeContex
     return {
       status: 200,
       headers: { 'content-type': 'text/plain; version=0.0.4; charset=utf-8' },
-      body: metrics.render({ mobo_process_resident_memory_bytes: memory.rss, mobo_process_heap_used_bytes: memory.heapUsed, mobo_uptime_seconds: process.uptime(), ...sentinelFor(board).metrics() }),
+      body: metrics.render({ mobo_process_resident_memory_bytes: memory.rss, mobo_process_heap_used_bytes: memory.heapUsed, mobo_uptime_seconds: process.uptime() }),
     };
   });
 }

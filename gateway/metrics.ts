@@ -57,8 +57,17 @@ export class Metrics {
   readonly exits = new Counter('mobo_component_exits_total', 'Component exits by component and reason');
   readonly readCacheLookups = new Counter('mobo_read_cache_lookups_total', 'MagGate read cache lookups by result (hit, miss)');
 
+  private readonly extensions: Array<() => string> = [];
+
+  /** A component's own series (already in text format), rendered after the edge's. */
+  extend(render: () => string): () => void {
+    this.extensions.push(render);
+    return () => void this.extensions.splice(this.extensions.indexOf(render) >>> 0, 1);
+  }
+
   render(gauges: Record<string, number> = {}): string {
     const gaugeLines = Object.entries(gauges).map(([name, v]) => `# TYPE ${name} gauge\n${name} ${v}`);
-    return [this.httpRequests, this.httpDuration, this.restarts, this.exits, this.readCacheLookups].map((m) => m.render()).concat(gaugeLines).join('\n') + '\n';
+    const own = [this.httpRequests, this.httpDuration, this.restarts, this.exits, this.readCacheLookups].map((m) => m.render()).concat(gaugeLines).join('\n') + '\n';
+    return own + this.extensions.map((r) => r()).join('');
   }
 }

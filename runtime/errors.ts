@@ -1,9 +1,22 @@
 /**
  * The one error catalogue. Every failure that crosses a component boundary is a
- * MoboError with a stable code from here; edges (HTTP, CLI, Pusher, MQTT) map the
- * code, never the message. Adding a code means adding it here, and the catalogue
- * test checks every entry is well formed.
+ * MoboError with a stable code; edges (HTTP, CLI, Pusher, MQTT) map the code, never the
+ * message. The runtime, supervision and kernel codes (and, for now, those of the
+ * components that predate the plug-in contract) live here; a component brings its own
+ * with `defineErrors` in its folder, and the motherboard merges them in at boot
+ * (`registerErrors`), refusing a code two owners declare. A code's Pusher error code and
+ * MQTT reason code default from its HTTP status (`pusherCodeOf`, `mqttReasonOf`).
  */
+export interface ErrorDef {
+  /** HTTP status. */
+  status: number;
+  message: string;
+  /** `pusher:error` code: 4000–4099 refuse, 4100–4199 back off, 4200–4299 reconnect, 4300+ carry on. */
+  pusher?: number;
+  /** MQTT v5 reason code (0x80 and up). */
+  mqtt?: number;
+}
+
 export const ERROR_CATALOGUE = {
   // runtime
   ACTOR_ASK_TIMEOUT: { status: 504, message: 'The actor did not answer in time' },
@@ -75,14 +88,14 @@ export const ERROR_CATALOGUE = {
   AUTH_SERVICE_ACCOUNT_NOT_FOUND: { status: 404, message: 'No such service account' },
   AUTH_SERVICE_ACCOUNT_EXISTS: { status: 409, message: 'A service account with that name already exists' },
   AUTH_RULE_NOT_FOUND: { status: 404, message: 'No row rule on that table' },
-  RATE_LIMITED: { status: 429, message: 'Too many requests; retry later' },
+  RATE_LIMITED: { status: 429, message: 'Too many requests; retry later', pusher: 4301 },
   NODE_UNREACHABLE: { status: 503, message: 'The node could not be reached' },
   // realtime (MagWS)
-  WS_APP_NOT_FOUND: { status: 404, message: 'No realtime app with that key or id' },
-  WS_OVER_CAPACITY: { status: 503, message: 'This node holds as many realtime connections as it may' },
+  WS_APP_NOT_FOUND: { status: 404, message: 'No realtime app with that key or id', pusher: 4001 },
+  WS_OVER_CAPACITY: { status: 503, message: 'This node holds as many realtime connections as it may', pusher: 4100 },
   WS_UNAUTHORIZED: { status: 401, message: 'The channel subscription is not authorized' },
-  WS_RATE_LIMITED: { status: 429, message: 'Too many messages on this connection; slow down' },
-  WS_PROTOCOL_UNSUPPORTED: { status: 400, message: 'Unsupported Pusher protocol version' },
+  WS_RATE_LIMITED: { status: 429, message: 'Too many messages on this connection; slow down', pusher: 4301 },
+  WS_PROTOCOL_UNSUPPORTED: { status: 400, message: 'Unsupported Pusher protocol version', pusher: 4007 },
   WS_BAD_MESSAGE: { status: 400, message: 'The realtime message is malformed' },
   WS_CHANNEL_INVALID: { status: 400, message: 'The channel name is invalid' },
   WS_CLIENT_EVENTS_DISABLED: { status: 403, message: 'Client events are not enabled, or not allowed on this channel' },
@@ -91,16 +104,100 @@ export const ERROR_CATALOGUE = {
   WS_TIMESTAMP_EXPIRED: { status: 401, message: 'The request timestamp is too far from the server clock' },
   WS_CONNECTOR_UNAVAILABLE: { status: 503, message: 'The external realtime server is unreachable' },
   WS_NOT_SERVED: { status: 404, message: 'This node publishes to an external realtime server and does not serve that' },
-  // security (MagSentinel)
-  SENTINEL_BLOCKED: { status: 403, message: 'The request was refused' },
-  SENTINEL_TARGET_INVALID: { status: 400, message: 'The block target is invalid' },
-  SENTINEL_BLOCK_NOT_FOUND: { status: 404, message: 'No such block or allow entry' },
-  SENTINEL_MODEL_INVALID: { status: 500, message: 'The SQLGuard model could not be loaded' },
-  SENTINEL_DISABLED: { status: 409, message: 'MagSentinel is off on this node (sentinel.enabled)' },
+  // the plug-in contract and the edge
+  COMPONENT_RESTARTING: { status: 503, message: 'The component serving this route is restarting; retry shortly' },
+  COMPONENT_STOPPED: { status: 503, message: 'The component serving this route is stopped' },
+  COMPONENT_NOT_STOPPABLE: { status: 409, message: 'That component cannot be stopped: the operator channel needs it' },
+  COMPONENT_INVALID: { status: 500, message: 'A component declaration is invalid' },
+  HTTP_ROUTE_CONFLICT: { status: 500, message: 'Two routes claim the same requests' },
   INTERNAL: { status: 500, message: 'Internal error' },
-} as const satisfies Record<string, { status: number; message: string }>;
+} as const satisfies Record<string, ErrorDef>;
 
-export type ErrorCode = keyof typeof ERROR_CATALOGUE;
+/**
+ * Codes that components declare in their own folders. A component makes its codes
+ * first-class for the type checker by augmenting this interface next to its
+ * `defineErrors` call:
+ *
+ *   declare module '../../runtime/errors.js' { interface ComponentErrorCodes { MQTT_TOPIC_INVALID: true } }
+ */
+// eslint-disable-next-line @typescript-eslint/no-empty-interface
+export interface ComponentErrorCodes {}
+
+export type ErrorCode = keyof typeof ERROR_CATALOGUE | keyof ComponentErrorCodes;
+
+interface Entry extends ErrorDef {
+  owner: string;
+}
+
+/** The merged catalogue: the runtime's codes, then each registered component's. */
+const entries = new Map<string, Entry>(Object.entries(ERROR_CATALOGUE).map(([code, def]) => [code, { ...(def as ErrorDef), owner: 'runtime' }]));
+
+/**
+ * Merges a component's codes into the catalogue. Idempotent for the same owner and
+ * definition (several nodes in one process register the same board); a code another
+ * owner declared, or the same owner redefined differently, is refused naming both.
+ */
+export function registerErrors(owner: string, defs: Readonly<Record<string, ErrorDef>>): void {
+  for (const [code, def] of Object.entries(defs)) {
+    if (!/^[A-Z][A-Z0-9_]*$/.test(code)) {
+      throw new MoboError('COMPONENT_INVALID', `${owner} declares error code "${code}": codes are UPPER_SNAKE_CASE`, { details: { owner, code } });
+    }
+    const existing = entries.get(code);
+    if (existing && (existing.owner !== owner || !sameDef(existing, def))) {
+      throw new MoboError('COMPONENT_INVALID', `Error code ${code} is declared by both ${existing.owner} and ${owner}`, {
+        details: { code, owners: [existing.owner, owner] },
+      });
+    }
+  }
+  for (const [code, def] of Object.entries(defs)) entries.set(code, { ...def, owner });
+}
+
+function sameDef(a: ErrorDef, b: ErrorDef): boolean {
+  return a.status === b.status && a.message === b.message && a.pusher === b.pusher && a.mqtt === b.mqtt;
+}
+
+/** Every code of the merged catalogue, with its owner. */
+export function errorCatalogue(): ReadonlyMap<string, Readonly<Entry>> {
+  return entries;
+}
+
+function entryOf(code: string): Entry {
+  return entries.get(code) ?? entries.get('INTERNAL')!;
+}
+
+/** A component's codes, and a typed constructor per code: `errors.make.MQTT_TOPIC_INVALID('…')`. */
+export interface ErrorSet<T extends Record<string, ErrorDef>> {
+  readonly defs: T;
+  readonly make: { readonly [K in keyof T]: (message?: string, options?: ErrorOptions) => MoboError };
+}
+
+export interface ErrorOptions {
+  details?: Record<string, unknown>;
+  cause?: unknown;
+}
+
+/** Declares a component's error codes (registered with the component at boot). */
+export function defineErrors<const T extends Record<string, ErrorDef>>(defs: T): ErrorSet<T> {
+  const make = Object.fromEntries(Object.keys(defs).map((code) => [code, (message?: string, options?: ErrorOptions) => new MoboError(code as ErrorCode, message, options)]));
+  return { defs, make: make as ErrorSet<T>['make'] };
+}
+
+/** The `pusher:error` code of a failure; null means "carry on" (the connection stays as it is). */
+export function pusherCodeOf(code: ErrorCode): number | null {
+  const entry = entryOf(code);
+  if (entry.pusher !== undefined) return entry.pusher;
+  return entry.status === 401 || entry.status === 403 ? 4009 : null;
+}
+
+const MQTT_BY_STATUS: Record<number, number> = {
+  400: 0x80, 401: 0x87, 403: 0x87, 404: 0x80, 409: 0x80, 413: 0x95, 422: 0x99, 429: 0x97, 503: 0x88, 504: 0x88,
+};
+
+/** The MQTT v5 reason code of a failure (0x80 "unspecified error" when nothing closer fits). */
+export function mqttReasonOf(code: ErrorCode): number {
+  const entry = entryOf(code);
+  return entry.mqtt ?? MQTT_BY_STATUS[entry.status] ?? 0x80;
+}
 
 export interface ErrorBody {
   code: ErrorCode;
@@ -112,15 +209,15 @@ export class MoboError extends Error {
   readonly code: ErrorCode;
   readonly details: Record<string, unknown> | undefined;
 
-  constructor(code: ErrorCode, message?: string, options?: { details?: Record<string, unknown>; cause?: unknown }) {
-    super(message ?? ERROR_CATALOGUE[code].message, options?.cause === undefined ? undefined : { cause: options.cause });
+  constructor(code: ErrorCode, message?: string, options?: ErrorOptions) {
+    super(message ?? entryOf(code).message, options?.cause === undefined ? undefined : { cause: options.cause });
     this.name = 'MoboError';
     this.code = code;
     this.details = options?.details;
   }
 
   get status(): number {
-    return ERROR_CATALOGUE[this.code].status;
+    return entryOf(this.code).status;
   }
 
   /** The wire form: code, message, details. Never a stack, never a cause. */
@@ -137,7 +234,7 @@ export class MoboError extends Error {
 }
 
 export function isErrorCode(code: unknown): code is ErrorCode {
-  return typeof code === 'string' && Object.hasOwn(ERROR_CATALOGUE, code);
+  return typeof code === 'string' && entries.has(code);
 }
 
 export function isMoboError(err: unknown, code?: ErrorCode): err is MoboError {

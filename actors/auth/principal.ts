@@ -20,7 +20,7 @@ export interface Principal {
   /** The API key used (for an API key or a service account authenticating with one): per-key rate limits and audit. */
   keyId?: string;
   /** Limits an API key carries on top of its role. */
-  scopes?: { tables?: string[]; operations?: Operation[]; cidrs?: string[] };
+  scopes?: { tables?: string[]; operations?: Operation[]; cidrs?: string[]; topics?: { publish?: string[]; subscribe?: string[] } };
 }
 
 export interface AccessRequest {

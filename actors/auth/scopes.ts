@@ -6,6 +6,7 @@ import { TABLE_PATTERN, anyTableMatches } from './table-pattern.js';
 
 export const OPERATIONS = ['read', 'create', 'update', 'delete'] as const satisfies readonly Operation[];
 export const operationSchema = z.enum(OPERATIONS);
+const topicPatternSchema = z.string().min(1).max(1_024).regex(/^[^\u0000]*$/, 'an MQTT topic pattern');
 export const tablePatternSchema = z.string().regex(TABLE_PATTERN, 'a table name or pattern: letters, digits, _, -, * and at most one "." (source.table)');
 
 /** What an API key is limited to on top of its role. Absent means no extra limit. */
@@ -14,6 +15,8 @@ export const scopesSchema = z
     tables: z.array(tablePatternSchema).min(1).max(100).optional(),
     operations: z.array(operationSchema).min(1).optional(),
     cidrs: z.array(z.string().refine(isCidr, 'an IPv4 or IPv6 address or CIDR range')).min(1).max(100).optional(),
+    /** MQTT topic patterns below the project (`devices/+/telemetry`, `commands/#`) the key may publish / subscribe to. */
+    topics: z.object({ publish: z.array(topicPatternSchema).max(100).optional(), subscribe: z.array(topicPatternSchema).max(100).optional() }).strict().optional(),
   })
   .strict();
 export type Scopes = z.infer<typeof scopesSchema>;

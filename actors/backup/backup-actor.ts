@@ -13,6 +13,7 @@ import { LocalLease, type Lease as ScheduleLease } from '../../cluster/lease.js'
 import { ArchiveLibrary } from './library.js';
 import { ScheduleStore } from './schedule-store.js';
 import { Scheduler, type Schedule } from './scheduler.js';
+import type { RestoreCheckpoint } from './restore.js';
 import { BackupService } from './service.js';
 import { backupSettings } from './settings.js';
 
@@ -23,6 +24,8 @@ export interface BackupSlotOptions {
   key?: string;
   /** Default: a JetStream KV lease on the NATS transport, a local one embedded. */
   lease?: (board: Board) => Promise<ScheduleLease>;
+  /** The failure-injection hook of restores: called at every step; throwing aborts there (tests). */
+  restoreCheckpoint?: RestoreCheckpoint;
 }
 
 const id = z.object({ id: z.string().min(1).max(100) });
@@ -52,7 +55,7 @@ export function backupSlot(options: BackupSlotOptions = {}): ActorSlot {
       const now = (): Date => new Date(clock.now());
       const settings = backupSettings(config, options.key ? { key: options.key } : {});
       const library = new ArchiveLibrary(settings.dir);
-      const service = new BackupService(board, settings, library, SecretBox.forNode(config.dataDir, config.secrets.key), now);
+      const service = new BackupService(board, settings, library, SecretBox.forNode(config.dataDir, config.secrets.key), now, options.restoreCheckpoint);
       const jobs = new JobTable<Progress>({ events: board.system.events, topic: BACKUP_TOPIC, notFound: 'BACKUP_JOB_NOT_FOUND', now });
       const schedules = new ScheduleStore(controlStore(board));
       const idle: Progress = { step: 'starting', done: 0, total: 0, rows: 0 };

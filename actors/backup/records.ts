@@ -32,6 +32,7 @@ export class RecordCodec {
     if (typeof parsed?.part !== 'string' || typeof parsed.record?.kind !== 'string') throw corrupt('A record in the archive is malformed');
     const { part, record } = parsed;
     if (record.kind === 'table') this.learn(part, record.table);
+    if (record.kind === 'copy' && (typeof record.data !== 'string' || !Number.isInteger(record.rows) || !Array.isArray(record.columns))) throw corrupt('A record in the archive is malformed');
     if (record.kind === 'rows') record.rows = this.mapBytes(part, record.table, record.rows, (b) => (typeof b === 'string' ? Buffer.from(b, 'base64') : b));
     return { part, record };
   }
@@ -71,5 +72,6 @@ export async function* dumpChunks(records: AsyncIterable<PartRecord>, onRows: (r
     if (record.kind === 'config') continue;
     yield record;
     if (record.kind === 'rows') onRows(record.rows.length);
+    if (record.kind === 'copy') onRows(record.rows);
   }
 }

@@ -1,18 +1,32 @@
-import { createAdapter } from '../../adapters/index.js';
-import type { Adapter } from '../../adapters/types.js';
+import { createAdapter, restoresAtomically } from '../../adapters/index.js';
+import type { Adapter, RestoreOptions, RestoreStep } from '../../adapters/types.js';
 import { MoboError, describeError, toMoboError } from '../../runtime/errors.js';
 import type { ArchiveReader } from './archive-reader.js';
 import type { Progress } from './create.js';
+import type { PartEntry } from './manifest.js';
 import { dumpChunks } from './records.js';
 import type { DataTarget } from './targets.js';
 
+/**
+ * Where a restore stands, per target: a step of an adapter's staged restore, or (Redis,
+ * MongoDB) `trial` (the part restored into a scratch database), `safety` (the safety copy
+ * proven restorable) and `dropped` (the replaced tables gone, nothing written yet).
+ */
+export type RestorePoint = RestoreStep | 'trial' | 'safety' | 'dropped';
+
+/** The failure-injection hook: called at every step of every target; throwing aborts the restore there. */
+export type RestoreCheckpoint = (target: string, point: RestorePoint) => void | Promise<void>;
+
 export interface RestorePlan {
-  /** An archive already verified end to end: nothing is written before that. */
+  /** An archive whose checksums were verified: nothing is written before that. */
   reader: ArchiveReader;
   targets: DataTarget[];
   force: boolean;
   /** Copies the tables about to be replaced into a safety archive, and opens it. */
   safetyCopy(targets: DataTarget[], tables: (target: DataTarget) => ReadonlySet<string>): Promise<ArchiveReader>;
+  /** Restores a part into a scratch database and compares its counts (what backup:verify does); throws if it fails. */
+  trial(reader: ArchiveReader, part: string): Promise<void>;
+  checkpoint?: RestoreCheckpoint;
   onProgress(progress: Progress): void;
 }
 
@@ -32,32 +46,44 @@ export interface RestoreResult {
 interface Step {
   target: DataTarget;
   adapter: Adapter;
+  atomic: boolean;
   tables: string[];
   existing: string[];
-  /** Set before the first write to this target: only touched targets are rolled back. */
+  /** Set once the live data of this target changed: only touched targets are rolled back. */
   touched: boolean;
 }
 
 /**
  * Puts parts of an archive back. Every target is connected and inspected first; tables that
  * hold rows are only replaced with `force`. What will be replaced is first copied into a
- * safety archive; if any step fails, every target touched so far gets its tables dropped and
- * the safety copy restored, so a failed restore leaves the previous data in place. (Restoring
- * into side tables and swapping would need a rename on every backend, which MagDS does not have.)
+ * safety archive. A SQL target is restored by its adapter beside the live tables, checked
+ * against the manifest's counts and swapped in one step, so a failure leaves it as it was.
+ * Redis and MongoDB cannot swap: their part is first restored into a scratch database, the
+ * safety copy is proven restorable the same way, and only then are the replaced keys dropped.
+ * If a later target fails, every target already changed gets the safety copy back.
  */
 export async function restoreArchive(plan: RestorePlan): Promise<RestoreResult> {
   const steps: Step[] = [];
+  const point = async (step: Step, at: RestorePoint) => plan.checkpoint?.(step.target.meta.name, at);
   try {
     for (const target of plan.targets) {
       const adapter = createAdapter(target.source);
-      steps.push({ target, adapter, tables: [], existing: [], touched: false });
+      steps.push({ target, adapter, atomic: restoresAtomically(target.source.kind), tables: [], existing: [], touched: false });
       await adapter.connect();
     }
     await inspect(plan, steps);
+    for (const step of steps.filter((s) => !s.atomic)) {
+      await plan.trial(plan.reader, step.target.meta.name);
+      await point(step, 'trial');
+    }
     const replacing = steps.filter((s) => s.existing.length > 0);
     const safety = replacing.length > 0 ? await plan.safetyCopy(replacing.map((s) => s.target), (t) => new Set(steps.find((s) => s.target === t)!.existing)) : undefined;
     try {
-      return { parts: await apply(plan, steps), ...(safety ? { safetyBackup: safety.manifest.id } : {}) };
+      for (const step of replacing.filter((s) => !s.atomic)) {
+        await plan.trial(safety!, step.target.meta.name);
+        await point(step, 'safety');
+      }
+      return { parts: await apply(plan, steps, point), ...(safety ? { safetyBackup: safety.manifest.id } : {}) };
     } catch (err) {
       throw await rollBack(steps, safety, err);
     } finally {
@@ -83,20 +109,39 @@ async function inspect(plan: RestorePlan, steps: Step[]): Promise<void> {
   }
 }
 
-async function apply(plan: RestorePlan, steps: Step[]): Promise<RestoredPart[]> {
+/** The staged restore's own check before its swap: every table holds the rows the manifest counts. */
+export function countsMatch(part: PartEntry): NonNullable<RestoreOptions['check']> {
+  return async (count) => {
+    for (const [table, rows] of Object.entries(part.rows)) {
+      const found = await count(table);
+      if (found !== rows) throw new MoboError('BACKUP_CORRUPT', `Part "${part.name}": ${found} rows of ${table} restored, ${rows} in the manifest`, { details: { part: part.name, table } });
+    }
+  };
+}
+
+async function apply(plan: RestorePlan, steps: Step[], point: (step: Step, at: RestorePoint) => Promise<void>): Promise<RestoredPart[]> {
   const progress: Progress = { step: '', done: 0, total: steps.length, rows: 0 };
   const parts: RestoredPart[] = [];
   for (const step of steps) {
-    progress.step = step.target.meta.name;
+    const name = step.target.meta.name;
+    progress.step = name;
     plan.onProgress({ ...progress });
-    step.touched = true;
-    for (const table of step.existing) await step.adapter.dropTable(table);
     const before = progress.rows;
-    await step.adapter.restore(dumpChunks(plan.reader.records(step.target.meta.name), (rows) => {
+    const chunks = dumpChunks(plan.reader.records(name), (rows) => {
       progress.rows += rows;
       plan.onProgress({ ...progress });
-    }));
-    parts.push({ name: step.target.meta.name, tables: step.tables, rows: progress.rows - before, replaced: step.existing });
+    });
+    const options: RestoreOptions = { check: countsMatch(plan.reader.part(name)), checkpoint: (at) => point(step, at) };
+    if (step.atomic) {
+      await step.adapter.restore(chunks, options);
+    } else {
+      step.touched = true;
+      for (const table of step.existing) await step.adapter.dropTable(table);
+      await point(step, 'dropped');
+      await step.adapter.restore(chunks, options);
+    }
+    step.touched = true;
+    parts.push({ name, tables: step.tables, rows: progress.rows - before, replaced: step.existing });
     progress.done++;
   }
   return parts;
@@ -108,8 +153,14 @@ async function rollBack(steps: Step[], safety: ArchiveReader | undefined, cause:
   for (const step of steps.filter((s) => s.touched)) {
     try {
       const present = new Set((await step.adapter.introspect(true)).tables.map((t) => t.name));
-      for (const table of step.tables) if (present.has(table)) await step.adapter.dropTable(table);
-      if (step.existing.length > 0 && safety) await step.adapter.restore(dumpChunks(safety.records(step.target.meta.name)));
+      const added = step.tables.filter((t) => present.has(t) && !step.existing.includes(t));
+      if (step.atomic) {
+        if (step.existing.length > 0 && safety) await step.adapter.restore(dumpChunks(safety.records(step.target.meta.name)));
+      } else {
+        for (const table of step.existing) if (present.has(table)) await step.adapter.dropTable(table);
+        if (step.existing.length > 0 && safety) await step.adapter.restore(dumpChunks(safety.records(step.target.meta.name)));
+      }
+      for (const table of added) await step.adapter.dropTable(table);
     } catch (err) {
       failures.push(`${step.target.meta.name}: ${describeError(err)}`);
     }
@@ -119,7 +170,7 @@ async function rollBack(steps: Step[], safety: ArchiveReader | undefined, cause:
   return new MoboError(
     'BACKUP_RESTORE_FAILED',
     failures.length === 0
-      ? `The restore failed (${reason.message}); the previous data was put back`
+      ? `The restore failed (${reason.message}); the previous data is in place`
       : `The restore failed (${reason.message}) and the previous data could not all be put back; it is in backup ${safety?.manifest.id ?? '(none)'}`,
     { details, cause },
   );

@@ -7,12 +7,12 @@ import { ArchiveReader } from './archive-reader.js';
 import { writeArchive, type Progress } from './create.js';
 import type { ArchiveLibrary } from './library.js';
 import type { Manifest, PartEntry } from './manifest.js';
-import { restoreArchive, type RestoreResult } from './restore.js';
+import { restoreArchive, type RestoreCheckpoint, type RestoreResult } from './restore.js';
 import { expired, type RetentionRule } from './retention.js';
 import { archivedConfig, type BackupSettings } from './settings.js';
 import { backupTargets, restoreTarget, type DataTarget } from './targets.js';
 import { moboVersion } from './version.js';
-import { verifyArchive, type VerifyReport } from './verify.js';
+import { trialInScratch, verifyArchive, type VerifyReport } from './verify.js';
 
 export interface RestoreRequest {
   id: string;
@@ -36,6 +36,8 @@ export class BackupService {
     private readonly library: ArchiveLibrary,
     private readonly box: SecretBox,
     private readonly now: () => Date,
+    /** The failure-injection hook of restores (tests); default none. */
+    private readonly checkpoint?: RestoreCheckpoint,
   ) {}
 
   async create(reason: string, onProgress: OnProgress): Promise<Manifest> {
@@ -67,6 +69,8 @@ export class BackupService {
           const manifest = await this.write(`pre-restore of ${request.id}`, targets, () => undefined, undefined, tables);
           return this.open(manifest.id);
         },
+        trial: trialInScratch,
+        ...(this.checkpoint ? { checkpoint: this.checkpoint } : {}),
         onProgress,
       });
       await this.reattach(parts);

@@ -12,6 +12,7 @@ export class PartTally {
   add(record: PartRecord, line: Buffer): void {
     if (record.kind === 'table') this.rows[record.table.name] = 0;
     if (record.kind === 'rows') this.rows[record.table] = (this.rows[record.table] ?? 0) + record.rows.length;
+    if (record.kind === 'copy') this.rows[record.table] = (this.rows[record.table] ?? 0) + record.rows;
     this.hash.update(line);
     this.bytes += line.length;
     this.records++;

@@ -2,7 +2,7 @@ import { ipInRanges, isCidr, normalizeIp } from '../auth/cidr.js';
 import type { Clock } from '../../runtime/clock.js';
 import { MoboError } from '../../runtime/errors.js';
 
-/** What can be blocked: a client address, an API key (by SHA-256), a user (`project/subject`), a login email (hashed), an MQTT client id. */
+/** What can be blocked: a client address, an API key (by id), a user (`project/subject`), a login email (hashed), an MQTT client id. */
 export type TargetKind = 'ip' | 'key' | 'user' | 'email' | 'mqtt';
 export const TARGET_KINDS: readonly TargetKind[] = ['ip', 'key', 'user', 'email', 'mqtt'];
 

@@ -4,11 +4,11 @@ import { targetId, type TargetKind } from './blocks.js';
 
 /** One failure, as every node hears it on the bus: no password, no plain email (hashed). */
 export interface Failure {
-  /** `login`: a wrong password; `key`: an API key refused; `probe`: a request SQLGuard refused. */
+  /** `login`: a wrong password; `key`: a credential refused (401, or 403 for a key reaching past its grant); `probe`: a request SQLGuard refused. */
   kind: 'login' | 'key' | 'probe';
   ip: string;
   emailHash?: string | undefined;
-  keyHash?: string | undefined;
+  keyId?: string | undefined;
   node: string;
 }
 
@@ -90,7 +90,7 @@ export class BruteForce {
     }
     if (f.kind === 'key') {
       count('ip', f.ip, bf.perIp, 'refused API keys from this address');
-      if (f.keyHash) count('key', f.keyHash, bf.perKey, 'refused uses of this API key');
+      if (f.keyId) count('key', f.keyId, bf.perKey, 'refused uses of this API key');
     }
     // Two counters may call for the same target at once: one block, the first reason.
     return out.filter((v, i) => out.findIndex((o) => o.kind === v.kind && o.value === v.value) === i);

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { configSection } from '../../config/section.js';
 
 const score = z.number().min(0).max(1);
 const ms = z.number().int().positive();
@@ -10,7 +11,7 @@ const failureLimit = (failures: number, windowMs: number) => z.object({ failures
  * The `sentinel` config section (MagSentinel). Everything here reloads without a restart
  * (SIGHUP or `POST /v1/admin/config/reload`); a changed `sqlguard.model` swaps the model in.
  */
-export const sentinelConfigSchema = z
+const schema = z
   .object({
     /** Off: the edge hooks return at once and nothing is scored, counted or blocked. */
     enabled: z.boolean().default(false),
@@ -77,4 +78,5 @@ export const sentinelConfigSchema = z
   .strict()
   .default({});
 
-export type SentinelConfig = z.infer<typeof sentinelConfigSchema>;
+export const sentinelConfig = configSection('sentinel', schema, { reloadable: true });
+export type SentinelConfig = z.infer<typeof schema>;

@@ -2,19 +2,16 @@
  * The values a client sent, as SQLGuard inspects them: path segments, query values (a
  * PostgREST filter `age=gte.18` or `or=(a.eq.1,b.in.(x,y))` gives its operands, not its
  * operators), the string leaves of a JSON body (or the fields of a form body), and the
- * configured headers. Field names listed in `skipFields` (passwords) are never read.
+ * configured headers (credentials never reach a hook). Field names listed in `skipFields` (passwords) are never read.
  */
 
-/** What Sentinel sees of an HTTP request (MagGate's HttpRequest has this shape). */
+/** What Sentinel reads of a request (the edge's RequestView has this shape; so does an MQTT publish). */
 export interface InspectedRequest {
-  method: string;
-  path: string;
-  query: URLSearchParams;
-  headers: Record<string, string>;
-  body: Buffer;
-  ip: string;
-  params: Record<string, string>;
-  requestId: string;
+  readonly params: Readonly<Record<string, string>>;
+  readonly query: URLSearchParams;
+  readonly headers: Readonly<Record<string, string>>;
+  /** The body parsed (JSON, or a form as an object); undefined when empty or neither. */
+  body(): unknown;
 }
 
 export interface Inspected {
@@ -86,22 +83,6 @@ function jsonLeaves(node: unknown, field: string, depth: number, skip: ReadonlyS
   }
 }
 
-function bodyValues(req: InspectedRequest, skip: ReadonlySet<string>, out: Inspected[]): void {
-  if (req.body.length === 0) return;
-  const text = req.body.toString('utf8');
-  const type = req.headers['content-type'] ?? '';
-  if (type.includes('application/x-www-form-urlencoded')) {
-    for (const [key, value] of new URLSearchParams(text)) if (!skip.has(key) && out.length < MAX_VALUES) out.push({ field: `body.${key}`, value });
-    return;
-  }
-  try {
-    jsonLeaves(JSON.parse(text), 'body', 0, skip, out);
-  } catch {
-    // Not JSON: the route refuses it with its own error; the raw text is still worth a look.
-    out.push({ field: 'body', value: text.slice(0, 4_096) });
-  }
-}
-
 export function requestValues(req: InspectedRequest, opts: ValueOptions): Inspected[] {
   const out: Inspected[] = [];
   for (const [name, value] of Object.entries(req.params)) out.push({ field: `path.${name}`, value });
@@ -111,7 +92,7 @@ export function requestValues(req: InspectedRequest, opts: ValueOptions): Inspec
     if (LOGIC_KEYS.has(key)) logicOperands(value, push);
     else operands(value, push);
   }
-  bodyValues(req, opts.skipFields, out);
+  jsonLeaves(req.body(), 'body', 0, opts.skipFields, out);
   for (const name of opts.headers) {
     const value = req.headers[name];
     if (value !== undefined) out.push({ field: `header.${name}`, value });

@@ -3,15 +3,11 @@ import type { EdgeContext } from '../../gateway/edge.js';
 import { parseJsonBody } from '../../gateway/envelope.js';
 import type { HttpRequest } from '../../gateway/http-types.js';
 import { MoboError } from '../../runtime/errors.js';
-import { findOne } from '../auth/records.js';
-import { API_KEYS } from '../auth/tables.js';
-import { controlStore } from '../kernel/store-slot.js';
 import { sentinelFor } from './sentinel.js';
 
 const blockBody = z.object({ kind: z.string(), value: z.string(), reason: z.string().max(500).optional(), forMs: z.number().int().positive().optional() }).strict();
 const allowBody = z.object({ kind: z.string(), value: z.string(), note: z.string().max(500).optional() }).strict();
 const modeBody = z.object({ mode: z.enum(['block', 'monitor']) }).strict();
-const SHA256 = /^[0-9a-f]{64}$/;
 
 function parse<S extends z.ZodTypeAny>(schema: S, req: HttpRequest): z.infer<S> {
   const result = schema.safeParse(parseJsonBody(req.body) ?? {});
@@ -32,17 +28,14 @@ function parse<S extends z.ZodTypeAny>(schema: S, req: HttpRequest): z.infer<S> 
  *   DELETE /v1/admin/sentinel/allow/:kind/:value
  *   POST   /v1/admin/sentinel/mode                {mode}
  *   POST   /v1/admin/sentinel/reload              loads the configured model again
- * A key is named by its id (as `mobo key:list` shows it) or its SHA-256.
+ * A key is named by its id (as `mobo key:list` shows it), a user as `<project>/<user id>`.
+ * Also adds Sentinel's hook to the edge's pipeline (while `sentinel.enabled`) and its counters to `/metrics`.
  */
-export function mountSentinelRoutes({ router, board, admin }: EdgeContext): void {
+export function mountSentinel(edge: EdgeContext): void {
+  const { router, board, admin } = edge;
   const sentinel = sentinelFor(board);
-  const store = controlStore(board);
-  const keyTarget = async (kind: string, value: string): Promise<string> => {
-    if (kind !== 'key' || SHA256.test(value)) return value;
-    const row = await findOne(store, API_KEYS, { id: value });
-    if (!row) throw new MoboError('AUTH_KEY_NOT_FOUND', `No API key with id "${value}"`, { details: { id: value } });
-    return String(row.key_hash);
-  };
+  // Only while Sentinel is on is it in the pipeline: off, a request never meets it.
+  if (sentinel.config().enabled) edge.hook(sentinel.edgeHook());
   const base = '/v1/admin/sentinel';
   router.get(base, admin(async () => sentinel.status()));
   router.get(
@@ -57,22 +50,10 @@ export function mountSentinelRoutes({ router, board, admin }: EdgeContext): void
       return sentinel.events({ type: req.query.get('type') ?? undefined, since: number('since'), limit: number('limit') });
     }),
   );
-  router.post(
-    `${base}/blocks`,
-    admin(async (req) => {
-      const body = parse(blockBody, req);
-      return sentinel.block({ ...body, value: await keyTarget(body.kind, body.value) });
-    }, 201),
-  );
-  router.delete(`${base}/blocks/:kind/:value`, admin(async (req) => sentinel.unblock(req.params.kind!, await keyTarget(req.params.kind!, req.params.value!))));
-  router.post(
-    `${base}/allow`,
-    admin(async (req) => {
-      const body = parse(allowBody, req);
-      return sentinel.allow({ ...body, value: await keyTarget(body.kind, body.value) });
-    }, 201),
-  );
-  router.delete(`${base}/allow/:kind/:value`, admin(async (req) => sentinel.unallow(req.params.kind!, await keyTarget(req.params.kind!, req.params.value!))));
+  router.post(`${base}/blocks`, admin(async (req) => sentinel.block(parse(blockBody, req)), 201));
+  router.delete(`${base}/blocks/:kind/:value`, admin(async (req) => sentinel.unblock(req.params.kind!, req.params.value!)));
+  router.post(`${base}/allow`, admin(async (req) => sentinel.allow(parse(allowBody, req)), 201));
+  router.delete(`${base}/allow/:kind/:value`, admin(async (req) => sentinel.unallow(req.params.kind!, req.params.value!)));
   router.post(`${base}/mode`, admin(async (req) => ({ mode: await sentinel.setMode(parse(modeBody, req).mode) })));
   router.post(
     `${base}/reload`,
@@ -81,4 +62,5 @@ export function mountSentinelRoutes({ router, board, admin }: EdgeContext): void
       return { loaded: guard !== undefined, sha256: guard?.manifest.sha256 ?? null, loadMs: guard?.loadMs ?? null };
     }),
   );
+  edge.onStop(edge.metrics.extend(() => sentinel.renderMetrics()));
 }

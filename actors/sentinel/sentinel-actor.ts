@@ -1,6 +1,9 @@
 import type { Behavior } from '../../runtime/behavior.js';
 import { describeError } from '../../runtime/errors.js';
 import type { ActorSlot, Board } from '../board.js';
+import { sentinelConfig } from './config.js';
+import { sentinelErrors } from './errors.js';
+import { mountSentinel } from './routes.js';
 import { sentinelFor } from './sentinel.js';
 
 /** How often lapsed blocks are swept (they are already ignored when looked up). */
@@ -8,13 +11,17 @@ const SWEEP_MS = 30_000;
 
 /**
  * MagSentinel's slot (group security). Its POST loads the stored blocks and allow entries,
- * subscribes to the bus, and loads the SQLGuard model when Sentinel is on. A config reload
- * that changes `sentinel.sqlguard.model` (or turns Sentinel on) swaps the model in.
+ * subscribes to the bus, and loads the SQLGuard model when Sentinel is on; its routes are
+ * the operator API and its edge hook. `sentinel.*` reloads without a restart: a changed
+ * `sqlguard.model` swaps the model in, and turning `enabled` on or off restarts this slot,
+ * which adds or removes the hook.
  */
 export const sentinelSlot: ActorSlot = {
   name: 'sentinel',
   group: 'security',
-  dependsOn: [],
+  config: sentinelConfig,
+  errors: sentinelErrors,
+  routes: mountSentinel,
   behavior: (board: Board): Behavior => {
     const sentinel = sentinelFor(board);
     const clock = board.system.clock;
@@ -28,8 +35,13 @@ export const sentinelSlot: ActorSlot = {
       async start() {
         await sentinel.start();
         timer = clock.setTimeout(sweep, SWEEP_MS);
+        let enabled = sentinel.config().enabled;
         offReload = board.system.events.on('system.config.changed', () => {
-          if (sentinel.config().enabled) void sentinel.ensureModel().catch((err: unknown) => board.log.warn('sentinel model reload failed', { error: describeError(err) }));
+          const now = sentinel.config().enabled;
+          if (now !== enabled) {
+            enabled = now;
+            void board.tree.restartChild('sentinel').catch((err: unknown) => board.log.warn('sentinel restart failed', { error: describeError(err) }));
+          } else if (now) void sentinel.ensureModel().catch((err: unknown) => board.log.warn('sentinel model reload failed', { error: describeError(err) }));
         });
       },
       receive: () => null,

@@ -6,20 +6,41 @@ import { AnomalyDetector, type Anomaly } from './anomaly.js';
 import { AuditLog, type AuditQuery } from './audit.js';
 import { BlockList, checkTarget, type Allow, type Block, type BlockSource, type TargetKind } from './blocks.js';
 import { BruteForce, type Failure, type Verdict } from './brute-force.js';
-import type { SentinelConfig } from './config.js';
+import { sentinelConfig, type SentinelConfig } from './config.js';
 import { EntriesStore, type Mode } from './entries-store.js';
-import { claimedIdentity, type Claimed } from './identity.js';
+import type { EdgeHook, RequestView, ResponseView } from '../../gateway/hooks.js';
 import { requestValues, type Inspected, type InspectedRequest } from './request-values.js';
 import { defaultManifestPath } from './sqlguard/model-file.js';
 import { decide, resolveBands, SqlGuard, type Decision } from './sqlguard/sqlguard.js';
 
-/** Where a request came in: MagGate REST, the realtime channel-auth endpoint, MagAuth's login. */
-export type Surface = 'rest' | 'realtime-auth' | 'login' | 'mqtt';
+/** Where a request came in: MagGate REST, the realtime channel-auth endpoint, MagAuth's login and other end-user routes, MQTT. */
+export type Surface = 'rest' | 'realtime-auth' | 'login' | 'auth' | 'mqtt';
 
-/** What Sentinel reads of an answer. */
-export interface Answer {
-  status: number;
-  body?: unknown;
+/** MagMQTT's `security.mqtt.connected` payload. */
+interface MqttConnected {
+  node: string;
+  project: string;
+  clientId: string | null;
+  ip: string;
+  subject: string;
+  kind: string;
+}
+
+/** Where it happened, for the audit log. */
+interface Origin {
+  requestId: string;
+  ip: string;
+  path: string;
+}
+
+/** The surface of a route; undefined for what Sentinel leaves alone (the operator API, /health, /metrics, the JWKS). */
+function surfaceOf(view: RequestView): Surface | undefined {
+  if (view.route.startsWith('/v1/admin') || view.component === 'admin') return undefined;
+  if (view.component === 'rest') return 'rest';
+  if (view.route === '/v1/realtime/:project/auth') return 'realtime-auth';
+  if (view.route === '/v1/auth/:project/login') return 'login';
+  if (view.route.startsWith('/v1/auth/')) return 'auth';
+  return undefined;
 }
 
 const FAILURE_TOPIC = 'sentinel.failure';
@@ -39,18 +60,12 @@ type Sync =
 const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
 const refused = () => new MoboError('SENTINEL_BLOCKED');
 
-function rowsOf(body: unknown): number {
-  if (Array.isArray(body)) return body.length;
-  const data = (body as { data?: unknown } | undefined)?.data;
-  if (Array.isArray(data)) return data.length;
-  return data === undefined || data === null ? 0 : 1;
-}
-
 /**
  * MagSentinel on one node: SQLGuard over every value a client sends, brute-force and
  * stuffing counters, per-identity anomaly baselines, and the blocks they (or operators)
- * make, shared with every node over the bus and kept in the control store. The edge calls
- * `guard()` around a handler; off (`sentinel.enabled: false`) that is one property read.
+ * make, shared with every node over the bus and kept in the control store. It sits in the
+ * edge's pipeline as one hook (`edgeHook`), added only while Sentinel is on, so with it
+ * off the request path does not know it exists.
  */
 export class Sentinel {
   readonly blocks: BlockList;
@@ -76,7 +91,7 @@ export class Sentinel {
   }
 
   config(): SentinelConfig {
-    return this.board.configStore.current().sentinel;
+    return sentinelConfig.of(this.board.configStore.current());
   }
 
   get mode(): Mode {
@@ -91,7 +106,14 @@ export class Sentinel {
       events.on<Failure>(FAILURE_TOPIC, (e) => this.counted(e.payload)),
       events.on<Sync>(SYNC_TOPIC, (e) => {
         if (e.payload.node !== this.board.nodeId) this.apply(e.payload);
+        if (e.payload.op === 'block') this.kickMqtt(e.payload.block);
       }),
+      // MagMQTT's security events (every node hears every node's): failed CONNECTs count as refused
+      // credentials from that address; a blocked client that got in is disconnected at once.
+      events.on<{ ip: string }>('security.mqtt.auth_failed', (e) => {
+        if (this.config().enabled) this.counted({ kind: 'key', ip: e.payload.ip, node: String((e.payload as { node?: unknown }).node ?? '') });
+      }),
+      events.on<MqttConnected>('security.mqtt.connected', (e) => this.connected(e.payload)),
     );
     const stored = await this.entries.load(this.board.system.clock.now());
     for (const b of stored.blocks) this.blocks.put(b);
@@ -128,56 +150,65 @@ export class Sentinel {
     return this.sqlguard;
   }
 
+  /** The hook in the edge's pipeline: onRequest (IP blocks, SQLGuard), preHandler (key and user blocks), onResponse (failures, baselines). */
+  edgeHook(): EdgeHook {
+    return {
+      name: 'sentinel',
+      onRequest: (view) => {
+        const surface = surfaceOf(view);
+        if (!surface || this.blocks.isAllowed('ip', view.ip)) return;
+        if (this.blocks.blockOf('ip', view.ip) || (surface === 'login' && this.emailBlock(view))) throw this.refused('ip');
+        const cfg = this.config().sqlguard;
+        if (!cfg.enabled) return;
+        const values = requestValues(view, { headers: cfg.headers, skipFields: this.skipFields(cfg.skipFields) });
+        if (values.length > 0 && !SqlGuard.allPlain(values.map((v) => v.value))) return this.inspect(surface, view, values);
+      },
+      preHandler: (view) => {
+        const p = view.principal;
+        if (!p || !surfaceOf(view) || this.blocks.isAllowed('ip', view.ip)) return;
+        if (p.keyId !== undefined && this.blocks.blockOf('key', p.keyId)) throw this.refused('key');
+        if (this.blocks.blockOf('user', `${p.project}/${p.subject}`)) throw this.refused('user');
+      },
+      onResponse: (view, res) => {
+        const surface = surfaceOf(view);
+        if (!surface || this.blocks.isAllowed('ip', view.ip)) return;
+        this.afterResponse(surface, view, res);
+      },
+    };
+  }
+
   /**
-   * Runs `run` unless the request must be refused: a blocked IP, key or user, or (in block
-   * mode) a value SQLGuard scores in the block band. Then reads the answer for failed
-   * logins, refused keys and the anomaly baselines.
+   * For MagMQTT to call when a client connects (before it accepts it): throws
+   * SENTINEL_BLOCKED for a blocked client id, IP, API key or user. Until MagMQTT calls it,
+   * Sentinel disconnects a blocked client right after `security.mqtt.connected`.
    */
-  async guard<R extends Answer>(surface: Surface, req: InspectedRequest, run: () => R | Promise<R>): Promise<R> {
-    const cfg = this.config();
-    if (!cfg.enabled) return run();
-    const claimed = claimedIdentity(req.headers);
-    const allowed = this.blocks.isAllowed('ip', req.ip);
-    if (!allowed) {
-      this.refuseBlocked(surface, req, claimed);
-      const values = requestValues(req, { headers: cfg.sqlguard.headers, skipFields: this.skipFields(cfg) });
-      if (cfg.sqlguard.enabled && values.length > 0 && !SqlGuard.allPlain(values.map((v) => v.value))) await this.inspect(surface, req, values);
-    }
-    let answer: R;
-    try {
-      answer = await run();
-    } catch (err) {
-      if (!allowed) this.afterFailure(surface, req, claimed, isMoboError(err) ? err.status : 500);
-      throw err;
-    }
-    if (!allowed) {
-      if (answer.status === 401) this.afterFailure(surface, req, claimed, 401);
-      if (surface === 'rest' && cfg.anomaly.enabled) this.observe(req, claimed, answer);
-    }
-    return answer;
-  }
-
-  /** An MQTT hook (MagMQTT calls it on connect): refuses a blocked client id, IP or key. */
-  checkMqttClient(input: { clientId: string; ip: string; headers?: Record<string, string> }): void {
+  checkMqttClient(input: { clientId: string; ip: string; keyId?: string | undefined; user?: string | undefined }): void {
     if (!this.config().enabled || this.blocks.isAllowed('ip', input.ip)) return;
-    if (this.blocks.blockOf('mqtt', input.clientId) || this.blocks.blockOf('ip', input.ip)) throw refused();
-    const claimed = claimedIdentity(input.headers ?? {});
-    if ((claimed.keyHash && this.blocks.blockOf('key', claimed.keyHash)) || (claimed.user && this.blocks.blockOf('user', claimed.user))) throw refused();
+    const hit = this.blocks.blockOf('mqtt', input.clientId) ?? this.blocks.blockOf('ip', input.ip) ?? (input.keyId ? this.blocks.blockOf('key', input.keyId) : undefined) ?? (input.user ? this.blocks.blockOf('user', input.user) : undefined);
+    if (hit) throw this.refused(hit.kind);
   }
 
-  /** An MQTT hook: a client that failed to authenticate counts as a refused key from its IP. */
-  mqttAuthFailed(input: { clientId: string; ip: string }): void {
-    if (!this.config().enabled) return;
-    this.report({ kind: 'key', ip: input.ip, node: this.board.nodeId });
-  }
-
-  /** An MQTT hook for payloads of ingest rules: the payload's strings through SQLGuard; throws SENTINEL_BLOCKED in block mode. */
+  /**
+   * For MagMQTT's ingest rules to call with a payload before it is written (the publish
+   * hooks carry no payload today): its strings go through SQLGuard; SENTINEL_BLOCKED in block mode.
+   */
   async inspectMqttPayload(input: { clientId: string; ip: string; topic: string; payload: Buffer }): Promise<void> {
     const cfg = this.config();
     if (!cfg.enabled || !cfg.sqlguard.enabled || this.blocks.isAllowed('ip', input.ip)) return;
-    const req: InspectedRequest = { method: 'PUBLISH', path: input.topic, query: new URLSearchParams(), headers: { 'content-type': 'application/json' }, body: input.payload, ip: input.ip, params: {}, requestId: input.clientId };
-    const values = requestValues(req, { headers: [], skipFields: this.skipFields(cfg) });
-    if (values.length > 0 && !SqlGuard.allPlain(values.map((v) => v.value))) await this.inspect('mqtt', req, values);
+    const req: InspectedRequest = {
+      params: {},
+      query: new URLSearchParams(),
+      headers: {},
+      body: () => {
+        try {
+          return JSON.parse(input.payload.toString('utf8')) as unknown;
+        } catch {
+          return input.payload.toString('utf8');
+        }
+      },
+    };
+    const values = requestValues(req, { headers: [], skipFields: this.skipFields(cfg.sqlguard.skipFields) });
+    if (values.length > 0 && !SqlGuard.allPlain(values.map((v) => v.value))) await this.inspect('mqtt', { requestId: input.clientId, ip: input.ip, path: input.topic }, values);
   }
 
   // ---- operator actions (mobo sentinel:*) ----
@@ -251,11 +282,12 @@ export class Sentinel {
     };
   }
 
-  /** Counters for `/metrics`. */
-  metrics(): Record<string, number> {
-    const out: Record<string, number> = { mobo_sentinel_blocks: this.blocks.list().length };
-    for (const [key, n] of this.counts) out[`mobo_sentinel_${key}_total`] = n;
-    return out;
+  /** Sentinel's series for `/metrics` (Prometheus text). */
+  renderMetrics(): string {
+    const lines = ['# HELP mobo_sentinel_blocks Live blocks on this node', '# TYPE mobo_sentinel_blocks gauge', `mobo_sentinel_blocks ${this.blocks.list().length}`];
+    lines.push('# HELP mobo_sentinel_events_total What Sentinel decided, by kind', '# TYPE mobo_sentinel_events_total counter');
+    for (const [kind, n] of this.counts) lines.push(`mobo_sentinel_events_total{kind="${kind}"} ${n}`);
+    return lines.join('\n') + '\n';
   }
 
   anomalyBaseline(identity: string) {
@@ -267,8 +299,8 @@ export class Sentinel {
   private skipSet: { from: readonly string[]; set: ReadonlySet<string> } | undefined;
 
   /** The configured skip fields as a Set, rebuilt only when the config array changes. */
-  private skipFields(cfg: SentinelConfig): ReadonlySet<string> {
-    if (this.skipSet?.from !== cfg.sqlguard.skipFields) this.skipSet = { from: cfg.sqlguard.skipFields, set: new Set(cfg.sqlguard.skipFields) };
+  private skipFields(fields: readonly string[]): ReadonlySet<string> {
+    if (this.skipSet?.from !== fields) this.skipSet = { from: fields, set: new Set(fields) };
     return this.skipSet.set;
   }
 
@@ -276,33 +308,23 @@ export class Sentinel {
     this.counts.set(key, (this.counts.get(key) ?? 0) + 1);
   }
 
-  private refuseBlocked(surface: Surface, req: InspectedRequest, claimed: Claimed): void {
-    const hit =
-      this.blocks.blockOf('ip', req.ip) ??
-      (claimed.keyHash === undefined ? undefined : this.blocks.blockOf('key', claimed.keyHash)) ??
-      (claimed.user === undefined ? undefined : this.blocks.blockOf('user', claimed.user)) ??
-      (surface === 'login' ? this.emailBlock(req) : undefined);
-    if (!hit) return;
-    this.count(`refused_${hit.kind}`);
-    throw refused();
+  private refused(kind: TargetKind): MoboError {
+    this.count(`refused_${kind}`);
+    return refused();
   }
 
-  private emailBlock(req: InspectedRequest): Block | undefined {
+  private emailBlock(req: RequestView): Block | undefined {
     const email = this.emailOf(req);
     return email === undefined ? undefined : this.blocks.blockOf('email', email);
   }
 
   /** The SHA-256 of the login's email, lower-cased: emails never travel or rest in the clear. */
-  private emailOf(req: InspectedRequest): string | undefined {
-    try {
-      const email = (JSON.parse(req.body.toString('utf8')) as { email?: unknown }).email;
-      return typeof email === 'string' ? sha256(email.trim().toLowerCase()) : undefined;
-    } catch {
-      return undefined;
-    }
+  private emailOf(req: RequestView): string | undefined {
+    const email = (req.body() as { email?: unknown } | undefined)?.email;
+    return typeof email === 'string' ? sha256(email.trim().toLowerCase()) : undefined;
   }
 
-  private async inspect(surface: Surface, req: InspectedRequest, values: Inspected[]): Promise<void> {
+  private async inspect(surface: Surface, req: Origin, values: Inspected[]): Promise<void> {
     const guard = this.sqlguard ?? (await this.ensureModel().catch((err: unknown) => void this.board.log.warn('sentinel model unavailable', { error: describeError(err) })));
     if (!guard) return;
     const bands = resolveBands(this.config().sqlguard.bands, guard.manifest);
@@ -332,10 +354,13 @@ export class Sentinel {
     }
   }
 
-  private afterFailure(surface: Surface, req: InspectedRequest, claimed: Claimed, status: number): void {
-    if (status !== 401) return;
-    if (surface === 'login') this.report({ kind: 'login', ip: req.ip, emailHash: this.emailOf(req), node: this.board.nodeId });
-    else this.report({ kind: 'key', ip: req.ip, keyHash: claimed.keyHash, node: this.board.nodeId });
+  /** Failed logins, refused credentials, and (for REST) the anomaly baselines of the IP and the principal. */
+  private afterResponse(surface: Surface, view: RequestView, res: ResponseView): void {
+    const node = this.board.nodeId;
+    if (res.status === 401) this.report(surface === 'login' ? { kind: 'login', ip: view.ip, emailHash: this.emailOf(view), node } : { kind: 'key', ip: view.ip, node });
+    const p = view.principal;
+    if (res.status === 403 && res.code === 'AUTH_FORBIDDEN' && p?.keyId) this.report({ kind: 'key', ip: view.ip, keyId: p.keyId, node });
+    if (surface === 'rest' && this.config().anomaly.enabled) this.observe(view, res);
   }
 
   /** Tells every node (this one included, through the bus) of a failure. */
@@ -350,13 +375,17 @@ export class Sentinel {
     for (const v of this.brute.record(f)) if (!this.blocks.blockOf(v.kind, v.value)) void this.act(v, 'brute-force');
   }
 
-  private observe(req: InspectedRequest, claimed: Claimed, answer: Answer): void {
-    const p = req.params;
-    const o = { status: answer.status, rows: answer.status < 300 ? rowsOf(answer.body) : 0, table: p.table === undefined ? undefined : `${p.project}/${p.source}/${p.table}` };
+  private observe(view: RequestView, res: ResponseView): void {
+    const p = view.params;
+    const o = { status: res.status, rows: res.status < 300 ? res.rows : 0, table: p.table === undefined ? undefined : `${p.project}/${p.source}/${p.table}` };
     const found: Array<{ anomaly: Anomaly; kind: TargetKind; value: string }> = [];
-    for (const a of this.anomaly.observe(`ip:${req.ip}`, o)) found.push({ anomaly: a, kind: 'ip', value: req.ip });
-    if (claimed.keyHash) for (const a of this.anomaly.observe(`key:${claimed.keyHash}`, o)) found.push({ anomaly: a, kind: 'key', value: claimed.keyHash });
-    else if (claimed.user) for (const a of this.anomaly.observe(`user:${claimed.user}`, o)) found.push({ anomaly: a, kind: 'user', value: claimed.user });
+    for (const a of this.anomaly.observe(`ip:${view.ip}`, o)) found.push({ anomaly: a, kind: 'ip', value: view.ip });
+    const principal = view.principal;
+    if (principal?.keyId !== undefined) for (const a of this.anomaly.observe(`key:${principal.keyId}`, o)) found.push({ anomaly: a, kind: 'key', value: principal.keyId });
+    else if (principal) {
+      const user = `${principal.project}/${principal.subject}`;
+      for (const a of this.anomaly.observe(`user:${user}`, o)) found.push({ anomaly: a, kind: 'user', value: user });
+    }
     for (const { anomaly, kind, value } of found) {
       const { metric, value: seen, baseline, level } = anomaly;
       this.count(`anomaly_${level}`);
@@ -372,6 +401,28 @@ export class Sentinel {
     await this.block({ kind: v.kind, value: v.value, reason: v.reason, forMs: v.durationMs }, source, v.strikes).catch((err: unknown) =>
       this.board.log.warn('sentinel block not stored', { error: describeError(err) }),
     );
+  }
+
+  private connected(c: MqttConnected): void {
+    if (c.node !== this.board.nodeId || !c.clientId) return;
+    try {
+      this.checkMqttClient({ clientId: c.clientId, ip: c.ip, ...(c.kind === 'api_key' ? { keyId: c.subject } : { user: `${c.project}/${c.subject}` }) });
+    } catch {
+      this.disconnect(c.clientId);
+    }
+  }
+
+  /** A block of an MQTT client id takes effect on a live connection too (wherever it is connected). */
+  private kickMqtt(block: Block): void {
+    if (block.kind === 'mqtt') this.disconnect(block.value);
+  }
+
+  private disconnect(clientId: string): void {
+    this.board.system
+      .ref(this.board.address('mqtt'))
+      .ask('mqtt.kick', { clientId }, { timeoutMs: 5_000 })
+      .then(() => this.emit('blocked', { kind: 'mqtt', value: clientId, action: 'disconnected' }))
+      .catch(() => undefined); // not connected here, or MQTT is off
   }
 
   private apply(s: Sync): void {

@@ -7,15 +7,20 @@
 import { BaseAdapter } from '../base.js';
 import type { ChangeSource } from '../changes.js';
 import { NO_CHANGES, PendingChanges } from '../changes.js';
-import { dumpTables } from '../dump.js';
+import { LocalChangeSource } from '../changes.js';
+import { restoreStaged, tableBatches } from '../dump.js';
 import { handoff } from '../handoff.js';
 import { SchemaCache } from '../schema-cache.js';
-import type { DataOps, DumpChunk, Query, SchemaInfo, TableInfo } from '../types.js';
+import type { DataOps, DumpChunk, Query, RestoreOptions, SchemaInfo, TableInfo } from '../types.js';
 import { checkTableDefinition } from '../validate.js';
 import { compileCreateTable, compileDropTable } from './ddl.js';
 import type { SqlDriver, SqlRunner } from './driver.js';
 import { GroupCommit } from './group-commit.js';
 import { SqlDataOps } from './ops.js';
+import { SqlStage } from './stage.js';
+
+/** COPY text is cut into chunks of whole lines of about this size. */
+const COPY_CHUNK_BYTES = 1 << 20;
 
 /** What a backend's change source may use: the schema (to decode rows) and the pool. */
 export interface ChangeSourceContext {
@@ -70,15 +75,38 @@ export class SqlAdapter extends BaseAdapter {
     return result;
   }
 
+  /**
+   * Each table's portable and native definition, then its rows: COPY text where the backend has
+   * it (Postgres), else pages of rows; all inside one snapshot.
+   */
   override dump(): AsyncIterable<DumpChunk> {
     return handoff((emit) =>
       this.driver.snapshot(async (runner) => {
         const schema = new SchemaCache(() => this.driver.loadSchema(runner));
         const ops = new SqlDataOps(this.driver, runner, schema, NO_CHANGES);
-        const inSnapshot = { introspect: (refresh?: boolean) => schema.get(refresh), select: (query: Query) => ops.select(query) };
-        for await (const chunk of dumpTables(inSnapshot)) await emit(chunk);
+        const { tables } = await schema.get(true);
+        const natives = await this.driver.describe(runner, tables);
+        for (const table of tables) {
+          const native = natives.get(table.name);
+          await emit({ kind: 'table', table, ...(native ? { native } : {}) });
+          const copy = runner.copyOut && this.driver.copyOutSql?.(table);
+          if (copy) for await (const chunk of copyChunks(runner.copyOut!(copy.sql))) await emit({ kind: 'copy', table: table.name, columns: copy.columns, ...chunk });
+          else for await (const rows of tableBatches(ops, table)) await emit({ kind: 'rows', table: table.name, rows });
+        }
       }),
     );
+  }
+
+  /** Built in a stage beside the live tables and swapped in at the end (dump.ts, stage.ts). */
+  override async restore(chunks: AsyncIterable<DumpChunk>, options: RestoreOptions = {}): Promise<void> {
+    const stage = await this.driver.openStage();
+    const staged = new SqlAdapter(stage.driver, () => new LocalChangeSource());
+    try {
+      await restoreStaged(new SqlStage(stage, staged), chunks, options);
+    } finally {
+      this.schema.invalidate();
+    }
+    for (const table of (await this.schema.get(true)).tables) await this.changes.tableCreated?.(table);
   }
 
   protected probe(): Promise<unknown> {
@@ -93,7 +121,23 @@ export class SqlAdapter extends BaseAdapter {
     return this.driver.close();
   }
 
-  protected override async restored(tables: TableInfo[]): Promise<void> {
-    for (const table of tables) await this.driver.afterRestore?.(table);
+}
+
+/** COPY output re-cut into chunks of whole lines (a line never holds a raw newline) with their row counts. */
+async function* copyChunks(stream: AsyncIterable<Buffer>): AsyncIterable<{ rows: number; data: string }> {
+  let parts: Buffer[] = [];
+  let bytes = 0;
+  let rows = 0;
+  for await (const buffer of stream) {
+    parts.push(buffer);
+    bytes += buffer.length;
+    for (let i = buffer.indexOf(10); i >= 0; i = buffer.indexOf(10, i + 1)) rows++;
+    if (bytes >= COPY_CHUNK_BYTES && buffer[buffer.length - 1] === 10) {
+      yield { rows, data: Buffer.concat(parts).toString('utf8') };
+      parts = [];
+      bytes = 0;
+      rows = 0;
+    }
   }
+  if (bytes > 0) yield { rows, data: Buffer.concat(parts).toString('utf8') };
 }

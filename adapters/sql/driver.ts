@@ -1,4 +1,4 @@
-import type { AdapterKind, Row, SchemaInfo, TableInfo } from '../types.js';
+import type { AdapterKind, NativeTable, Row, SchemaInfo, TableInfo } from '../types.js';
 import type { SqlStatement } from './compile.js';
 import type { SqlDialect } from './dialect.js';
 
@@ -13,6 +13,21 @@ export interface SqlResult {
 export interface SqlRunner {
   readonly inTransaction: boolean;
   run(statement: SqlStatement): Promise<SqlResult>;
+  /** Postgres: `COPY … TO STDOUT` on this runner's connection, as it streams. */
+  copyOut?(sql: string): AsyncIterable<Buffer>;
+}
+
+/** Key generator position carried by a native definition. */
+export type NativeSequence = NativeTable['sequences'][number];
+
+/** What a staged restore needs of a backend (stage.ts). */
+export interface StageDriver {
+  /** A driver on the stage's namespace: native statements run there unqualified. */
+  readonly driver: SqlDriver;
+  /** Moves the staged tables in place of the live ones of the same names, in one step. */
+  swap(tables: readonly string[], beforeCommit: () => Promise<void>): Promise<void>;
+  /** Drops the stage (its namespace or file) and closes its driver. */
+  discard(): Promise<void>;
 }
 
 /**
@@ -54,4 +69,16 @@ export interface SqlDriver {
   tableRef(table: string): string;
   /** After rows with explicit keys were restored: move the key generator past them. */
   afterRestore?(table: TableInfo): Promise<void>;
+  /** The longest identifier the backend takes, in bytes. */
+  readonly maxNameBytes: number;
+  /** The tables as the backend itself defines them, read on the dump's snapshot runner. */
+  describe(runner: SqlRunner, tables: readonly TableInfo[]): Promise<Map<string, NativeTable>>;
+  /** Postgres: the COPY statement dumping a table (rows then travel as COPY text). */
+  copyOutSql?(table: TableInfo): { sql: string; columns: string[] };
+  /** Postgres: loads COPY text into a table (`ref` quoted and qualified). */
+  copyIn?(ref: string, columns: readonly string[], data: AsyncIterable<string>): Promise<void>;
+  /** Puts a key generator of a native definition back where it was. */
+  setSequence(sequence: NativeSequence): Promise<void>;
+  /** A stage beside the live tables, for a restore. */
+  openStage(): Promise<StageDriver>;
 }

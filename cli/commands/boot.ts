@@ -26,9 +26,13 @@ export const bootCommand: Command = {
   async run(args, out) {
     const t0 = performance.now();
     const configFile = flagString(args, 'config');
-    const loaded = loadConfig(configFile === undefined ? {} : { file: configFile });
     const { MoboNode } = await import('../../actors/node.js');
-    const node = await MoboNode.create({ loaded, loadOptions: configFile === undefined ? {} : { file: configFile } });
+    const { defaultSlots } = await import('../../actors/components.js');
+    const { configSections } = await import('../../actors/motherboard.js');
+    const slots = defaultSlots();
+    const loadOptions = { ...(configFile === undefined ? {} : { file: configFile }), sections: configSections(slots) };
+    const loaded = loadConfig(loadOptions);
+    const node = await MoboNode.create({ loaded, loadOptions, slots });
     const { config } = loaded;
     out.line(`MagMoBoMini ${config.node.id} · ${config.transport.kind === 'nats' ? `cluster via NATS ${config.transport.natsUrl}` : 'embedded'} · data ${config.dataDir}`);
     node.system.events.on<PostEvent>('system.post', ({ payload: p }) => {

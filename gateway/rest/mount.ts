@@ -1,5 +1,4 @@
 import { gatekeeperFor } from '../../actors/auth/gatekeeper.js';
-import { edgeHook } from '../../actors/sentinel/index.js';
 import type { EdgeContext } from '../edge.js';
 import type { HttpRequest } from '../http-types.js';
 import { openApiDocument, type SourceTables } from '../openapi.js';
@@ -18,10 +17,19 @@ interface SourceRow {
 }
 
 /** MagGate: the REST API over every project's tables, its OpenAPI documents, and its rate limits. */
-export function mountRest({ router, board, admin, metrics, log, onStop }: EdgeContext): void {
+export function mountRest({ router, board, admin, metrics, log, onStop, hook }: EdgeContext): void {
   const gate = gatekeeperFor(board);
   const limiter = new RateLimiter(() => board.configStore.current().rateLimits, board.system.events, board.nodeId);
   onStop(() => limiter.close());
+  // Per IP before authentication (a flood of bad credentials is cut cheaply), per key after.
+  hook({
+    name: 'rate-limit',
+    scope: 'own',
+    onRequest: (req) => limiter.takeIp(req.ip),
+    preHandler: (req) => {
+      if (req.principal) limiter.takeKey(req.principal.keyId ?? req.principal.subject);
+    },
+  });
   const schemas = new SchemaCache(board.system);
   const catalog = board.system.ref(board.address('catalog'), 'gateway');
 
@@ -38,10 +46,8 @@ export function mountRest({ router, board, admin, metrics, log, onStop }: EdgeCo
       return openApiDocument((await Promise.all(projects.map((p) => describe(p.project)))).flat(), serverUrl(req));
     }),
   );
-  router.get('/v1/:project/openapi.json', async (req) => {
-    const project = req.params.project!;
-    await gate.authenticate(req.headers, project, req.ip);
-    return { status: 200, body: openApiDocument(await describe(project), serverUrl(req)) };
+  router.get('/v1/:project/openapi.json', async (req) => ({ status: 200, body: openApiDocument(await describe(req.params.project!), serverUrl(req)) }), {
+    authenticate: (req) => gate.authenticate(req.headers, req.params.project!, req.ip),
   });
   const cache = new ReadCache(() => {
     const { http, transport } = board.configStore.current();
@@ -49,5 +55,5 @@ export function mountRest({ router, board, admin, metrics, log, onStop }: EdgeCo
   }, (hit) => metrics.readCacheLookups.inc({ result: hit ? 'hit' : 'miss' }));
   onStop(dropCacheOnChanges(board, cache));
   const reads = new ReadCoalescer(() => board.configStore.current().http.coalesceReads, cache);
-  mountRestRoutes(router, { gate, reads, cache, limiter, schemas, log, hook: edgeHook(board, 'rest') });
+  mountRestRoutes(router, { gate, reads, cache, schemas, log });
 }

@@ -1,13 +1,11 @@
 import type { Row, TableInfo } from '../../adapters/types.js';
 import type { AccessGrant, Gatekeeper, Operation, Principal } from '../../actors/auth/principal.js';
 import type { DataClient } from '../../actors/ds/protocol.js';
-import type { EdgeHook } from '../../actors/sentinel/index.js';
 import { describeError, MoboError } from '../../runtime/errors.js';
 import type { Logger } from '../../runtime/logger.js';
 import { parseJsonBody } from '../envelope.js';
 import type { HttpRequest, HttpResponse } from '../http-types.js';
-import type { RateLimiter } from '../rate-limit.js';
-import type { Router } from '../router.js';
+import type { RouteRegistrar } from '../edge.js';
 import { envelopeDialect, notFound, postgrestDialect, type Dialect } from './dialect.js';
 import { invalid, parseQuery, parseRange, type ParsedQuery } from './grammar.js';
 import type { ReadCache } from './read-cache.js';
@@ -19,11 +17,8 @@ export interface RestDeps {
   gate: Gatekeeper;
   reads: ReadCoalescer;
   cache: ReadCache;
-  limiter: RateLimiter;
   schemas: SchemaCache;
   log: Logger;
-  /** MagSentinel's edge hook around every REST request. */
-  hook: EdgeHook;
 }
 
 /** One authorised request on one table, ready to run. */
@@ -45,33 +40,33 @@ type Handler = (call: Call, deps: RestDeps) => Promise<HttpResponse>;
  *   /v1/<project>/<source>/<table>[/<id>]     MagFlock envelopes, both query spellings
  *   /rest/v1/<project>/<source>/<table>        PostgREST wire format (postgrest-js base URL:
  *                                              http://host:8000/rest/v1/<project>/<source>)
- * Every request: IP rate limit → authenticate → key rate limit → authorize (role, scopes,
- * row rule) → one hop to the source's connection actor → answer.
+ * The edge's pipeline runs first (gateway/edge.ts): the rate-limit hooks (rest/mount.ts)
+ * and authentication. Then per request: authorize (role, scopes, row rule) → one hop to
+ * the source's connection actor → answer.
  */
-export function mountRestRoutes(router: Router, deps: RestDeps): void {
+export function mountRestRoutes(router: RouteRegistrar, deps: RestDeps): void {
   for (const [prefix, dialect] of [['/v1', envelopeDialect], ['/rest/v1', postgrestDialect]] as const) {
     const base = `${prefix}/:project/:source/:table`;
-    const route = (operation: Operation, handler: Handler) => deps.hook((req: HttpRequest) => serve(deps, dialect, operation, handler, req));
-    router.get(base, route('read', list));
-    router.post(base, route('create', create));
-    router.patch(base, route('update', updateMatching));
-    router.delete(base, route('delete', deleteMatching));
+    const options = { authenticate: (req: HttpRequest) => deps.gate.authenticate(req.headers, req.params.project!, req.ip), error: dialect.error };
+    const route = (operation: Operation, handler: Handler) => (req: HttpRequest) => serve(deps, dialect, operation, handler, req);
+    router.get(base, route('read', list), options);
+    router.post(base, route('create', create), options);
+    router.patch(base, route('update', updateMatching), options);
+    router.delete(base, route('delete', deleteMatching), options);
     if (prefix === '/v1') {
-      router.get(`${base}/:id`, route('read', getOne));
-      router.put(`${base}/:id`, route('update', updateOne));
-      router.patch(`${base}/:id`, route('update', updateOne));
-      router.delete(`${base}/:id`, route('delete', deleteOne));
+      router.get(`${base}/:id`, route('read', getOne), options);
+      router.put(`${base}/:id`, route('update', updateOne), options);
+      router.patch(`${base}/:id`, route('update', updateOne), options);
+      router.delete(`${base}/:id`, route('delete', deleteOne), options);
     }
   }
 }
 
 async function serve(deps: RestDeps, dialect: Dialect, operation: Operation, handler: Handler, req: HttpRequest): Promise<HttpResponse> {
   try {
-    deps.limiter.takeIp(req.ip);
     const parsed = parseQuery(req.query);
     const { project, source, table: tableName } = req.params as { project: string; source: string; table: string };
-    const principal = await deps.gate.authenticate(req.headers, project, req.ip);
-    deps.limiter.takeKey(principal.keyId ?? principal.subject);
+    const principal = req.principal!;
     const grant = await deps.gate.authorize(principal, { project, source, table: tableName, operation });
     const table = await deps.schemas.table(project, source, tableName);
     const data = deps.schemas.client(project, source, req.requestId);

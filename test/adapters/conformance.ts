@@ -355,7 +355,8 @@ export function adapterConformance(name: string, makeAdapter: () => Promise<Open
       await db.insert(second, Array.from({ length: 1203 }, (_, i) => ({ a: `k${i % 7}`, b: i, v: { i } })));
       const chunks = await collect(db.dump());
       const ours = chunks.filter((c) => (c.kind === 'table' ? c.table.name : c.table) === t || (c.kind === 'table' ? c.table.name : c.table) === second);
-      expect(ours.filter((c) => c.kind === 'rows').reduce((n, c) => n + (c.kind === 'rows' ? c.rows.length : 0), 0)).toBe(1208);
+      // Rows travel as pages of rows, or as COPY text (Postgres) that counts its lines.
+      expect(ours.reduce((n, c) => n + (c.kind === 'rows' ? c.rows.length : c.kind === 'copy' ? c.rows : 0), 0)).toBe(1208);
 
       const fresh = await makeAdapter();
       const other = createAdapter({ kind: 'sqlite', url: ':memory:' });

@@ -80,5 +80,6 @@ describe('mobo backup:* end to end, through mobo boot', () => {
 
     expect((await run('shutdown')).code).toBe(0);
     expect(await node.exited).toBe(0);
-  });
+    // About twenty CLI processes, each a second or more on a busy box.
+  }, 120_000);
 });

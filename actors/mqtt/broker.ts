@@ -1,0 +1,151 @@
+/**
+ * The one file that imports aedes. It turns aedes' callback hooks into promise hooks and
+ * puts the MQTT 3.1.1 rules aedes is looser about in front of them:
+ * - an empty client id with CleanSession=0 is refused with CONNACK 2 [MQTT-3.1.3-8];
+ * - a refused subscription is granted 0x80 in the SUBACK, never a dropped connection;
+ * - a hook that fails with an unexpected error refuses (CONNACK 3 / closed connection), never lets through.
+ * Clients of other protocol versions (MQTT 5) get CONNACK 1 from aedes and are closed.
+ */
+import type { Duplex } from 'node:stream';
+import type { IncomingMessage } from 'node:http';
+import { Aedes, type AedesOptions, type AuthenticateError, type Client, type PublishPacket } from 'aedes';
+
+/** What the rest of MagMQTT sees of a connected client. */
+export interface BrokerClient {
+  readonly id: string;
+  readonly clean: boolean;
+  readonly conn: Duplex;
+  close(): void;
+}
+
+export interface Message {
+  topic: string;
+  payload: Buffer;
+  qos: 0 | 1 | 2;
+  retain: boolean;
+}
+
+/** CONNACK return codes of MQTT 3.1.1. */
+export type ConnackCode = 2 | 3 | 4 | 5;
+
+export class ConnectRefused extends Error {
+  constructor(
+    readonly returnCode: ConnackCode,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+export interface BrokerHooks {
+  /** Resolves when the client may connect; throws ConnectRefused with its CONNACK code otherwise. */
+  authenticate(client: BrokerClient, username: string | undefined, password: Buffer | undefined): Promise<void>;
+  /** Resolves when the publish may go ahead (a QoS 1 PUBACK is sent only after); throws to close the connection. `client` is null for a will of a dead node. */
+  authorizePublish(client: BrokerClient | null, message: Message): Promise<void>;
+  /** The granted QoS, or null to refuse the filter (SUBACK 0x80). */
+  authorizeSubscribe(client: BrokerClient, filter: string, qos: 0 | 1 | 2): Promise<0 | 1 | 2 | null>;
+  /** Synchronous (aedes calls it per delivery): false withholds the message from this client. */
+  forward(client: BrokerClient, message: Message): boolean;
+}
+
+export interface BrokerEvents {
+  ready(client: BrokerClient): void;
+  disconnected(client: BrokerClient): void;
+  published(message: Message, client: BrokerClient | null): void;
+  delivered(message: Message, client: BrokerClient): void;
+  error(client: BrokerClient | null, error: Error): void;
+}
+
+export interface BrokerOptions {
+  id: string;
+  /** An mqemitter (NATS across nodes) and an aedes persistence; defaults are in-memory. */
+  mq?: unknown;
+  persistence?: unknown;
+  queueLimit: number;
+  maxInflight: number;
+  keepaliveMaxSeconds: number;
+  heartbeatMs?: number;
+}
+
+export interface Broker {
+  readonly id: string;
+  /** Serves one connection (TCP, TLS or a WebSocket stream). */
+  handle(stream: Duplex, req?: IncomingMessage): void;
+  publish(message: Message): Promise<void>;
+  connected(): number;
+  client(id: string): BrokerClient | undefined;
+  clients(): BrokerClient[];
+  close(): Promise<void>;
+}
+
+const SYS_TOPIC = /^\$SYS\//;
+
+export async function startBroker(options: BrokerOptions, hooks: BrokerHooks, events: Partial<BrokerEvents> = {}): Promise<Broker> {
+  /** Clients that sent an empty client id with CleanSession=0: refused at authentication with CONNACK 2. */
+  const emptyIdPersistent = new WeakSet<Client>();
+  const refusal = (code: ConnackCode, message: string): AuthenticateError => Object.assign(new Error(message), { returnCode: code as number }) as AuthenticateError;
+
+  const aedesOptions: AedesOptions = {
+    id: options.id,
+    queueLimit: options.queueLimit,
+    maxInflightInbound: options.maxInflight,
+    keepaliveLimit: options.keepaliveMaxSeconds,
+    ...(options.heartbeatMs === undefined ? {} : { heartbeatInterval: options.heartbeatMs }),
+    ...(options.mq === undefined ? {} : { mq: options.mq }),
+    ...(options.persistence === undefined ? {} : { persistence: options.persistence }),
+    preConnect(client, packet, done) {
+      if (packet.clientId === '' && packet.clean === false) emptyIdPersistent.add(client);
+      done(null, true);
+    },
+    authenticate(client, username, password, done) {
+      if (emptyIdPersistent.has(client)) return done(refusal(2, 'a client without an id must set CleanSession'), false);
+      hooks.authenticate(client as unknown as BrokerClient, username, password).then(
+        () => done(null, true),
+        (err: unknown) => done(err instanceof ConnectRefused ? refusal(err.returnCode, err.message) : refusal(3, 'server unavailable'), false),
+      );
+    },
+    authorizePublish(client, packet, done) {
+      hooks.authorizePublish(client as unknown as BrokerClient | null, packet as unknown as Message).then(
+        () => done(null),
+        (err: unknown) => done(err instanceof Error ? err : new Error('publish refused')),
+      );
+    },
+    authorizeSubscribe(client, sub, done) {
+      // $SYS topics from aedes itself (heartbeats, client lists) name other projects' clients: never to devices.
+      hooks.authorizeSubscribe(client as unknown as BrokerClient, sub.topic, sub.qos as 0 | 1 | 2).then(
+        (qos) => done(null, qos === null ? null : { ...sub, qos }),
+        () => done(null, null),
+      );
+    },
+    authorizeForward(client, packet) {
+      if (SYS_TOPIC.test(packet.topic) && packet.topic.startsWith(`$SYS/${options.id}/`)) return null;
+      return hooks.forward(client as unknown as BrokerClient, packet as unknown as Message) ? packet : null;
+    },
+  };
+
+  const aedes = new Aedes(aedesOptions);
+  await aedes.listen();
+  const wrap = (c: Client | null): BrokerClient | null => c as unknown as BrokerClient | null;
+  aedes.on('clientReady', (c) => events.ready?.(wrap(c)!));
+  aedes.on('clientDisconnect', (c) => events.disconnected?.(wrap(c)!));
+  aedes.on('publish', (packet, c) => {
+    if (!packet.topic.startsWith('$SYS/')) events.published?.(packet as unknown as Message, wrap(c));
+  });
+  aedes.on('ack', (packet, c) => {
+    if (packet?.cmd === 'publish') events.delivered?.(packet as unknown as Message, wrap(c)!);
+  });
+  aedes.on('clientError', (c, err) => events.error?.(wrap(c), err));
+  aedes.on('connectionError', (c, err) => events.error?.(wrap(c), err));
+
+  const clientsById = (): Record<string, Client> => (aedes as unknown as { clients: Record<string, Client> }).clients;
+  return {
+    id: aedes.id,
+    handle: (stream, req) => void aedes.handle(stream, req),
+    publish: (message) =>
+      new Promise<void>((resolve, reject) => aedes.publish({ cmd: 'publish', dup: false, ...message } as PublishPacket, (err) => (err ? reject(err) : resolve()))),
+    connected: () => aedes.connectedClients,
+    client: (id) => wrap(clientsById()[id] ?? null) ?? undefined,
+    clients: () => Object.values(clientsById()).map((c) => wrap(c)!),
+    close: () => new Promise<void>((resolve) => aedes.close(() => resolve())),
+  };
+}

@@ -1,0 +1,98 @@
+/**
+ * Device fleet → database. A message whose topic matches an ingest rule of its project is
+ * written as a row through the source's connection actor (MagDS groups concurrent inserts
+ * into shared commits) before the broker acknowledges it: a QoS 1 PUBACK means the row is
+ * committed. The write runs with the publishing device's own rights (MagAuth `create` on the
+ * table, its row rule's forced values). A message that does not fit (not JSON, a column or
+ * value the table refuses, no right to write) goes to `<project>/dead-letter/<rule>` as a
+ * QoS 1 message and is counted, never silently dropped. A source that is unavailable is not
+ * a bad payload: the publish fails, the connection closes without a PUBACK and the device
+ * sends the message again.
+ */
+import type { Row } from '../../adapters/types.js';
+import type { AuthGatekeeper } from '../auth/gatekeeper.js';
+import { DataClient, sourceAddress } from '../ds/protocol.js';
+import type { Board } from '../board.js';
+import { toMoboError, type ErrorCode } from '../../runtime/errors.js';
+import type { Message } from './broker.js';
+import type { Device } from './devices.js';
+import { rowFor, type Rule, type RuleStore } from './rules.js';
+import { deadLetterTopic, filterMatches } from './topics.js';
+
+/** Failures a retry can cure: the message is not acknowledged, so the device sends it again. */
+const TRANSIENT: ReadonlySet<ErrorCode> = new Set(['DS_UNAVAILABLE', 'MAILBOX_FULL', 'ACTOR_ASK_TIMEOUT', 'ACTOR_NOT_FOUND', 'ACTOR_STOPPED', 'ACTOR_CRASHED', 'TRANSPORT_UNAVAILABLE', 'TRANSPORT_CLOSED']);
+
+export interface IngestCounters {
+  rows(rule: Rule, n: number): void;
+  deadLetter(rule: Rule, code: string): void;
+}
+
+export class Ingest {
+  private byProject = new Map<string, Rule[]>();
+  private readonly clients = new Map<string, DataClient>();
+
+  constructor(
+    private readonly board: Board,
+    private readonly store: RuleStore,
+    private readonly gate: AuthGatekeeper,
+    private readonly publish: (message: Message) => Promise<void>,
+    private readonly counters: IngestCounters,
+  ) {}
+
+  async reload(): Promise<void> {
+    const next = new Map<string, Rule[]>();
+    for (const rule of await this.store.list()) next.set(rule.project, [...(next.get(rule.project) ?? []), rule]);
+    this.byProject = next;
+  }
+
+  rules(project?: string): Rule[] {
+    return project ? (this.byProject.get(project) ?? []) : [...this.byProject.values()].flat();
+  }
+
+  /** Writes the message's rows (resolves once committed), dead-letters what does not fit; throws only when the device should retry. */
+  async apply(device: Device, message: Message, relative: string): Promise<void> {
+    const rules = this.byProject.get(device.project);
+    if (!rules) return;
+    const matching = rules.filter((r) => filterMatches(r.topic, relative));
+    if (matching.length === 0) return;
+    const levels = relative.split('/');
+    await Promise.all(matching.map((rule) => this.write(rule, device, message, levels)));
+  }
+
+  private async write(rule: Rule, device: Device, message: Message, levels: string[]): Promise<void> {
+    try {
+      const row = rowFor(rule, { levels, payload: message.payload, clientId: device.client.id, subject: device.principal.subject, now: this.board.system.clock.now() });
+      const grant = await this.gate.authorize(device.principal, { project: rule.project, source: rule.source, table: rule.table, operation: 'create' });
+      const forced: Row = grant.forcedValues ? { ...row, ...grant.forcedValues } : row;
+      await this.client(rule).insert(rule.table, [forced], false);
+      this.counters.rows(rule, 1);
+    } catch (err) {
+      const error = toMoboError(err);
+      if (TRANSIENT.has(error.code) && message.qos > 0) throw error;
+      await this.deadLetter(rule, device, message, error.code, error.message);
+    }
+  }
+
+  private async deadLetter(rule: Rule, device: Device, message: Message, code: string, reason: string): Promise<void> {
+    const text = message.payload.toString('utf8');
+    const printable = Buffer.from(text, 'utf8').equals(message.payload);
+    const letter = {
+      rule: rule.id,
+      topic: message.topic,
+      clientId: device.client.id,
+      error: { code, message: reason },
+      ...(printable ? { payload: text } : { payloadBase64: message.payload.toString('base64') }),
+      at: new Date(this.board.system.clock.now()).toISOString(),
+    };
+    this.counters.deadLetter(rule, code);
+    this.board.system.events.emit('mqtt.dead_letter', { project: rule.project, rule: rule.id, topic: message.topic, code });
+    await this.publish({ topic: deadLetterTopic(rule.project, rule.id), payload: Buffer.from(JSON.stringify(letter)), qos: 1, retain: false });
+  }
+
+  private client(rule: Rule): DataClient {
+    const address = sourceAddress(rule.project, rule.source);
+    let client = this.clients.get(address);
+    if (!client) this.clients.set(address, (client = new DataClient(this.board.system.ref(address, 'mqtt'), { timeoutMs: 10_000 })));
+    return client;
+  }
+}
