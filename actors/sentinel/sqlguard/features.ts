@@ -45,8 +45,7 @@ function hashText(seed: number, text: string): number {
 
 /** The value as the character n-grams see it. */
 export function normalise(value: string): string {
-  const clipped = value.length > MAX_CHARS ? value.slice(0, MAX_CHARS / 2) + ' ' + value.slice(-MAX_CHARS / 2) : value;
-  return clipped.toLowerCase().replace(/[0-9]/g, '0').replace(/\s+/g, ' ');
+  return clip(value).toLowerCase().replace(/[0-9]/g, '0').replace(/\s+/g, ' ');
 }
 
 const CLASS_CODE: Record<string, number> = { s: 1, n: 2, k: 3, U: 4, '&': 5, o: 6, f: 7, v: 8, b: 9, '(': 10, ')': 11, ',': 12, ';': 13, '.': 14, c: 15, q: 16 };
@@ -76,8 +75,30 @@ let buffer = new Int32Array(4096);
 let stamps = new Uint32Array(0);
 let generation = 0;
 
+/** A value tokenized as it is and as if after `'` and `"` (shared by the rules and the features, so each runs once). */
+export interface TokenContexts {
+  plain: readonly Token[];
+  single: readonly Token[];
+  double: readonly Token[];
+}
+
+/** The value the tokenizer reads: values over MAX_CHARS as their first and last halves. */
+export function clip(value: string): string {
+  return value.length > MAX_CHARS ? value.slice(0, MAX_CHARS / 2) + ' ' + value.slice(-MAX_CHARS / 2) : value;
+}
+
+export function tokenContexts(value: string): TokenContexts {
+  const raw = clip(value);
+  // Without that quote in the value, the quoted context is one unterminated quote: skip the tokenizer.
+  return {
+    plain: tokenize(raw),
+    single: raw.includes("'") ? tokenize("'" + raw) : UNTERMINATED,
+    double: raw.includes('"') ? tokenize('"' + raw) : UNTERMINATED,
+  };
+}
+
 /** The hashed feature indices of `value`, without repeats, in the order first seen. */
-export function featuresOf(value: string, spec: FeatureSpec): Int32Array {
+export function featuresOf(value: string, spec: FeatureSpec, contexts: TokenContexts = tokenContexts(value)): Int32Array {
   const mask = (1 << spec.bits) - 1;
   if (stamps.length !== mask + 1) {
     stamps = new Uint32Array(mask + 1);
@@ -106,12 +127,10 @@ export function featuresOf(value: string, spec: FeatureSpec): Int32Array {
       add(mix(h, n));
     }
   }
-  const raw = value.length > MAX_CHARS ? value.slice(0, MAX_CHARS / 2) + ' ' + value.slice(-MAX_CHARS / 2) : value;
-  const plain = tokenize(raw);
+  const { plain, single, double } = contexts;
   tokenFeatures(plain, 0, add);
-  // Without that quote in the value, the quoted context is one unterminated quote: skip the tokenizer.
-  tokenFeatures(raw.includes("'") ? tokenize("'" + raw) : UNTERMINATED, 1, add);
-  tokenFeatures(raw.includes('"') ? tokenize('"' + raw) : UNTERMINATED, 2, add);
+  tokenFeatures(single, 1, add);
+  tokenFeatures(double, 2, add);
 
   let previous = '';
   for (const t of plain) {

@@ -18,16 +18,16 @@ export async function openSession(bytes: Uint8Array): Promise<ModelSession> {
       if (rows.length === 0) return new Float32Array(0);
       let width = 1;
       for (const r of rows) width = Math.max(width, r.length);
-      const idx = new BigInt64Array(rows.length * width);
+      const idx = new Int32Array(rows.length * width);
       const mask = new Float32Array(rows.length * width);
       rows.forEach((r, i) => {
         const at = i * width;
         for (let j = 0; j < r.length; j++) {
-          idx[at + j] = BigInt(r[j]!);
+          idx[at + j] = r[j]!;
           mask[at + j] = 1;
         }
       });
-      const out = await session.run({ idx: new ort.Tensor('int64', idx, [rows.length, width]), mask: new ort.Tensor('float32', mask, [rows.length, width]) });
+      const out = await session.run({ idx: new ort.Tensor('int32', idx, [rows.length, width]), mask: new ort.Tensor('float32', mask, [rows.length, width]) });
       return out.score!.data as Float32Array;
     },
     close: () => session.release(),

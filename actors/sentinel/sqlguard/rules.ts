@@ -11,7 +11,8 @@
  * Every rule is checked against all the benign lines of the shared data by the training
  * script (it must hit none) and its hits are reported per block.
  */
-import { KEYWORDS, tokenize, type Token } from './tokenizer.js';
+import { tokenContexts, type TokenContexts } from './features.js';
+import { KEYWORDS, type Token } from './tokenizer.js';
 
 /** Characters of a plain value; `--` and `/*` are checked apart, since `-` and `/` alone are harmless. */
 const PLAIN = /^[\p{L}\p{M}\p{N} .,_@:+\-/]*$/u;
@@ -71,13 +72,12 @@ function breakout(t: readonly Token[]): string | undefined {
   return undefined;
 }
 
-/** The certain pattern `value` shows, read as it is and as if it followed a quote. */
-export function certainPattern(value: string): string | undefined {
-  const found = certainIn(tokenize(value));
+/** The certain pattern `value` shows, read as it is and as if it followed a quote (`contexts`: its tokens, when already made). */
+export function certainPattern(value: string, contexts: TokenContexts = tokenContexts(value)): string | undefined {
+  const found = certainIn(contexts.plain);
   if (found) return found;
-  for (const quote of ["'", '"']) {
+  for (const [quote, tokens] of [["'", contexts.single], ['"', contexts.double]] as const) {
     if (!value.includes(quote)) continue;
-    const tokens = tokenize(quote + value);
     if (tokens[0]?.cls !== 's') continue;
     const hit = breakout(tokens) ?? certainIn(tokens);
     if (hit) return hit;

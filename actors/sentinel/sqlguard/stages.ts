@@ -1,4 +1,4 @@
-import { featuresOf, type FeatureSpec } from './features.js';
+import { featuresOf, tokenContexts, type FeatureSpec } from './features.js';
 import { certainPattern, isPlain } from './rules.js';
 
 /** How a value was judged: without the model (plain, or a certain rule) or by it. */
@@ -7,7 +7,8 @@ export type Triage = { stage: 'plain'; score: 0 } | { stage: 'rule'; rule: strin
 /** The fast path, in order: plain values pass, certain patterns score 1, the rest go to the model. */
 export function triage(value: string, spec: FeatureSpec): Triage {
   if (isPlain(value)) return { stage: 'plain', score: 0 };
-  const rule = certainPattern(value);
+  const contexts = tokenContexts(value);
+  const rule = certainPattern(value, contexts);
   if (rule) return { stage: 'rule', rule, score: 1 };
-  return { stage: 'model', features: featuresOf(value, spec) };
+  return { stage: 'model', features: featuresOf(value, spec, contexts) };
 }

@@ -2,7 +2,7 @@
  * Writes a LinearModel as an ONNX file (the only module that imports onnx-proto). The graph
  * takes a batch of padded feature-index rows and a mask, so no dense input is ever built:
  *
- *   idx int64 [N,K], mask float [N,K]
+ *   idx int32 [N,K], mask float [N,K]   (int32 indices: no BigInt per feature when serving)
  *   Gather(W[D], idx) · mask → ReduceSum(axis 1) + b → Sigmoid → score float [N]
  *
  * Opset 13 (ReduceSum takes its axes as an input).
@@ -13,6 +13,7 @@ import type { LinearModel } from '../linear-model.js';
 const { onnx } = onnxProto;
 const FLOAT = onnx.TensorProto.DataType.FLOAT;
 const INT64 = onnx.TensorProto.DataType.INT64;
+const INT32 = onnx.TensorProto.DataType.INT32;
 
 function tensor(name: string, dataType: number, dims: number[], raw: Uint8Array) {
   return onnx.TensorProto.create({ name, dataType, dims, rawData: raw });
@@ -50,7 +51,7 @@ export function exportOnnx(model: LinearModel, metadata: Record<string, string>)
       tensor('b', FLOAT, [1], bytes(Float32Array.of(model.bias))),
       tensor('axes', INT64, [1], bytes(BigInt64Array.of(1n))),
     ],
-    input: [input('idx', INT64, ['N', 'K']), input('mask', FLOAT, ['N', 'K'])],
+    input: [input('idx', INT32, ['N', 'K']), input('mask', FLOAT, ['N', 'K'])],
     output: [input('score', FLOAT, ['N'])],
   });
   const modelProto = onnx.ModelProto.create({
