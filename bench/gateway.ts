@@ -50,7 +50,7 @@ async function seed(pool: pg.Pool): Promise<void> {
 }
 
 /** Boots MagMoBoMini with a project on the bench table and returns its base URL and an API key. */
-async function bootMobo(extraEnv: Record<string, string> = {}): Promise<{ proc: ChildProcess; base: string; key: string }> {
+export async function bootMobo(extraEnv: Record<string, string> = {}): Promise<{ proc: ChildProcess; base: string; key: string }> {
   const dir = mkdtempSync(join(tmpdir(), 'mobo-bench-gw-'));
   const limits = { MOBO_RATE_LIMITS__PER_KEY__RPS: '1e9', MOBO_RATE_LIMITS__PER_KEY__BURST: '1000000000', MOBO_RATE_LIMITS__PER_IP__RPS: '1e9', MOBO_RATE_LIMITS__PER_IP__BURST: '1000000000' };
   const { proc } = await start([resolve('dist/bundle/main.js'), 'boot'], { cwd: dir, env: { MOBO_HTTP_PORT: '0', MOBO_LOG_LEVEL: 'warn', MOBO_DATA_DIR: dir, ...limits, ...extraEnv } }, /^READY/);

@@ -6,15 +6,12 @@
  *
  *   npm run build && node dist/bench/sentinel.js      (BENCH_SECONDS, default 5 s per wrk run)
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { createInterface } from 'node:readline';
+import { resolve } from 'node:path';
 import pg from 'pg';
 import { decide, defaultManifestPath, resolveBands, SqlGuard } from '../actors/sentinel/index.js';
 import { dataDir, loadSamples, split } from '../actors/sentinel/sqlguard/train/dataset.js';
 import { evaluate } from '../actors/sentinel/sqlguard/train/evaluate.js';
+import { bootMobo } from './gateway.js';
 import { describeLoad, describeMachine } from './machine.js';
 import { luaScript, wrk, type WrkResult } from './wrk.js';
 
@@ -72,42 +69,12 @@ async function detection(out: string[]): Promise<void> {
   out.push(`model load (read + sha256 + onnxruntime session), median of 7 after the first: ${median(loads.slice(1)).toFixed(1)} ms (first, with the native library: ${loads[0]!.toFixed(1)} ms)`);
 }
 
-function boot(env: Record<string, string>): Promise<{ proc: ChildProcess; base: string; key: string }> {
-  const dir = mkdtempSync(join(tmpdir(), 'mobo-bench-sentinel-'));
-  const limits = { MOBO_RATE_LIMITS__PER_KEY__RPS: '1e9', MOBO_RATE_LIMITS__PER_KEY__BURST: '1000000000', MOBO_RATE_LIMITS__PER_IP__RPS: '1e9', MOBO_RATE_LIMITS__PER_IP__BURST: '1000000000' };
-  const proc = spawn(process.execPath, [resolve('dist/bundle/main.js'), 'boot'], {
-    cwd: dir,
-    env: { ...process.env, MOBO_HTTP_PORT: '0', MOBO_LOG_LEVEL: 'warn', MOBO_DATA_DIR: dir, ...limits, ...env },
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  return new Promise((resolvePromise, reject) => {
-    proc.on('exit', (code) => reject(new Error(`mobo boot exited with ${code}`)));
-    createInterface({ input: proc.stdout! }).on('line', (line) => {
-      if (!line.startsWith('READY')) return;
-      void (async () => {
-        const { port } = JSON.parse(readFileSync(join(dir, 'node.json'), 'utf8')) as { port: number };
-        const token = readFileSync(join(dir, 'admin.token'), 'utf8').trim();
-        const base = `http://127.0.0.1:${port}`;
-        const admin = async (path: string, body: unknown) => {
-          const res = await fetch(base + path, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: JSON.stringify(body) });
-          if (!res.ok) throw new Error(`${path}: ${res.status} ${await res.text()}`);
-          return (await res.json()) as { data: { key?: string } };
-        };
-        await admin('/v1/admin/projects', { name: 'bench' });
-        await admin('/v1/admin/projects/bench/sources', { name: 'pg', kind: 'postgres', url: PG_URL, poolMax: 10 });
-        const { data } = await admin('/v1/admin/projects/bench/keys', { role: 'developer', name: 'bench' });
-        resolvePromise({ proc, base, key: data.key! });
-      })().catch(reject);
-    });
-  });
-}
-
 async function rest(out: string[]): Promise<void> {
   const pool = new pg.Pool({ connectionString: PG_URL, max: 2 });
   await pool.query(`create table ${TABLE} (id serial primary key, name text not null, price double precision)`);
   await pool.query(`insert into ${TABLE} (name, price) select 'item ' || g, g / 10.0 from generate_series(1, 10000) g`);
-  const off = await boot({});
-  const on = await boot({ MOBO_SENTINEL__ENABLED: 'true' });
+  const off = await bootMobo();
+  const on = await bootMobo({ MOBO_SENTINEL__ENABLED: 'true' });
   try {
     const load = (n: { base: string; key: string }) =>
       // A browser-like User-Agent: Sentinel inspects it (and caches its score), as for real clients.

@@ -11,6 +11,7 @@ import { EntriesStore, type Mode } from './entries-store.js';
 import type { EdgeHook, RequestView, ResponseView } from '../../gateway/hooks.js';
 import { requestValues, type Inspected, type InspectedRequest } from './request-values.js';
 import { defaultManifestPath } from './sqlguard/model-file.js';
+import { isPlain } from './sqlguard/rules.js';
 import { decide, resolveBands, SqlGuard, type Decision } from './sqlguard/sqlguard.js';
 
 /** Where a request came in: MagGate REST, the realtime channel-auth endpoint, MagAuth's login and other end-user routes, MQTT. */
@@ -162,6 +163,7 @@ export class Sentinel {
         if (!cfg.enabled) return;
         const values = requestValues(view, { headers: cfg.headers, skipFields: this.skipFields(cfg.skipFields) });
         if (values.length > 0 && !SqlGuard.allPlain(values.map((v) => v.value))) return this.inspect(surface, view, values);
+        return undefined;
       },
       preHandler: (view) => {
         const p = view.principal;
@@ -324,12 +326,17 @@ export class Sentinel {
     return typeof email === 'string' ? sha256(email.trim().toLowerCase()) : undefined;
   }
 
-  private async inspect(surface: Surface, req: Origin, values: Inspected[]): Promise<void> {
+  /** Scores the values (synchronously when every one that needs the model is in the score cache) and acts on the worst. */
+  private inspect(surface: Surface, req: Origin, values: Inspected[]): void | Promise<void> {
+    const unknown = values.filter((v) => !this.scores.has(v.value) && !isPlain(v.value));
+    const guard = this.sqlguard;
+    if (guard && unknown.length === 0) return this.judge(surface, req, values, guard);
+    return this.scoreThenJudge(surface, req, values, unknown);
+  }
+
+  private async scoreThenJudge(surface: Surface, req: Origin, values: Inspected[], unknown: Inspected[]): Promise<void> {
     const guard = this.sqlguard ?? (await this.ensureModel().catch((err: unknown) => void this.board.log.warn('sentinel model unavailable', { error: describeError(err) })));
     if (!guard) return;
-    const bands = resolveBands(this.config().sqlguard.bands, guard.manifest);
-    let worst: { value: Inspected; score: number } | undefined;
-    const unknown = values.filter((v) => !this.scores.has(v.value));
     if (unknown.length > 0) {
       const scored = await guard.score(unknown.map((v) => v.value));
       for (const s of scored) {
@@ -337,6 +344,12 @@ export class Sentinel {
         this.scores.set(s.value, s.score);
       }
     }
+    this.judge(surface, req, values, guard);
+  }
+
+  private judge(surface: Surface, req: Origin, values: Inspected[], guard: SqlGuard): void {
+    const bands = resolveBands(this.config().sqlguard.bands, guard.manifest);
+    let worst: { value: Inspected; score: number } | undefined;
     for (const v of values) {
       const score = this.scores.get(v.value) ?? 0;
       if (!worst || score > worst.score) worst = { value: v, score };
