@@ -1,7 +1,6 @@
 import { mkdirSync } from 'node:fs';
 import type { LoadedConfig, LoadOptions } from '../config/load.js';
 import type { MoboConfig } from '../config/schema.js';
-import { removeNodeFile } from '../gateway/node-file.js';
 import { describeError } from '../runtime/errors.js';
 import type { ExitReason } from '../runtime/lifecycle.js';
 import { Logger } from '../runtime/logger.js';
@@ -95,7 +94,6 @@ export class MoboNode implements Board {
       this.log.error('shutdown was not clean', { error: describeError(err) });
     }
     await this.system.shutdown();
-    removeNodeFile(this.configStore.current().dataDir, process.pid);
   }
 }
 

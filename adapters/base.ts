@@ -43,6 +43,10 @@ export abstract class BaseAdapter implements Adapter {
     }
   }
 
+  async integrity(): Promise<string[]> {
+    return [];
+  }
+
   async close(): Promise<void> {
     await this.changes.close();
     await this.disconnect();

@@ -11,6 +11,7 @@ export type * from './types.js';
 export type { Scalar, ComparisonOp } from './query.js';
 export { filterColumns } from './query.js';
 export { matchesFilter, applyQuery } from './evaluate.js';
+export { sqliteFile } from './options.js';
 
 /**
  * Whether a backend's change feed reports every committed change, whoever made it (Postgres:

@@ -16,13 +16,22 @@ export class LazyAdapter implements Adapter {
   ) {}
 
   async connect(): Promise<void> {
-    this.loading ??= this.load();
-    const inner = await this.loading.catch((err: unknown) => {
+    const inner = await this.loaded();
+    await inner.connect();
+    this.inner = inner;
+  }
+
+  /** Needs no connection: a store is checked before it is opened for use. */
+  async integrity(): Promise<string[]> {
+    return (this.inner ?? (await this.loaded())).integrity();
+  }
+
+  private loaded(): Promise<Adapter> {
+    this.loading ??= this.load().catch((err: unknown) => {
       this.loading = undefined;
       throw err;
     });
-    await inner.connect();
-    this.inner = inner;
+    return this.loading;
   }
 
   async health(): Promise<AdapterHealth> {

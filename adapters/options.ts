@@ -14,3 +14,8 @@ export const RESTORE_IN_FLIGHT = 4;
 export function poolOptions(config: SourceConfig): PoolOptions {
   return { ...DEFAULT_POOL, ...config.pool };
 }
+
+/** The file of a SQLite source (`sqlite:` prefix dropped); ':memory:' and '' are in-memory databases. */
+export function sqliteFile(url: string): string {
+  return url.replace(/^sqlite:(\/\/)?/, '');
+}

@@ -310,11 +310,23 @@ function postgresType(udt: string): ColumnType {
 
 const UNAVAILABLE_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EHOSTUNREACH', '57P01', '57P02', '57P03', '53300']);
 
+/** Why a connection could not be made, as a user can act on it (the server's own words stay in `cause`). */
+const CONNECT_CAUSES: Record<string, { reason: string; message: string }> = {
+  '3D000': { reason: 'database_missing', message: 'The database does not exist on that server' },
+  '28P01': { reason: 'auth_failed', message: 'The server refused the user name or password' },
+  '28000': { reason: 'auth_failed', message: 'The server refused this user (pg_hba.conf or role)' },
+  ECONNREFUSED: { reason: 'refused', message: 'Nothing accepts connections at that host and port' },
+  ENOTFOUND: { reason: 'host_not_found', message: 'The host name does not resolve' },
+  ETIMEDOUT: { reason: 'timeout', message: 'The server did not answer in time' },
+};
+
 /** pg errors → DS_* (the one place for Postgres). Messages never carry SQL or values. */
 function postgresError(err: unknown): MoboError {
   if (err instanceof MoboError) return err;
   const e = (typeof err === 'object' && err !== null ? err : {}) as { code?: string; column?: string; message?: string };
   const code = e.code ?? '';
+  const connect = CONNECT_CAUSES[code];
+  if (connect) return new MoboError('DS_UNAVAILABLE', connect.message, { details: { reason: connect.reason }, cause: err });
   const details = e.column ? { column: e.column } : undefined;
   if (code === '23505') return new MoboError('DS_CONFLICT', undefined, { details, cause: err });
   if (code.startsWith('23')) return new MoboError('DS_CONSTRAINT', undefined, { details, cause: err });

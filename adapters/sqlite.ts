@@ -13,8 +13,9 @@ import { rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import { MoboError } from '../runtime/errors.js';
+import { MoboError, describeError } from '../runtime/errors.js';
 import { LocalChangeSource } from './changes.js';
+import { sqliteFile } from './options.js';
 import { SqlAdapter } from './sql/adapter.js';
 import type { SqlStatement } from './sql/compile.js';
 import { sqliteDialect } from './sql/dialects.js';
@@ -43,7 +44,7 @@ class SqliteDriver implements SqlDriver {
     config: SourceConfig,
     private readonly stage = false,
   ) {
-    this.path = config.url.replace(/^sqlite:(\/\/)?/, '');
+    this.path = sqliteFile(config.url);
     this.runner = {
       inTransaction: false,
       run: async (statement) => {
@@ -58,6 +59,7 @@ class SqliteDriver implements SqlDriver {
     this.main = SqliteConnection.open(this.path, (db) => {
       if (this.stage) {
         db.pragma('synchronous = OFF');
+        db.pragma('foreign_keys = OFF'); // better-sqlite3 turns them on by default
         return;
       }
       db.pragma('journal_mode = WAL');
@@ -82,6 +84,25 @@ class SqliteDriver implements SqlDriver {
       return await inTransaction(reader, 'BEGIN', fn);
     } finally {
       reader.close();
+    }
+  }
+
+  /**
+   * `PRAGMA quick_check` on a connection of its own, so pages come from the file, not from the
+   * main connection's cache: a page damaged after boot is found too. A file that is no
+   * database at all (SQLITE_NOTADB) is one problem, not an error.
+   */
+  async integrity(): Promise<string[]> {
+    const memory = this.path === ':memory:' || this.path === '';
+    let reader: SqliteConnection | undefined;
+    try {
+      reader = memory ? this.connection() : SqliteConnection.open(this.path, (db) => db.pragma('query_only = ON'), { fileMustExist: true });
+      const { rows } = reader.execute({ sql: 'PRAGMA quick_check', params: [] });
+      return rows.map((r) => String(Object.values(r)[0])).filter((line) => line !== 'ok');
+    } catch (err) {
+      return [describeError(rootCause(err))];
+    } finally {
+      if (!memory) reader?.close();
     }
   }
 
@@ -169,11 +190,12 @@ class SqliteDriver implements SqlDriver {
                 run(`INSERT INTO main.${this.dialect.quote(table)} (${columns}) SELECT ${columns} FROM mobo_stage.${this.dialect.quote(table)}`);
                 for (const r of own.filter((x) => x['type'] !== 'table')) run(String(r['sql']));
               }
+              // The counters exactly as staged (the copy above may have made entries of its own).
+              if (run("SELECT 1 FROM main.sqlite_schema WHERE name = 'sqlite_sequence'").rows.length > 0) {
+                for (const table of tables) run('DELETE FROM main.sqlite_sequence WHERE name = ?', [table]);
+              }
               if (staged.some((r) => r['name'] === 'sqlite_sequence')) {
-                for (const r of run('SELECT name, seq FROM mobo_stage.sqlite_sequence').rows) {
-                  run('DELETE FROM main.sqlite_sequence WHERE name = ?', [r['name']]);
-                  run('INSERT INTO main.sqlite_sequence (name, seq) VALUES (?, ?)', [r['name'], r['seq']]);
-                }
+                for (const r of run('SELECT name, seq FROM mobo_stage.sqlite_sequence').rows) run('INSERT INTO main.sqlite_sequence (name, seq) VALUES (?, ?)', [r['name'], r['seq']]);
               }
               await beforeCommit();
             });
@@ -289,6 +311,13 @@ function sqliteType(declared: string): ColumnType {
 }
 
 /** better-sqlite3 errors → DS_* (the one place for SQLite). */
+/** The driver's own error under our wrappers (its message says what SQLite found). */
+function rootCause(err: unknown): unknown {
+  let e = err;
+  while (e instanceof MoboError && e.cause !== undefined) e = e.cause;
+  return e;
+}
+
 function sqliteError(err: unknown): MoboError {
   if (err instanceof MoboError) return err;
   const code = typeof err === 'object' && err !== null && 'code' in err ? String(err.code) : '';

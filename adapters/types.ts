@@ -77,6 +77,12 @@ export interface Adapter extends DataOps {
   readonly kind: AdapterKind;
   connect(): Promise<void>;
   health(): Promise<AdapterHealth>;
+  /**
+   * A check of the stored data itself (SQLite: `PRAGMA quick_check` read from disk, not from
+   * the connection's page cache): what is wrong, or [] when it is sound or the backend has
+   * no such check.
+   */
+  integrity(): Promise<string[]>;
   close(): Promise<void>;
   introspect(refresh?: boolean): Promise<SchemaInfo>;
   /** Create a table from a portable definition (used by MagBridge copy and tests). */

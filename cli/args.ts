@@ -28,7 +28,7 @@ export function parseArgs(argv: string[]): ParsedArgs {
 
 const VALUE_FLAGS = new Set(['config', 'node', 'interval', 'count', 'reason', 'kind', 'url', 'namespace', 'pool-max', 'to-project', 'to-table', 'batch-size',
   // MagAuth (cli/commands/auth.ts)
-  'role', 'sub', 'ttl', 'name', 'tables', 'ops', 'cidrs', 'service-account', 'allow', 'project', 'keep', 'older-than', 'cron',
+  'role', 'sub', 'ttl', 'name', 'tables', 'ops', 'cidrs', 'service-account', 'allow', 'project', 'keep', 'older-than', 'cron', 'owner-column',
   // MagSentinel (cli/commands/sentinel.ts)
   'model', 'for', 'limit', 'type', 'since']);
 

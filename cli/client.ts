@@ -1,6 +1,6 @@
 import { loadConfig, type LoadedConfig } from '../config/load.js';
 import { readAdminToken } from '../gateway/admin-token.js';
-import { readNodeFile } from '../gateway/node-file.js';
+import { nodeOnPort, readNodeFile, runningNode } from '../gateway/node-file.js';
 import { MoboError, type ErrorBody } from '../runtime/errors.js';
 
 /**
@@ -13,6 +13,8 @@ export class NodeClient {
     private readonly baseUrl: string,
     private readonly token: string | undefined,
     private readonly node: string | undefined,
+    /** No node of this data directory recorded itself: whoever answers on the port is someone else's. */
+    private readonly stranger: (() => MoboError) | undefined,
   ) {}
 
   static fromConfig(loaded: LoadedConfig, targetNode?: string): NodeClient {
@@ -21,7 +23,9 @@ export class NodeClient {
     const host = found?.host ?? config.http.host;
     const port = found?.port ?? config.http.port;
     const hostPart = host.includes(':') ? `[${host}]` : host === '0.0.0.0' ? '127.0.0.1' : host;
-    return new NodeClient(`http://${hostPart}:${port}`, readAdminToken(config.dataDir), targetNode);
+    const baseUrl = `http://${hostPart}:${port}`;
+    const stranger = runningNode(config.dataDir) ? undefined : () => anotherNode(baseUrl, port, config.dataDir);
+    return new NodeClient(baseUrl, readAdminToken(config.dataDir), targetNode, stranger);
   }
 
   static load(configFile: string | undefined, targetNode?: string): NodeClient {
@@ -56,7 +60,11 @@ export class NodeClient {
     if (body !== undefined) init.body = JSON.stringify(body);
     const res = await this.fetch(url, init);
     const parsed = (await res.json().catch(() => ({}))) as { data?: T; error?: ErrorBody };
-    if (parsed.error) throw MoboError.fromBody(parsed.error);
+    if (parsed.error) {
+      const error = MoboError.fromBody(parsed.error);
+      // This data directory's token refused by a node that is not this data directory's.
+      throw this.stranger && error.code.startsWith('AUTH_') ? this.stranger() : error;
+    }
     if (!res.ok) throw new MoboError('INTERNAL', `Node answered HTTP ${res.status}`);
     return parsed.data as T;
   }
@@ -68,4 +76,12 @@ export class NodeClient {
       throw new MoboError('NODE_UNREACHABLE', `No node answering at ${this.baseUrl} (is it booted? mobo boot)`, { details: { url: this.baseUrl }, cause: err });
     }
   }
+}
+
+function anotherNode(url: string, port: number, dataDir: string): MoboError {
+  const holder = nodeOnPort(port, dataDir);
+  const who = holder ? `node ${holder.nodeId} (pid ${holder.pid}, data directory ${holder.dataDir})` : 'another node';
+  return new MoboError('NODE_UNREACHABLE', `No node of ${dataDir} is running; ${url} is ${who}. Boot this one (mobo boot) on another port, or run mobo from that node's directory`, {
+    details: { url, dataDir, ...(holder ? { holder: { node: holder.nodeId, pid: holder.pid, dataDir: holder.dataDir } } : {}) },
+  });
 }

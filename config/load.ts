@@ -1,6 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { MoboError } from '../runtime/errors.js';
+import { shownValue } from './secrets.js';
 import { configSchema, type MoboConfig } from './schema.js';
 import type { ConfigSection } from './section.js';
 
@@ -59,15 +60,17 @@ export function loadConfig(opts: LoadOptions = {}): LoadedConfig {
   }
   if (env.MOBO_NATS_URL !== undefined && env.MOBO_TRANSPORT === undefined) setPath(raw, 'transport.kind', 'nats');
 
-  const parsed = schemaWith(opts.sections ?? []).safeParse(raw);
+  const schema = schemaWith(opts.sections ?? []);
+  const parsed = schema.safeParse(raw);
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
     const key = issue.path.join('.');
     const source = sources[key] ?? sourceOfParent(sources, key);
     const value = getPath(raw, key);
-    const shown = SECRET.test(key) ? '[redacted]' : JSON.stringify(value);
-    throw new MoboError('CONFIG_INVALID', `Invalid setting ${key || '(root)'} = ${shown}${source ? ` (from ${source})` : ''}: ${issue.message}`, {
-      details: { key, value: SECRET.test(key) ? '[redacted]' : value, source, problem: issue.message },
+    // Marked settings by their schema (secrets.ts); an unknown key by its name.
+    const shown = shownValue(schema, issue.path, value) ?? (SECRET.test(key) ? '[redacted]' : value);
+    throw new MoboError('CONFIG_INVALID', `Invalid setting ${key || '(root)'} = ${JSON.stringify(shown)}${source ? ` (from ${source})` : ''}: ${issue.message}`, {
+      details: { key, value: shown, source, problem: issue.message },
     });
   }
   // Component sections are read through their own typed accessor (ConfigSection.of).
@@ -77,7 +80,7 @@ export function loadConfig(opts: LoadOptions = {}): LoadedConfig {
 }
 
 /** The node's schema with the components' sections; a section may not take a key the node or another section has. */
-function schemaWith(sections: readonly ConfigSection[] | 'any') {
+export function schemaWith(sections: readonly ConfigSection[] | 'any') {
   if (sections === 'any') return configSchema.passthrough();
   if (sections.length === 0) return configSchema;
   const extra: Record<string, ConfigSection['schema']> = {};

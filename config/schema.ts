@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { credentialUrl, secret } from './secrets.js';
 import { reloadableSections } from './section.js';
 
 const token = /^[A-Za-z0-9_-]+$/;
@@ -15,12 +16,16 @@ const healthThresholds = z
 const bucket = (rps: number, burst: number) =>
   z.object({ rps: z.number().positive().default(rps), burst: z.number().int().positive().default(burst) }).strict().default({});
 
+/** Attempts allowed at once, then one more every `refillMs`. */
+const attempts = (burst: number, refillMs: number) =>
+  z.object({ burst: z.number().int().positive().default(burst), refillMs: z.number().int().positive().default(refillMs) }).strict().default({});
+
 /** A Pusher app: clients connect with its key, servers sign with its secret; it serves one project. */
 const realtimeApp = z
   .object({
     id: z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/, 'letters, digits, _ . and - only'),
     key: z.string().min(1).max(128),
-    secret: z.string().min(8).max(256),
+    secret: secret(z.string().min(8).max(256)),
     project: z.string().regex(token, 'letters, digits, _ and - only'),
   })
   .strict();
@@ -34,6 +39,10 @@ const realtimeSchema = z
     apps: z.array(realtimeApp).default([]),
     activityTimeoutSeconds: z.number().int().min(5).max(600).default(120),
     maxConnections: z.number().int().positive().default(20_000),
+    /** Connections one client address may hold on this node. */
+    maxConnectionsPerIp: z.number().int().positive().default(1_000),
+    /** Connections one app (project) may hold on this node, so one tenant cannot take them all. */
+    maxConnectionsPerApp: z.number().int().positive().default(10_000),
     /** Client messages a connection may send per second (token bucket), and its burst. */
     messagesPerSecond: z.number().positive().default(10),
     messageBurst: z.number().int().positive().default(20),
@@ -48,7 +57,7 @@ const realtimeSchema = z
     connector: z
       .object({
         /** Base URL of the external server's HTTP API, e.g. http://127.0.0.1:6001. */
-        url: z.string().url().optional(),
+        url: credentialUrl(z.string().url()).optional(),
         timeoutMs: z.number().int().positive().default(5_000),
         retries: z.number().int().min(0).max(10).default(3),
         backoffMs: z.number().int().min(0).default(100),
@@ -67,7 +76,7 @@ export const configSchema = z
     transport: z
       .object({
         kind: z.enum(['local', 'nats']).default('local'),
-        natsUrl: z.string().min(1).default('127.0.0.1:4222'),
+        natsUrl: credentialUrl(z.string().min(1)).default('127.0.0.1:4222'),
       })
       .strict()
       .default({}),
@@ -75,6 +84,8 @@ export const configSchema = z
       .object({
         host: z.string().min(1).default('127.0.0.1'),
         port: z.number().int().min(0).max(65_535).default(8000),
+        /** The URL clients reach this API at (behind a proxy, say https://api.example.com), as OpenAPI's `servers`. Default http://<host>:<port>. */
+        publicUrl: z.string().url().optional(),
         bodyLimitBytes: z.number().int().positive().default(1_048_576),
         /** Origins allowed by CORS; `*` allows any. */
         corsOrigins: z.array(z.string().min(1)).default(['*']),
@@ -131,14 +142,14 @@ export const configSchema = z
         /** Where projects, sources, users and keys live: SQLite in the data dir, or a shared Postgres for a cluster. */
         kind: z.enum(['sqlite', 'postgres']).default('sqlite'),
         /** A file path for sqlite (default <dataDir>/control.db), a postgres:// URL for postgres. */
-        url: z.string().min(1).optional(),
+        url: credentialUrl(z.string().min(1)).optional(),
       })
       .strict()
       .default({}),
     secrets: z
       .object({
         /** Base64 of 32 bytes; encrypts source credentials at rest. Default: <dataDir>/secret.key, made at first boot. */
-        key: z.string().min(1).optional(),
+        key: secret(z.string().min(1)).optional(),
       })
       .strict()
       .default({}),
@@ -161,13 +172,26 @@ export const configSchema = z
       .object({
         /** The `iss` of the access tokens this cluster signs and accepts (every node needs the same). */
         issuer: z.string().min(1).max(256).default('magmobomini'),
+        /** Tokens whose exp − iat is longer than this are refused (token.issue grants at most a day). */
+        maxTokenLifetimeSeconds: z.number().int().positive().default(86_400),
+        /** Password hashing threads (a worker pool off the event loop); 0 = one per core. */
+        hashWorkers: z.number().int().min(0).max(64).default(0),
+        limits: z
+          .object({
+            loginPerEmail: attempts(5, 12_000),
+            loginPerIp: attempts(20, 3_000),
+            signupPerIp: attempts(5, 60_000),
+            signupPerEmail: attempts(3, 60_000),
+          })
+          .strict()
+          .default({}),
       })
       .strict()
       .default({}),
     backup: z
       .object({
         /** Base64 of 32 bytes: encrypts backup archives (AES-256-GCM); never stored in them. */
-        key: z.string().min(1).optional(),
+        key: secret(z.string().min(1)).optional(),
       })
       .strict()
       .default({}),

@@ -30,7 +30,7 @@ export function mountAuthRoutes({ router, board, admin }: EdgeContext): void {
   router.get('/.well-known/jwks.json', async () => ({ status: 200, headers: { 'cache-control': 'public, max-age=300' }, body: await gatekeeper.jwks() }));
   router.post('/v1/auth/:project/signup', async (req) => {
     const { email, password } = body(req);
-    return ok(req.requestId, await ask('auth.signup', { ...p(req), email, password }), 201);
+    return ok(req.requestId, await ask('auth.signup', { ...p(req), email, password, ip: req.ip }), 201);
   });
   router.post('/v1/auth/:project/login', user('auth.login'));
   router.post('/v1/auth/:project/refresh', session('auth.refresh'));
@@ -52,6 +52,14 @@ export function mountAuthRoutes({ router, board, admin }: EdgeContext): void {
   router.post(`${base}/users`, admin((req) => ask('user.create', { ...body(req), ...p(req) }), 201));
   router.post(`${base}/users/:id/disable`, admin((req) => ask('user.disable', withId(req))));
   router.post(`${base}/users/:id/enable`, admin((req) => ask('user.enable', withId(req))));
+  router.post(`${base}/users/:id/role`, admin((req) => ask('user.role', { ...body(req), ...withId(req) })));
+  router.post(`${base}/invites`, admin((req) => ask('user.invite', { ...body(req), ...p(req) }), 201));
+  router.get(`${base}/signup`, admin((req) => ask('signup.get', p(req))));
+  router.post(`${base}/signup`, admin((req) => ask('signup.set', { ...body(req), ...p(req) })));
+  router.get(`${base}/client-keys`, admin((req) => ask('keys.show', p(req))));
+  router.get(`${base}/policies`, admin((req) => ask('policy.list', p(req))));
+  router.post(`${base}/policies`, admin((req) => ask('policy.set', { ...p(req), policy: body(req) })));
+  router.delete(`${base}/policies/:role/:table`, admin((req) => ask('policy.remove', { ...p(req), role: req.params.role, table: req.params.table })));
   router.get(`${base}/roles`, admin((req) => ask('role.list', p(req))));
   router.post(`${base}/roles`, admin((req) => ask('role.create', { ...p(req), role: body(req) }), 201));
   router.delete(`${base}/roles/:name`, admin((req) => ask('role.delete', { ...p(req), name: req.params.name })));

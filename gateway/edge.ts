@@ -1,4 +1,5 @@
 import type { Board } from '../actors/board.js';
+import { SYSTEM_PREFIXES } from '../actors/ds/names.js';
 import { MoboError, describeError, type ErrorCode } from '../runtime/errors.js';
 import type { Logger } from '../runtime/logger.js';
 import { adminGuard, type AdminHandler } from './admin-routes.js';
@@ -88,6 +89,21 @@ const SERVICE_RESTART = 1012;
  * Pipeline per request: route → onRequest hooks → authenticate (the route's option) →
  * preHandler hooks → handler → onResponse hooks. A hook throws a MoboError to refuse.
  */
+/**
+ * `/v1/<x>/…` and `/rest/v1/<x>/…` are where project names go: a route may put a fixed
+ * segment there only if it is a system prefix, which `project:create` refuses. So no
+ * route can ever hide a project's tables.
+ */
+function claimsOnlyReserved(owner: string, method: string, pattern: string): void {
+  const parts = pattern.split('/').filter((p) => p.length > 0);
+  const at = parts[0] === 'v1' ? 1 : parts[0] === 'rest' && parts[1] === 'v1' ? 2 : -1;
+  const segment = at < 0 ? undefined : parts[at];
+  if (segment === undefined || segment.startsWith(':') || (SYSTEM_PREFIXES as readonly string[]).includes(segment)) return;
+  throw new MoboError('HTTP_ROUTE_CONFLICT', `Route ${method.toUpperCase()} ${pattern} (${owner}) puts "${segment}" where project names go; use a system prefix (${SYSTEM_PREFIXES.join(', ')}), e.g. /v1/_/${owner}/…`, {
+    details: { route: `${method.toUpperCase()} ${pattern}`, owner, segment },
+  });
+}
+
 export class Edge {
   readonly metrics = new Metrics();
   private readonly router = new Router();
@@ -121,6 +137,7 @@ export class Edge {
     const releases: Array<() => void | Promise<void>> = [];
     const current = (): boolean => a.generation === generation;
     const add = (method: string, pattern: string, handler: RouteHandler, options: RouteOptions = {}): void => {
+      claimsOnlyReserved(owner, method, pattern);
       const upper = method.toUpperCase();
       const old = [...a.stale].find((r) => r.method === upper && r.pattern === pattern);
       if (old) {

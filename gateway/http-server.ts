@@ -34,6 +34,11 @@ const STATUS_TEXT: Record<number, string> = {
   500: 'Internal Server Error', 503: 'Service Unavailable', 504: 'Gateway Timeout',
 };
 
+/** uWS's LIBUS_LISTEN_EXCLUSIVE_PORT (its typings declare the enum, the module exports only the number). */
+const LISTEN_EXCLUSIVE_PORT = 1;
+/** uWS takes (host, port, options, cb) although its typings list options only without a host. */
+type ListenWithOptions = (host: string, port: number, options: number, cb: (socket: uws.us_listen_socket | false) => void) => void;
+
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
 interface SocketData {
@@ -106,11 +111,17 @@ export class HttpServer implements TopicPublisher {
     return this.app.numSubscribers(topic);
   }
 
-  /** Starts listening; resolves with the bound port (useful with port 0). */
+  /**
+   * Starts listening; resolves with the bound port (useful with port 0). The port is bound
+   * exclusively: uWS sets SO_REUSEPORT by default, and then a second node on a taken port
+   * would bind too and the kernel would split connections between the two. A refused bind
+   * rejects with HTTP_LISTEN_FAILED (uWS gives no errno; listen.ts finds out why).
+   */
   listen(host: string, port: number): Promise<number> {
     return new Promise((resolve, reject) => {
-      this.app.listen(host, port, (socket) => {
-        if (!socket) return reject(new MoboError('INTERNAL', `Cannot listen on ${host}:${port}`, { details: { host, port } }));
+      const listen = this.app.listen as unknown as ListenWithOptions;
+      listen.call(this.app, host, port, LISTEN_EXCLUSIVE_PORT, (socket) => {
+        if (!socket) return reject(new MoboError('HTTP_LISTEN_FAILED', `Cannot listen on ${host}:${port}`, { details: { host, port } }));
         this.listenSocket = socket;
         resolve(uws.us_socket_local_port(socket as unknown as uws.us_socket));
       });

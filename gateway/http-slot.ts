@@ -7,7 +7,8 @@ import { mountAuthRoutes } from './auth-routes.js';
 import type { EdgeContext } from './edge.js';
 import { HttpServer } from './http-server.js';
 import { mountMetricsRoute } from './metrics-route.js';
-import { writeNodeFile } from './node-file.js';
+import { listenAndRecord } from './listen.js';
+import { removeNodeFile, type NodeFile } from './node-file.js';
 import { mountRealtime } from './realtime/index.js';
 import { mountRest } from './rest/mount.js';
 
@@ -27,14 +28,14 @@ export const httpSlot: ComponentSlot = {
   stoppable: false,
   behavior: (board: Board, { edge }: SlotPlug): Behavior => {
     let server: HttpServer | undefined;
+    let recorded: NodeFile | undefined;
     return {
       async start(ctx) {
         const config = board.configStore.current();
         server = new HttpServer(edge, { bodyLimitBytes: config.http.bodyLimitBytes, corsOrigins: config.http.corsOrigins, gzipMinBytes: config.http.gzipMinBytes, metrics: edge.metrics }, ctx.log);
         edge.bindListener(server);
-        const port = await server.listen(config.http.host, config.http.port);
-        writeNodeFile(config.dataDir, { pid: process.pid, nodeId: board.nodeId, host: config.http.host, port, startedAt: new Date().toISOString() });
-        ctx.log.info('listening', { host: config.http.host, port });
+        recorded = await listenAndRecord(server, board);
+        ctx.log.info('listening', { host: config.http.host, port: recorded.port });
       },
       receive: () => null,
       async stop() {
@@ -42,6 +43,7 @@ export const httpSlot: ComponentSlot = {
         server = undefined;
         edge.bindListener(undefined);
         await closing;
+        if (recorded) removeNodeFile(recorded);
       },
     };
   },

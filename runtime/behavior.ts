@@ -42,10 +42,26 @@ export function dispatch(handlers: Handlers, msg: Envelope, ctx: ActorContext): 
     });
   }
   const parsed = handler.schema.safeParse(msg.payload);
-  if (!parsed.success) {
-    throw new MoboError('MESSAGE_INVALID', `Invalid payload for "${msg.type}"`, {
-      details: { type: msg.type, issues: parsed.error.issues.map((i) => ({ path: i.path.join('.'), message: i.message })) },
-    });
-  }
+  if (!parsed.success) throw invalidPayload(msg, parsed.error.issues);
   return handler.handle(parsed.data, ctx, msg);
+}
+
+/** Fields whose values are never echoed back in an error. */
+const SECRET_FIELD = /pass|secret|token|key|credential/i;
+
+/**
+ * MESSAGE_INVALID naming the field, the value given and what is allowed:
+ * `Invalid name "Bad Name!": must start with a letter; lowercase letters, digits, _ and - only`.
+ */
+function invalidPayload(msg: Envelope, issues: z.ZodIssue[]): MoboError {
+  const first = issues[0]!;
+  const field = first.path.join('.') || 'payload';
+  let value: unknown = msg.payload;
+  for (const part of first.path) value = value !== null && typeof value === 'object' ? (value as Record<string | number, unknown>)[part] : undefined;
+  const secret = first.path.some((p) => SECRET_FIELD.test(String(p)));
+  const shown = value === undefined ? 'missing' : secret ? '(hidden)' : JSON.stringify(value).slice(0, 100);
+  const allowed = 'options' in first && Array.isArray(first.options) ? { allowed: first.options } : {};
+  return new MoboError('MESSAGE_INVALID', `Invalid ${field} ${shown}: ${first.message}`, {
+    details: { type: msg.type, field, ...(secret || value === undefined || typeof value === 'object' ? {} : { value }), ...allowed, issues: issues.map((i) => ({ path: i.path.join('.'), message: i.message })) },
+  });
 }

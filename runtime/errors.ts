@@ -44,6 +44,14 @@ export const ERROR_CATALOGUE = {
   STATE_CORRUPT: { status: 500, message: 'The state file was corrupt and was set aside' },
   STATE_WRITE_FAILED: { status: 500, message: 'The state could not be written' },
   JOB_NOT_FOUND: { status: 404, message: 'No such job' },
+  CONTROL_STORE_MISSING: {
+    status: 503,
+    message: 'The control store is missing or empty but the data directory holds state; recover with mobo init --force, then mobo backup:restore <id> --force',
+  },
+  CONTROL_STORE_CORRUPT: {
+    status: 503,
+    message: 'The control store failed its integrity check; recover with mobo init --force, then mobo backup:restore <id> --force',
+  },
   // data (MagDS, MagBridge)
   DS_UNAVAILABLE: { status: 503, message: 'The data source is unavailable; retry shortly' },
   DS_PROJECT_NOT_FOUND: { status: 404, message: 'No such project' },
@@ -57,6 +65,7 @@ export const ERROR_CATALOGUE = {
   DS_CONSTRAINT: { status: 422, message: 'The write violates a constraint' },
   DS_UNSUPPORTED: { status: 400, message: 'The data source does not support that operation' },
   DS_SOURCE_EXISTS: { status: 409, message: 'A data source with that name already exists' },
+  DS_PROJECT_NAME_RESERVED: { status: 400, message: 'That project name is reserved for the node\'s own routes' },
   DS_PROJECT_EXISTS: { status: 409, message: 'A project with that name already exists' },
   // backup (MagBackup)
   BACKUP_NOT_FOUND: { status: 404, message: 'No such backup' },
@@ -73,6 +82,8 @@ export const ERROR_CATALOGUE = {
   HTTP_METHOD_NOT_ALLOWED: { status: 405, message: 'Method not allowed on this route' },
   HTTP_BODY_TOO_LARGE: { status: 413, message: 'The request body is too large' },
   HTTP_BAD_JSON: { status: 400, message: 'The request body is not valid JSON' },
+  HTTP_PORT_IN_USE: { status: 503, message: 'The HTTP port is already in use' },
+  HTTP_LISTEN_FAILED: { status: 503, message: 'The HTTP listener could not bind its address' },
   AUTH_REQUIRED: { status: 401, message: 'Credentials are required' },
   AUTH_INVALID: { status: 401, message: 'The credentials are invalid' },
   AUTH_TOKEN_EXPIRED: { status: 401, message: 'The token has expired' },
@@ -88,8 +99,11 @@ export const ERROR_CATALOGUE = {
   AUTH_SERVICE_ACCOUNT_NOT_FOUND: { status: 404, message: 'No such service account' },
   AUTH_SERVICE_ACCOUNT_EXISTS: { status: 409, message: 'A service account with that name already exists' },
   AUTH_RULE_NOT_FOUND: { status: 404, message: 'No row rule on that table' },
+  AUTH_POLICY_NOT_FOUND: { status: 404, message: 'No policy for that role and table' },
+  AUTH_SIGNUP_CLOSED: { status: 403, message: 'Signup is closed on this project' },
   RATE_LIMITED: { status: 429, message: 'Too many requests; retry later', pusher: 4301 },
   NODE_UNREACHABLE: { status: 503, message: 'The node could not be reached' },
+  NODE_RUNNING: { status: 409, message: 'A node is running on this data directory; stop it first (mobo shutdown)' },
   // realtime (MagWS)
   WS_APP_NOT_FOUND: { status: 404, message: 'No realtime app with that key or id', pusher: 4001 },
   WS_OVER_CAPACITY: { status: 503, message: 'This node holds as many realtime connections as it may', pusher: 4100 },
@@ -118,7 +132,7 @@ export const ERROR_CATALOGUE = {
  * first-class for the type checker by augmenting this interface next to its
  * `defineErrors` call:
  *
- *   declare module '../../runtime/errors.js' { interface ComponentErrorCodes { MQTT_TOPIC_INVALID: true } }
+ *   declare module '../../runtime/errors.js' { interface ComponentErrorCodes extends CodesOf<typeof mqttErrors> {} }
  */
 // eslint-disable-next-line @typescript-eslint/no-empty-interface
 export interface ComponentErrorCodes {}
@@ -175,6 +189,9 @@ export interface ErrorOptions {
   details?: Record<string, unknown>;
   cause?: unknown;
 }
+
+/** The codes of an ErrorSet, as `ComponentErrorCodes` entries. */
+export type CodesOf<S extends { defs: Record<string, ErrorDef> }> = { [K in keyof S['defs']]: true };
 
 /** Declares a component's error codes (registered with the component at boot). */
 export function defineErrors<const T extends Record<string, ErrorDef>>(defs: T): ErrorSet<T> {

@@ -2,6 +2,8 @@
  * Structured logging: one JSON object per line (component, traceId, fields), or a
  * readable line in a terminal. Keys that look secret are redacted before writing.
  */
+import { redactSecrets } from './redact.js';
+
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error' | 'silent';
 export type LogFormat = 'json' | 'pretty';
 
@@ -74,11 +76,13 @@ export class Logger {
   }
 }
 
+/** Secret-looking keys dropped; passwords inside strings (a connection string in an error message) masked. */
 export function redact(value: LogFields): LogFields {
   const out: LogFields = {};
   for (const [key, v] of Object.entries(value)) {
     if (SECRET_KEY.test(key)) out[key] = REDACTED;
-    else if (v instanceof Error) out[key] = `${v.name}: ${v.message}`;
+    else if (typeof v === 'string') out[key] = redactSecrets(v);
+    else if (v instanceof Error) out[key] = redactSecrets(`${v.name}: ${v.message}`);
     else if (v !== null && typeof v === 'object' && !Array.isArray(v)) out[key] = redact(v as LogFields);
     else out[key] = v;
   }

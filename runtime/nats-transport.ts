@@ -5,6 +5,7 @@
  * subjects `mobo.d.<address>`) for messages that must survive a crash.
  * Addressees in this process are reached through the embedded LocalTransport first.
  */
+import { withoutCredentials } from './credentials.js';
 import { connect, type NatsConnection, type Msg, type Subscription } from '@nats-io/transport-node';
 import { RequestError, TimeoutError, ClosedConnectionError } from '@nats-io/nats-core';
 import { AckPolicy, jetstream, jetstreamManager, type ConsumerMessages, type JetStreamClient } from '@nats-io/jetstream';
@@ -56,7 +57,7 @@ export class NatsTransport implements Transport {
       const nc = await connect({ servers: opts.servers, name: opts.name ?? 'mobo', maxReconnectAttempts: -1, noAsyncTraces: true });
       return new NatsTransport(nc);
     } catch (err) {
-      throw new MoboError('TRANSPORT_UNAVAILABLE', 'Could not connect to NATS', { details: { servers: opts.servers }, cause: err });
+      throw new MoboError('TRANSPORT_UNAVAILABLE', 'Could not connect to NATS', { details: { servers: withoutCredentials(String(opts.servers)) }, cause: err });
     }
   }
 

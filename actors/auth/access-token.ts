@@ -43,6 +43,9 @@ export interface VerifiedToken {
   expiresAt: number;
 }
 
+/** How far ahead of this clock a token's `iat` may be (clocks of nodes differ a little, never a minute). */
+export const MAX_FUTURE_IAT_S = 60;
+
 const invalid = (reason: string, cause?: unknown) => new MoboError('AUTH_INVALID', 'The token is invalid', { details: { reason }, cause });
 
 /**
@@ -50,7 +53,7 @@ const invalid = (reason: string, cause?: unknown) => new MoboError('AUTH_INVALID
  * are refused before any key is used), a kid from our ring, our issuer, the project's
  * audience, and not expired as of `nowMs`.
  */
-export async function verifyAccessToken(token: string, ring: PublicKeyRing, project: string, nowMs: number, issuer: string): Promise<VerifiedToken> {
+export async function verifyAccessToken(token: string, ring: PublicKeyRing, project: string, nowMs: number, issuer: string, maxLifetimeS = 86_400): Promise<VerifiedToken> {
   const { decodeProtectedHeader, jwtVerify, errors } = await jose();
   let header: ReturnType<typeof decodeProtectedHeader>;
   try {
@@ -73,7 +76,10 @@ export async function verifyAccessToken(token: string, ring: PublicKeyRing, proj
     if (payload[PROJECT_CLAIM] !== project) throw new MoboError('AUTH_FORBIDDEN', 'The token belongs to another project');
     const role = payload.role;
     const kind = payload[KIND_CLAIM] === 'service_account' ? 'service_account' : 'user';
-    if (typeof role !== 'string' || typeof payload.sub !== 'string' || typeof payload.exp !== 'number') throw invalid('claims');
+    if (typeof role !== 'string' || typeof payload.sub !== 'string' || typeof payload.exp !== 'number' || typeof payload.iat !== 'number') throw invalid('claims');
+    // Signed by a key of ours, yet dated ahead or living too long: a key misused, or a clock far off.
+    if (payload.iat > nowMs / 1_000 + MAX_FUTURE_IAT_S) throw invalid('issued_in_future');
+    if (payload.exp - payload.iat > maxLifetimeS) throw invalid('lifetime');
     return { principal: { kind, subject: payload.sub, project, role }, expiresAt: payload.exp * 1_000 };
   } catch (err) {
     if (err instanceof MoboError) throw err;

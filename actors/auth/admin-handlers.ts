@@ -2,6 +2,8 @@ import { z } from 'zod';
 import { on, type Handlers } from '../../runtime/behavior.js';
 import { resourceName } from '../ds/names.js';
 import type { AuthDeps } from './deps.js';
+import { policySchema } from './policies.js';
+import { signupModeSchema } from './project-settings.js';
 import { customRoleSchema } from './roles.js';
 import { rowRuleSchema } from './row-rules.js';
 import { scopesSchema } from './scopes.js';
@@ -15,7 +17,7 @@ const roleName = z.string().min(1).max(63);
  * row rules of a project. Every change that a cache could hold is announced.
  */
 export function adminHandlers(deps: AuthDeps): Handlers {
-  const { apiKeys, users, roles, accounts, rules, clock } = deps;
+  const { apiKeys, users, roles, accounts, rules, policies, settings, clock } = deps;
   const changed = <T>(change: Parameters<AuthDeps['announce']>[0], projectName: string, value: T): T => {
     deps.announce(change, projectName);
     return value;
@@ -36,7 +38,7 @@ export function adminHandlers(deps: AuthDeps): Handlers {
     'key.rotate': on(id, async (input) => changed('keys', input.project, await apiKeys.rotate(input.project, input.id, clock.now()))),
     'key.revoke': on(id, async (input) => changed('keys', input.project, await apiKeys.revoke(input.project, input.id, clock.now()))),
 
-    'user.create': on(project.extend({ email: z.string().trim().email().max(320), password: z.string().min(1).max(1_024), role: roleName.default('viewer') }), async (input) => {
+    'user.create': on(project.extend({ email: z.string().trim().email().max(320), password: z.string().min(1).max(1_024), role: roleName.default('authenticated') }), async (input) => {
       await deps.requireProject(input.project);
       await roles.assertExists(input.project, input.role);
       return users.create(input.project, input.email, input.password, input.role, clock.now());
@@ -49,6 +51,36 @@ export function adminHandlers(deps: AuthDeps): Handlers {
       return changed('users', input.project, user);
     }),
     'user.enable': on(id, async (input) => changed('users', input.project, await users.setDisabled(input.project, input.id, false, clock.now()))),
+    'user.role': on(id.extend({ role: roleName }), async (input) => {
+      await roles.assertExists(input.project, input.role);
+      return changed('users', input.project, await users.setRole(input.project, input.id, input.role));
+    }),
+    'user.invite': on(project.extend({ email: z.string().trim().email().max(320), role: roleName.default('authenticated') }), async (input) => {
+      await deps.requireProject(input.project);
+      await roles.assertExists(input.project, input.role);
+      return settings.invite(input.project, input.email, input.role, clock.now());
+    }),
+
+    'signup.get': on(project, async (input) => ({ project: input.project, signup: await settings.signup(input.project) })),
+    'signup.set': on(project.extend({ signup: signupModeSchema }), async (input) => {
+      await deps.requireProject(input.project);
+      return settings.setSignup(input.project, input.signup, clock.now());
+    }),
+    'keys.show': on(project, async (input) => {
+      await deps.requireProject(input.project);
+      return settings.clientKeys(input.project, apiKeys, clock.now());
+    }),
+
+    'policy.set': on(project.extend({ policy: policySchema }), async (input) => {
+      await deps.requireProject(input.project);
+      await roles.assertExists(input.project, input.policy.role);
+      return changed('policies', input.project, await policies.set(input.project, input.policy, clock.now()));
+    }),
+    'policy.list': on(project, ({ project: p }) => policies.list(p)),
+    'policy.remove': on(project.extend({ role: roleName, table: z.string().min(1).max(200) }), async (input) => {
+      await policies.remove(input.project, input.role, input.table);
+      return changed('policies', input.project, { role: input.role, table: input.table, removed: true });
+    }),
 
     'role.create': on(project.extend({ role: customRoleSchema }), async (input) => {
       await deps.requireProject(input.project);

@@ -108,6 +108,12 @@ export class ApiKeys {
     return describeKey(row);
   }
 
+  /** The live (unrevoked) key with this id, or undefined. */
+  async byId(project: string, id: string): Promise<ApiKeyInfo | undefined> {
+    const row = await findOne(this.store, API_KEYS, { project, id });
+    return row && row.revoked_at === null ? describeKey(row) : undefined;
+  }
+
   private async requireActive(project: string, id: string): Promise<void> {
     const row = await findOne(this.store, API_KEYS, { project, id });
     if (!row || row.revoked_at !== null) throw new MoboError('AUTH_KEY_NOT_FOUND', row ? 'That API key is revoked' : undefined, { details: { project, id } });

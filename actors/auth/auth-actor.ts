@@ -4,7 +4,8 @@ import { ensureTables } from '../ds/catalog-tables.js';
 import { adminHandlers } from './admin-handlers.js';
 import { authDeps } from './deps.js';
 import { onAuthChange } from './invalidation.js';
-import { LoginLimiter } from './login-limiter.js';
+import { setHashWorkers } from './hash-pool.js';
+import { authLimiters } from './login-limiter.js';
 import { sessionHandlers } from './session-handlers.js';
 import { warmJose } from './jose.js';
 import { checkSigningKey } from './signing-keys.js';
@@ -12,21 +13,22 @@ import { AUTH_TABLES } from './tables.js';
 
 /**
  * MagAuth: the actor that owns users, sessions, API keys, roles, service accounts, row
- * rules and signing keys (messages `auth.*`, `token.issue`, `key.*`, `user.*`, `role.*`,
- * `sa.*`, `rule.*`). Its POST creates the tables and the first signing key. Requests
+ * rules, policies, project signup settings and signing keys (messages `auth.*`,
+ * `token.issue`, `key.*`, `keys.show`, `user.*`, `role.*`, `sa.*`, `rule.*`, `policy.*`, `signup.*`). Its POST creates the tables and the first signing key. Requests
  * are checked in-process by the Gatekeeper (gatekeeper.ts), not by this actor.
  *
- * Concurrency 16: password hashing runs on libuv's pool, so logins must not queue
- * behind each other; every handler is safe to interleave (refresh rotation is a
- * compare-and-set in the store).
+ * Concurrency 64: password hashing runs on a pool of threads of its own (hash-pool.ts,
+ * one per core) with its queue, so logins must not queue here in front of it; every
+ * handler is safe to interleave (refresh rotation is a compare-and-set in the store).
  */
 export const authSlot: ActorSlot = {
   name: 'auth',
   group: 'security',
-  mailbox: { concurrency: 16 },
+  mailbox: { concurrency: 64 },
   behavior: (board: Board): Behavior => {
     const deps = authDeps(board);
-    const limiter = new LoginLimiter(deps.clock, board.system.events, board.nodeId);
+    setHashWorkers(board.configStore.current().auth.hashWorkers);
+    const limiter = authLimiters(board.configStore.current().auth.limits, deps.clock, board.system.events, board.nodeId);
     const handlers = { ...sessionHandlers(deps, limiter), ...adminHandlers(deps) };
     let off: (() => void) | undefined;
     return {

@@ -9,6 +9,8 @@ import { ApiKeys } from './api-keys.js';
 import { announceAuthChange, type AuthChange } from './invalidation.js';
 import { findOne } from './records.js';
 import { RefreshTokens } from './refresh-tokens.js';
+import { Policies } from './policies.js';
+import { ProjectSettings } from './project-settings.js';
 import { Roles } from './roles.js';
 import { RowRules } from './row-rules.js';
 import { ServiceAccounts } from './service-accounts.js';
@@ -27,6 +29,8 @@ export interface AuthDeps {
   rules: RowRules;
   accounts: ServiceAccounts;
   refresh: RefreshTokens;
+  policies: Policies;
+  settings: ProjectSettings;
   signer(): Promise<Signer>;
   /** Clears this node's caches now and tells every other node. */
   announce(change: AuthChange, project?: string): void;
@@ -50,6 +54,8 @@ export function authDeps(board: Board): AuthDeps & { forgetSigner(): void } {
     rules: new RowRules(store),
     accounts: new ServiceAccounts(store),
     refresh: new RefreshTokens(store),
+    policies: new Policies(store),
+    settings: new ProjectSettings(store, box),
     signer() {
       signer ??= loadSigner(store, box, clock.now()).catch((err: unknown) => {
         signer = undefined;

@@ -6,12 +6,13 @@ import type { Board } from '../board.js';
  * publishes `security.auth.<kind>` on the event bus, which crosses nodes over NATS.
  * Every cache also has a short TTL, bounding staleness should a bus message be lost.
  */
-export type AuthChange = 'keys' | 'users' | 'roles' | 'rules' | 'service_accounts' | 'signing';
+export type AuthChange = 'keys' | 'users' | 'roles' | 'rules' | 'policies' | 'service_accounts' | 'signing';
 
 export const AUTH_CHANGE_TOPIC = 'security.auth';
 
 export interface ChangeListener {
-  invalidate(change: AuthChange): void;
+  /** `project`: the project whose credentials or rules changed (absent: any). */
+  invalidate(change: AuthChange, project?: string): void;
 }
 
 const listeners = new WeakMap<Board, Set<ChangeListener>>();
@@ -20,7 +21,11 @@ export function onAuthChange(board: Board, listener: ChangeListener): () => void
   const set = listeners.get(board) ?? new Set<ChangeListener>();
   listeners.set(board, set);
   set.add(listener);
-  const off = board.system.events.on<{ change: AuthChange }>(`${AUTH_CHANGE_TOPIC}.>`, (event) => listener.invalidate(event.payload.change));
+  const off = board.system.events.on<{ change: AuthChange; project: string | null; node: string }>(`${AUTH_CHANGE_TOPIC}.>`, (event) => {
+    // This node's own announcements reached its listeners directly, before the bus.
+    if (event.payload.node === board.nodeId) return;
+    listener.invalidate(event.payload.change, event.payload.project ?? undefined);
+  });
   return () => {
     set.delete(listener);
     off();
@@ -28,6 +33,6 @@ export function onAuthChange(board: Board, listener: ChangeListener): () => void
 }
 
 export function announceAuthChange(board: Board, change: AuthChange, project?: string): void {
-  for (const listener of listeners.get(board) ?? []) listener.invalidate(change);
+  for (const listener of listeners.get(board) ?? []) listener.invalidate(change, project);
   board.system.events.emit(`${AUTH_CHANGE_TOPIC}.${change}`, { change, project: project ?? null, node: board.nodeId });
 }

@@ -1,5 +1,6 @@
-import { randomBytes, scrypt, timingSafeEqual, type ScryptOptions } from 'node:crypto';
+import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { MoboError } from '../../runtime/errors.js';
+import { hashPool } from './hash-pool.js';
 
 /**
  * Password hashing with scrypt (memory-hard, in node:crypto, no native dependency).
@@ -19,10 +20,10 @@ const SALT_BYTES = 16;
 export const PASSWORD_MIN = 8;
 const PASSWORD_MAX = 1_024;
 
+/** scrypt on the hashing threads (hash-pool.ts), never on the event loop nor libuv's shared pool. */
 function derive(password: string, salt: Buffer, params: ScryptParams): Promise<Buffer> {
   const N = 2 ** params.log2N;
-  const options: ScryptOptions = { N, r: params.r, p: params.p, maxmem: 256 * N * params.r };
-  return new Promise((resolve, reject) => scrypt(password.normalize('NFKC'), salt, KEY_BYTES, options, (err, key) => (err ? reject(err) : resolve(key))));
+  return hashPool().scrypt({ password: password.normalize('NFKC'), salt, keyBytes: KEY_BYTES, options: { N, r: params.r, p: params.p, maxmem: 256 * N * params.r } });
 }
 
 export function checkPasswordStrength(password: string): void {

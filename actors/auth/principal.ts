@@ -7,7 +7,9 @@ import type { Row } from '../../adapters/types.js';
 
 export type Operation = 'read' | 'create' | 'update' | 'delete';
 
-export const BUILT_IN_ROLES = ['owner', 'admin', 'developer', 'viewer'] as const;
+export const BUILT_IN_ROLES = ['owner', 'admin', 'developer', 'viewer', 'authenticated', 'anon'] as const;
+/** The end users' roles: every signed-up user, and the public client key. No table is theirs without a policy. */
+export const END_USER_ROLES = ['authenticated', 'anon'] as const;
 
 export interface Principal {
   kind: 'user' | 'api_key' | 'service_account';
@@ -47,6 +49,10 @@ export interface Gatekeeper {
    * they belong to another project or the IP is outside the key's ranges.
    */
   authenticate(headers: Record<string, string>, project: string, ip: string): Promise<Principal>;
-  /** Throws AUTH_FORBIDDEN when the role or the key's scopes do not allow the operation. */
+  /**
+   * May this principal do this operation on this table, and within which row rule? Throws
+   * AUTH_FORBIDDEN when neither its role nor a policy allows it, or the key's scopes do not.
+   * The one question every edge asks (REST, realtime database channels, OpenAPI, MQTT topics).
+   */
   authorize(principal: Principal, request: AccessRequest): Promise<AccessGrant>;
 }

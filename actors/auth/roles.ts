@@ -21,12 +21,18 @@ export type BuiltInRole = (typeof BUILT_IN_ROLES)[number];
  * | developer | yes  | yes    | yes    | yes    |        |               |
  * | admin     | yes  | yes    | yes    | yes    | yes    |               |
  * | owner     | yes  | yes    | yes    | yes    | yes    | yes           |
+ * | authenticated, anon | policies only |   |        |        |        |               |
+ *
+ * `authenticated` is every signed-up user's role, `anon` the public client key's: they
+ * reach a table only through a policy (policies.ts).
  */
 export const ROLE_MATRIX: Record<BuiltInRole, { data: readonly Operation[]; manage: boolean; manageOwners: boolean }> = {
   viewer: { data: ['read'], manage: false, manageOwners: false },
   developer: { data: ['read', 'create', 'update', 'delete'], manage: false, manageOwners: false },
   admin: { data: ['read', 'create', 'update', 'delete'], manage: true, manageOwners: false },
   owner: { data: ['read', 'create', 'update', 'delete'], manage: true, manageOwners: true },
+  authenticated: { data: [], manage: false, manageOwners: false },
+  anon: { data: [], manage: false, manageOwners: false },
 };
 
 export function isBuiltInRole(role: string): role is BuiltInRole {
@@ -48,6 +54,12 @@ export type CustomRole = z.infer<typeof customRoleSchema>;
 
 export function customRoleAllows(role: CustomRole, request: AccessRequest): boolean {
   return role.grants.some((g) => g.operations.includes(request.operation) && anyTableMatches(g.tables, request.source, request.table));
+}
+
+/** A built-in role's data grants, in the shape of a custom role's (for `role:list`). */
+export function builtInGrants(role: BuiltInRole): CustomRole['grants'] {
+  const operations = [...ROLE_MATRIX[role].data];
+  return operations.length === 0 ? [] : [{ tables: ['*'], operations }];
 }
 
 export function builtInAllows(role: BuiltInRole, operation: Operation): boolean {
@@ -78,10 +90,10 @@ export class Roles {
     return { ...role, created_at };
   }
 
-  async list(project: string): Promise<Array<{ name: string; builtIn: boolean; grants?: CustomRole['grants']; created_at?: string }>> {
+  async list(project: string): Promise<Array<{ name: string; builtIn: boolean; grants: CustomRole['grants']; created_at?: string }>> {
     const rows = await this.store.select({ table: ROLES, where: where({ project }), order: [{ column: 'name', direction: 'asc' }] });
     return [
-      ...BUILT_IN_ROLES.map((name) => ({ name, builtIn: true })),
+      ...BUILT_IN_ROLES.map((name) => ({ name, builtIn: true, grants: builtInGrants(name) })),
       ...rows.map((r) => ({ name: String(r.name), builtIn: false, grants: JSON.parse(String(r.rules)) as CustomRole['grants'], created_at: String(r.created_at) })),
     ];
   }

@@ -6,8 +6,8 @@ import { resourceName } from '../ds/names.js';
 import { signAccessToken, type IssuedAccessToken } from './access-token.js';
 import { normalizeIp } from './cidr.js';
 import type { AuthDeps } from './deps.js';
-import type { LoginLimiter } from './login-limiter.js';
-import { burnPasswordCheck, verifyPassword } from './password.js';
+import type { AuthLimiters } from './login-limiter.js';
+import { burnPasswordCheck, checkPasswordStrength, hashPassword, verifyPassword } from './password.js';
 import { rotateSigningKey } from './signing-keys.js';
 import { RefreshReuse } from './refresh-tokens.js';
 import { describeUser, normalizeEmail, type UserInfo } from './users.js';
@@ -17,15 +17,25 @@ export interface Session extends IssuedAccessToken {
   user: UserInfo;
 }
 
-/** The custom role a project may define for people who sign themselves up; otherwise they are viewers. */
+/** The role of people who sign themselves up (built in, no grants: policies open tables to it). */
 export const SIGNUP_ROLE = 'authenticated';
+
+/**
+ * Signup's one answer, whether the email was new or taken: nothing in it (nor its timing,
+ * nor its status) tells which. The new user signs in next.
+ */
+export interface SignupAnswer {
+  email: string;
+  signedUp: true;
+  next: 'login';
+}
 
 const project = z.object({ project: resourceName });
 const credentials = project.extend({ email: z.string().trim().email().max(320), password: z.string().min(1).max(4_096) });
 const refreshInput = project.extend({ refreshToken: z.string().min(1).max(512) });
 
 /** Signup, password login, refresh rotation, logout, token issuing for tests, signing key rotation. */
-export function sessionHandlers(deps: AuthDeps, limiter: LoginLimiter): Handlers {
+export function sessionHandlers(deps: AuthDeps, limits: AuthLimiters): Handlers {
   const { users, refresh, clock, board } = deps;
   const issuer = (): string => board.configStore.current().auth.issuer;
   const audit = (event: string, payload: Record<string, unknown>) => board.system.events.emit(`security.${event}`, payload);
@@ -44,15 +54,32 @@ export function sessionHandlers(deps: AuthDeps, limiter: LoginLimiter): Handlers
   };
 
   return {
-    'auth.signup': on(credentials, async (input) => {
+    'auth.signup': on(credentials.extend({ ip: z.string().max(64).default('') }), async (input): Promise<SignupAnswer> => {
       await deps.requireProject(input.project);
-      const role = (await deps.roles.get(input.project, SIGNUP_ROLE)) ? SIGNUP_ROLE : 'viewer';
-      const user = await users.create(input.project, input.email, input.password, role, clock.now());
-      audit('user.signup', { project: input.project, user: user.id });
-      return session(user);
+      const mode = await deps.settings.signup(input.project);
+      if (mode === 'closed') throw new MoboError('AUTH_SIGNUP_CLOSED', `Signup is closed on project "${input.project}"; its owner opens it with mobo auth:signup ${input.project} open`, { details: { project: input.project, signup: mode, allowed: ['open', 'invite'] } });
+      limits.signupPerIp.take(`signup\n${normalizeIp(input.ip)}`);
+      limits.signupPerEmail.take(`signup\n${input.project}\n${normalizeEmail(input.email)}`);
+      checkPasswordStrength(input.password);
+      const role = mode === 'invite' ? await deps.settings.invitedRole(input.project, input.email) : SIGNUP_ROLE;
+      if (role === undefined) throw new MoboError('AUTH_SIGNUP_CLOSED', `Signup on project "${input.project}" is by invitation, and this email is not invited`, { details: { project: input.project, signup: mode } });
+      const answer: SignupAnswer = { email: normalizeEmail(input.email), signedUp: true, next: 'login' };
+      if (await users.byEmail(input.project, input.email)) {
+        // Taken: spend the hash a new user costs, create nothing, answer the same.
+        await hashPassword(input.password);
+        return answer;
+      }
+      try {
+        const user = await users.create(input.project, input.email, input.password, role, clock.now());
+        audit('user.signup', { project: input.project, user: user.id });
+      } catch (err) {
+        if (!(err instanceof MoboError && err.code === 'AUTH_USER_EXISTS')) throw err;
+      }
+      return answer;
     }),
     'auth.login': on(credentials.extend({ ip: z.string().max(64).default('') }), async (input) => {
-      limiter.take(`${input.project}\n${normalizeEmail(input.email)}\n${normalizeIp(input.ip)}`);
+      limits.loginPerIp.take(`login\n${normalizeIp(input.ip)}`);
+      limits.loginPerEmail.take(`${input.project}\n${normalizeEmail(input.email)}\n${normalizeIp(input.ip)}`);
       const row = await users.byEmail(input.project, input.email);
       const matches = row ? await verifyPassword(input.password, String(row.password_hash)) : (await burnPasswordCheck(input.password), false);
       if (!matches) {

@@ -15,6 +15,10 @@ export const ROLES = 'mobo_auth_roles';
 export const SERVICE_ACCOUNTS = 'mobo_auth_service_accounts';
 export const SIGNING_KEYS = 'mobo_auth_signing_keys';
 export const ROW_RULES = 'mobo_auth_row_rules';
+export const POLICIES = 'mobo_auth_policies';
+/** Per project: signup mode, and the public client key and service key (sealed, so `keys:show` can show them again). */
+export const PROJECT_SETTINGS = 'mobo_auth_projects';
+export const INVITES = 'mobo_auth_invites';
 
 export const AUTH_TABLES: TableInfo[] = [
   {
@@ -61,4 +65,15 @@ export const AUTH_TABLES: TableInfo[] = [
     primaryKey: ['rule_key'],
     columns: [text('rule_key'), text('project'), text('source'), text('table_name'), text('column_name'), text('equals'), integer('privileged_too'), text('created_at')],
   },
+  {
+    name: POLICIES,
+    primaryKey: ['policy_key'],
+    columns: [text('policy_key'), text('project'), text('role'), text('table_pattern'), text('operations'), text('owner_column', true), text('created_at')],
+  },
+  {
+    name: PROJECT_SETTINGS,
+    primaryKey: ['project'],
+    columns: [text('project'), text('signup'), text('public_key_id', true), text('public_key_sealed', true), text('service_key_id', true), text('service_key_sealed', true), text('updated_at')],
+  },
+  { name: INVITES, primaryKey: ['invite_key'], columns: [text('invite_key'), text('project'), text('email'), text('role'), text('created_at')] },
 ];

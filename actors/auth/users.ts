@@ -22,6 +22,9 @@ export function describeUser(row: Row): UserInfo {
   return { id: String(row.id), project: String(row.project), email: String(row.email), role: String(row.role), created_at: String(row.created_at), disabled: row.disabled_at !== null };
 }
 
+const userKey = (project: string, idOrEmail: string): Record<string, string> =>
+  idOrEmail.includes('@') ? { project, email_key: `${project}/${normalizeEmail(idOrEmail)}` } : { project, id: idOrEmail };
+
 /** Users of a project: an email is unique within its project only. */
 export class Users {
   constructor(private readonly store: DataClient) {}
@@ -65,7 +68,11 @@ export class Users {
 
   /** `id` may be the user id or the email. */
   async setDisabled(project: string, idOrEmail: string, disabled: boolean, now: number): Promise<UserInfo> {
-    const key: Record<string, string> = idOrEmail.includes('@') ? { project, email_key: `${project}/${normalizeEmail(idOrEmail)}` } : { project, id: idOrEmail };
-    return describeUser(await updateExisting(this.store, USERS, key, { disabled_at: disabled ? iso(now) : null }, 'AUTH_USER_NOT_FOUND'));
+    return describeUser(await updateExisting(this.store, USERS, userKey(project, idOrEmail), { disabled_at: disabled ? iso(now) : null }, 'AUTH_USER_NOT_FOUND'));
+  }
+
+  /** `id` may be the user id or the email; the role takes effect on the user's current tokens at once. */
+  async setRole(project: string, idOrEmail: string, role: string): Promise<UserInfo> {
+    return describeUser(await updateExisting(this.store, USERS, userKey(project, idOrEmail), { role }, 'AUTH_USER_NOT_FOUND'));
   }
 }

@@ -15,6 +15,7 @@ import { ScheduleStore } from './schedule-store.js';
 import { Scheduler, type Schedule } from './scheduler.js';
 import type { RestoreCheckpoint } from './restore.js';
 import { BackupService } from './service.js';
+import { topics } from '../../runtime/topics.js';
 import { backupSettings } from './settings.js';
 
 export interface BackupSlotOptions {
@@ -35,8 +36,8 @@ const pruneInput = z
   .refine((r) => r.keep !== undefined || r.olderThanMs !== undefined, { message: 'give keep, olderThanMs, or both' });
 const scheduleInput = z.object({ cron: z.string().min(1).max(200).nullable(), keep: z.number().int().min(1).optional() });
 
-/** Events: `data.backup.progress|done|failed` (jobs), `data.backup.schedule.changed|tick`. */
-export const BACKUP_TOPIC = 'data.backup';
+/** Events: `job.backup.progress|done|failed` (jobs), `job.backup.schedule.changed|tick` (runtime/topics.ts). */
+export const BACKUP_TOPIC = topics.job.root('backup');
 
 /**
  * MagBackup: backups of everything the node owns (control store, config, every project's

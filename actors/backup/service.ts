@@ -42,7 +42,7 @@ export class BackupService {
 
   async create(reason: string, onProgress: OnProgress): Promise<Manifest> {
     const targets = await backupTargets(this.board, this.box);
-    return this.write(reason, targets, onProgress, archivedConfig(this.board.configStore.current()));
+    return this.write(reason, targets, onProgress, archivedConfig(this.board.configStore.current(), this.board.configStore.loadOptions.sections));
   }
 
   async verify(id: string, onProgress: OnProgress): Promise<VerifyReport> {
@@ -61,9 +61,10 @@ export class BackupService {
       await reader.verify();
       const parts = this.partsToRestore(reader, request);
       const control = controlSource(this.board.configStore.current());
+      const targets = parts.map((p) => restoreTarget(p, control, this.box));
       const result = await restoreArchive({
         reader,
-        targets: parts.map((p) => restoreTarget(p, control, this.box)),
+        targets,
         force: request.force,
         safetyCopy: async (targets, tables) => {
           const manifest = await this.write(`pre-restore of ${request.id}`, targets, () => undefined, undefined, tables);
@@ -72,6 +73,10 @@ export class BackupService {
         trial: trialInScratch,
         ...(this.checkpoint ? { checkpoint: this.checkpoint } : {}),
         onProgress,
+      }).catch(async (err: unknown) => {
+        // Rolled back: the tables are the previous ones again, but new objects; connections catch up as after a success.
+        if (isMoboError(err, 'BACKUP_RESTORE_FAILED')) await this.reattach(parts).catch(() => undefined);
+        throw err;
       });
       await this.reattach(parts);
       return { ...result, id: request.id, skipped: request.project ? [] : ['config'] };

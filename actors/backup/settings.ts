@@ -1,5 +1,7 @@
 import { join } from 'node:path';
+import { schemaWith, type LoadOptions } from '../../config/load.js';
 import type { MoboConfig } from '../../config/schema.js';
+import { withoutSecrets } from '../../config/secrets.js';
 import { FrameCipher } from './frame-cipher.js';
 
 type BackupSection = MoboConfig['backup'];
@@ -16,10 +18,11 @@ export function backupSettings(config: Readonly<MoboConfig>, override: BackupSec
   return { dir: join(config.dataDir, 'backups'), cipher: section.key ? FrameCipher.fromBase64(section.key) : undefined };
 }
 
-/** The configuration in effect, as it goes into an archive: without any key. */
-export function archivedConfig(config: Readonly<MoboConfig>): Record<string, unknown> {
-  const copy = structuredClone(config) as Record<string, unknown> & { secrets: { key?: string }; backup: { key?: string } };
-  delete copy.secrets.key;
-  delete copy.backup.key;
-  return copy;
+/**
+ * The configuration in effect, as it goes into an archive: without any secret the schema
+ * marks (config/secrets.ts: keys, app secrets, credentials in URLs), the components'
+ * sections included.
+ */
+export function archivedConfig(config: Readonly<MoboConfig>, sections: LoadOptions['sections'] = []): Record<string, unknown> {
+  return withoutSecrets(config, schemaWith(sections)) as Record<string, unknown>;
 }

@@ -4,6 +4,7 @@ import type { ActorSlot, Board } from '../board.js';
 import { resourceName } from '../ds/names.js';
 import { DataClient, sourceAddress } from '../ds/protocol.js';
 import { JobTable } from '../kernel/jobs.js';
+import { topics } from '../../runtime/topics.js';
 import { copyTable } from './copy.js';
 
 const copyInput = z.object({
@@ -24,14 +25,14 @@ export interface CopyProgress {
 /**
  * MagBridge: routes by source name and copies tables between any two sources. A copy
  * runs as a job: `bridge.copy` answers with the job at once, progress goes out as
- * `data.bridge.progress|done|failed` events, and `bridge.job` reports it.
+ * `job.bridge.progress|done|failed` events, and `bridge.job` reports it.
  */
 export const bridgeSlot: ActorSlot = {
   name: 'bridge',
   group: 'ops',
   mailbox: { concurrency: 4 },
   behavior: (board: Board): Behavior => {
-    const jobs = new JobTable<CopyProgress>({ events: board.system.events, topic: 'data.bridge', notFound: 'JOB_NOT_FOUND', now: () => new Date() });
+    const jobs = new JobTable<CopyProgress>({ events: board.system.events, topic: topics.job.root('bridge'), notFound: 'JOB_NOT_FOUND', now: () => new Date() });
     const client = (project: string, source: string) => new DataClient(board.system.ref(sourceAddress(project, source)), { timeoutMs: 60_000 });
 
     const handlers = {

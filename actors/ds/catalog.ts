@@ -1,3 +1,4 @@
+import { redactSecrets } from '../../runtime/redact.js';
 import { z } from 'zod';
 import { createAdapter } from '../../adapters/index.js';
 import type { Row, SourceConfig } from '../../adapters/types.js';
@@ -11,7 +12,7 @@ import { SecretBox } from '../kernel/secret-box.js';
 import { controlStore } from '../kernel/store-slot.js';
 import { CATALOG_TABLES, PROJECTS, SOURCES, ensureTables } from './catalog-tables.js';
 import { connectionBehavior } from './connection.js';
-import { resourceName } from './names.js';
+import { reservedProjectName, resourceName, SYSTEM_PREFIXES } from './names.js';
 import { DataClient, sourceAddress, type SourceStatus } from './protocol.js';
 
 /** The supervisor holding one connection actor per (project, source). */
@@ -126,6 +127,8 @@ export const catalogSlot: ActorSlot = {
 
     const handlers = {
       'project.create': on(projectRef, async ({ project }) => {
+        const reserved = reservedProjectName(project);
+        if (reserved) throw new MoboError('DS_PROJECT_NAME_RESERVED', `Project name ${reserved}`, { details: { project, reserved: [...SYSTEM_PREFIXES] } });
         const created_at = new Date().toISOString();
         await store.insert(PROJECTS, [{ name: project, created_at }], false).catch((err: unknown) => {
           throw isMoboError(err, 'DS_CONFLICT') ? new MoboError('DS_PROJECT_EXISTS', `Project "${project}" already exists`, { details: { project } }) : err;
@@ -259,8 +262,8 @@ async function testConnection(source: SourceConfig): Promise<void> {
     if (health.status !== 'ok') throw new MoboError('DS_UNAVAILABLE', 'The source does not answer');
   } catch (err) {
     throw isMoboError(err, 'DS_UNAVAILABLE')
-      ? new MoboError('DS_UNAVAILABLE', `Cannot reach the ${source.kind} source: ${err.message}`, { details: { kind: source.kind } })
-      : new MoboError('DS_UNAVAILABLE', `Cannot reach the ${source.kind} source`, { details: { kind: source.kind, reason: describeError(err).slice(0, 200) } });
+      ? new MoboError('DS_UNAVAILABLE', redactSecrets(`Cannot reach the ${source.kind} source: ${err.message}`), { details: { kind: source.kind } })
+      : new MoboError('DS_UNAVAILABLE', `Cannot reach the ${source.kind} source`, { details: { kind: source.kind, reason: redactSecrets(describeError(err)).slice(0, 200) } });
   } finally {
     await adapter.close().catch(() => undefined);
   }
@@ -274,12 +277,7 @@ function describeSource(row: Row, url: string): SourceInfo {
   return info;
 }
 
+/** A source URL as it may be shown: every password form masked (runtime/redact.ts). */
 export function redactUrl(url: string): string {
-  try {
-    const u = new URL(url);
-    if (u.password) u.password = '***';
-    return u.toString();
-  } catch {
-    return url;
-  }
+  return redactSecrets(url);
 }

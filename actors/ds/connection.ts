@@ -5,6 +5,7 @@ import type { ActorContext } from '../../runtime/context.js';
 import { MoboError, describeError, isMoboError } from '../../runtime/errors.js';
 import type { EventBus } from '../../runtime/eventbus.js';
 import { withTimeout } from '../../runtime/timeout.js';
+import { topics } from '../../runtime/topics.js';
 import { DS, type SourceStatus, type WriteOp } from './protocol.js';
 
 export interface ConnectionSpec {
@@ -20,7 +21,7 @@ const CONNECT_TIMEOUT_MS = 5_000;
 const RECONNECT_EVERY_MS = 1_000;
 
 export function changeTopic(project: string, source: string, table: string): string {
-  return `data.${project}.${source}.${table.replace(/[^A-Za-z0-9_-]/g, '_')}`;
+  return topics.data.change(project, source, table);
 }
 
 /**
@@ -33,8 +34,7 @@ export function changeTopic(project: string, source: string, table: string): str
  * connection lost fails the actor when the source no longer answers a health probe,
  * and its supervisor restarts it with backoff.
  */
-export function connectionBehavior(spec: ConnectionSpec, events: EventBus): Behavior {
-  const adapter: Adapter = createAdapter(spec.config);
+export function connectionBehavior(spec: ConnectionSpec, events: EventBus, adapter: Adapter = createAdapter(spec.config)): Behavior {
   let connected = false;
   let feed: ChangeFeed | undefined;
   let lastError: string | undefined;

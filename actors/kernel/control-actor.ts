@@ -5,9 +5,14 @@ import { flatten } from './tree-view.js';
 
 const component = z.object({ name: z.string().min(1).max(200) });
 
-/** Stopping or restarting the control actor (or its group) from inside it would wait on itself: those run after the reply. */
+/**
+ * Restarting the control actor, the HTTP listener the request came in through, or their
+ * groups, from inside would wait on itself: those run after the reply. (Stopping them is
+ * refused at once by the motherboard: the operator channel needs them.)
+ */
+const SELF_AFFECTING = new Set(['control', 'kernel', 'http', 'edge']);
 function selfAffecting(name: string): boolean {
-  return name === controlSlot.name || name === controlSlot.group;
+  return SELF_AFFECTING.has(name);
 }
 
 function runTreeOp(name: string, action: string, op: () => Promise<void>): Promise<{ name: string; action: string }> | { name: string; action: string } {
@@ -25,6 +30,7 @@ export const controlSlot: ComponentSlot = {
   name: 'control',
   group: 'kernel',
   dependsOn: ['config'],
+  stoppable: false,
   behavior: (board: Board): Behavior => {
     const startedAt = Date.now();
     const handlers = {
@@ -37,7 +43,7 @@ export const controlSlot: ComponentSlot = {
         components: flatten(board.tree.statuses()),
       })),
       'component.start': on(component, ({ name }) => runTreeOp(name, 'started', () => board.tree.startChild(name))),
-      'component.stop': on(component, ({ name }) => runTreeOp(name, 'stopped', () => board.tree.stopChild(name))),
+      'component.stop': on(component, ({ name }) => board.tree.stopChild(name).then(() => ({ name, action: 'stopped' }))),
       'component.restart': on(component, ({ name }) => runTreeOp(name, 'restarted', () => board.tree.restartChild(name))),
       'chaos.kill': on(component, ({ name }, _ctx, msg) => {
         board.tree.killChild(name, `chaos kill from ${msg.from ?? 'operator'}`);

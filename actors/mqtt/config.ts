@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { credentialUrl } from '../../config/secrets.js';
 import { configSection } from '../../config/section.js';
 
 const port = z.number().int().min(0).max(65_535);
@@ -36,7 +37,7 @@ const schema = z
     persistence: z
       .object({
         kind: z.enum(['memory', 'redis']).default('memory'),
-        url: z.string().min(1).default('redis://127.0.0.1:6379'),
+        url: credentialUrl(z.string().min(1)).default('redis://127.0.0.1:6379'),
         /** Prefix of every key, so clusters can share one Redis. */
         prefix: z.string().min(1).max(100).default('mobo:mqtt:'),
       })

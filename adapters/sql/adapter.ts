@@ -97,6 +97,10 @@ export class SqlAdapter extends BaseAdapter {
     );
   }
 
+  override async integrity(): Promise<string[]> {
+    return (await this.driver.integrity?.()) ?? [];
+  }
+
   /** Built in a stage beside the live tables and swapped in at the end (dump.ts, stage.ts). */
   override async restore(chunks: AsyncIterable<DumpChunk>, options: RestoreOptions = {}): Promise<void> {
     const stage = await this.driver.openStage();

@@ -69,6 +69,8 @@ export interface SqlDriver {
   tableRef(table: string): string;
   /** After rows with explicit keys were restored: move the key generator past them. */
   afterRestore?(table: TableInfo): Promise<void>;
+  /** What is wrong with the stored data (Adapter.integrity); [] when sound. */
+  integrity?(): Promise<string[]>;
   /** The longest identifier the backend takes, in bytes. */
   readonly maxNameBytes: number;
   /** The tables as the backend itself defines them, read on the dump's snapshot runner. */

@@ -7,9 +7,9 @@ import { isMoboError } from '../../runtime/errors.js';
 import type { NodeClient } from '../client.js';
 import { client } from './node.js';
 
-const enc = encodeURIComponent;
-const base = (project: string): string => `/v1/admin/projects/${enc(project)}`;
-const list = (value: string | undefined): string[] | undefined => value?.split(',').map((s) => s.trim()).filter(Boolean);
+export const enc = encodeURIComponent;
+export const base = (project: string): string => `/v1/admin/projects/${enc(project)}`;
+export const list = (value: string | undefined): string[] | undefined => value?.split(',').map((s) => s.trim()).filter(Boolean);
 
 interface KeyInfo {
   id: string;
@@ -33,7 +33,7 @@ interface UserInfo {
 }
 
 /** MagAuth's not-found codes mean exit 5, like a missing component. */
-function command(spec: Omit<Command, 'run'> & { run(args: ParsedArgs, out: Output): Promise<ExitCode> }): Command {
+export function command(spec: Omit<Command, 'run'> & { run(args: ParsedArgs, out: Output): Promise<ExitCode> }): Command {
   return {
     ...spec,
     async run(args, out) {
@@ -54,7 +54,7 @@ function printSecret(out: Output, value: unknown, summary: string, secret: strin
 }
 
 /** `mobo <name> <project>`: a project's list, as a table or JSON. */
-function listCommand<T>(name: string, summary: string, resource: string, render: (rows: T[]) => string): Command {
+export function listCommand<T>(name: string, summary: string, resource: string, render: (rows: T[]) => string): Command {
   return command({
     name,
     summary,
@@ -159,7 +159,7 @@ export const userCreateCommand = command({
   name: 'user:create',
   summary: 'Create a user in a project (a password is generated and printed once unless --password-stdin)',
   usage: 'mobo user:create <project> <email> [--role R] [--password-stdin] [--json]',
-  details: 'Passwords are never taken as arguments (they would show in ps and shell history). Role defaults to viewer.',
+  details: 'Passwords are never taken as arguments (they would show in ps and shell history). Role defaults to authenticated (what policies open; no table without one).',
   async run(args, out) {
     const project = required(args, 0, 'a project', 'user:create');
     const email = required(args, 1, 'an email', 'user:create');
@@ -216,7 +216,7 @@ export const roleCreateCommand = command({
 });
 
 export const roleListCommand = listCommand<{ name: string; builtIn: boolean; grants?: Grant[] }>('role:list', "List a project's roles (built in and custom)", 'roles', (roles) =>
-  table([['ROLE', 'KIND', 'GRANTS'], ...roles.map((r) => [r.name, r.builtIn ? 'built-in' : 'custom', r.grants?.map((g) => `${g.tables.join(',')}:${g.operations.join(',')}`).join('; ') ?? '-'])]),
+  table([['ROLE', 'KIND', 'GRANTS'], ...roles.map((r) => [r.name, r.builtIn ? 'built-in' : 'custom', r.grants?.map((g) => `${g.tables.join(',')}:${g.operations.join(',')}`).join('; ') || 'none (policies only)'])]),
 );
 
 export const roleDeleteCommand = targetCommand<unknown>({

@@ -23,7 +23,14 @@ function count(args: ParsedArgs, name: string): number | undefined {
   return Number(text);
 }
 
-const mb = (bytes: number): string => `${(bytes / 1_048_576).toFixed(2)} MB`;
+/** 512 B · 4.0 KB · 12.3 MB · 1.2 GB: a small archive must not read as 0.00 MB. */
+export function size(bytes: number): string {
+  const units = ['B', 'KB', 'MB', 'GB', 'TB'];
+  let value = bytes;
+  let unit = 0;
+  while (value >= 1024 && unit < units.length - 1) (value /= 1024), unit++;
+  return unit === 0 ? `${bytes} B` : `${value.toFixed(1)} ${units[unit]}`;
+}
 
 /** Polls a job to its end, drawing `[####....] step done/total · rows` on a terminal. */
 async function follow<R>(c: NodeClient, job: Job<Progress, R>, out: Output): Promise<R> {
@@ -38,6 +45,15 @@ async function follow<R>(c: NodeClient, job: Job<Progress, R>, out: Output): Pro
   if (tty) process.stdout.write('\n');
   if (job.state === 'failed') throw job.error ? MoboError.fromBody(job.error) : new MoboError('INTERNAL', `The ${job.kind} job failed`);
   return job.result as R;
+}
+
+/**
+ * Said once per archive, to a person at a terminal only (never into --json or a CI log):
+ * a plain archive holds every row of every project, readable by whoever gets the file.
+ */
+function warnUnencrypted(out: Output): void {
+  if (out.json || !process.stderr.isTTY) return;
+  process.stderr.write('warning: this backup is not encrypted; anyone who can read the file reads the data (set backup.key, env MOBO_BACKUP__KEY)\n');
 }
 
 /** A command from its help and its body (missing backups and jobs exit 5, as every *_NOT_FOUND). */
@@ -56,6 +72,7 @@ export const backupCreateCommand = command(
     const c = client(args);
     const reason = value(args, 'reason');
     const manifest = await follow(c, await c.post<Job<Progress, Manifest>>('/v1/admin/backups', reason ? { reason } : {}), out);
+    if (!manifest.encrypted) warnUnencrypted(out);
     const rows = manifest.parts.reduce((n, p) => n + Object.values(p.rows).reduce((a, b) => a + b, 0), 0);
     out.result(manifest, () => `backup ${manifest.id}: ${manifest.parts.length} parts, ${rows} rows${manifest.encrypted ? ', encrypted' : ''}`);
     return EXIT.OK;
@@ -71,7 +88,7 @@ export const backupListCommand = command(
         ? 'no backups'
         : table([
             ['ID', 'CREATED', 'SIZE', 'PARTS', 'ROWS', 'ENCRYPTED', 'NOTE'],
-            ...list.map((b) => [b.id, b.createdAt, mb(b.bytes), String(b.parts ?? '?'), String(b.rows ?? '?'), b.encrypted ? 'yes' : 'no', b.problem ?? b.reason ?? '']),
+            ...list.map((b) => [b.id, b.createdAt, size(b.bytes), String(b.parts ?? '?'), String(b.rows ?? '?'), b.encrypted ? 'yes' : 'no', b.problem ?? b.reason ?? '']),
           ]),
     );
     return EXIT.OK;
@@ -91,7 +108,7 @@ export const backupVerifyCommand = command(
     const report = await follow(c, await c.post<Job<Progress, VerifyReport>>(`/v1/admin/backups/${encodeURIComponent(id)}/verify`), out);
     out.result(report, () =>
       [
-        `backup ${report.id}: ${report.ok ? 'OK' : 'FAILED'} (${mb(report.bytes)} of records read${report.encrypted ? ', decrypted' : ''})`,
+        `backup ${report.id}: ${report.ok ? 'OK' : 'FAILED'} (${size(report.bytes)} of records read${report.encrypted ? ', decrypted' : ''})`,
         table([['PART', 'KIND', 'TABLES', 'ROWS', 'CHECKSUM', 'TRIAL RESTORE'], ...report.parts.map((p) => [p.name, p.kind, String(p.tables), String(p.rows), p.checksum, p.error ? `${p.trial}: ${p.error}` : p.trial])]),
       ].join('\n'),
     );

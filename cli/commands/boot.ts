@@ -1,8 +1,9 @@
 import { performance } from 'node:perf_hooks';
 import type { MoboNode } from '../../actors/node.js';
 import { loadConfig } from '../../config/load.js';
+import { withoutCredentials } from '../../config/secrets.js';
 import { readNodeFile } from '../../gateway/node-file.js';
-import { describeError } from '../../runtime/errors.js';
+import { MoboError, describeError, isMoboError } from '../../runtime/errors.js';
 import { flagString } from '../args.js';
 import type { Command } from '../command.js';
 import { EXIT, type ExitCode } from '../exit-codes.js';
@@ -25,6 +26,8 @@ export const bootCommand: Command = {
     'Exit: 0 after a clean shutdown, 1 if boot failed, 6 on bad config, 70 if the root supervisor gave up.',
   async run(args, out) {
     const t0 = performance.now();
+    // As Postgres does: whatever the node writes (control store, WAL, keys, archives) is its owner's only.
+    process.umask(0o077);
     const configFile = flagString(args, 'config');
     const { MoboNode } = await import('../../actors/node.js');
     const { defaultSlots } = await import('../../actors/components.js');
@@ -34,7 +37,7 @@ export const bootCommand: Command = {
     const loaded = loadConfig(loadOptions);
     const node = await MoboNode.create({ loaded, loadOptions, slots });
     const { config } = loaded;
-    out.line(`MagMoBoMini ${config.node.id} · ${config.transport.kind === 'nats' ? `cluster via NATS ${config.transport.natsUrl}` : 'embedded'} · data ${config.dataDir}`);
+    out.line(`MagMoBoMini ${config.node.id} · ${config.transport.kind === 'nats' ? `cluster via NATS ${withoutCredentials(config.transport.natsUrl)}` : 'embedded'} · data ${config.dataDir}`);
     node.system.events.on<PostEvent>('system.post', ({ payload: p }) => {
       if (out.json) return out.result({ event: 'post', ...p }, () => '');
       const mark = p.ok ? 'ok' : `FAILED: ${p.error ?? ''}`;
@@ -46,7 +49,7 @@ export const bootCommand: Command = {
       await node.boot();
     } catch (err) {
       stopSignals();
-      out.error(err);
+      out.error(postCause(err));
       return EXIT.FAILED;
     }
     const ms = performance.now() - t0;
@@ -60,6 +63,13 @@ export const bootCommand: Command = {
     return runUntilEnd(node, out);
   },
 };
+
+/** A failed POST as the component's own error, so the CLI shows its code (HTTP_PORT_IN_USE, CONTROL_STORE_MISSING …). */
+function postCause(err: unknown): unknown {
+  let error = err;
+  while (isMoboError(error, 'SUP_POST_FAILED') && error.cause instanceof MoboError) error = error.cause;
+  return error;
+}
 
 /** SIGINT/SIGTERM ask for a clean shutdown (a second one forces exit); SIGHUP reloads config. */
 function handleSignals(node: MoboNode, out: Output): () => void {

@@ -2,6 +2,7 @@ import type { HealthReportBody } from '../../actors/kernel/health-actor.js';
 import { flagNumber } from '../args.js';
 import type { Command } from '../command.js';
 import { EXIT } from '../exit-codes.js';
+import { unhealthy } from '../../actors/kernel/tree-view.js';
 import { client, componentTable } from './node.js';
 
 export const healthCheckCommand: Command = {
@@ -10,7 +11,8 @@ export const healthCheckCommand: Command = {
   usage: 'mobo health:check [--node ID] [--json]',
   async run(args, out) {
     const report = await client(args).get<HealthReportBody>('/v1/admin/health');
-    out.result({ status: report.status, node: report.node }, () => `${report.node}: ${report.status}`);
+    const why = unhealthy(report.components);
+    out.result({ status: report.status, node: report.node, unhealthy: why }, () => [`${report.node}: ${report.status}`, ...why.map((c) => `  ${c.name}: ${c.why}`)].join('\n'));
     return report.status === 'healthy' ? EXIT.OK : EXIT.UNHEALTHY;
   },
 };

@@ -6,6 +6,7 @@ import { healthCheckCommand, healthReportCommand, healthWatchCommand } from './h
 import { initCommand } from './init.js';
 import { shutdownCommand, statusCommand } from './node.js';
 import { bridgeCopyCommand } from './bridge.js';
+import { ACCESS_COMMANDS } from './access.js';
 import { AUTH_COMMANDS } from './auth.js';
 import { BACKUP_COMMANDS } from './backup.js';
 import { SENTINEL_COMMANDS } from './sentinel.js';
@@ -43,6 +44,7 @@ export const COMMANDS: readonly Command[] = [
   dbTablesCommand,
   bridgeCopyCommand,
   ...AUTH_COMMANDS,
+  ...ACCESS_COMMANDS,
   ...BACKUP_COMMANDS,
   ...SENTINEL_COMMANDS,
 ];

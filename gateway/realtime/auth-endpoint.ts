@@ -9,6 +9,10 @@
  * - presence-*: user_id is the principal's subject (clients cannot choose it), user_info its kind and role;
  * - private-db-<source>.<table>: needs read on the table; the grant's row filter is signed
  *   into channel_data, so the node holding the socket filters rows without asking again.
+ *
+ * Every answer also signs the principal into channel_data (`principal`: kind, subject, role,
+ * key id), so the node holding the socket can re-check it when a key is revoked, a user
+ * disabled or a policy changed, wherever the socket is (revocation.ts).
  */
 import type { AccessGrant, Gatekeeper, Principal } from '../../actors/auth/principal.js';
 import { MoboError } from '../../runtime/errors.js';
@@ -39,17 +43,24 @@ function formOrJson(req: HttpRequest): Record<string, string> {
   return Object.fromEntries(new URLSearchParams(text));
 }
 
-async function channelData(gatekeeper: Gatekeeper, principal: Principal, channel: string, policy: AuthPolicy): Promise<string | undefined> {
+/** What of the principal a subscription keeps, to be re-checked later. */
+export function principalRef(p: Principal): SignedPrincipal {
+  return { kind: p.kind, subject: p.subject, role: p.role, ...(p.keyId === undefined ? {} : { keyId: p.keyId }) };
+}
+export type SignedPrincipal = Pick<Principal, 'kind' | 'subject' | 'role' | 'keyId'>;
+
+async function channelData(gatekeeper: Gatekeeper, principal: Principal, channel: string, policy: AuthPolicy): Promise<string> {
+  const signed = principalRef(principal);
   const db = parseDbChannel(channel);
   if (db) {
     const grant: AccessGrant = await gatekeeper.authorize(principal, { project: principal.project, source: db.source, table: db.table, operation: 'read' });
     if (grant.rowFilter && policy.refuseRowFilters) {
       throw new MoboError('AUTH_FORBIDDEN', 'This table has a row rule for you, and the external realtime server cannot filter rows', { details: { channel } });
     }
-    return JSON.stringify(grant.rowFilter ? { filter: grant.rowFilter } : {});
+    return JSON.stringify(grant.rowFilter ? { filter: grant.rowFilter, principal: signed } : { principal: signed });
   }
-  if (channelKind(channel) === 'presence') return JSON.stringify({ user_id: principal.subject, user_info: { kind: principal.kind, role: principal.role } });
-  return undefined;
+  if (channelKind(channel) === 'presence') return JSON.stringify({ user_id: principal.subject, user_info: { kind: principal.kind, role: principal.role }, principal: signed });
+  return JSON.stringify({ principal: signed });
 }
 
 export function mountRealtimeAuth(edge: EdgeContext, apps: AppDirectory, gatekeeper: () => Gatekeeper, policy: AuthPolicy): void {
@@ -62,7 +73,7 @@ export function mountRealtimeAuth(edge: EdgeContext, apps: AppDirectory, gatekee
     const principal = await gatekeeper().authenticate(req.headers, project, req.ip);
     const data = await channelData(gatekeeper(), principal, channel, policy);
     const app = await apps.forProject(project);
-    const body = data === undefined ? { auth: signChannel(app, socketId, channel) } : { auth: signChannel(app, socketId, channel, data), channel_data: data };
+    const body = { auth: signChannel(app, socketId, channel, data), channel_data: data };
     return { status: 200, headers: { 'cache-control': 'no-store' }, body };
   });
 }

@@ -1,3 +1,4 @@
+import type { Principal } from '../../actors/auth/principal.js';
 import type { Socket } from '../websocket-types.js';
 import type { RealtimeApp } from './apps.js';
 
@@ -9,6 +10,14 @@ export interface Subscription {
   userId?: string;
   /** Database channels: the row-filter group to leave. */
   release?: () => void;
+  /**
+   * Who the auth endpoint signed this subscription for: re-checked whenever MagAuth changes
+   * (revocation.ts). Absent when a server signed it with the app secret itself: a holder of
+   * the secret is a server, trusted as such.
+   */
+  principal?: Principal;
+  /** Database channels: the row filter granted, as JSON ('null' for none), to tell when a grant changed. */
+  granted?: string;
 }
 
 /** A Pusher connection's state on this node. */

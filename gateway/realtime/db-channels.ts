@@ -12,6 +12,7 @@ import { matchesFilter } from '../../adapters/evaluate.js';
 import type { ChangeEvent, Row } from '../../adapters/types.js';
 import type { EventBus } from '../../runtime/eventbus.js';
 import { channelTopic, type LocalDelivery } from './delivery.js';
+import { topics } from '../../runtime/topics.js';
 import { frame } from './protocol.js';
 
 export const DB_CHANNEL_PREFIX = 'private-db-';
@@ -52,7 +53,7 @@ export class DbChannels {
   private seq = 0;
 
   constructor(events: EventBus, private readonly delivery: LocalDelivery) {
-    this.off = events.on<DataChange>('data.>', (e) => this.deliver(e.payload));
+    this.off = events.on<DataChange>(topics.data.all, (e) => this.deliver(e.payload));
   }
 
   /**

@@ -3,6 +3,7 @@ import { describeError } from '../../runtime/errors.js';
 import type { Logger } from '../../runtime/logger.js';
 import type { AppDirectory } from './apps.js';
 import { changeData, dbChannel, type DataChange } from './db-channels.js';
+import { topics } from '../../runtime/topics.js';
 import type { RealtimePublisher } from './publisher.js';
 
 /**
@@ -16,7 +17,7 @@ export function forwardChanges(events: EventBus, apps: AppDirectory, publisher: 
     await publisher.trigger(app, { channels: [dbChannel(change.source, change.table)], event: change.op, data: changeData(change) });
   };
   // Not awaited: the bus is node-wide, and retries against a slow external server must not hold it.
-  return events.on<DataChange>('data.>', ({ payload: change }) => {
+  return events.on<DataChange>(topics.data.all, ({ payload: change }) => {
     forward(change).catch((err: unknown) => {
       log.warn('realtime change not forwarded', { project: change.project, source: change.source, table: change.table, error: describeError(err) });
     });

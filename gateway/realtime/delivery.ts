@@ -19,6 +19,11 @@ export class LocalDelivery {
     return this.sockets.size;
   }
 
+  /** This node's connections (for re-checking their subscriptions). */
+  all(): IterableIterator<Connection> {
+    return this.sockets.values();
+  }
+
   add(conn: Connection): void {
     this.sockets.set(conn.socketId, conn);
   }

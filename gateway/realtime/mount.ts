@@ -18,6 +18,7 @@ import { mountPusherHttpApi } from './http-api.js';
 import { RealtimeHub, presenceKey } from './hub.js';
 import type { ChannelInfo, RealtimePublisher } from './publisher.js';
 import { mountRealtimeAdmin } from './realtime-admin.js';
+import { recheckOnAuthChanges } from './revocation.js';
 import { pusherSocketRoute } from './socket-route.js';
 
 export async function mountRealtime(edge: EdgeContext): Promise<void> {
@@ -53,5 +54,6 @@ export async function mountRealtime(edge: EdgeContext): Promise<void> {
   edge.server.addWebSocket(pusherSocketRoute(hub, apps, settings, log));
   mountPusherHttpApi(edge, apps, publisher, info, settings);
   await hub.start();
+  edge.onStop(recheckOnAuthChanges(hub, gatekeeperFor(board), log));
   edge.onStop(() => hub.close());
 }

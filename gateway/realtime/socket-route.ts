@@ -8,15 +8,15 @@ import { MoboError, describeError, toMoboError } from '../../runtime/errors.js';
 import type { Logger } from '../../runtime/logger.js';
 import type { Socket, WebSocketRoute } from '../websocket-types.js';
 import type { AppDirectory, RealtimeApp } from './apps.js';
+import { ConnectionCounts, type ConnectionCaps } from './caps.js';
 import type { Connection } from './connection.js';
 import { takeToken } from './connection.js';
 import type { RealtimeHub } from './hub.js';
 import { errorFrame, frame, newSocketId, parseClientMessage, pusherCode } from './protocol.js';
 import { clientEvent, leaveAll, subscribe, unsubscribe, type ChannelLimits } from './subscriptions.js';
 
-export interface SocketSettings extends ChannelLimits {
+export interface SocketSettings extends ChannelLimits, ConnectionCaps {
   activityTimeoutSeconds: number;
-  maxConnections: number;
   messagesPerSecond: number;
   messageBurst: number;
 }
@@ -28,6 +28,7 @@ interface SocketData extends Record<string, unknown> {
 }
 
 export function pusherSocketRoute(hub: RealtimeHub, apps: AppDirectory, settings: SocketSettings, log: Logger): WebSocketRoute<SocketData> {
+  const counts = new ConnectionCounts();
   const refuse = (socket: Socket<SocketData>, err: MoboError): void => {
     socket.send(errorFrame(err));
     socket.close(pusherCode(err.code) ?? 4001, err.message.slice(0, 100));
@@ -66,7 +67,11 @@ export function pusherSocketRoute(hub: RealtimeHub, apps: AppDirectory, settings
     open(socket) {
       const app = socket.data.app;
       if (!app) return refuse(socket, socket.data.refusal ?? new MoboError('WS_APP_NOT_FOUND'));
-      if (hub.delivery.connections >= settings.maxConnections) return refuse(socket, new MoboError('WS_OVER_CAPACITY'));
+      try {
+        counts.admit(socket.ip, app.id, settings);
+      } catch (err) {
+        return refuse(socket, toMoboError(err));
+      }
       const conn: Connection = { socketId: newSocketId(), app, socket, subscriptions: new Map(), tokens: settings.messageBurst, refilledAt: Date.now() };
       socket.data.conn = conn;
       hub.delivery.add(conn);
@@ -86,6 +91,7 @@ export function pusherSocketRoute(hub: RealtimeHub, apps: AppDirectory, settings
       const conn = socket.data.conn;
       if (!conn) return;
       socket.data.conn = undefined;
+      counts.release(socket.ip, conn.app.id);
       hub.delivery.remove(conn.socketId);
       leaveAll(hub, conn);
     },

@@ -3,6 +3,7 @@
  * channels, signatures checked against the app), unsubscribe, and client events.
  */
 import type { Filter } from '../../adapters/query.js';
+import type { Principal } from '../../actors/auth/principal.js';
 import { MoboError } from '../../runtime/errors.js';
 import type { Connection, Subscription } from './connection.js';
 import { parseDbChannel } from './db-channels.js';
@@ -44,15 +45,18 @@ function authorize(hub: RealtimeHub, conn: Connection, channel: string, body: Re
   if (kind === 'public') return { channel, topic };
   const channelData = typeof body.channel_data === 'string' ? body.channel_data : undefined;
   if (!channelAuthValid(conn.app, body.auth, conn.socketId, channel, channelData)) throw unauthorized('signature');
+  const signed = channelData === undefined ? {} : dataObject(channelData);
+  const principal = signedPrincipal(signed.principal, conn.app.project);
+  const who = principal ? { principal } : {};
   const db = parseDbChannel(channel);
   if (db) {
     if (channelData === undefined) throw unauthorized('channel_data');
-    const filter = dataObject(channelData).filter as Filter | undefined;
+    const filter = signed.filter as Filter | undefined;
     const group = hub.db.join(conn.app.id, conn.app.project, db.source, db.table, filter);
-    return { channel, topic: group.topic, release: group.release };
+    return { channel, topic: group.topic, release: group.release, granted: JSON.stringify(filter ?? null), ...who };
   }
-  if (kind === 'private') return { channel, topic };
-  const member = dataObject(channelData);
+  if (kind === 'private') return { channel, topic, ...who };
+  const member = signed;
   const userId = typeof member.user_id === 'number' ? String(member.user_id) : member.user_id;
   if (typeof userId !== 'string' || userId.length === 0) throw unauthorized('user_id');
   const key = presenceKey(conn.app.id, channel);
@@ -61,7 +65,22 @@ function authorize(hub: RealtimeHub, conn: Connection, channel: string, body: Re
   }
   const change = hub.presence.join(key, userId, member.user_info ?? null);
   if (change) hub.announce([change]);
-  return { channel, topic, userId };
+  return { channel, topic, userId, ...who };
+}
+
+/** The principal the auth endpoint signed into channel_data (the signature was checked: its shape is ours). */
+function signedPrincipal(value: unknown, project: string): Principal | undefined {
+  if (!value || typeof value !== 'object') return undefined;
+  const p = value as Record<string, unknown>;
+  if ((p.kind !== 'user' && p.kind !== 'api_key' && p.kind !== 'service_account') || typeof p.subject !== 'string' || typeof p.role !== 'string') return undefined;
+  return { kind: p.kind, subject: p.subject, role: p.role, project, ...(typeof p.keyId === 'string' ? { keyId: p.keyId } : {}) };
+}
+
+/** Ends a subscription MagAuth no longer allows: the client hears pusher:subscription_error on the channel. */
+export function revoke(hub: RealtimeHub, conn: Connection, channel: string, err: MoboError): void {
+  if (!conn.subscriptions.has(channel)) return;
+  leave(hub, conn, channel);
+  conn.socket.send(subscriptionErrorFrame(channel, err));
 }
 
 export function unsubscribe(hub: RealtimeHub, conn: Connection, data: unknown): void {

@@ -2,6 +2,7 @@ import { BACKUP_TOPIC } from '../../actors/backup/backup-actor.js';
 import type { Board } from '../../actors/board.js';
 import { SOURCES_CHANGED_TOPIC } from '../../actors/ds/catalog.js';
 import { sourceAddress } from '../../actors/ds/protocol.js';
+import { topics } from '../../runtime/topics.js';
 import type { ReadCache } from './read-cache.js';
 
 interface ChangePayload {
@@ -20,7 +21,7 @@ export function dropCacheOnChanges(board: Board, cache: ReadCache): () => void {
     if (typeof project === 'string' && typeof source === 'string') cache.invalidate(sourceAddress(project, source));
   };
   const offs = [
-    board.system.events.on<ChangePayload>('data.*.*.*', ({ payload }) => dropSource(payload.project, payload.source)),
+    board.system.events.on<ChangePayload>(topics.data.all, ({ payload }) => dropSource(payload.project, payload.source)),
     board.system.events.on<{ project?: unknown; name?: unknown }>(SOURCES_CHANGED_TOPIC, ({ payload }) => dropSource(payload.project, payload.name)),
     board.system.events.on<{ kind?: string }>(`${BACKUP_TOPIC}.*`, (event) => {
       if (event.payload.kind === 'restore' && !event.topic.endsWith('.progress')) cache.clear();

@@ -1,7 +1,6 @@
 import { gatekeeperFor } from '../../actors/auth/gatekeeper.js';
 import type { EdgeContext } from '../edge.js';
-import type { HttpRequest } from '../http-types.js';
-import { openApiDocument, type SourceTables } from '../openapi.js';
+import { gatherTables, openApiDocument, scopeTo } from '../openapi.js';
 import { RateLimiter } from '../rate-limit.js';
 import { dropCacheOnChanges } from './cache-invalidation.js';
 import { ReadCache } from './read-cache.js';
@@ -33,22 +32,27 @@ export function mountRest({ router, board, admin, metrics, log, onStop, hook }: 
   const schemas = new SchemaCache(board.system);
   const catalog = board.system.ref(board.address('catalog'), 'gateway');
 
-  const describe = async (project: string): Promise<SourceTables[]> => {
+  const describe = async (project: string) => {
     const sources = await catalog.ask<SourceRow[]>('source.list', { project });
-    return Promise.all(sources.map(async (s) => ({ project, source: s.name, tables: await schemas.tables(project, s.name) })));
+    return gatherTables(project, sources.map((s) => s.name), (source) => schemas.tables(project, source));
   };
-  const serverUrl = (req: HttpRequest): string => `http://${req.headers.host ?? `${board.configStore.current().http.host}:${board.configStore.current().http.port}`}`;
+  const serverUrl = (): string => board.configStore.current().http.publicUrl ?? '/';
 
   router.get(
     '/v1/openapi.json',
-    admin(async (req) => {
-      const projects = await catalog.ask<ProjectRow[]>('project.list');
-      return openApiDocument((await Promise.all(projects.map((p) => describe(p.project)))).flat(), serverUrl(req));
+    admin(async () => {
+      const projects = await Promise.all((await catalog.ask<ProjectRow[]>('project.list')).map((p) => describe(p.project)));
+      return openApiDocument(projects.flatMap((p) => p.sources), serverUrl(), projects.flatMap((p) => p.leftOut));
     }),
   );
-  router.get('/v1/:project/openapi.json', async (req) => ({ status: 200, body: openApiDocument(await describe(req.params.project!), serverUrl(req)) }), {
-    authenticate: (req) => gate.authenticate(req.headers, req.params.project!, req.ip),
-  });
+  router.get(
+    '/v1/:project/openapi.json',
+    async (req) => {
+      const { sources, leftOut } = await describe(req.params.project!);
+      return { status: 200, body: openApiDocument(await scopeTo(gate, req.principal!, sources), serverUrl(), leftOut) };
+    },
+    { authenticate: (req) => gate.authenticate(req.headers, req.params.project!, req.ip) },
+  );
   const cache = new ReadCache(() => {
     const { http, transport } = board.configStore.current();
     return http.readCache.enabled && transport.kind === 'local' ? http.readCache : undefined;

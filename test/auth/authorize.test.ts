@@ -27,7 +27,7 @@ describe('MagAuth authorization: role × operation matrix, custom roles, row rul
   });
 
   it('follows the documented matrix for every built-in role, token and key alike', async () => {
-    const expected: Record<string, Operation[]> = { viewer: ['read'], developer: [...OPERATIONS], admin: [...OPERATIONS], owner: [...OPERATIONS] };
+    const expected: Record<string, Operation[]> = { viewer: ['read'], developer: [...OPERATIONS], admin: [...OPERATIONS], owner: [...OPERATIONS], authenticated: [], anon: [] };
     for (const role of BUILT_IN_ROLES) {
       for (const principal of [await tokenFor(role), await keyFor(role)]) {
         const got: Operation[] = [];
@@ -54,7 +54,7 @@ describe('MagAuth authorization: role × operation matrix, custom roles, row rul
     // Custom roles belong to their project.
     await expect(t.ask('token.issue', { project: 'other', role: 'support' })).rejects.toMatchObject({ code: 'AUTH_ROLE_NOT_FOUND' });
     const listed = await t.ask<Array<{ name: string; builtIn: boolean }>>('role.list', { project: 'shop' });
-    expect(listed.map((r) => r.name)).toEqual(['owner', 'admin', 'developer', 'viewer', 'support']);
+    expect(listed.map((r) => r.name)).toEqual(['owner', 'admin', 'developer', 'viewer', 'authenticated', 'anon', 'support']);
 
     await t.ask('role.delete', { project: 'shop', name: 'support' });
     expect(await matrix('tickets')).toEqual([]);
@@ -96,10 +96,57 @@ describe('MagAuth authorization: role × operation matrix, custom roles, row rul
     expect(await t.ask('rule.list', { project: 'other' })).toEqual([]);
   });
 
-  it('gives self-signed-up users the project\'s "authenticated" role when it has one', async () => {
-    await t.ask('role.create', { project: 'other', role: { name: 'authenticated', grants: [{ tables: ['*'], operations: ['read', 'create'] }] } });
-    const s = await t.ask<{ user: { role: string } }>('auth.signup', { project: 'other', email: 'new@example.com', password: 'long enough pass' });
-    expect(s.user.role).toBe('authenticated');
+  it('keeps tables private to end-user roles until a policy opens them, with its row rule', async () => {
+    const user = await tokenFor('authenticated', 'usr_pol');
+    const anon = await keyFor('anon');
+    for (const p of [user, anon]) for (const op of OPERATIONS) expect(await allowed(p, req(op, 'posts'))).toBe(false);
+
+    await t.ask('policy.set', { project: 'shop', policy: { role: 'anon', table: 'posts', operations: ['read'] } });
+    await t.ask('policy.set', { project: 'shop', policy: { role: 'authenticated', table: 'post*', operations: ['read', 'create', 'update'], ownerColumn: 'author' } });
+    await expect(t.gate.authorize(anon, req('read', 'posts'))).resolves.toEqual({});
+    expect(await allowed(anon, req('create', 'posts'))).toBe(false);
+    const own = { op: 'eq', column: 'author', value: 'usr_pol' };
+    await expect(t.gate.authorize(user, req('read', 'posts'))).resolves.toEqual({ rowFilter: own });
+    await expect(t.gate.authorize(user, req('create', 'posts'))).resolves.toEqual({ forcedValues: { author: 'usr_pol' } });
+    await expect(t.gate.authorize(user, req('update', 'post_drafts'))).resolves.toEqual({ rowFilter: own, forcedValues: { author: 'usr_pol' } });
+    expect(await allowed(user, req('delete', 'posts'))).toBe(false);
+    expect(await allowed(user, req('read', 'secrets'))).toBe(false);
+    // A second policy on the same table for all rows widens reads to every row.
+    await t.ask('policy.set', { project: 'shop', policy: { role: 'authenticated', table: 'posts', operations: ['read'] } });
+    await expect(t.gate.authorize(user, req('read', 'posts'))).resolves.toEqual({});
+    // Policies belong to their project and role; removing one closes the table again at once.
+    expect(await t.ask('policy.list', { project: 'other' })).toEqual([]);
+    await t.ask('policy.remove', { project: 'shop', role: 'anon', table: 'posts' });
+    expect(await allowed(anon, req('read', 'posts'))).toBe(false);
+    await expect(t.ask('policy.remove', { project: 'shop', role: 'anon', table: 'posts' })).rejects.toMatchObject({ code: 'AUTH_POLICY_NOT_FOUND' });
+    await expect(t.ask('policy.set', { project: 'shop', policy: { role: 'nobody', table: 'posts', operations: ['read'] } })).rejects.toMatchObject({ code: 'AUTH_ROLE_NOT_FOUND' });
+  });
+
+  it('uses a user\'s current role, not the one its token was signed with', async () => {
+    await t.ask('signup.set', { project: 'other', signup: 'open' });
+    await t.ask('auth.signup', { project: 'other', email: 'promoted@example.com', password: 'long enough pass' });
+    const session = await t.ask<{ access_token: string; user: { id: string; role: string } }>('auth.login', { project: 'other', email: 'promoted@example.com', password: 'long enough pass' });
+    expect(session.user.role).toBe('authenticated');
+    const before = await t.gate.authenticate(bearer(session.access_token), 'other', '127.0.0.1');
+    expect(await allowed(before, { ...req('read'), project: 'other' })).toBe(false);
+    await t.ask('user.role', { project: 'other', id: 'promoted@example.com', role: 'viewer' });
+    const after = await t.gate.authenticate(bearer(session.access_token), 'other', '127.0.0.1');
+    expect(after.role).toBe('viewer');
+    expect(await allowed(after, { ...req('read'), project: 'other' })).toBe(true);
+    await expect(t.ask('user.role', { project: 'other', id: 'promoted@example.com', role: 'ghost' })).rejects.toMatchObject({ code: 'AUTH_ROLE_NOT_FOUND' });
+  });
+
+  it('signup: closed by default, then invite-only or open', async () => {
+    const signup = (email: string) => t.ask('auth.signup', { project: 'closedshop', email, password: 'long enough pass' });
+    await t.node.system.ref(t.node.address('catalog')).ask('project.create', { project: 'closedshop' });
+    await expect(signup('a@example.com')).rejects.toMatchObject({ code: 'AUTH_SIGNUP_CLOSED' });
+    await t.ask('signup.set', { project: 'closedshop', signup: 'invite' });
+    await expect(signup('a@example.com')).rejects.toMatchObject({ code: 'AUTH_SIGNUP_CLOSED' });
+    await t.ask('user.invite', { project: 'closedshop', email: 'A@example.com', role: 'viewer' });
+    await expect(signup('a@example.com')).resolves.toEqual({ email: 'a@example.com', signedUp: true, next: 'login' });
+    const users = await t.ask<Array<{ email: string; role: string }>>('user.list', { project: 'closedshop' });
+    expect(users.map((u) => [u.email, u.role])).toEqual([['a@example.com', 'viewer']]);
+    await expect(t.ask('signup.set', { project: 'closedshop', signup: 'maybe' })).rejects.toMatchObject({ code: 'MESSAGE_INVALID' });
     await expect(t.ask('auth.signup', { project: 'ghost', email: 'x@example.com', password: 'long enough pass' })).rejects.toMatchObject({ code: 'DS_PROJECT_NOT_FOUND' });
   });
 });

@@ -62,7 +62,7 @@ describe('mobo key:*, user:*, role:*, token:issue end to end', () => {
     expect((await whoami(rotated.key)).status).toBe(200);
   });
 
-  it('role:create/list/delete, user:create/list/disable, token:issue, key:rotate-signing', async () => {
+  it('role:create/list/delete, user:create/list/disable, token:issue, key:rotate-signing', { timeout: 60_000 }, async () => {
     expect((await run('role:create', 'shop', 'support', '--allow', 'tickets:read,create;orders:read')).code).toBe(0);
     expect((await run('role:list', 'shop')).stdout).toMatch(/support\s+custom\s+tickets:read,create; orders:read/);
     expect((await run('role:create', 'shop', 'broken')).code).toBe(2);
@@ -90,4 +90,32 @@ describe('mobo key:*, user:*, role:*, token:issue end to end', () => {
     expect((await run('role:delete', 'shop', 'support')).code).toBe(5);
     expect((await run('key:create', '--help')).stdout).toContain('mobo key:create <project>');
   });
+
+  it('auth:signup, policy:set/list/remove, user:role and keys:show: a public client key reaches only what a policy opens', async () => {
+    expect((await run('auth:signup', 'shop')).stdout).toBe('signup on shop: closed\n');
+    expect((await run('auth:signup', 'shop', 'sometimes')).code).toBe(2);
+    expect((await run('auth:signup', 'shop', 'open')).stdout).toBe('signup on shop: open\n');
+
+    const shown = JSON.parse((await run('keys:show', 'shop', '--json')).stdout) as { publicKey: string; serviceKey: string; realtime: { key: string; secret: string } };
+    expect(shown.publicKey).toMatch(/^ak_shop_/);
+    expect(shown.realtime.key).toMatch(/^pk_/);
+    // Shown again, the same keys: they are the project's, not made per call.
+    expect((await run('keys:show', 'shop')).stdout).toContain(shown.publicKey);
+    expect(await (await whoami(shown.publicKey)).json()).toMatchObject({ data: { principal: { kind: 'api_key', role: 'anon' } } });
+    expect(await (await whoami(shown.serviceKey)).json()).toMatchObject({ data: { principal: { role: 'admin' } } });
+
+    expect((await run('policy:list', 'shop')).stdout).toMatch(/no policies/);
+    expect((await run('policy:set', 'shop', 'anon', 'posts')).code).toBe(2);
+    expect((await run('policy:set', 'shop', 'anon', 'posts', '--ops', 'read')).stdout).toBe('role anon may read on posts (all rows)\n');
+    expect((await run('policy:set', 'shop', 'authenticated', 'notes', '--ops', 'read,create', '--owner-column', 'owner_id')).code).toBe(0);
+    expect((await run('policy:list', 'shop')).stdout).toMatch(/authenticated\s+notes\s+read,create\s+owner_id = subject/);
+    expect((await run('policy:set', 'shop', 'ghost-role', 'posts', '--ops', 'read')).code).toBe(5);
+    expect((await run('policy:remove', 'shop', 'anon', 'posts')).code).toBe(0);
+    expect((await run('policy:remove', 'shop', 'anon', 'posts')).code).toBe(5);
+
+    expect((await run('user:create', 'shop', 'member@example.com')).code).toBe(0);
+    expect((await run('user:list', 'shop')).stdout).toMatch(/member@example\.com\s+authenticated\s+active/);
+    expect((await run('user:role', 'shop', 'member@example.com', 'viewer')).stdout).toBe('member@example.com now has role viewer\n');
+    expect((await run('role:list', 'shop')).stdout).toMatch(/viewer\s+built-in\s+\*:read\n[\s\S]*anon\s+built-in\s+none \(policies only\)/);
+  }, 60_000);
 });

@@ -17,8 +17,8 @@ export interface AuthNode {
 }
 
 /** A booted in-process node with the given projects created. */
-export async function startAuthNode(projects: string[]): Promise<AuthNode> {
-  const node = await startTestNode();
+export async function startAuthNode(projects: string[], env: Record<string, string> = {}): Promise<AuthNode> {
+  const node = await startTestNode(env);
   const catalog = node.system.ref(node.address('catalog'));
   for (const project of projects) await catalog.ask('project.create', { project });
   const auth = node.system.ref(node.address('auth'));

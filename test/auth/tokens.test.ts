@@ -54,6 +54,18 @@ describe('MagAuth access tokens: EdDSA JWTs, JWKS, rotation, and every forgery r
     await expect(auth(old.access_token)).rejects.toMatchObject({ code: 'AUTH_TOKEN_EXPIRED' });
   });
 
+  it('refuses a token dated in the future, or living longer than auth.maxTokenLifetimeSeconds (signed with the real key)', async () => {
+    const ahead = await signAccessToken(await t.signer(), claims, Date.now() + 365 * 86_400_000);
+    await expect(auth(ahead.access_token)).rejects.toMatchObject({ code: 'AUTH_INVALID', details: { reason: 'issued_in_future' } });
+    const tenYears = await signAccessToken(await t.signer(), claims, Date.now(), 10 * 365 * 86_400);
+    await expect(auth(tenYears.access_token)).rejects.toMatchObject({ code: 'AUTH_INVALID', details: { reason: 'lifetime' } });
+    // Within the clock tolerance, and within the longest lifetime token.issue grants: accepted.
+    const slightlyAhead = await signAccessToken(await t.signer(), claims, Date.now() + 30_000);
+    await expect(auth(slightlyAhead.access_token)).resolves.toMatchObject({ subject: claims.sub });
+    const aDay = await signAccessToken(await t.signer(), claims, Date.now(), 86_400);
+    await expect(auth(aDay.access_token)).resolves.toMatchObject({ subject: claims.sub });
+  });
+
   it('refuses a token of another issuer (signed with the real key)', async () => {
     const foreign = await signAccessToken(await t.signer(), { ...claims, iss: 'https://elsewhere.example' }, Date.now());
     await expect(auth(foreign.access_token)).rejects.toMatchObject({ code: 'AUTH_INVALID', details: { reason: 'claims' } });

@@ -6,6 +6,7 @@ import { LoginLimiter } from '../../actors/auth/login-limiter.js';
 import { hashPassword, verifyPassword } from '../../actors/auth/password.js';
 import { tableMatches } from '../../actors/auth/table-pattern.js';
 import { parseGrants } from '../../cli/commands/auth.js';
+import { size } from '../../cli/commands/backup.js';
 import { ManualClock } from '../../runtime/clock.js';
 import { EventBus } from '../../runtime/eventbus.js';
 import { LocalHub, LocalTransport } from '../../runtime/local-transport.js';
@@ -107,5 +108,9 @@ describe('MagAuth building blocks', () => {
       { tables: ['audit'], operations: ['read'] },
     ]);
     expect(() => parseGrants('orders')).toThrow(expect.objectContaining({ code: 'MESSAGE_INVALID' }));
+  });
+
+  it('shows sizes a person reads at a glance (backup:list)', () => {
+    expect([0, 512, 4_096, 1_500_000, 3 * 1024 ** 3].map(size)).toEqual(['0 B', '512 B', '4.0 KB', '1.4 MB', '3.0 GB']);
   });
 });

@@ -6,25 +6,13 @@
  * no stage behind.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { RecordCodec } from '../../actors/backup/records.js';
 import { createAdapter } from '../../adapters/index.js';
 import type { Adapter, DumpChunk, RestoreStep } from '../../adapters/types.js';
 import { tempDir } from '../support/cli.js';
-import { openHarness, type Harness, type SqlKind } from './exact.js';
+import { openHarness, throughArchive, type Harness, type SqlKind } from './exact.js';
 import { insertDefaults, schemaSql } from './exact-fixtures.js';
 
 const STEPS: RestoreStep[] = ['staged', 'created', 'rows', 'constraints', 'checked', 'swap'];
-
-/** Chunks as they come back out of an archive: encoded and decoded by the archive's codec. */
-export async function throughArchive(chunks: AsyncIterable<DumpChunk>): Promise<DumpChunk[]> {
-  const codec = new RecordCodec();
-  const out: DumpChunk[] = [];
-  for await (const chunk of chunks) {
-    const { record } = codec.decode(codec.encode('p', chunk));
-    out.push(record as DumpChunk);
-  }
-  return out;
-}
 
 async function* replay(chunks: DumpChunk[]): AsyncIterable<DumpChunk> {
   yield* chunks;

@@ -10,8 +10,9 @@ import { promisify } from 'node:util';
 import Database from 'better-sqlite3';
 import mysql from 'mysql2/promise';
 import pg from 'pg';
+import { RecordCodec } from '../../actors/backup/records.js';
 import { stagePrefix } from '../../adapters/sql/stage.js';
-import type { SourceConfig } from '../../adapters/types.js';
+import type { DumpChunk, SourceConfig } from '../../adapters/types.js';
 import { MYSQL_URL, PG_URL } from './support.js';
 
 const exec = promisify(execFile);
@@ -125,4 +126,12 @@ async function sqliteHarness(file: string): Promise<Harness> {
     leftovers: async () => readdirSync(dirname(file)).filter((f) => f.startsWith(`${basename(file)}.restore-`)),
     drop: async () => void db.close(),
   };
+}
+
+/** Chunks as they come back out of an archive: encoded and decoded by the archive's codec. */
+export async function throughArchive(chunks: AsyncIterable<DumpChunk>): Promise<DumpChunk[]> {
+  const codec = new RecordCodec();
+  const out: DumpChunk[] = [];
+  for await (const chunk of chunks) out.push(codec.decode(codec.encode('p', chunk)).record as DumpChunk);
+  return out;
 }

@@ -59,10 +59,10 @@ describe('the backup schedule', () => {
       expect(view).toEqual({ schedule: { cron: '0 3 * * *', keep: 5 }, next: '2030-01-01T03:00:00.000Z', timezone: 'UTC' });
 
       const ticks: Array<{ ran: boolean; dueAt: string }> = [];
-      node.system.events.on<{ ran: boolean; dueAt: string }>('data.backup.schedule.tick', (e) => void ticks.push(e.payload));
+      node.system.events.on<{ ran: boolean; dueAt: string }>('job.backup.schedule.tick', (e) => void ticks.push(e.payload));
       clock.advance(60_000);
       expect(ticks).toEqual([]);
-      const first = node.system.events.once('data.backup.schedule.tick');
+      const first = node.system.events.once('job.backup.schedule.tick');
       clock.advance(60_000);
       await first;
       expect(ticks).toEqual([{ ran: true, dueAt: '2030-01-01T03:00:00.000Z', node: 'node1' }]);

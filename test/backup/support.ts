@@ -110,8 +110,8 @@ export class BackupJobs {
       this.ended.set(e.payload.id, e.payload);
       this.waiting.get(e.payload.id)?.(e.payload);
     };
-    const offDone = node.system.events.on<FinishedJob>('data.backup.done', record);
-    const offFailed = node.system.events.on<FinishedJob>('data.backup.failed', record);
+    const offDone = node.system.events.on<FinishedJob>('job.backup.done', record);
+    const offFailed = node.system.events.on<FinishedJob>('job.backup.failed', record);
     this.off = () => (offDone(), offFailed());
   }
 

@@ -86,8 +86,9 @@ describe('mobo CLI end to end', () => {
     await node.ready;
     expect(await mobo(['component:stop', 'cache'], { cwd })).toMatchObject({ code: 0, stdout: 'cache: stopped\n' });
     const stopped = JSON.parse((await mobo(['component:list', '--json'], { cwd })).stdout) as Status['components'];
-    expect(stopped.find((c) => c.name === 'cache')?.state).toBe('stopped');
-    expect((await mobo(['health:check'], { cwd })).code).toBe(4);
+    expect(stopped.find((c) => c.name === 'cache')).toMatchObject({ state: 'stopped', health: 'stopped' });
+    // Parked, not broken: the node still serves (degraded), and says which component and why.
+    expect(await mobo(['health:check'], { cwd })).toMatchObject({ code: 4, stdout: expect.stringMatching(/^node1: degraded\n  cache: stopped \(parked/) });
     expect(await mobo(['component:start', 'cache'], { cwd })).toMatchObject({ code: 0, stdout: 'cache: started\n' });
     expect((await mobo(['health:check'], { cwd })).code).toBe(0);
 

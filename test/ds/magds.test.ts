@@ -138,7 +138,7 @@ describe('MagDS: projects with several live sources', () => {
         const toTable = `mobo_copy_${from}_${to}_${suffix}`;
         created.push([to, toTable]);
         const job = await node.system.ref(node.address('bridge')).ask<{ id: string }>('bridge.copy', { project: 'shop', from, table: source, to, toTable, batchSize: 7 });
-        const done = await node.system.events.once<{ id: string; state: string }>('data.bridge.>', (e) => e.payload.id === job.id && e.payload.state !== 'running');
+        const done = await node.system.events.once<{ id: string; state: string }>('job.bridge.>', (e) => e.payload.id === job.id && e.payload.state !== 'running');
         expect(done.payload).toMatchObject({ state: 'done', progress: { copied: 25 } });
         expect(await data(to).select({ ...all, table: toTable })).toEqual(expected);
       }

@@ -28,7 +28,7 @@ describe('the plug-in contract: a component brings its config, errors, protocol,
   it('boots the component in its group, with its config section read from the file', async () => {
     const status = (await t.admin('GET', '/v1/admin/status')).json.data;
     expect(status.components).toEqual(expect.arrayContaining([expect.objectContaining({ name: 'probe', supervisor: 'ops', state: 'running' })]));
-    const res = await fetch(`${t.url}/v1/probe/greet`, { method: 'POST', body: JSON.stringify({ name: 'Zoë "quoted"' }) });
+    const res = await fetch(`${t.url}/v1/_/probe/greet`, { method: 'POST', body: JSON.stringify({ name: 'Zoë "quoted"' }) });
     expect(res.status).toBe(200);
     expect(((await res.json()) as any).data).toEqual({ text: 'hej då, Zoë "quoted"', count: 1 });
   });

@@ -9,7 +9,7 @@ import { configSection } from '../../../config/section.js';
 import type { RequestView } from '../../../gateway/edge.js';
 import { ok, parseJsonBody } from '../../../gateway/envelope.js';
 import { dispatch } from '../../../runtime/behavior.js';
-import { defineErrors } from '../../../runtime/errors.js';
+import { defineErrors, type CodesOf } from '../../../runtime/errors.js';
 import { clientOf, defineProtocol, implement, reply } from '../../../runtime/protocol.js';
 
 export const probeConfig = configSection(
@@ -29,9 +29,7 @@ export const probeErrors = defineErrors({
 });
 
 declare module '../../../runtime/errors.js' {
-  interface ComponentErrorCodes {
-    PROBE_BLOCKED: true;
-  }
+  interface ComponentErrorCodes extends CodesOf<typeof probeErrors> {}
 }
 
 export const probeProtocol = defineProtocol({
@@ -59,7 +57,7 @@ export const probeSlot: ComponentSlot = {
   },
   routes: ({ router, board, hook }) => {
     const probe = clientOf(probeProtocol, board.system.ref(board.address('probe'), 'probe-http'));
-    router.post('/v1/probe/greet', async (req) => {
+    router.post('/v1/_/probe/greet', async (req) => {
       const body = parseJsonBody(req.body) as { name?: unknown } | null;
       return ok(req.requestId, await probe.ask('probe.greet', { name: String(body?.name ?? '') }));
     });
@@ -77,3 +75,6 @@ export const probeSlot: ComponentSlot = {
     });
   },
 };
+
+// The augmentation makes the component's codes first-class: this line would not compile without it.
+export const isProbeRefusal = (code: import('../../../runtime/errors.js').ErrorCode): boolean => code === 'PROBE_BLOCKED';
