@@ -1,9 +1,14 @@
 /**
  * The SQLGuard model under onnxruntime (the only module that imports onnxruntime-node).
  * One session per loaded model file, CPU, one intra-op thread: a batch is small, and the
- * node's other work needs the cores more than a parallel Gather does.
+ * node's other work needs the cores more than a parallel Gather does. The native library is
+ * loaded on first use (dynamic import): a node with Sentinel off, and every `mobo` command
+ * but sentinel:check, never loads it.
  */
-import ort from 'onnxruntime-node';
+type Ort = typeof import('onnxruntime-node');
+let runtime: Promise<Ort> | undefined;
+/** onnxruntime-node is CommonJS: under ESM its API is the namespace's default export. */
+const loadRuntime = (): Promise<Ort> => (runtime ??= import('onnxruntime-node').then((m) => (m as { default?: Ort }).default ?? m));
 
 export interface ModelSession {
   /** Scores a batch of feature-index rows (features.ts): one score in [0,1] per row. */
@@ -12,6 +17,7 @@ export interface ModelSession {
 }
 
 export async function openSession(bytes: Uint8Array): Promise<ModelSession> {
+  const ort = await loadRuntime();
   const session = await ort.InferenceSession.create(bytes, { executionProviders: ['cpu'], intraOpNumThreads: 1, interOpNumThreads: 1, graphOptimizationLevel: 'all' });
   return {
     async score(rows) {
