@@ -42,8 +42,13 @@ describe('MagSentinel brute-force detection across a cluster', () => {
     for (const [i, dir] of dirs.entries()) nodes.push(await startTestNode({ ...shared, MOBO_NODE_ID: `sn-${i}-${db.slice(-8)}` }, dir));
     const a = nodes[0]!;
     await a.system.ref(a.address('catalog')).ask('project.create', { project: 'shop' }, { timeoutMs: 15_000 });
-    const signup = await fetch(`${base(0)}/v1/auth/shop/signup`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email: "o'brien@example.com", password: 'correct horse battery' }) });
-    expect(signup.status).toBe(201);
+    // Signup is closed by default: the operator creates the user.
+    const created = await fetch(`${base(0)}/v1/admin/projects/shop/users`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${token(0)}` },
+      body: JSON.stringify({ email: "o'brien@example.com", password: 'correct horse battery' }),
+    });
+    expect(created.status, await created.clone().text()).toBe(201);
   });
   afterAll(async () => {
     for (const node of nodes) await node.stop();
