@@ -1,6 +1,7 @@
 import type { MoboConfig } from './schema.js';
 import { flatKeys, getPath } from './load.js';
 import { RELOADABLE_SECTIONS, isReloadable } from './schema.js';
+import { reloadableSections } from './section.js';
 
 export interface ConfigDiff {
   /** Changed keys that took effect now. */
@@ -18,6 +19,6 @@ export function diffConfig(before: MoboConfig, after: MoboConfig): ConfigDiff {
 /** The config a running node moves to: reloadable keys from `after`, everything else kept from `before`. */
 export function applyReloadable(before: MoboConfig, after: MoboConfig): MoboConfig {
   const next: MoboConfig = { ...before };
-  for (const section of RELOADABLE_SECTIONS) Object.assign(next, { [section]: after[section] });
+  for (const section of [...RELOADABLE_SECTIONS, ...reloadableSections]) Object.assign(next, { [section]: (after as Record<string, unknown>)[section] });
   return next;
 }

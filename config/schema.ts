@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { credentialUrl, secret } from './secrets.js';
+import { reloadableSections } from './section.js';
 
 const token = /^[A-Za-z0-9_-]+$/;
 
@@ -218,5 +219,5 @@ export type ConfigInput = z.input<typeof configSchema>;
 export const RELOADABLE_SECTIONS = ['log', 'health', 'rateLimits'] as const satisfies readonly (keyof MoboConfig)[];
 
 export function isReloadable(key: string): boolean {
-  return RELOADABLE_SECTIONS.some((s) => key === s || key.startsWith(`${s}.`));
+  return [...RELOADABLE_SECTIONS, ...reloadableSections].some((s) => key === s || key.startsWith(`${s}.`));
 }

@@ -254,7 +254,7 @@ export class Edge {
     const view = requestView(req, route);
     const body = response.body as { error?: { code?: unknown }; code?: unknown } | undefined;
     const code = typeof body?.error?.code === 'string' ? body.error.code : undefined;
-    const outcome: ResponseView = { status: response.status, durationMs, ...(code ? { code } : {}) };
+    const outcome: ResponseView = { status: response.status, durationMs, rows: rowsOf(response.body), ...(code ? { code } : {}) };
     for (const { owner, hook } of this.onResponse) {
       if (hook.scope === 'own' && owner !== route.owner) continue;
       try {
@@ -333,4 +333,13 @@ export class Edge {
       },
     };
   }
+}
+
+/** Rows in an answer's body, for onResponse hooks (MagSentinel's baselines). */
+function rowsOf(body: unknown): number {
+  if (Array.isArray(body)) return body.length;
+  if (body === null || typeof body !== 'object' || Buffer.isBuffer(body)) return 0;
+  const data = (body as { data?: unknown }).data;
+  if (Array.isArray(data)) return data.length;
+  return data === undefined || data === null ? 0 : 1;
 }

@@ -22,7 +22,7 @@ export interface RequestView {
   readonly ip: string;
   /** Set after the authenticate step (preHandler and onResponse hooks of authenticated routes). */
   readonly principal: Principal | undefined;
-  /** The body parsed as JSON, parsed once per request; undefined when empty or not JSON. */
+  /** The body parsed once per request: JSON, or a form body (`application/x-www-form-urlencoded`) as an object; undefined when empty or neither. */
   body(): unknown;
 }
 
@@ -30,6 +30,8 @@ export interface ResponseView {
   status: number;
   /** The error code, when the response is an error. */
   code?: string;
+  /** Rows a JSON answer carried (an array, or the `data` array of an envelope); 1 for one object, 0 for none. */
+  rows: number;
   durationMs: number;
 }
 
@@ -74,7 +76,9 @@ export function requestView(req: HttpRequest, route: Route): RequestView {
     body() {
       if (body === NO_BODY) {
         try {
-          body = parseJsonBody(req.body) ?? undefined;
+          body = (req.headers['content-type'] ?? '').includes('application/x-www-form-urlencoded')
+            ? Object.fromEntries(new URLSearchParams(req.body.toString('utf8')))
+            : (parseJsonBody(req.body) ?? undefined);
         } catch {
           body = undefined;
         }

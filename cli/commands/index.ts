@@ -10,6 +10,7 @@ import { ACCESS_COMMANDS } from './access.js';
 import { AUTH_COMMANDS } from './auth.js';
 import { BACKUP_COMMANDS } from './backup.js';
 import { MQTT_COMMANDS } from './mqtt.js';
+import { SENTINEL_COMMANDS } from './sentinel.js';
 import {
   dbTablesCommand,
   projectCreateCommand,
@@ -47,4 +48,5 @@ export const COMMANDS: readonly Command[] = [
   ...ACCESS_COMMANDS,
   ...BACKUP_COMMANDS,
   ...MQTT_COMMANDS,
+  ...SENTINEL_COMMANDS,
 ];
