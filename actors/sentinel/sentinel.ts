@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { describeError, MoboError, isMoboError } from '../../runtime/errors.js';
+import { ServiceKey } from '../../runtime/index.js';
 import type { Board } from '../board.js';
 import { controlStore } from '../kernel/store-slot.js';
 import { AnomalyDetector, type Anomaly } from './anomaly.js';
@@ -457,11 +458,12 @@ export class Sentinel {
   }
 }
 
-const instances = new WeakMap<Board, Sentinel>();
+const SENTINEL = new ServiceKey<Sentinel>('sentinel');
 
-/** The node's Sentinel, shared by its actor (lifecycle, operator API) and the edge (hooks). */
+/**
+ * The node's Sentinel, shared by its actor (lifecycle, operator API) and the edge (hooks):
+ * one per actor system, since every component sees a board of its own.
+ */
 export function sentinelFor(board: Board): Sentinel {
-  let s = instances.get(board);
-  if (!s) instances.set(board, (s = new Sentinel(board)));
-  return s;
+  return board.system.services.shared(SENTINEL, () => new Sentinel(board));
 }
