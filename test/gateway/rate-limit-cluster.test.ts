@@ -1,42 +1,20 @@
-import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { MoboNode } from '../../actors/node.js';
-import { tempDir } from '../support/cli.js';
-import { NATS_URL } from '../support/nats.js';
-import { startTestNode } from '../support/node.js';
-
-const ADMIN_URL = process.env.PG_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+import { startTestCluster, type TestCluster } from '../support/cluster.js';
 
 /** Two nodes of one cluster: NATS between them, one control store (a throwaway Postgres database), one secrets.key. */
 describe('rate limits across a cluster', () => {
-  const db = `mobo_rl_${randomBytes(4).toString('hex')}`;
-  const dirs = [tempDir('mobo-rl-a-'), tempDir('mobo-rl-b-')];
-  const nodes: MoboNode[] = [];
-  const admin = new pg.Client({ connectionString: ADMIN_URL });
+  let cluster: TestCluster;
+  let nodes: MoboNode[];
+  let dirs: string[];
 
   beforeAll(async () => {
-    await admin.connect();
-    await admin.query(`create database ${db}`);
-    const controlUrl = new URL(ADMIN_URL);
-    controlUrl.pathname = `/${db}`;
-    const shared = {
-      MOBO_NATS_URL: NATS_URL,
-      MOBO_CONTROL__KIND: 'postgres',
-      MOBO_CONTROL__URL: controlUrl.toString(),
-      MOBO_SECRETS__KEY: randomBytes(32).toString('base64'),
-      MOBO_RATE_LIMITS__PER_KEY__RPS: '0.001',
-      MOBO_RATE_LIMITS__PER_KEY__BURST: '4',
-    };
-    for (const [i, dir] of dirs.entries()) nodes.push(await startTestNode({ ...shared, MOBO_NODE_ID: `rl-${i}-${db.slice(-8)}` }, dir));
+    cluster = await startTestCluster('rl', 2, { MOBO_RATE_LIMITS__PER_KEY__RPS: '0.001', MOBO_RATE_LIMITS__PER_KEY__BURST: '4' });
+    ({ nodes, dirs } = cluster);
   });
-  afterAll(async () => {
-    for (const node of nodes) await node.stop();
-    await admin.query(`drop database if exists ${db} with (force)`);
-    await admin.end();
-  });
+  afterAll(() => cluster.stop());
 
   it("spends one key's budget across both nodes", async () => {
     const [a, b] = nodes as [MoboNode, MoboNode];

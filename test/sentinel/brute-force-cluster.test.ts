@@ -1,23 +1,17 @@
-import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { MoboNode } from '../../actors/node.js';
 import { SENTINEL_ENTRIES } from '../../actors/sentinel/index.js';
-import { tempDir } from '../support/cli.js';
-import { NATS_URL } from '../support/nats.js';
-import { startTestNode } from '../support/node.js';
+import { startTestCluster, type TestCluster } from '../support/cluster.js';
 import { waitFor } from '../support/wait.js';
-
-const ADMIN_URL = process.env.PG_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 
 /** Two nodes of one cluster: NATS between them, one control store (a throwaway Postgres database). */
 describe('MagSentinel brute-force detection across a cluster', () => {
-  const db = `mobo_sn_${randomBytes(4).toString('hex')}`;
-  const dirs = [tempDir('mobo-sn-a-'), tempDir('mobo-sn-b-')];
-  const nodes: MoboNode[] = [];
-  const admin = new pg.Client({ connectionString: ADMIN_URL });
+  let cluster: TestCluster;
+  let nodes: MoboNode[];
+  let dirs: string[];
   const base = (i: number) => `http://127.0.0.1:${(JSON.parse(readFileSync(join(dirs[i]!, 'node.json'), 'utf8')) as { port: number }).port}`;
   const token = (i: number) => readFileSync(join(dirs[i]!, 'admin.token'), 'utf8').trim();
   const login = (i: number, email: string, password: string) =>
@@ -26,20 +20,12 @@ describe('MagSentinel brute-force detection across a cluster', () => {
     fetch(`${base(i)}/v1/admin/sentinel`, { headers: { authorization: `Bearer ${token(i)}` } }).then(async (r) => ((await r.json()) as { data: { blocks: Array<{ kind: string; value: string; reason: string; source: string }> } }).data);
 
   beforeAll(async () => {
-    await admin.connect();
-    await admin.query(`create database ${db}`);
-    const controlUrl = new URL(ADMIN_URL);
-    controlUrl.pathname = `/${db}`;
-    const shared = {
-      MOBO_NATS_URL: NATS_URL,
-      MOBO_CONTROL__KIND: 'postgres',
-      MOBO_CONTROL__URL: controlUrl.toString(),
-      MOBO_SECRETS__KEY: randomBytes(32).toString('base64'),
+    cluster = await startTestCluster('sn', 2, {
       MOBO_SENTINEL__ENABLED: 'true',
       MOBO_SENTINEL__BRUTE_FORCE__PER_IP__FAILURES: '4',
       MOBO_SENTINEL__BRUTE_FORCE__ACCOUNTS_PER_IP: '50',
-    };
-    for (const [i, dir] of dirs.entries()) nodes.push(await startTestNode({ ...shared, MOBO_NODE_ID: `sn-${i}-${db.slice(-8)}` }, dir));
+    });
+    ({ nodes, dirs } = cluster);
     const a = nodes[0]!;
     await a.system.ref(a.address('catalog')).ask('project.create', { project: 'shop' }, { timeoutMs: 15_000 });
     // Signup is closed by default: the operator creates the user.
@@ -50,11 +36,7 @@ describe('MagSentinel brute-force detection across a cluster', () => {
     });
     expect(created.status, await created.clone().text()).toBe(201);
   });
-  afterAll(async () => {
-    for (const node of nodes) await node.stop();
-    await admin.query(`drop database if exists ${db} with (force)`);
-    await admin.end();
-  });
+  afterAll(() => cluster.stop());
 
   it('blocks the IP on every node after failed logins spread over both, keeps the block in the control store, and lifts it everywhere', async () => {
     const failures = [await login(0, "o'brien@example.com", 'guess 1'), await login(1, "o'brien@example.com", 'guess 2'), await login(0, "o'brien@example.com", 'guess 3')];
@@ -72,7 +54,7 @@ describe('MagSentinel brute-force detection across a cluster', () => {
     const [block] = (await status(0)).blocks;
     expect(block).toMatchObject({ source: 'brute-force', reason: 'failed logins from this address' });
     const stored = await waitFor(async () => {
-      const c = new pg.Client({ connectionString: ADMIN_URL.replace(/\/[^/]*$/, `/${db}`) });
+      const c = new pg.Client({ connectionString: cluster.controlUrl });
       await c.connect();
       const { rows } = await c.query(`select kind, value, until from ${SENTINEL_ENTRIES} where type = 'block'`);
       await c.end();
