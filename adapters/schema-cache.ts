@@ -12,14 +12,20 @@ export class SchemaCache {
   private current: Promise<SchemaInfo> | undefined;
   private byName = new Map<string, TableInfo>();
   private loadedAt = 0;
+  /** Bumped by every load and invalidation: a load only publishes if nothing newer began since. */
+  private generation = 0;
 
   constructor(private readonly load: () => Promise<SchemaInfo>) {}
 
   get(refresh = false): Promise<SchemaInfo> {
     if (refresh || !this.current) {
+      const generation = ++this.generation;
       const loading = this.load().then((schema) => {
-        this.byName = new Map(schema.tables.map((t) => [t.name, t]));
-        this.loadedAt = Date.now();
+        // A slower load that began before a DDL must not overwrite what a newer one found.
+        if (generation === this.generation) {
+          this.byName = new Map(schema.tables.map((t) => [t.name, t]));
+          this.loadedAt = Date.now();
+        }
         return schema;
       });
       loading.catch(() => {
@@ -31,6 +37,7 @@ export class SchemaCache {
   }
 
   invalidate(): void {
+    this.generation++;
     this.current = undefined;
   }
 
