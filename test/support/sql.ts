@@ -32,3 +32,16 @@ export async function sqliteExec(path: string, sql: string): Promise<void> {
     db.close();
   }
 }
+
+/**
+ * A Postgres database of the test's own on the server of `serverUrl`, for tests whose
+ * assertions would be disturbed by other writers on a shared database (change feeds and the
+ * read cache hear every table of a database). Returns its URL and a drop.
+ */
+export async function pgOwnDatabase(serverUrl: string, prefix: string): Promise<{ url: string; drop: () => Promise<void> }> {
+  const name = `${prefix}_${Math.random().toString(36).slice(2, 10)}`;
+  await pgQuery(serverUrl, `CREATE DATABASE "${name}"`);
+  const url = new URL(serverUrl);
+  url.pathname = `/${name}`;
+  return { url: url.toString(), drop: () => pgQuery(serverUrl, `DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`).then(() => undefined) };
+}
