@@ -28,6 +28,9 @@ const FK_PRAGMA = /^PRAGMA foreign_keys\s*=\s*(ON|OFF)$/i;
 
 export class SqlSchemaEditor implements SchemaEditor {
   readonly transactional: boolean;
+  /** The schema as the last refresh found it, and the tables change capture follows. */
+  private known: string | undefined;
+  private seen: Set<string> | undefined;
 
   constructor(
     private readonly driver: SqlDriver,
@@ -174,7 +177,6 @@ export class SqlSchemaEditor implements SchemaEditor {
   }
 
   async apply(change: SchemaChange): Promise<{ applied: boolean }> {
-    const before = new Set((await this.schema.get()).tables.map((t) => t.name));
     const statements = [...change.statements];
     // SQLite takes PRAGMA foreign_keys outside a transaction only (a rebuild's first and last statements).
     const pre = statements.length > 0 && FK_PRAGMA.test(statements[0]!) ? [statements.shift()!] : [];
@@ -199,7 +201,7 @@ export class SqlSchemaEditor implements SchemaEditor {
       for (const sql of post) await this.driver.runner.run({ sql, params: [] }).catch(() => undefined);
       this.schema.invalidate();
     }
-    await this.follow(before);
+    await this.follow();
     return { applied };
   }
 
@@ -210,18 +212,22 @@ export class SqlSchemaEditor implements SchemaEditor {
   }
 
   async refresh(): Promise<boolean> {
-    const known = await this.schema.get();
-    const before = fingerprint(known.tables);
-    const names = new Set(known.tables.map((t) => t.name));
-    const now = await this.schema.get(true);
-    if (fingerprint(now.tables) === before) return false;
-    await this.follow(names);
-    return true;
+    const now = fingerprint((await this.schema.get(true)).tables);
+    const changed = this.known !== undefined && now !== this.known;
+    this.known = now;
+    await this.follow();
+    return changed;
   }
 
-  /** Change capture follows the new tables (Postgres installs their triggers). */
-  private async follow(before: Set<string>): Promise<void> {
-    for (const table of (await this.schema.get()).tables) if (!before.has(table.name)) await this.changes.tableCreated?.(table);
+  /**
+   * Change capture follows the tables it has not seen yet (Postgres installs their triggers):
+   * made here, by a migration, on another node or outside. The first time, every table (the
+   * feed installed its triggers when it started; installing again is harmless).
+   */
+  private async follow(): Promise<void> {
+    const tables = (await this.schema.get()).tables;
+    for (const table of tables) if (!this.seen?.has(table.name)) await this.changes.tableCreated?.(table);
+    this.seen = new Set(tables.map((t) => t.name));
   }
 
   private async ensureMigrationsTable(): Promise<void> {

@@ -1,28 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createAdapter } from '../../adapters/index.js';
-import type { Adapter, SchemaEditor, SchemaOp, SourceConfig } from '../../adapters/types.js';
-import { tempDir } from '../support/cli.js';
-import { mysqlQuery, pgQuery } from '../support/sql.js';
-import { uniqueName } from './helpers.js';
-
-const PG_URL = process.env.PG_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
-const MYSQL_URL = process.env.MYSQL_URL ?? 'mysql://root@127.0.0.1:3306/test';
-
-/** A throwaway place on each real SQL server: a Postgres schema, a MariaDB database, a SQLite file. */
-export async function schemaSource(kind: 'postgres' | 'mysql' | 'sqlite'): Promise<{ config: SourceConfig; drop: () => Promise<void> }> {
-  const name = uniqueName('mobo_schema');
-  if (kind === 'postgres') {
-    await pgQuery(PG_URL, `CREATE SCHEMA "${name}"`);
-    return { config: { kind, url: PG_URL, namespace: name }, drop: async () => void (await pgQuery(PG_URL, `DROP SCHEMA "${name}" CASCADE`)) };
-  }
-  if (kind === 'mysql') {
-    await mysqlQuery(MYSQL_URL, `CREATE DATABASE \`${name}\``);
-    const url = new URL(MYSQL_URL);
-    url.pathname = `/${name}`;
-    return { config: { kind, url: url.toString() }, drop: async () => void (await mysqlQuery(MYSQL_URL, `DROP DATABASE \`${name}\``)) };
-  }
-  return { config: { kind, url: `${tempDir('mobo-schema-')}/s.db` }, drop: async () => undefined };
-}
+import type { Adapter, SchemaEditor, SchemaOp } from '../../adapters/types.js';
+import { schemaSource } from '../support/schema.js';
 
 /** Every schema operation, on each SQL backend, with names holding quotes, dashes and unicode. */
 describe.each(['postgres', 'sqlite', 'mysql'] as const)('schema editor on %s', (kind) => {
