@@ -186,6 +186,9 @@ export class SqlSchemaEditor implements SchemaEditor {
     try {
       for (const sql of pre) await this.driver.runner.run({ sql, params: [] });
       applied = await this.driver.transaction(async (runner) => {
+        // A migration's unqualified names are the source's (its Postgres schema), as `psql` with that search_path.
+        const namespace = this.driver.dialect.name === 'postgres' ? this.qualified(MIGRATIONS_TABLE, '').slice(0, -3) : '';
+        if (namespace) await runner.run({ sql: `SET LOCAL search_path = ${namespace}, public`, params: [] });
         const release = change.migration ? await this.lock(runner) : undefined;
         try {
           if (change.migration && !(await this.due(runner, change.migration))) return false;
