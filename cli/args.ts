@@ -2,7 +2,8 @@ import { parseArgs as parseArgv } from 'node:util';
 import { MoboError } from '../runtime/errors.js';
 
 /** A flag a command accepts: `string` takes a value (`--role R` or `--role=R`), `boolean` takes none (`--force`). */
-export type FlagKind = 'string' | 'boolean';
+/** `strings`: a value flag that may repeat (`--column a --column b`). */
+export type FlagKind = 'string' | 'strings' | 'boolean';
 export type FlagSpec = Readonly<Record<string, FlagKind>>;
 
 /** The flags every command takes, on top of its own. */
@@ -11,7 +12,7 @@ export const COMMON_FLAGS: FlagSpec = { config: 'string', node: 'string', json: 
 export interface ParsedArgs {
   command: string | undefined;
   positional: string[];
-  flags: Record<string, string | boolean>;
+  flags: Record<string, string | boolean | string[]>;
 }
 
 /** The command word: the first argument that is not a flag or a common flag's value. */
@@ -27,19 +28,21 @@ export function commandName(argv: string[]): string | undefined {
  */
 export function parseArgs(argv: string[], flags: FlagSpec = {}): ParsedArgs {
   const accepted = { ...COMMON_FLAGS, ...flags };
-  let parsed: { values: Record<string, string | boolean | undefined>; positionals: string[] };
+  let parsed: { values: Record<string, string | boolean | string[] | undefined>; positionals: string[] };
   try {
-    parsed = parseArgv({ args: argv, options: toOptions(accepted), strict: true, allowPositionals: true });
+    parsed = parseArgv({ args: argv, options: toOptions(accepted), strict: true, allowPositionals: true }) as typeof parsed;
   } catch (err) {
     throw flagError(err, commandName(argv), accepted);
   }
-  const values = Object.fromEntries(Object.entries(parsed.values).filter((e): e is [string, string | boolean] => e[1] !== undefined));
+  const values = Object.fromEntries(Object.entries(parsed.values).filter((e): e is [string, string | boolean | string[]] => e[1] !== undefined));
   const [command, ...positional] = parsed.positionals;
   return { command, positional, flags: values };
 }
 
-function toOptions(spec: FlagSpec): Record<string, { type: FlagKind; short?: string }> {
-  return Object.fromEntries(Object.entries(spec).map(([name, type]) => [name, name === 'help' ? { type, short: 'h' } : { type }]));
+function toOptions(spec: FlagSpec): Record<string, { type: 'string' | 'boolean'; short?: string; multiple?: boolean }> {
+  return Object.fromEntries(
+    Object.entries(spec).map(([name, type]) => [name, type === 'strings' ? { type: 'string', multiple: true } : name === 'help' ? { type, short: 'h' } : { type }]),
+  );
 }
 
 function flagError(err: unknown, command: string | undefined, accepted: FlagSpec): MoboError {
@@ -47,7 +50,7 @@ function flagError(err: unknown, command: string | undefined, accepted: FlagSpec
   const message = err instanceof Error ? err.message : String(err);
   const flag = /'(-{1,2}[^' <]+)/.exec(message)?.[1] ?? 'a flag';
   const where = command ? ` for ${command}` : '';
-  const takes = `it takes ${Object.entries(accepted).map(([name, kind]) => (kind === 'string' ? `--${name} VALUE` : `--${name}`)).join(', ')}`;
+  const takes = `it takes ${Object.entries(accepted).map(([name, kind]) => (kind !== 'boolean' ? `--${name} VALUE` : `--${name}`)).join(', ')}`;
   if (code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') return usage(`Unknown flag ${flag}${where} (${takes})`, flag);
   if (/does not take an argument/.test(message)) return usage(`${flag} takes no value${where}`, flag);
   if (code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE') {
@@ -63,6 +66,12 @@ export function usage(message: string, flag?: string): MoboError {
 export function flagString(args: ParsedArgs, name: string): string | undefined {
   const v = args.flags[name];
   return typeof v === 'string' ? v : undefined;
+}
+
+/** Every value of a repeatable flag, in order. */
+export function flagStrings(args: ParsedArgs, name: string): string[] {
+  const v = args.flags[name];
+  return Array.isArray(v) ? v : typeof v === 'string' ? [v] : [];
 }
 
 /** The n-th positional argument, or a usage error naming it. */

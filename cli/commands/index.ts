@@ -11,6 +11,8 @@ import { AUTH_COMMANDS } from './auth.js';
 import { BACKUP_COMMANDS } from './backup.js';
 import { MQTT_COMMANDS } from './mqtt.js';
 import { SENTINEL_COMMANDS } from './sentinel.js';
+import { SCHEMA_COMMANDS } from './schema.js';
+import { MIGRATE_COMMANDS } from './migrate.js';
 import {
   dbTablesCommand,
   projectCreateCommand,
@@ -43,6 +45,8 @@ export const COMMANDS: readonly Command[] = [
   sourceRemoveCommand,
   sourceTestCommand,
   dbTablesCommand,
+  ...SCHEMA_COMMANDS,
+  ...MIGRATE_COMMANDS,
   bridgeCopyCommand,
   ...AUTH_COMMANDS,
   ...ACCESS_COMMANDS,
