@@ -53,7 +53,7 @@ export function loadAssets(dir: string): Map<string, Asset> {
 
 /** The best encoding the client takes that the build wrote (brotli, then gzip, else none). */
 export function pickEncoding(asset: Asset, acceptEncoding: string | undefined): { body: Buffer; encoding?: 'br' | 'gzip' } {
-  const accepts = (name: string) => new RegExp(`(^|[\\s,])${name}(\\s*;\\s*q=(?!0(\\.0*)?\\b)[\\d.]+)?\\s*(,|$)`).test(acceptEncoding ?? '');
+  const accepts = (name: string) => new RegExp(`(^|[\\s,])${name}(\\s*;\\s*q=(?!0(\\.0*)?\\b)[\\d.]+)?\\s*(,|$)`, 'i').test(acceptEncoding ?? '');
   if (asset.br && accepts('br')) return { body: asset.br, encoding: 'br' };
   if (asset.gzip && accepts('gzip')) return { body: asset.gzip, encoding: 'gzip' };
   return { body: asset.raw };

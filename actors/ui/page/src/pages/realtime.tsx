@@ -105,14 +105,17 @@ function Realtime({ project }: { project: string }) {
 
 function Mqtt({ project }: { project: string }) {
   const q = `?project=${enc(project)}`;
-  const clients = useLoad(() => admin.get<Row[]>(`/mqtt/clients${q}`), [project]);
   const stats = useLoad(() => admin.get<Row>('/mqtt/stats'), []);
+  // With MQTT off (the default) the node has no clients to list: ask only when it is on.
+  const enabled = stats.value?.enabled === true;
+  const clients = useLoad(async () => (enabled ? admin.get<Row[]>(`/mqtt/clients${q}`) : []), [project, enabled]);
   const rules = useLoad(() => admin.get<Row[]>(`/mqtt/rules${q}`), [project]);
   return (
     <>
       <Section title="MQTT clients">
         <ErrorLine error={clients.error ?? stats.error} />
         {stats.value && <p class="muted">{Object.entries(stats.value).map(([k, v]) => `${k} ${typeof v === 'object' ? JSON.stringify(v) : String(v)}`).join(' · ')}</p>}
+        {stats.value && !enabled && <p class="muted">MQTT is off on this node (mqtt.enabled).</p>}
         <Table label="MQTT clients" rows={clients.value} actions={(c) => <Action label="Kick" kind="danger" title={`Kick ${String(c.clientId)}`} run={async () => (await admin.post(`/mqtt/clients/${enc(String(c.clientId))}/kick`), clients.reload())} />} empty="No clients connected" />
         <button type="button" onClick={() => (clients.reload(), stats.reload())}>
           Refresh
