@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseProm, point, quantileMs, scrape } from '../../actors/ui/page/src/metrics.js';
+import { parseProm, point, quantileMs, scrape } from '../../gateway/ui/page/src/metrics.js';
 
 /** The charts' arithmetic on the node's Prometheus text (the page's own module, run here). */
 const text = (requests: number, errors: number, buckets: number[]) =>

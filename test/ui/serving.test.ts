@@ -3,8 +3,8 @@ import { join } from 'node:path';
 import { brotliDecompressSync, gunzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { MoboNode } from '../../actors/node.js';
-import { CONTENT_SECURITY_POLICY } from '../../actors/ui/index.js';
-import { builtPageDir, pickEncoding, type Asset } from '../../actors/ui/assets.js';
+import { CONTENT_SECURITY_POLICY } from '../../gateway/ui/index.js';
+import { builtPageDir, pickEncoding, type Asset } from '../../gateway/ui/assets.js';
 import { tempDir } from '../support/cli.js';
 import { startTestNode } from '../support/node.js';
 

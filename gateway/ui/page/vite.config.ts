@@ -24,7 +24,7 @@ function precompress(): Plugin {
   };
 }
 
-/** MagUI: built into dist/ui, served by the node at /_/ (actors/ui/routes.ts). */
+/** MagUI: built into dist/ui, served by the node at /_/ (gateway/ui/routes.ts). */
 export default defineConfig({
   root: here,
   base: '/_/',

@@ -108,7 +108,7 @@ function Mqtt({ project }: { project: string }) {
   const stats = useLoad(() => admin.get<Row>('/mqtt/stats'), []);
   // With MQTT off (the default) the node has no clients to list: ask only when it is on.
   const enabled = stats.value?.enabled === true;
-  const clients = useLoad(async () => (enabled ? admin.get<Row[]>(`/mqtt/clients${q}`) : []), [project, enabled]);
+  const clients = useLoad(async (): Promise<Row[]> => (enabled ? admin.get<Row[]>(`/mqtt/clients${q}`) : []), [project, enabled]);
   const rules = useLoad(() => admin.get<Row[]>(`/mqtt/rules${q}`), [project]);
   return (
     <>

@@ -1,6 +1,6 @@
-import type { EdgeContext } from '../../gateway/edge.js';
-import type { HttpRequest, HttpResponse } from '../../gateway/http-types.js';
-import { MoboError } from '../../runtime/errors.js';
+import type { EdgeContext } from '../edge.js';
+import type { HttpRequest, HttpResponse } from '../http-types.js';
+import { MoboError } from '../../runtime/index.js';
 import { builtPageDir, loadAssets, pickEncoding, type Asset } from './assets.js';
 
 /**

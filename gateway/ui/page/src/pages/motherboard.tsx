@@ -11,6 +11,7 @@ interface Component {
   state: string;
   health: string;
   restarts: number;
+  postMs?: number;
 }
 interface Status {
   node: string;
@@ -46,6 +47,7 @@ function Tree({ status, refresh }: { status: Status; refresh: () => Promise<void
             <th scope="col">state</th>
             <th scope="col">health</th>
             <th scope="col">restarts</th>
+            <th scope="col">POST ms</th>
             <th scope="col">actions</th>
           </tr>
         </thead>
@@ -64,6 +66,7 @@ function Tree({ status, refresh }: { status: Status; refresh: () => Promise<void
                 <span class={`state health-${c.health}`}>{c.health}</span>
               </td>
               <td class="num">{c.restarts}</td>
+              <td class="num">{c.postMs === undefined ? '—' : c.postMs.toFixed(1)}</td>
               <td class="actions">
                 <Action label="Kill" kind="danger" title={`Kill ${c.name}`} run={act(`/chaos/kill/${enc(c.name)}`)} />
                 {c.state === 'stopped' ? (
