@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import PusherServer from 'pusher';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { MoboNode } from '../../actors/node.js';
 import { readAdminToken } from '../../gateway/admin-token.js';
@@ -144,11 +145,22 @@ describe('MagUI in Chromium', () => {
     await screenshot(page, 'backups');
   }, LONG);
 
-  it('shows the realtime, MQTT and Sentinel pages from the admin API', async () => {
+  it('watches a channel live in the event inspector, and shows the MQTT and Sentinel pages', async () => {
     const { page } = browser;
     await page.getByRole('link', { name: 'Realtime & MQTT' }).click();
     await page.getByLabel('Project').selectOption('shop-1');
-    await page.getByRole('region', { name: 'Event inspector' }).waitFor();
+    const inspector = page.getByRole('region', { name: 'Event inspector' });
+    await inspector.getByLabel('Channel', { exact: true }).fill('orders_1-a=b@c,d.e;f');
+    await inspector.getByRole('button', { name: 'Subscribe' }).click();
+    await inspector.locator('[data-connection]', { hasText: /^connected$/ }).waitFor();
+    // The node lists the channel as occupied once the subscription reached it; then an event sent through the Pusher HTTP API shows up.
+    await page.getByRole('table', { name: 'Occupied channels' }).getByRole('cell', { name: 'orders_1-a=b@c,d.e;f', exact: true }).waitFor();
+    const app = (await (await fetch(`${base}/v1/admin/projects/shop-1/realtime`, { headers: { authorization: `Bearer ${token}` } })).json()) as { data: { appId: string; key: string; secret: string } };
+    const port = new URL(base).port;
+    await new PusherServer({ appId: app.data.appId, key: app.data.key, secret: app.data.secret, host: '127.0.0.1', port, useTLS: false }).trigger('orders_1-a=b@c,d.e;f', 'order-placed', { id: 7, note: 'a "quoted" ✓' });
+    const events = page.getByRole('table', { name: 'Events' });
+    await events.getByRole('cell', { name: 'order-placed', exact: true }).waitFor();
+    expect(await events.getByRole('cell', { name: '{"id":7,"note":"a \\"quoted\\" ✓"}', exact: true }).count()).toBe(1);
     await page.getByRole('region', { name: 'MQTT ingest rules' }).waitFor();
     await screenshot(page, 'realtime');
     await page.getByRole('link', { name: 'Sentinel' }).click();
