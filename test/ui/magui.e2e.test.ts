@@ -43,7 +43,7 @@ describe('MagUI in Chromium', () => {
     expected.push(/Failed to load resource: the server responded with a status of 403.*\/v1\/admin\/status/);
     await page.getByRole('button', { name: 'Log in' }).click();
     await expect.poll(() => page.getByRole('alert').textContent()).toContain('AUTH_FORBIDDEN');
-    expect(await page.evaluate(() => sessionStorage.getItem('mobo.admin.token'))).toBeNull();
+    expect(await page.evaluate("sessionStorage.getItem('mobo.admin.token')")).toBeNull();
     await expect.poll(() => page.getByRole('navigation', { name: 'Pages' }).count()).toBe(0);
     await screenshot(page, 'login-refused');
   }, LONG);
@@ -53,7 +53,7 @@ describe('MagUI in Chromium', () => {
     await page.getByLabel('Admin token').fill(token);
     await page.getByRole('button', { name: 'Log in' }).click();
     await page.locator('#tree tr[data-component="auth"][data-state="running"]').waitFor();
-    expect(await page.evaluate(() => sessionStorage.getItem('mobo.admin.token'))).toBe(token);
+    expect(await page.evaluate("sessionStorage.getItem('mobo.admin.token')")).toBe(token);
     expect(await page.locator('#tree tbody tr').count()).toBeGreaterThan(10);
     await page.locator('.chart canvas').first().waitFor();
     await screenshot(page, 'motherboard');
