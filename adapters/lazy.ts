@@ -1,5 +1,5 @@
 import { MoboError } from '../runtime/errors.js';
-import type { Adapter, AdapterHealth, AdapterKind, ChangeEvent, ChangeFeed, DataOps, DumpChunk, Query, RestoreOptions, Row, SchemaInfo, TableInfo } from './types.js';
+import type { Adapter, AdapterHealth, AdapterKind, ChangeEvent, ChangeFeed, DataOps, DumpChunk, Query, RestoreOptions, Row, SchemaEditor, SchemaInfo, TableInfo } from './types.js';
 
 /**
  * An Adapter whose backend module is imported on `connect()`, so creating a source is
@@ -48,6 +48,10 @@ export class LazyAdapter implements Adapter {
   private get ready(): Adapter {
     if (!this.inner) throw new MoboError('DS_UNAVAILABLE', 'The data source is not connected');
     return this.inner;
+  }
+
+  get schemaEditor(): SchemaEditor | undefined {
+    return this.ready.schemaEditor;
   }
 
   introspect = async (refresh?: boolean): Promise<SchemaInfo> => this.ready.introspect(refresh);

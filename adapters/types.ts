@@ -92,6 +92,8 @@ export interface Adapter extends DataOps {
   transaction<T>(fn: (tx: DataOps) => Promise<T>): Promise<T>;
   /** Change events for every table, at least for every change made through this adapter. */
   watch(onChange: (event: ChangeEvent) => void): Promise<ChangeFeed>;
+  /** Schema changes and migrations (the SQL backends; absent where the backend has no tables to shape). */
+  readonly schemaEditor?: SchemaEditor;
   /** MagBackup hooks: a self-contained dump of every table, and its restore. */
   dump(): AsyncIterable<DumpChunk>;
   /**
@@ -144,4 +146,101 @@ export interface SourceConfig {
   /** Redis key prefix / Mongo database / Postgres schema, depending on kind. */
   namespace?: string;
   pool?: Partial<PoolOptions>;
+}
+
+/** A column as the schema API declares it (portable types; see docs/schema-api.md). */
+export interface ColumnSpec {
+  name: string;
+  type: ColumnType;
+  /** Default true; a key column is always NOT NULL. */
+  nullable?: boolean;
+  /** A JSON value bound as a literal, or `{ sql }`: an expression written by the operator. */
+  default?: string | number | boolean | null | { sql: string };
+  unique?: boolean;
+  /** An SQL boolean expression (operator-trusted, as a migration is). */
+  check?: string;
+  /** A generated integer key. */
+  identity?: boolean;
+  primaryKey?: boolean;
+}
+
+export type ReferentialAction = 'cascade' | 'restrict' | 'set null' | 'set default' | 'no action';
+
+export interface ForeignKeySpec {
+  name?: string;
+  columns: string[];
+  references: { table: string; columns: string[] };
+  onDelete?: ReferentialAction;
+  onUpdate?: ReferentialAction;
+}
+
+export interface TableSpec {
+  name: string;
+  columns: ColumnSpec[];
+  primaryKey?: string[];
+  foreignKeys?: ForeignKeySpec[];
+}
+
+/** One change the schema API makes; compiled per backend (adapters/sql/ddl.ts). */
+export type SchemaOp =
+  | { op: 'createTable'; table: TableSpec }
+  | { op: 'renameTable'; table: string; to: string }
+  | { op: 'dropTable'; table: string }
+  | { op: 'addColumn'; table: string; column: ColumnSpec }
+  | { op: 'alterColumn'; table: string; column: string; type?: ColumnType; nullable?: boolean; default?: ColumnSpec['default'] }
+  | { op: 'renameColumn'; table: string; column: string; to: string }
+  | { op: 'dropColumn'; table: string; column: string }
+  | { op: 'createIndex'; table: string; name?: string; columns: string[]; unique?: boolean }
+  | { op: 'dropIndex'; table: string; index: string }
+  | { op: 'createView'; view: string; select: string }
+  | { op: 'dropView'; view: string };
+
+export interface DescribedColumn {
+  name: string;
+  type: ColumnType;
+  nativeType: string;
+  nullable: boolean;
+  /** The default as the backend states it (SQL text), or null. */
+  default: string | null;
+  identity: boolean;
+}
+
+export interface DescribedTable {
+  name: string;
+  columns: DescribedColumn[];
+  primaryKey: string[];
+  foreignKeys: Array<Required<Pick<ForeignKeySpec, 'columns' | 'references'>> & { name: string; onDelete: string; onUpdate: string }>;
+  /** `constraint`: the index of a UNIQUE constraint (dropped with the constraint). */
+  indexes: Array<{ name: string; columns: string[]; unique: boolean; constraint?: true }>;
+  checks: Array<{ name: string; expression: string }>;
+}
+
+/** An applied migration as `mobo_migrations` records it. */
+export interface AppliedMigration {
+  id: string;
+  checksum: string;
+  appliedAt: string;
+}
+
+/** Statements to run as one change; with `migration`, recorded in (or removed from) `mobo_migrations`. */
+export interface SchemaChange {
+  statements: string[];
+  migration?: { id: string; checksum: string; direction: 'up' | 'down' };
+}
+
+export interface SchemaEditor {
+  describe(table: string): Promise<DescribedTable>;
+  /** The statements an operation takes here, checked against the live schema; nothing runs. */
+  plan(op: SchemaOp): Promise<string[]>;
+  /**
+   * Runs the statements in one transaction where the backend's DDL is transactional (Postgres,
+   * SQLite); a migration under the source's migration lock, skipped (`applied: false`) when
+   * another run applied (or reverted) it first. Introspection and change capture follow.
+   */
+  apply(change: SchemaChange): Promise<{ applied: boolean }>;
+  migrations(): Promise<AppliedMigration[]>;
+  /** Re-reads the schema; true when it differs from what was known (change capture follows). */
+  refresh(): Promise<boolean>;
+  /** Whether a failed change leaves the schema as it was (transactional DDL). */
+  readonly transactional: boolean;
 }

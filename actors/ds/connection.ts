@@ -1,13 +1,13 @@
 import { createAdapter, feedSeesAllWrites } from '../../adapters/index.js';
 import { forRead, isConnectionLost } from '../../adapters/outcome.js';
-import type { Adapter, ChangeEvent, ChangeFeed, DataOps, Row, SourceConfig } from '../../adapters/types.js';
+import type { Adapter, ChangeEvent, ChangeFeed, DataOps, Row, SchemaEditor, SourceConfig } from '../../adapters/types.js';
 import { dispatch, on, type Behavior, type Handlers } from '../../runtime/behavior.js';
 import type { ActorContext } from '../../runtime/context.js';
 import { MoboError, describeError } from '../../runtime/errors.js';
 import type { EventBus } from '../../runtime/eventbus.js';
 import { withTimeout } from '../../runtime/timeout.js';
 import { topics } from '../../runtime/topics.js';
-import { DS, type SourceStatus, type WriteOp } from './protocol.js';
+import { DS, SCHEMA_CHANGED_TOPIC, SCHEMA_CHECK_TOPIC, SCHEMA_REFRESHED_TOPIC, type SourceStatus, type WriteOp } from './protocol.js';
 import type { RecordRef, WriteRecords } from './write-records.js';
 
 export interface ConnectionSpec {
@@ -114,6 +114,14 @@ export function connectionBehavior(spec: ConnectionSpec, events: EventBus, adapt
     return rows;
   };
 
+  const editor = (): SchemaEditor => {
+    const found = adapter.schemaEditor;
+    if (!found) throw new MoboError('DS_UNSUPPORTED', `A ${spec.config.kind} source has no tables to shape`, { details: { kind: spec.config.kind } });
+    return found;
+  };
+  const refreshed = (): void => events.emitLocal(SCHEMA_REFRESHED_TOPIC, { project: spec.project, source: spec.source });
+  let offSchema: Array<() => void> = [];
+
   const handlers: Handlers = {
     [DS.select.type]: on(DS.select.schema, (q, ctx) => read(ctx, () => adapter.select(q))),
     [DS.count.type]: on(DS.count.schema, (q, ctx) => read(ctx, () => adapter.count(q))),
@@ -124,6 +132,22 @@ export function connectionBehavior(spec: ConnectionSpec, events: EventBus, adapt
     [DS.schema.type]: on(DS.schema.schema, (m, ctx) => read(ctx, () => adapter.introspect(m?.refresh ?? false))),
     [DS.createTable.type]: on(DS.createTable.schema, (m, ctx) => run(ctx, () => adapter.createTable(m.table))),
     [DS.dropTable.type]: on(DS.dropTable.schema, (m, ctx) => run(ctx, () => adapter.dropTable(m.table))),
+    [DS.describe.type]: on(DS.describe.schema, (m, ctx) => read(ctx, () => editor().describe(m.table))),
+    [DS.plan.type]: on(DS.plan.schema, (m, ctx) => read(ctx, () => editor().plan(m.op))),
+    [DS.apply.type]: on(DS.apply.schema, async (m, ctx) => {
+      try {
+        return await run(ctx, () => editor().apply(m));
+      } finally {
+        refreshed();
+      }
+    }),
+    [DS.migrations.type]: on(DS.migrations.schema, (_m, ctx) => read(ctx, () => editor().migrations())),
+    [DS.refresh.type]: on(DS.refresh.schema, async (m, ctx) => {
+      if (!adapter.schemaEditor && !m.announce) return false;
+      const changed = adapter.schemaEditor ? await read(ctx, () => editor().refresh()) : false;
+      if (changed || m.announce) refreshed();
+      return changed;
+    }),
     [DS.status.type]: on(DS.status.schema, async (): Promise<SourceStatus> => {
       const status: SourceStatus = { project: spec.project, source: spec.source, kind: spec.config.kind, connected };
       if (connected) {
@@ -137,7 +161,18 @@ export function connectionBehavior(spec: ConnectionSpec, events: EventBus, adapt
   };
 
   return {
-    start: (ctx) => connect(ctx),
+    start: (ctx) => {
+      const mine = (p: { project?: unknown; source?: unknown }) => p.project === spec.project && p.source === spec.source;
+      offSchema = [
+        events.on<{ project?: unknown; source?: unknown }>(SCHEMA_CHANGED_TOPIC, ({ payload }) => {
+          if (mine(payload)) ctx.self.tell(DS.refresh.type, { announce: true });
+        }),
+        events.on(SCHEMA_CHECK_TOPIC, () => {
+          if (connected) ctx.self.tell(DS.refresh.type, { announce: false });
+        }),
+      ];
+      return connect(ctx);
+    },
     receive: (msg, ctx) => dispatch(handlers, msg, ctx),
     async health() {
       if (!connected) return { status: 'down', details: { lastError } };
@@ -145,6 +180,7 @@ export function connectionBehavior(spec: ConnectionSpec, events: EventBus, adapt
       return { status: h.status === 'ok' ? 'ok' : 'down', details: { latencyMs: h.latencyMs } };
     },
     async stop() {
+      offSchema.forEach((off) => off());
       await feed?.close().catch(() => undefined);
       await adapter.close();
     },

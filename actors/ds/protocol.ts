@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { Filter } from '../../adapters/query.js';
-import type { Query, Row, SchemaInfo, TableInfo } from '../../adapters/types.js';
+import type { AppliedMigration, DescribedTable, Query, Row, SchemaChange, SchemaInfo, SchemaOp, TableInfo } from '../../adapters/types.js';
 import { outcomeUnknown } from '../../adapters/outcome.js';
 import { isMoboError, MoboError, type ErrorCode } from '../../runtime/errors.js';
 import type { ActorRef, AskOptions } from '../../runtime/ref.js';
@@ -57,7 +57,27 @@ export const DS = {
   createTable: { type: 'ds.createTable', schema: z.object({ table: tableInfoSchema }) },
   dropTable: { type: 'ds.dropTable', schema: z.object({ table: z.string().min(1) }) },
   status: { type: 'ds.status', schema: z.null().optional() },
+  describe: { type: 'ds.schema.describe', schema: z.object({ table: z.string().min(1) }) },
+  /** The schema component (actors/schema) checks an operation in full; here its shape only. */
+  plan: { type: 'ds.schema.plan', schema: z.object({ op: z.custom<SchemaOp>((v) => isObject(v) && typeof v.op === 'string', 'An operation is an object with an op') }) },
+  apply: {
+    type: 'ds.schema.apply',
+    schema: z.object({
+      statements: z.array(z.string().min(1)).max(100_000),
+      migration: z.object({ id: z.string().min(1), checksum: z.string().min(1), direction: z.enum(['up', 'down']) }).optional(),
+    }),
+  },
+  migrations: { type: 'ds.schema.migrations', schema: z.null().optional() },
+  /** Re-read the schema; `announce`: say so (SCHEMA_REFRESHED_TOPIC) even when nothing differs. */
+  refresh: { type: 'ds.schema.refresh', schema: z.object({ announce: z.boolean() }) },
 } as const;
+
+/** Cluster-wide: a source's schema was changed through MagMoBoMini ({ project, source }). */
+export const SCHEMA_CHANGED_TOPIC = 'component.schema.changed';
+/** On one node: its connection actor re-read a source's schema ({ project, source }); caches drop theirs. */
+export const SCHEMA_REFRESHED_TOPIC = 'component.schema.refreshed';
+/** On one node: time to look for tables changed outside MagMoBoMini (the schema component's tick). */
+export const SCHEMA_CHECK_TOPIC = 'component.schema.check';
 
 export interface SourceStatus {
   project: string;
@@ -112,6 +132,21 @@ export class DataClient {
   }
   dropTable(table: string): Promise<void> {
     return this.ref.ask(DS.dropTable.type, { table }, this.opts);
+  }
+  describe(table: string): Promise<DescribedTable> {
+    return this.read(DS.describe.type, { table });
+  }
+  plan(op: SchemaOp): Promise<string[]> {
+    return this.read(DS.plan.type, { op });
+  }
+  apply(change: SchemaChange): Promise<{ applied: boolean }> {
+    return this.ref.ask(DS.apply.type, change, { ...this.opts, timeoutMs: 600_000 });
+  }
+  migrations(): Promise<AppliedMigration[]> {
+    return this.read(DS.migrations.type, null);
+  }
+  refresh(announce: boolean): Promise<boolean> {
+    return this.read(DS.refresh.type, { announce });
   }
   status(): Promise<SourceStatus> {
     return this.ref.ask(DS.status.type, null, this.opts);

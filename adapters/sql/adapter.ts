@@ -17,6 +17,7 @@ import { compileCreateTable, compileDropTable } from './ddl.js';
 import type { SqlDriver, SqlRunner } from './driver.js';
 import { GroupCommit } from './group-commit.js';
 import { SqlDataOps } from './ops.js';
+import { SqlSchemaEditor } from './schema-editor.js';
 import { SqlStage } from './stage.js';
 
 /** COPY text is cut into chunks of whole lines of about this size. */
@@ -32,6 +33,7 @@ export class SqlAdapter extends BaseAdapter {
   readonly kind: SqlDriver['kind'];
   protected readonly changes: ChangeSource;
   protected readonly ops: SqlDataOps;
+  readonly schemaEditor: SqlSchemaEditor;
 
   constructor(
     private readonly driver: SqlDriver,
@@ -41,6 +43,7 @@ export class SqlAdapter extends BaseAdapter {
     this.kind = driver.kind;
     this.changes = makeChanges({ schema: this.schema, runner: driver.runner });
     this.ops = new SqlDataOps(driver, driver.runner, this.schema, this.changes, driver.groupCommit ? new GroupCommit(driver) : undefined);
+    this.schemaEditor = new SqlSchemaEditor(driver, this.schema, this.changes);
   }
 
   async connect(): Promise<void> {

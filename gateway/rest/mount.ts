@@ -64,7 +64,7 @@ export function mountRest({ router, board, admin, metrics, log, onStop, hook }: 
     const { http, transport } = board.configStore.current();
     return http.readCache.enabled && transport.kind === 'local' ? http.readCache : undefined;
   }, (hit) => metrics.readCacheLookups.inc({ result: hit ? 'hit' : 'miss' }));
-  onStop(dropCacheOnChanges(board, cache));
+  onStop(dropCacheOnChanges(board, cache, schemas));
   const reads = new ReadCoalescer(() => board.configStore.current().http.coalesceReads, cache);
   const store = controlStore(board);
   const { clock } = board.system;

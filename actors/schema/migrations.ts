@@ -1,0 +1,134 @@
+/**
+ * A source's migration files: `<dir>/<project>/<source>/<timestamp>_<name>.sql`, each holding a
+ * `-- migrate:up` and a `-- migrate:down` section (docs/schema-api.md says why SQL). The checksum
+ * is the sha256 of the whole file, so editing either section of an applied migration is seen.
+ */
+import { createHash } from 'node:crypto';
+import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { AppliedMigration } from '../../adapters/types.js';
+import { MoboError } from '../../runtime/errors.js';
+
+export interface MigrationFile {
+  id: string;
+  file: string;
+  checksum: string;
+  up: string;
+  down: string | undefined;
+}
+
+export interface MigrationStatus {
+  id: string;
+  status: 'applied' | 'pending' | 'changed' | 'missing';
+  checksum: string;
+  appliedAt?: string;
+}
+
+export interface DiffReport {
+  /** Tables the migrations create that the live schema lacks. */
+  missing: string[];
+  /** Live tables no migration creates (made by the schema API or outside: `migrate:new` to keep them). */
+  extra: string[];
+  pending: string[];
+  changed: string[];
+}
+
+const FILE = /^(\d{14})_([A-Za-z0-9][A-Za-z0-9_-]*)\.sql$/;
+const MARK = /^--\s*migrate:(up|down)\s*$/im;
+
+export function folderOf(dir: string, project: string, source: string): string {
+  return join(dir, project, source);
+}
+
+export async function readMigrations(folder: string): Promise<MigrationFile[]> {
+  const names = await readdir(folder).catch((err: NodeJS.ErrnoException) => {
+    if (err.code === 'ENOENT') return [] as string[];
+    throw err;
+  });
+  const files: MigrationFile[] = [];
+  for (const name of names.filter((n) => FILE.test(n)).sort()) {
+    const text = await readFile(join(folder, name), 'utf8');
+    files.push({ id: name.slice(0, -4), file: join(folder, name), checksum: createHash('sha256').update(text).digest('hex'), ...sections(text, name) });
+  }
+  return files;
+}
+
+/** The up and down sections; text before the first marker belongs to neither. */
+export function sections(text: string, name: string): { up: string; down: string | undefined } {
+  const parts = text.split(/^(--\s*migrate:(?:up|down)\s*)$/im);
+  let up: string | undefined;
+  let down: string | undefined;
+  for (let i = 1; i < parts.length; i += 2) {
+    const which = MARK.exec(parts[i]!)![1]!.toLowerCase();
+    if (which === 'up') up = (up ?? '') + parts[i + 1];
+    else down = (down ?? '') + parts[i + 1];
+  }
+  if (up === undefined) throw new MoboError('SCHEMA_MIGRATION_MISSING', `Migration ${name} has no "-- migrate:up" section`, { details: { migration: name } });
+  return { up, down: down !== undefined && down.trim() ? down : undefined };
+}
+
+export async function newMigration(folder: string, name: string, up = '', down = '', now = new Date()): Promise<{ id: string; file: string }> {
+  await mkdir(folder, { recursive: true });
+  const stamp = now.toISOString().replace(/[-:T]/g, '').slice(0, 14);
+  const taken = new Set((await readMigrations(folder)).map((m) => m.id.slice(0, 14)));
+  let n = Number(stamp);
+  while (taken.has(String(n))) n++; // two made in one second keep their order
+  const id = `${n}_${name}`;
+  const file = join(folder, `${id}.sql`);
+  await writeFile(file, `-- migrate:up\n${up}${up.endsWith('\n') || !up ? '' : '\n'}\n-- migrate:down\n${down}${down.endsWith('\n') || !down ? '' : '\n'}`, { flag: 'wx' });
+  return { id, file };
+}
+
+export function statusOf(files: MigrationFile[], applied: AppliedMigration[]): MigrationStatus[] {
+  const done = new Map(applied.map((a) => [a.id, a]));
+  const rows: MigrationStatus[] = files.map((f) => {
+    const a = done.get(f.id);
+    if (!a) return { id: f.id, status: 'pending', checksum: f.checksum };
+    return { id: f.id, status: a.checksum === f.checksum ? 'applied' : 'changed', checksum: f.checksum, appliedAt: a.appliedAt };
+  });
+  const known = new Set(files.map((f) => f.id));
+  for (const a of applied) if (!known.has(a.id)) rows.push({ id: a.id, status: 'missing', checksum: a.checksum, appliedAt: a.appliedAt });
+  return rows.sort((x, y) => x.id.localeCompare(y.id));
+}
+
+/** Refuses a run while an applied migration's file differs from what was applied, naming it. */
+export function assertUnchanged(status: MigrationStatus[]): void {
+  const changed = status.find((s) => s.status === 'changed');
+  if (changed) {
+    throw new MoboError('SCHEMA_MIGRATION_CHANGED', `Migration ${changed.id} was applied and its file has been edited since; restore the file or add a new migration`, {
+      details: { migration: changed.id },
+    });
+  }
+}
+
+const CREATE = /\bCREATE\s+TABLE\s+(?:IF\s+NOT\s+EXISTS\s+)?((?:[`"][^`"]+[`"]|[\w$]+)(?:\s*\.\s*(?:[`"][^`"]+[`"]|[\w$]+))?)/gi;
+const DROP = /\bDROP\s+TABLE\s+(?:IF\s+EXISTS\s+)?((?:[`"][^`"]+[`"]|[\w$]+)(?:\s*\.\s*(?:[`"][^`"]+[`"]|[\w$]+))?)/gi;
+const RENAME = /\bALTER\s+TABLE\s+((?:[`"][^`"]+[`"]|[\w$]+)(?:\s*\.\s*(?:[`"][^`"]+[`"]|[\w$]+))?)\s+RENAME\s+TO\s+([`"][^`"]+[`"]|[\w$]+)/gi;
+
+/** The table a (possibly qualified, quoted) name in SQL stands for. */
+function tableName(ref: string): string {
+  const last = ref.split(/\s*\.\s*(?=[`"\w$][^.]*$)/).at(-1)!.trim();
+  return /^[`"]/.test(last) ? last.slice(1, -1) : last.toLowerCase();
+}
+
+/**
+ * Live tables against the tables the migrations' up sections leave (CREATE, DROP and RENAME
+ * TABLE read from the SQL, in order), with the pending and edited migrations.
+ */
+export function diff(files: MigrationFile[], status: MigrationStatus[], live: string[]): DiffReport {
+  const tables = new Set<string>();
+  for (const f of files) {
+    const events: Array<[number, () => void]> = [];
+    for (const m of f.up.matchAll(CREATE)) events.push([m.index, () => tables.add(tableName(m[1]!))]);
+    for (const m of f.up.matchAll(DROP)) events.push([m.index, () => tables.delete(tableName(m[1]!))]);
+    for (const m of f.up.matchAll(RENAME)) events.push([m.index, () => (tables.delete(tableName(m[1]!)), tables.add(tableName(m[2]!)))]);
+    for (const [, apply] of events.sort((a, b) => a[0] - b[0])) apply();
+  }
+  const liveSet = new Set(live);
+  return {
+    missing: [...tables].filter((t) => !liveSet.has(t)).sort(),
+    extra: live.filter((t) => !tables.has(t) && t !== 'mobo_migrations').sort(),
+    pending: status.filter((s) => s.status === 'pending').map((s) => s.id),
+    changed: status.filter((s) => s.status === 'changed').map((s) => s.id),
+  };
+}

@@ -1,0 +1,212 @@
+import { join } from 'node:path';
+import { splitStatements } from '../../adapters/index.js';
+import type { SchemaOp } from '../../adapters/types.js';
+import { dispatch, type Behavior } from '../../runtime/behavior.js';
+import type { TimerHandle } from '../../runtime/clock.js';
+import { MoboError, isMoboError, type ErrorCode } from '../../runtime/errors.js';
+import { implement } from '../../runtime/protocol.js';
+import type { ActorSlot, Board } from '../board.js';
+import { DataClient, SCHEMA_CHANGED_TOPIC, SCHEMA_CHECK_TOPIC, sourceAddress } from '../ds/protocol.js';
+import { schemaConfig } from './config.js';
+import { schemaErrors } from './errors.js';
+import { assertUnchanged, diff, folderOf, newMigration, readMigrations, statusOf, type MigrationFile } from './migrations.js';
+import { schemaProtocol } from './protocol.js';
+import { mountSchemaRoutes } from './routes.js';
+
+type Dialect = 'postgres' | 'sqlite' | 'mysql';
+
+/**
+ * The schema API and migrations of every project source (docs/schema-api.md). Operations are
+ * planned and applied by the source's connection actor (adapters/sql/schema-editor.ts); this
+ * actor reads the migration files, turns the adapters' DS_* codes into SCHEMA_* ones, and
+ * announces every change to the cluster so each node's connection actor re-reads the schema
+ * (REST, OpenAPI, read cache and change capture follow). Its tick makes each node look for
+ * tables changed outside MagMoBoMini.
+ */
+export const schemaSlot: ActorSlot = {
+  name: 'schema',
+  group: 'data',
+  dependsOn: ['catalog'],
+  config: schemaConfig,
+  errors: schemaErrors,
+  protocol: schemaProtocol,
+  routes: mountSchemaRoutes,
+  behavior: (board: Board): Behavior => {
+    const config = schemaConfig.of(board.configStore.current());
+    const dir = config.migrationsDir ?? join(board.configStore.current().dataDir, 'migrations');
+    const catalog = board.system.ref(board.address('catalog'), 'schema');
+    const client = (project: string, source: string) => new DataClient(board.system.ref(sourceAddress(project, source), 'schema'));
+    const changed = (project: string, source: string): void => board.system.events.emit(SCHEMA_CHANGED_TOPIC, { project, source });
+
+    /** The source's SQL dialect; DS_SOURCE_NOT_FOUND when the project has no such source. */
+    const dialectOf = async (project: string, source: string): Promise<Dialect> => {
+      const sources = await catalog.ask<Array<{ name: string; kind: string }>>('source.list', { project });
+      const found = sources.find((s) => s.name === source);
+      if (!found) throw new MoboError('DS_SOURCE_NOT_FOUND', `No source "${source}" in project "${project}"`, { details: { project, source } });
+      if (found.kind !== 'postgres' && found.kind !== 'sqlite' && found.kind !== 'mysql') {
+        throw new MoboError('SCHEMA_UNSUPPORTED', `A ${found.kind} source has no tables to shape or migrate`, { details: { kind: found.kind, source } });
+      }
+      return found.kind;
+    };
+
+    const status = async (project: string, source: string) => {
+      const files = await readMigrations(folderOf(dir, project, source));
+      return { files, status: statusOf(files, await client(project, source).migrations().catch(translate())) };
+    };
+
+    /** Runs one direction of migrations in order, each in its own transaction and under the source's lock. */
+    const run = async (project: string, source: string, steps: MigrationFile[], direction: 'up' | 'down', dryRun: boolean | undefined) => {
+      const dialect = await dialectOf(project, source);
+      const sql: string[] = [];
+      const done: string[] = [];
+      try {
+        for (const m of steps) {
+          const text = direction === 'up' ? m.up : m.down;
+          if (text === undefined) throw new MoboError('SCHEMA_MIGRATION_MISSING', `Migration ${m.id} has no "-- migrate:down" section`, { details: { migration: m.id } });
+          const statements = splitStatements(text, dialect);
+          sql.push(`-- ${m.id} (${direction})`, ...statements);
+          if (dryRun) continue;
+          const { applied } = await client(project, source).apply({ statements, migration: { id: m.id, checksum: m.checksum, direction } }).catch(translate(m.id));
+          if (applied) done.push(m.id);
+        }
+      } finally {
+        if (!dryRun && done.length > 0) changed(project, source);
+      }
+      return { done, sql };
+    };
+
+    const handlers = implement(schemaProtocol, {
+      'schema.describe': ({ project, source, table }) => dialectOf(project, source).then(() => client(project, source).describe(table).catch(translate())),
+      'schema.change': async ({ project, source, change, dryRun }) => {
+        await dialectOf(project, source);
+        const data = client(project, source);
+        const sql = await data.plan(change).catch(translate(undefined, change));
+        if (dryRun) return { dryRun: true as const, sql };
+        try {
+          await data.apply({ statements: sql }).catch(translate(undefined, change));
+        } finally {
+          changed(project, source);
+        }
+        const table = tableOf(change);
+        return table ? { sql, table: await data.describe(table).catch(translate()) } : { sql };
+      },
+      'migrate.status': async ({ project, source }) => {
+        await dialectOf(project, source);
+        return { migrations: (await status(project, source)).status };
+      },
+      'migrate.new': async ({ project, source, name, up, down }) => {
+        await dialectOf(project, source);
+        return newMigration(folderOf(dir, project, source), name, up, down);
+      },
+      'migrate.up': async ({ project, source, dryRun, to }) => {
+        await dialectOf(project, source);
+        const { files, status: now } = await status(project, source);
+        assertUnchanged(now);
+        const pending = new Set(now.filter((s) => s.status === 'pending').map((s) => s.id));
+        if (to !== undefined && !files.some((f) => f.id === to)) throw new MoboError('SCHEMA_MIGRATION_MISSING', `No migration ${to}`, { details: { migration: to } });
+        const steps = files.filter((f) => pending.has(f.id) && (to === undefined || f.id <= to));
+        const { done, sql } = await run(project, source, steps, 'up', dryRun);
+        return dryRun ? { applied: [], sql } : { applied: done };
+      },
+      'migrate.down': async ({ project, source, dryRun, steps }) => {
+        await dialectOf(project, source);
+        const { reverted, sql } = await down(project, source, steps ?? 1, dryRun);
+        return dryRun ? { reverted: [], sql } : { reverted };
+      },
+      'migrate.redo': async ({ project, source, dryRun }) => {
+        await dialectOf(project, source);
+        const { reverted, sql, files } = await down(project, source, 1, dryRun);
+        const again = dryRun ? files : files.filter((f) => reverted.includes(f.id));
+        const up = await run(project, source, again, 'up', dryRun);
+        return dryRun ? { reverted: [], applied: [], sql: [...sql, ...up.sql] } : { reverted, applied: up.done };
+      },
+      'db.diff': async ({ project, source }) => {
+        await dialectOf(project, source);
+        const { files, status: now } = await status(project, source);
+        const live = (await client(project, source).schema(true)).tables.map((t) => t.name);
+        return diff(files, now, live);
+      },
+    });
+
+    /** Reverts the last `count` applied migrations, newest first; an edited or missing file is refused. */
+    const down = async (project: string, source: string, count: number, dryRun: boolean | undefined) => {
+      const { files, status: now } = await status(project, source);
+      assertUnchanged(now);
+      const applied = now.filter((s) => s.status === 'applied' || s.status === 'missing').slice(-count).reverse();
+      const missing = applied.find((s) => s.status === 'missing');
+      if (missing) throw new MoboError('SCHEMA_MIGRATION_MISSING', `Migration ${missing.id} is applied but its file is gone`, { details: { migration: missing.id } });
+      const steps = applied.map((s) => files.find((f) => f.id === s.id)!);
+      const { done, sql } = await run(project, source, steps, 'down', dryRun);
+      return { reverted: done, sql, files: steps.reverse() };
+    };
+
+    let timer: TimerHandle | undefined;
+    return {
+      start(ctx) {
+        if (config.checkEveryMs === 0) return;
+        const tick = (): void => {
+          timer = ctx.clock.setTimeout(() => {
+            board.system.events.emitLocal(SCHEMA_CHECK_TOPIC, null);
+            tick();
+          }, config.checkEveryMs);
+        };
+        tick();
+      },
+      stop(ctx) {
+        if (timer) ctx.clock.clearTimeout(timer);
+      },
+      receive: (msg, ctx) => dispatch(handlers, msg, ctx),
+    };
+  },
+};
+
+/** The table whose description answers a change (none for a dropped table or a view). */
+function tableOf(change: SchemaOp): string | undefined {
+  switch (change.op) {
+    case 'createTable':
+      return change.table.name;
+    case 'renameTable':
+      return change.to;
+    case 'dropTable':
+    case 'createView':
+    case 'dropView':
+      return undefined;
+    default:
+      return change.table;
+  }
+}
+
+const SCHEMA_CODE: Partial<Record<ErrorCode, ErrorCode>> = {
+  DS_CONFLICT: 'SCHEMA_EXISTS',
+  DS_TABLE_NOT_FOUND: 'SCHEMA_NOT_FOUND',
+  DS_COLUMN_NOT_FOUND: 'SCHEMA_NOT_FOUND',
+  DS_VALUE_INVALID: 'SCHEMA_CAST_FAILED',
+  DS_CONSTRAINT: 'SCHEMA_CAST_FAILED',
+  DS_QUERY_INVALID: 'SCHEMA_INVALID',
+  DS_UNSUPPORTED: 'SCHEMA_UNSUPPORTED',
+};
+
+/**
+ * The adapters' DS_* codes as the schema API's: a clash, a missing name, data that does not fit
+ * (a statement refused over the rows it holds), a migration that failed (naming it).
+ */
+function translate(migration?: string, change?: SchemaOp) {
+  return (err: unknown): never => {
+    if (!isMoboError(err)) throw err;
+    const details = (err.details ?? {}) as Record<string, unknown>;
+    const options = { details: { ...details, ...(migration ? { migration } : {}) }, cause: err };
+    if (err.code === 'DS_CONFLICT' && details.reason === 'locked') throw new MoboError('SCHEMA_MIGRATION_LOCKED', err.message, options);
+    if (err.code === 'DS_CONFLICT' && details.reason === 'changed') throw new MoboError('SCHEMA_MIGRATION_CHANGED', err.message, options);
+    if (migration && err.code !== 'DS_UNAVAILABLE' && err.code !== 'DS_OUTCOME_UNKNOWN') throw new MoboError('SCHEMA_MIGRATION_FAILED', `Migration ${migration} failed, nothing of it was kept: ${err.message}`, options);
+    // A statement the backend refused over the rows it holds: the data does not fit the change.
+    const ran = typeof details.statement === 'string';
+    const overData = ran && (err.code === 'DS_CONFLICT' || (err.code === 'DS_QUERY_INVALID' && change?.op === 'alterColumn'));
+    const code = overData ? 'SCHEMA_CAST_FAILED' : SCHEMA_CODE[err.code];
+    if (code === 'SCHEMA_CAST_FAILED' && change?.op === 'alterColumn') {
+      const into = change.type ? `become ${change.type}` : change.nullable === false ? 'be NOT NULL' : 'take that change';
+      const message = `Column "${change.column}" of "${change.table}" cannot ${into}: the data does not fit (${String(details.reason ?? err.message)})`;
+      throw new MoboError(code, message, { ...options, details: { ...options.details, table: change.table, column: change.column, ...(change.type ? { type: change.type } : {}) } });
+    }
+    throw code ? new MoboError(code, err.message, options) : err;
+  };
+}

@@ -1,0 +1,394 @@
+/**
+ * The schema API and migrations on a SQL backend: operations planned as statements against the
+ * live schema (every name checked before anything runs, which is all MariaDB's non-transactional
+ * DDL allows), then applied in one transaction where the DDL is transactional. SQLite's
+ * ALTER TABLE gaps are filled by a table rebuild (sqlite.org/lang_altertable.html, "other kinds").
+ */
+import { MoboError, isMoboError } from '../../runtime/errors.js';
+import type { ChangeSource } from '../changes.js';
+import type { SchemaCache } from '../schema-cache.js';
+import type { AppliedMigration, ColumnSpec, DescribedTable, SchemaChange, SchemaEditor, SchemaOp, TableInfo } from '../types.js';
+import { columnSql, columnType, compileCreateTable, compileTableSpec, defaultSql, foreignKeySql } from './ddl.js';
+import { describeTable } from './describe-table.js';
+import type { SqlDriver, SqlRunner } from './driver.js';
+
+export const MIGRATIONS_TABLE = 'mobo_migrations';
+const MIGRATIONS: TableInfo = {
+  name: MIGRATIONS_TABLE,
+  primaryKey: ['id'],
+  columns: [
+    { name: 'id', type: 'text', nativeType: 'text', nullable: false, hasDefault: false },
+    { name: 'checksum', type: 'text', nativeType: 'text', nullable: false, hasDefault: false },
+    { name: 'applied_at', type: 'text', nativeType: 'text', nullable: false, hasDefault: false },
+  ],
+};
+/** How long a second migration run waits for the first's lock. */
+const LOCK_WAIT_S = 30;
+const FK_PRAGMA = /^PRAGMA foreign_keys\s*=\s*(ON|OFF)$/i;
+
+export class SqlSchemaEditor implements SchemaEditor {
+  readonly transactional: boolean;
+  /** The schema as the last refresh found it, and the tables change capture follows. */
+  private known: string | undefined;
+  private seen: Set<string> | undefined;
+
+  constructor(
+    private readonly driver: SqlDriver,
+    private readonly schema: SchemaCache,
+    private readonly changes: ChangeSource,
+  ) {
+    this.transactional = driver.dialect.name !== 'mysql';
+  }
+
+  private get q() {
+    return this.driver.dialect.quote;
+  }
+
+  private ref = (table: string): string => this.driver.tableRef(table);
+
+  async describe(table: string): Promise<DescribedTable> {
+    const info = await this.table(table);
+    return describeTable(this.driver.dialect.name, this.driver.runner, this.ref(info.name), info);
+  }
+
+  async plan(op: SchemaOp): Promise<string[]> {
+    await this.schema.get(true);
+    const { dialect } = this.driver;
+    const sqlite = dialect.name === 'sqlite';
+    switch (op.op) {
+      case 'createTable': {
+        const spec = op.table;
+        this.name(spec.name, 'name');
+        await this.absent(spec.name);
+        if (spec.columns.length === 0) throw invalid('A table needs at least one column', { field: 'columns' });
+        const seen = new Set<string>();
+        for (const c of spec.columns) {
+          this.name(c.name, 'columns.name');
+          if (seen.has(c.name)) throw new MoboError('DS_CONFLICT', `Column "${c.name}" is declared twice`, { details: { column: c.name } });
+          seen.add(c.name);
+          if (c.identity && c.type !== 'integer') throw invalid(`Only an integer column can be an identity ("${c.name}" is ${c.type})`, { field: 'identity', column: c.name });
+        }
+        for (const k of spec.primaryKey ?? []) if (!seen.has(k)) throw columnMissing(spec.name, k, 'primaryKey');
+        for (const fk of spec.foreignKeys ?? []) {
+          for (const c of fk.columns) if (!seen.has(c)) throw columnMissing(spec.name, c, 'foreignKeys.columns');
+          const target = fk.references.table === spec.name ? undefined : await this.table(fk.references.table);
+          for (const c of fk.references.columns) if (target ? !target.columns.some((t) => t.name === c) : !seen.has(c)) throw columnMissing(fk.references.table, c, 'foreignKeys.references.columns');
+        }
+        return [compileTableSpec(dialect, this.ref, spec)];
+      }
+      case 'renameTable': {
+        const info = await this.table(op.table);
+        this.name(op.to, 'name');
+        await this.absent(op.to);
+        return [`ALTER TABLE ${this.ref(info.name)} RENAME TO ${this.q(op.to)}`];
+      }
+      case 'dropTable':
+        return [`DROP TABLE ${this.ref((await this.table(op.table)).name)}`];
+      case 'addColumn': {
+        const d = await this.describe(op.table);
+        this.name(op.column.name, 'name');
+        if (d.columns.some((c) => c.name === op.column.name)) throw new MoboError('DS_CONFLICT', `Table "${d.name}" already has a column "${op.column.name}"`, { details: { table: d.name, column: op.column.name } });
+        if (op.column.identity && op.column.type !== 'integer') throw invalid('Only an integer column can be an identity', { field: 'identity', column: op.column.name });
+        const keyed = op.column.primaryKey === true || op.column.identity === true;
+        if (keyed && d.primaryKey.length > 0) throw new MoboError('DS_CONFLICT', `Table "${d.name}" already has a primary key (${d.primaryKey.join(', ')})`, { details: { table: d.name, primaryKey: d.primaryKey } });
+        if (sqlite && (keyed || (op.column.nullable === false && op.column.default === undefined))) {
+          return this.rebuild(d, { add: op.column });
+        }
+        if (sqlite && op.column.unique) {
+          const { unique: _unique, ...plain } = op.column;
+          return [`ALTER TABLE ${this.ref(d.name)} ADD COLUMN ${columnSql(dialect, plain, false)}`, `CREATE UNIQUE INDEX ${this.q(indexName(d.name, [op.column.name], true))} ON ${this.q(d.name)} (${this.q(op.column.name)})`];
+        }
+        const add = `ALTER TABLE ${this.ref(d.name)} ADD COLUMN ${columnSql(dialect, op.column, keyed)}`;
+        return keyed ? [`${add}, ADD PRIMARY KEY (${this.q(op.column.name)})`] : [add];
+      }
+      case 'alterColumn': {
+        const d = await this.describe(op.table);
+        const column = this.column(d, op.column);
+        if (op.type === undefined && op.nullable === undefined && op.default === undefined) throw invalid('Say what to change: type, nullable or default', { field: 'type' });
+        if (sqlite) {
+          if (op.type !== undefined) await this.castable(d.name, column.name, op.type);
+          return this.rebuild(d, { alter: op });
+        }
+        if (dialect.name === 'mysql') {
+          const keyed = d.primaryKey.includes(column.name) || d.indexes.some((i) => i.columns.includes(column.name));
+          const type = op.type !== undefined ? columnType(dialect, { type: op.type }, keyed) : column.nativeType;
+          const nullable = op.nullable ?? column.nullable;
+          const def = op.default !== undefined ? defaultSql(dialect, op.default) : column.default;
+          return [`ALTER TABLE ${this.ref(d.name)} MODIFY COLUMN ${this.q(column.name)} ${type}${nullable ? ' NULL' : ' NOT NULL'}${def !== null && op.default !== null ? ` DEFAULT ${def}` : ''}${column.identity ? ' AUTO_INCREMENT' : ''}`];
+        }
+        const col = this.q(column.name);
+        const clauses: string[] = [];
+        if (op.type !== undefined) {
+          const type = columnType(dialect, { type: op.type }, false);
+          if (column.default !== null && op.default === undefined && !column.identity) clauses.push(`ALTER COLUMN ${col} DROP DEFAULT`);
+          clauses.push(`ALTER COLUMN ${col} TYPE ${type} USING ${col}::${type}`);
+          if (column.default !== null && op.default === undefined && !column.identity) clauses.push(`ALTER COLUMN ${col} SET DEFAULT (${column.default})::${type}`);
+        }
+        if (op.nullable !== undefined) clauses.push(`ALTER COLUMN ${col} ${op.nullable ? 'DROP' : 'SET'} NOT NULL`);
+        if (op.default !== undefined) clauses.push(op.default === null ? `ALTER COLUMN ${col} DROP DEFAULT` : `ALTER COLUMN ${col} SET DEFAULT ${defaultSql(dialect, op.default)}`);
+        return [`ALTER TABLE ${this.ref(d.name)} ${clauses.join(', ')}`];
+      }
+      case 'renameColumn': {
+        const d = await this.describe(op.table);
+        const column = this.column(d, op.column);
+        this.name(op.to, 'name');
+        if (d.columns.some((c) => c.name === op.to)) throw new MoboError('DS_CONFLICT', `Table "${d.name}" already has a column "${op.to}"`, { details: { table: d.name, column: op.to } });
+        return [`ALTER TABLE ${this.ref(d.name)} RENAME COLUMN ${this.q(column.name)} TO ${this.q(op.to)}`];
+      }
+      case 'dropColumn': {
+        const d = await this.describe(op.table);
+        const column = this.column(d, op.column);
+        if (d.columns.length === 1) throw invalid(`"${column.name}" is the last column of "${d.name}": drop the table instead`, { field: 'column', column: column.name });
+        const constrained = d.primaryKey.includes(column.name) || d.indexes.some((i) => i.columns.includes(column.name)) || d.foreignKeys.some((f) => f.columns.includes(column.name));
+        if (sqlite && constrained) return this.rebuild(d, { drop: column.name });
+        return [`ALTER TABLE ${this.ref(d.name)} DROP COLUMN ${this.q(column.name)}`];
+      }
+      case 'createIndex': {
+        const d = await this.describe(op.table);
+        for (const c of op.columns) this.column(d, c);
+        if (op.columns.length === 0) throw invalid('An index needs at least one column', { field: 'columns' });
+        const name = op.name ?? indexName(d.name, op.columns, op.unique === true);
+        this.name(name, 'name');
+        if (d.indexes.some((i) => i.name === name)) throw new MoboError('DS_CONFLICT', `Table "${d.name}" already has an index "${name}"`, { details: { table: d.name, index: name } });
+        const cols = op.columns.map((c) => {
+          const native = d.columns.find((x) => x.name === c)!.nativeType.toLowerCase();
+          // MariaDB indexes TEXT/BLOB by a prefix (a UNIQUE one is kept whole, as a hash).
+          return dialect.name === 'mysql' && !op.unique && /text|blob/.test(native) ? `${this.q(c)}(255)` : this.q(c);
+        });
+        return [`CREATE ${op.unique ? 'UNIQUE ' : ''}INDEX ${this.q(name)} ON ${this.ref(d.name)} (${cols.join(', ')})`];
+      }
+      case 'dropIndex': {
+        const d = await this.describe(op.table);
+        const index = d.indexes.find((i) => i.name === op.index);
+        if (!index) throw new MoboError('DS_TABLE_NOT_FOUND', `Table "${d.name}" has no index "${op.index}"`, { details: { table: d.name, index: op.index } });
+        if (dialect.name === 'mysql') return [`DROP INDEX ${this.q(index.name)} ON ${this.ref(d.name)}`];
+        if (index.constraint && sqlite) return this.rebuild(d, { dropIndex: index.name });
+        if (index.constraint) return [`ALTER TABLE ${this.ref(d.name)} DROP CONSTRAINT ${this.q(index.name)}`];
+        return [`DROP INDEX ${this.qualified(d.name, index.name)}`];
+      }
+      case 'createView':
+        this.name(op.view, 'name');
+        await this.absent(op.view);
+        return [`CREATE VIEW ${this.ref(op.view)} AS ${op.select}`];
+      case 'dropView':
+        this.name(op.view, 'view');
+        return [`DROP VIEW ${this.ref(op.view)}`];
+    }
+  }
+
+  async apply(change: SchemaChange): Promise<{ applied: boolean }> {
+    const statements = [...change.statements];
+    // SQLite takes PRAGMA foreign_keys outside a transaction only (a rebuild's first and last statements).
+    const pre = statements.length > 0 && FK_PRAGMA.test(statements[0]!) ? [statements.shift()!] : [];
+    const post = statements.length > 0 && FK_PRAGMA.test(statements.at(-1)!) ? [statements.pop()!] : [];
+    if (change.migration) await this.ensureMigrationsTable();
+    let applied = false;
+    try {
+      for (const sql of pre) await this.driver.runner.run({ sql, params: [] });
+      applied = await this.driver.transaction(async (runner) => {
+        const release = change.migration ? await this.lock(runner) : undefined;
+        try {
+          if (change.migration && !(await this.due(runner, change.migration))) return false;
+          for (const sql of statements) await run(runner, sql);
+          if (sqlite(this.driver) && pre.length > 0) await this.foreignKeyCheck(runner);
+          if (change.migration) await this.record(runner, change.migration);
+          return true;
+        } finally {
+          await release?.();
+        }
+      });
+    } finally {
+      for (const sql of post) await this.driver.runner.run({ sql, params: [] }).catch(() => undefined);
+      this.schema.invalidate();
+    }
+    await this.follow();
+    return { applied };
+  }
+
+  async migrations(): Promise<AppliedMigration[]> {
+    await this.ensureMigrationsTable();
+    const { rows } = await this.driver.runner.run({ sql: `SELECT id, checksum, applied_at FROM ${this.ref(MIGRATIONS_TABLE)} ORDER BY id`, params: [] });
+    return rows.map((r) => ({ id: String(r.id), checksum: String(r.checksum), appliedAt: String(r.applied_at) }));
+  }
+
+  async refresh(): Promise<boolean> {
+    const now = fingerprint((await this.schema.get(true)).tables);
+    const changed = this.known !== undefined && now !== this.known;
+    this.known = now;
+    await this.follow();
+    return changed;
+  }
+
+  /**
+   * Change capture follows the tables it has not seen yet (Postgres installs their triggers):
+   * made here, by a migration, on another node or outside. The first time, every table (the
+   * feed installed its triggers when it started; installing again is harmless).
+   */
+  private async follow(): Promise<void> {
+    const tables = (await this.schema.get()).tables;
+    for (const table of tables) if (!this.seen?.has(table.name)) await this.changes.tableCreated?.(table);
+    this.seen = new Set(tables.map((t) => t.name));
+  }
+
+  private async ensureMigrationsTable(): Promise<void> {
+    const create = compileCreateTable(this.driver.dialect, this.ref(MIGRATIONS_TABLE), MIGRATIONS).replace(/^CREATE TABLE /, 'CREATE TABLE IF NOT EXISTS ');
+    await this.driver.runner.run({ sql: create, params: [] });
+  }
+
+  /** The source's migration lock, held by this transaction: the release (MySQL's is the session's). */
+  private async lock(runner: SqlRunner): Promise<(() => Promise<void>) | undefined> {
+    const key = `mobo_migrations:${this.ref(MIGRATIONS_TABLE)}`;
+    const locked = () => new MoboError('DS_CONFLICT', `Another migration run holds the lock of this source (waited ${LOCK_WAIT_S} s)`, { details: { reason: 'locked' } });
+    if (this.driver.dialect.name === 'postgres') {
+      await runner.run({ sql: `SET LOCAL lock_timeout = '${LOCK_WAIT_S}s'`, params: [] });
+      await runner.run({ sql: 'SELECT pg_advisory_xact_lock(hashtext($1))', params: [key] }).catch((err: unknown) => {
+        throw isMoboError(err, 'DS_QUERY_INVALID') ? locked() : err;
+      });
+      return undefined;
+    }
+    if (this.driver.dialect.name === 'mysql') {
+      const { rows } = await runner.run({ sql: 'SELECT GET_LOCK(?, ?) AS got', params: [key, LOCK_WAIT_S] });
+      if (Number(rows[0]?.got) !== 1) throw locked();
+      return async () => void (await runner.run({ sql: 'SELECT RELEASE_LOCK(?)', params: [key] }).catch(() => undefined));
+    }
+    return undefined; // SQLite: BEGIN IMMEDIATE is the file's one writer.
+  }
+
+  /** Whether this migration step still has to run; an applied migration whose file changed is refused. */
+  private async due(runner: SqlRunner, m: NonNullable<SchemaChange['migration']>): Promise<boolean> {
+    const p = this.driver.dialect.placeholder;
+    const { rows } = await runner.run({ sql: `SELECT checksum FROM ${this.ref(MIGRATIONS_TABLE)} WHERE id = ${p(1)}`, params: [m.id] });
+    if (m.direction === 'down') return rows.length > 0;
+    if (rows.length === 0) return true;
+    if (String(rows[0]!.checksum) !== m.checksum) throw new MoboError('DS_CONFLICT', `Migration ${m.id} was applied and has been edited since`, { details: { reason: 'changed', migration: m.id } });
+    return false;
+  }
+
+  private async record(runner: SqlRunner, m: NonNullable<SchemaChange['migration']>): Promise<void> {
+    const p = this.driver.dialect.placeholder;
+    const ref = this.ref(MIGRATIONS_TABLE);
+    if (m.direction === 'up') await runner.run({ sql: `INSERT INTO ${ref} (id, checksum, applied_at) VALUES (${p(1)}, ${p(2)}, ${p(3)})`, params: [m.id, m.checksum, new Date().toISOString()] });
+    else await runner.run({ sql: `DELETE FROM ${ref} WHERE id = ${p(1)}`, params: [m.id] });
+  }
+
+  private async foreignKeyCheck(runner: SqlRunner): Promise<void> {
+    const { rows } = await runner.run({ sql: 'PRAGMA foreign_key_check', params: [] });
+    if (rows.length > 0) throw new MoboError('DS_CONSTRAINT', `The change breaks ${rows.length} foreign key reference(s)`, { details: { table: String(rows[0]!.table) } });
+  }
+
+  /**
+   * SQLite's twelve steps: a new table of the wanted shape, the rows copied over (CAST to a new
+   * type), the old table dropped, the new one renamed, its indexes made again — with foreign-key
+   * enforcement off around the transaction and checked before it commits.
+   */
+  private rebuild(d: DescribedTable, change: { add?: ColumnSpec; alter?: Extract<SchemaOp, { op: 'alterColumn' }>; drop?: string; dropIndex?: string }): string[] {
+    const { dialect } = this.driver;
+    const q = this.q;
+    const temp = `mobo_rebuild_${d.name}`.slice(0, 60);
+    const key = change.add?.primaryKey || change.add?.identity ? [change.add.name] : d.primaryKey.filter((k) => k !== change.drop);
+    const defs: string[] = [];
+    const from: string[] = [];
+    const to: string[] = [];
+    for (const c of d.columns) {
+      if (c.name === change.drop) continue;
+      const altered = change.alter?.column === c.name ? change.alter : undefined;
+      const type = altered?.type !== undefined ? columnType(dialect, { type: altered.type }, false) : c.nativeType || 'BLOB';
+      const nullable = altered?.nullable ?? c.nullable;
+      const def = altered?.default !== undefined ? (altered.default === null ? null : defaultSql(dialect, altered.default)) : c.default;
+      defs.push(`${q(c.name)} ${type}${nullable && !key.includes(c.name) ? '' : ' NOT NULL'}${def !== null ? ` DEFAULT ${def}` : ''}`);
+      to.push(q(c.name));
+      from.push(altered?.type !== undefined ? `CAST(${q(c.name)} AS ${type})` : q(c.name));
+    }
+    if (change.add) defs.push(columnSql(dialect, change.add, key.includes(change.add.name)));
+    if (key.length > 0) defs.push(`PRIMARY KEY (${key.map(q).join(', ')})`);
+    for (const fk of d.foreignKeys) if (!fk.columns.includes(change.drop ?? '\0')) defs.push(foreignKeySql(dialect, q, { ...fk, name: undefined, onDelete: fk.onDelete as never, onUpdate: fk.onUpdate as never }));
+    for (const check of d.checks) defs.push(`CHECK (${check.expression})`);
+    const indexes = d.indexes.filter((i) => i.name !== change.dropIndex && !i.columns.includes(change.drop ?? '\0'));
+    return [
+      'PRAGMA foreign_keys = OFF',
+      `CREATE TABLE ${q(temp)} (${defs.join(', ')})`,
+      `INSERT INTO ${q(temp)} (${to.join(', ')}) SELECT ${from.join(', ')} FROM ${q(d.name)}`,
+      `DROP TABLE ${q(d.name)}`,
+      `ALTER TABLE ${q(temp)} RENAME TO ${q(d.name)}`,
+      ...indexes.map((i) => `CREATE ${i.unique ? 'UNIQUE ' : ''}INDEX ${q(i.constraint ? indexName(d.name, i.columns, i.unique) : i.name)} ON ${q(d.name)} (${i.columns.map(q).join(', ')})`),
+      'PRAGMA foreign_keys = ON',
+    ];
+  }
+
+  /** SQLite stores any value in any column: a value the new type cannot hold is found before the rebuild. */
+  private async castable(table: string, column: string, type: ColumnSpec['type']): Promise<void> {
+    const c = this.q(column);
+    const bad: Partial<Record<ColumnSpec['type'], string>> = {
+      integer: `NOT (typeof(${c}) = 'integer' OR (typeof(${c}) = 'real' AND ${c} = CAST(${c} AS INTEGER)) OR (typeof(${c}) = 'text' AND trim(${c}) GLOB '[0-9+-]*' AND NOT trim(${c}) GLOB '?*[^0-9]*'))`,
+      float: `NOT (typeof(${c}) IN ('integer', 'real') OR (typeof(${c}) = 'text' AND trim(${c}) GLOB '[0-9+-.]*' AND NOT trim(${c}) GLOB '*[^0-9.eE+-]*'))`,
+      boolean: `NOT (${c} IN (0, 1) OR lower(CAST(${c} AS TEXT)) IN ('0', '1', 'true', 'false'))`,
+    };
+    const test = bad[type];
+    if (!test) return;
+    const { rows } = await this.driver.runner.run({ sql: `SELECT ${c} AS v, COUNT(*) OVER () AS n FROM ${this.ref(table)} WHERE ${c} IS NOT NULL AND ${test} LIMIT 1`, params: [] });
+    if (rows.length > 0) {
+      throw new MoboError('DS_VALUE_INVALID', `Column "${column}" of "${table}" holds ${String(rows[0]!.n)} value(s) that are not ${type}, e.g. ${JSON.stringify(String(rows[0]!.v)).slice(0, 60)}`, {
+        details: { table, column, type, rows: Number(rows[0]!.n) },
+      });
+    }
+  }
+
+  private qualified(table: string, name: string): string {
+    const ref = this.ref(table);
+    return ref.slice(0, ref.length - this.q(table).length) + this.q(name);
+  }
+
+  private async table(name: string): Promise<TableInfo> {
+    const info = await this.schema.find(name);
+    if (!info) throw new MoboError('DS_TABLE_NOT_FOUND', `No table "${name}"`, { details: { table: name } });
+    return info;
+  }
+
+  private async absent(name: string): Promise<void> {
+    if (await this.schema.find(name)) throw new MoboError('DS_CONFLICT', `A table named "${name}" already exists`, { details: { table: name } });
+  }
+
+  private column(d: DescribedTable, name: string): DescribedTable['columns'][number] {
+    const column = d.columns.find((c) => c.name === name);
+    if (!column) throw columnMissing(d.name, name, 'column');
+    return column;
+  }
+
+  private name(name: string, field: string): void {
+    if (typeof name !== 'string' || name.length === 0 || name.includes('\0') || Buffer.byteLength(name) > this.driver.maxNameBytes) {
+      throw invalid(`Invalid name ${JSON.stringify(name)}: 1 to ${this.driver.maxNameBytes} bytes, no NUL`, { field, value: name, maxBytes: this.driver.maxNameBytes });
+    }
+  }
+}
+
+function sqlite(driver: SqlDriver): boolean {
+  return driver.dialect.name === 'sqlite';
+}
+
+/** A statement's failure keeps its code and says which statement and what the backend said. */
+async function run(runner: SqlRunner, sql: string): Promise<void> {
+  try {
+    await runner.run({ sql, params: [] });
+  } catch (err) {
+    if (!isMoboError(err)) throw err;
+    const reason = err.cause instanceof Error ? err.cause.message : err.message;
+    throw new MoboError(err.code, `${err.message}: ${reason}`, { details: { ...(err.details as object | undefined), statement: sql.slice(0, 300), reason }, cause: err });
+  }
+}
+
+function indexName(table: string, columns: string[], unique: boolean): string {
+  const name = `${table}_${columns.join('_')}_${unique ? 'key' : 'idx'}`;
+  return Buffer.byteLength(name) <= 63 ? name : `${Buffer.from(name).subarray(0, 50).toString('utf8').replace(/\uFFFD+$/, '')}_${Buffer.from(name).toString('base64url').slice(-8)}`;
+}
+
+function invalid(message: string, details: Record<string, unknown>): MoboError {
+  return new MoboError('DS_QUERY_INVALID', message, { details });
+}
+
+function columnMissing(table: string, column: string, field: string): MoboError {
+  return new MoboError('DS_COLUMN_NOT_FOUND', `Table "${table}" has no column "${column}"`, { details: { table, column, field } });
+}
+
+function fingerprint(tables: readonly TableInfo[]): string {
+  return JSON.stringify(tables.map((t) => [t.name, t.primaryKey, t.columns.map((c) => [c.name, c.nativeType, c.nullable])]).sort());
+}

@@ -1,0 +1,24 @@
+import type { SourceConfig } from '../../adapters/types.js';
+import { uniqueName } from '../adapters/helpers.js';
+import { tempDir } from './cli.js';
+import { mysqlQuery, pgQuery } from './sql.js';
+
+const PG_URL = process.env.PG_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+const MYSQL_URL = process.env.MYSQL_URL ?? 'mysql://root@127.0.0.1:3306/test';
+
+/** A throwaway place on each real SQL server: a Postgres schema, a MariaDB database, a SQLite file. */
+export async function schemaSource(kind: 'postgres' | 'mysql' | 'sqlite'): Promise<{ config: SourceConfig; drop: () => Promise<void> }> {
+  const name = uniqueName('mobo_schema');
+  if (kind === 'postgres') {
+    await pgQuery(PG_URL, `CREATE SCHEMA "${name}"`);
+    return { config: { kind, url: PG_URL, namespace: name }, drop: async () => void (await pgQuery(PG_URL, `DROP SCHEMA "${name}" CASCADE`)) };
+  }
+  if (kind === 'mysql') {
+    await mysqlQuery(MYSQL_URL, `CREATE DATABASE \`${name}\``);
+    const url = new URL(MYSQL_URL);
+    url.pathname = `/${name}`;
+    return { config: { kind, url: url.toString() }, drop: async () => void (await mysqlQuery(MYSQL_URL, `DROP DATABASE \`${name}\``)) };
+  }
+  return { config: { kind, url: `${tempDir('mobo-schema-')}/s.db` }, drop: async () => undefined };
+}
+
