@@ -82,7 +82,7 @@ describe('MagUI in Chromium', () => {
     await page.getByRole('region', { name: 'Tables of main' }).waitFor();
 
     const create = page.getByRole('form', { name: 'Create table' });
-    await create.getByLabel('Table name').fill('todo items');
+    await create.getByLabel('Table name').fill('todo "items" ü');
     await create.getByRole('button', { name: 'Add column' }).click();
     const first = create.locator('fieldset[data-column="0"]');
     await first.getByLabel('Name').fill('id');
@@ -93,12 +93,12 @@ describe('MagUI in Chromium', () => {
     await second.getByLabel('Type').selectOption('text');
     await second.getByLabel('not null').check();
     await create.getByRole('button', { name: 'Create table' }).click();
-    await page.getByRole('region', { name: 'Table todo items' }).waitFor();
+    await page.getByRole('region', { name: 'Table todo "items" ü' }).waitFor();
 
-    const insert = page.getByRole('form', { name: 'Insert into todo items' });
+    const insert = page.getByRole('form', { name: 'Insert into todo "items" ü' });
     await insert.getByLabel('title (text)').fill('Buy "milk" – ünï');
     await insert.getByRole('button', { name: 'Insert' }).click();
-    const rows = page.getByRole('table', { name: 'Rows of todo items' });
+    const rows = page.getByRole('table', { name: 'Rows of todo "items" ü' });
     await rows.getByRole('cell', { name: 'Buy "milk" – ünï', exact: true }).waitFor();
 
     await rows.getByRole('button', { name: 'Edit row 1' }).click();
