@@ -24,7 +24,7 @@ interface Started {
 }
 
 /** Spawns a node process and resolves with its first stdout line matching `ready`. */
-function start(args: string[], opts: { cwd?: string; env?: NodeJS.ProcessEnv }, ready: RegExp): Promise<Started> {
+export function start(args: string[], opts: { cwd?: string; env?: NodeJS.ProcessEnv }, ready: RegExp): Promise<Started> {
   const proc = spawn(process.execPath, args, { cwd: opts.cwd, env: { ...process.env, ...opts.env }, stdio: ['ignore', 'pipe', 'inherit'] });
   return new Promise((resolvePromise, reject) => {
     createInterface({ input: proc.stdout! }).on('line', (line) => {

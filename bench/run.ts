@@ -29,9 +29,10 @@ const BENCHES: Entry[] = [
   { group: 'auth', name: 'auth', shared: true },
   { group: 'sentinel', name: 'sentinel', shared: false },
   { group: 'schema', name: 'migrations', shared: false },
+  { group: 'ui', name: 'ui', shared: false },
 ];
 
-const USAGE = 'Usage: node dist/bench/run.js [--only GROUP|NAME[,…]]   groups: kernel, adapters, gateway, ws, backup, auth, sentinel, schema; names: ' + BENCHES.map((b) => b.name).join(', ');
+const USAGE = `Usage: node dist/bench/run.js [--only GROUP|NAME[,…]]   groups: ${[...new Set(BENCHES.map((b) => b.group))].join(', ')}; names: ${BENCHES.map((b) => b.name).join(', ')}`;
 
 function parseOnly(argv: string[]): string[] | undefined {
   const i = argv.findIndex((a) => a === '--only' || a.startsWith('--only='));

@@ -240,12 +240,13 @@ export class HttpServer implements TopicPublisher {
     });
   }
 
-  /** Serialises the body, gzipping it (off the event loop) when the client accepts gzip and it is large. */
+  /** Serialises the body, gzipping it (off the event loop) when the client accepts gzip, it is large and not encoded already (precompressed files). */
   private encode(request: HttpRequest, response: HttpResponse, done: (body: string | Buffer | undefined, encoding?: 'gzip') => void): void {
     const raw = response.body;
     const body = raw === undefined ? undefined : typeof raw === 'string' || Buffer.isBuffer(raw) ? raw : JSON.stringify(raw);
     const acceptsGzip = /\bgzip\b/.test(request.headers['accept-encoding'] ?? '');
-    if (body === undefined || !acceptsGzip || Buffer.byteLength(body) < this.options.gzipMinBytes) return done(body);
+    const encoded = response.headers?.['content-encoding'] !== undefined;
+    if (body === undefined || encoded || !acceptsGzip || Buffer.byteLength(body) < this.options.gzipMinBytes) return done(body);
     gzip(body, (err, zipped) => (err ? done(body) : done(zipped, 'gzip')));
   }
 

@@ -12,6 +12,7 @@ import { removeNodeFile, type NodeFile } from './node-file.js';
 import { mountRealtime } from './realtime/index.js';
 import { restErrors } from './rest/errors.js';
 import { mountRest } from './rest/mount.js';
+import { mountUi, uiErrors } from './ui/index.js';
 
 export type { RouteMount } from './edge.js';
 
@@ -69,5 +70,8 @@ export const restSlot: ComponentSlot = { name: 'rest', group: 'edge', routes: mo
 /** MagWS: the Pusher protocol (WebSocket, HTTP API, channel auth, database channels). */
 export const realtimeSlot: ComponentSlot = { name: 'realtime', group: 'edge', routes: mountRealtime };
 
+/** MagUI: the admin page at `/_/`, built with the project and served from the package (gateway/ui/). */
+export const uiSlot: ComponentSlot = { name: 'ui', group: 'edge', routes: mountUi, errors: uiErrors };
+
 /** The edge's slots, in the order they go on the board. */
-export const edgeSlots: readonly ComponentSlot[] = [adminSlot, authRoutesSlot, restSlot, realtimeSlot, httpSlot];
+export const edgeSlots: readonly ComponentSlot[] = [adminSlot, authRoutesSlot, restSlot, realtimeSlot, uiSlot, httpSlot];

@@ -38,6 +38,8 @@ export interface ChildStatus {
   state: LifecycleState;
   health: HealthState;
   restarts: number;
+  /** How long the child's last passing POST took (ms), once it has passed one. */
+  postMs?: number;
   /** The child spec's tag, when it has one. */
   tag?: string;
   children?: ChildStatus[];
@@ -47,6 +49,7 @@ interface Slot {
   spec: ResolvedChildSpec;
   child: Child | undefined;
   restarts: number;
+  postMs?: number;
   consecutive: number;
   lastRestartAt: number;
   health: HealthTrack;
@@ -189,6 +192,7 @@ export class Supervisor implements Child {
         health: slot.health.state,
         restarts: slot.restarts,
       };
+      if (slot.postMs !== undefined) status.postMs = slot.postMs;
       if (slot.spec.tag !== undefined) status.tag = slot.spec.tag;
       if (slot.child instanceof Supervisor) status.children = slot.child.statuses();
       return status;
@@ -419,6 +423,7 @@ export class Supervisor implements Child {
 
   private post(slot: Slot, t0: number, ok: boolean, err?: unknown): void {
     const payload: Record<string, unknown> = { supervisor: this.name, name: slot.spec.name, ok, ms: performance.now() - t0 };
+    if (ok) slot.postMs = Math.round((payload.ms as number) * 10) / 10;
     if (err !== undefined) payload.error = describeError(err);
     this.deps.events.emit('system.post', payload);
   }

@@ -9,12 +9,14 @@ export interface ComponentStatus {
   /** `stopped` for a component an operator parked (component:stop): it has no health to report. */
   health: HealthState | 'stopped';
   restarts: number;
+  /** The last passing POST's duration (ms). */
+  postMs?: number;
 }
 
 /** The tree as a flat list, parents before their children. */
 export function flatten(statuses: ChildStatus[]): ComponentStatus[] {
   return statuses.flatMap((s) => [
-    { name: s.name, supervisor: s.supervisor, kind: s.children ? 'supervisor' : 'actor', state: s.state, health: s.state === 'stopped' ? 'stopped' : s.health, restarts: s.restarts } as ComponentStatus,
+    { name: s.name, supervisor: s.supervisor, kind: s.children ? 'supervisor' : 'actor', state: s.state, health: s.state === 'stopped' ? 'stopped' : s.health, restarts: s.restarts, ...(s.postMs === undefined ? {} : { postMs: s.postMs }) } as ComponentStatus,
     ...flatten(s.children ?? []),
   ]);
 }

@@ -1,3 +1,4 @@
+import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import type { MoboNode } from '../../actors/node.js';
 import { loadConfig } from '../../config/load.js';
@@ -61,6 +62,7 @@ export const bootCommand: Command = {
       { event: 'ready', node: node.nodeId, pid: process.pid, bootMs: ms, sinceProcessStartMs: sinceStart, http: address },
       () => `READY ${node.nodeId} in ${ms.toFixed(0)} ms (${sinceStart.toFixed(0)} ms since process start) · ${address} · pid ${process.pid}`,
     );
+    if (!out.json) out.line(`admin page ${address}/_/ · log in with the token in ${join(node.configStore.current().dataDir, 'admin.token')}`);
     return runUntilEnd(node, out);
   },
 };

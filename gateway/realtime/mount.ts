@@ -17,7 +17,7 @@ import { forwardChanges } from './db-forward.js';
 import { mountPusherHttpApi } from './http-api.js';
 import { RealtimeHub, presenceKey } from './hub.js';
 import type { ChannelInfo, RealtimePublisher } from './publisher.js';
-import { mountRealtimeAdmin } from './realtime-admin.js';
+import { mountRealtimeAdmin, mountRealtimeChannels } from './realtime-admin.js';
 import { recheckOnAuthChanges } from './revocation.js';
 import { pusherSocketRoute } from './socket-route.js';
 
@@ -53,7 +53,9 @@ export async function mountRealtime(edge: EdgeContext): Promise<void> {
   };
   edge.server.addWebSocket(pusherSocketRoute(hub, apps, settings, log, board.system.clock));
   mountPusherHttpApi(edge, apps, publisher, info, settings);
+  mountRealtimeChannels(edge, apps, info);
   await hub.start();
+  edge.onStop(edge.metrics.extend(() => `# HELP mobo_realtime_connections Pusher WebSocket connections on this node\n# TYPE mobo_realtime_connections gauge\nmobo_realtime_connections ${hub.delivery.connections}\n`));
   edge.onStop(recheckOnAuthChanges(hub, gatekeeperFor(board), log));
   edge.onStop(() => hub.close());
 }
