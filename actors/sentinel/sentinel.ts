@@ -311,10 +311,14 @@ export class Sentinel {
 
   private async openStream(): Promise<EventStream | undefined> {
     const { transport } = this.board.configStore.current();
-    if (transport.kind !== 'nats') return undefined;
+    // Off, Sentinel opens nothing (a node pays for it only when it is on); without JetStream, this node's log serves.
+    if (transport.kind !== 'nats' || !this.config().enabled) return undefined;
     const names = natsNames(transport.cluster);
     const { maxEvents, maxAgeMs } = this.config().audit;
-    return openEventStream({ servers: transport.natsUrl, stream: names.stream('security'), subject: names.event('security.>'), topicPrefix: names.event(''), maxMsgs: maxEvents, maxAgeMs });
+    return openEventStream({ servers: transport.natsUrl, stream: names.stream('security'), subject: names.event('security.>'), topicPrefix: names.event(''), maxMsgs: maxEvents, maxAgeMs }).catch((err: unknown) => {
+      this.board.log.warn("sentinel: the cluster's audit stream is unavailable; this node's log serves", { error: describeError(err) });
+      return undefined;
+    });
   }
 
   private skipSet: { from: readonly string[]; set: ReadonlySet<string> } | undefined;
