@@ -111,5 +111,5 @@ export class MoboNode implements Board {
 async function createTransport(config: Readonly<MoboConfig>): Promise<Transport | undefined> {
   if (config.transport.kind !== 'nats') return undefined;
   const { NatsTransport } = await import('../runtime/nats-transport.js');
-  return NatsTransport.connect({ servers: config.transport.natsUrl, name: `mobo-${config.node.id}` });
+  return NatsTransport.connect({ servers: config.transport.natsUrl, name: `mobo-${config.node.id}`, cluster: config.transport.cluster });
 }

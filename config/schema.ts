@@ -77,6 +77,8 @@ export const configSchema = z
       .object({
         kind: z.enum(['local', 'nats']).default('local'),
         natsUrl: credentialUrl(z.string().min(1)).default('127.0.0.1:4222'),
+        /** Nodes on one NATS server with the same name are one cluster; every subject, stream and bucket carries it (runtime/nats-names.ts). */
+        cluster: z.string().regex(token, 'letters, digits, _ and - only').max(64).default('default'),
       })
       .strict()
       .default({}),

@@ -1,6 +1,7 @@
 import { systemClock, type Clock, type TimerHandle } from './clock.js';
 import { describeError } from './errors.js';
 import type { Logger } from './logger.js';
+import { EVENT_PREFIX } from './nats-names.js';
 import { topicMatches, type Listener, type Transport } from './transport.js';
 
 /** Topic families: system.*, component.*, health.*, api.*, data.*, security.* */
@@ -34,7 +35,7 @@ export interface EventBusOptions {
   clock?: Clock;
 }
 
-const BUS_PREFIX = 'ev.';
+const BUS_PREFIX = EVENT_PREFIX;
 
 /**
  * Topic pub/sub for the whole node, and across nodes when the transport is NATS.

@@ -1,8 +1,10 @@
 /**
  * The NATS transport: the only module that imports nats. A subject per actor address
- * (`mobo.a.<address>`), request/reply for ask, queue groups for worker pools, core
- * pub/sub for topics (`mobo.t.<topic>`), and a JetStream stream (`MOBO_DURABLE`,
- * subjects `mobo.d.<address>`) for messages that must survive a crash.
+ * (`mobo.<cluster>.a.<address>`), request/reply for ask, queue groups for worker pools, core
+ * pub/sub for topics (`mobo.<cluster>.t.<topic>`), and a JetStream stream
+ * (`MOBO_DURABLE_<cluster>`, subjects `mobo.<cluster>.d.<address>`) for messages that must
+ * survive a crash. Every name carries the cluster's (nats-names.ts): clusters sharing a
+ * server are apart.
  * Addressees in this process are reached through the embedded LocalTransport first.
  */
 import { withoutCredentials } from './redact.js';
@@ -13,12 +15,9 @@ import { parseEnvelope, parseReply, replyValue, type Envelope, type Reply } from
 import { MoboError, toMoboError } from './errors.js';
 import { nextId } from './ids.js';
 import { LocalTransport } from './local-transport.js';
+import { natsNames, type NatsNames } from './nats-names.js';
 import type { InboundHandler, Listener, ListenOptions, TopicHandler, Transport } from './transport.js';
 
-const ACTOR_PREFIX = 'mobo.a.';
-const TOPIC_PREFIX = 'mobo.t.';
-const DURABLE_PREFIX = 'mobo.d.';
-const DURABLE_STREAM = 'MOBO_DURABLE';
 const SECOND_NS = 1_000_000_000;
 const DURABLE_ACK_WAIT_NS = 30 * SECOND_NS;
 /** A durable listener gone this long (no process consuming) is removed by the server. */
@@ -38,6 +37,8 @@ interface TopicFrame {
 export interface NatsTransportOptions {
   servers: string | string[];
   name?: string;
+  /** The cluster whose subjects this transport uses (default `default`). */
+  cluster?: string;
 }
 
 export class NatsTransport implements Transport {
@@ -48,14 +49,18 @@ export class NatsTransport implements Transport {
   private js: JetStreamClient | undefined;
   private streamReady: Promise<void> | undefined;
 
-  private constructor(private readonly nc: NatsConnection) {}
+  private constructor(
+    private readonly nc: NatsConnection,
+    readonly names: NatsNames,
+  ) {}
 
   static async connect(opts: NatsTransportOptions): Promise<NatsTransport> {
+    const names = natsNames(opts.cluster);
     try {
       // noAsyncTraces: nats.js would build an Error per request for async stack traces; every
       // failure becomes a MoboError here anyway, and it cost a fifth of a request's CPU.
       const nc = await connect({ servers: opts.servers, name: opts.name ?? 'mobo', maxReconnectAttempts: -1, noAsyncTraces: true });
-      return new NatsTransport(nc);
+      return new NatsTransport(nc, names);
     } catch (err) {
       throw new MoboError('TRANSPORT_UNAVAILABLE', 'Could not connect to NATS', { details: { servers: withoutCredentials(String(opts.servers)) }, cause: err });
     }
@@ -63,7 +68,7 @@ export class NatsTransport implements Transport {
 
   async listen(address: string, handler: InboundHandler, opts: ListenOptions = {}): Promise<Listener> {
     const local = await this.local.listen(address, handler, opts);
-    const sub = this.nc.subscribe(ACTOR_PREFIX + address, {
+    const sub = this.nc.subscribe(this.names.actor + address, {
       ...(opts.queue === undefined ? {} : { queue: opts.queue }),
       callback: (err, msg) => {
         if (!err) this.receive(msg, handler);
@@ -84,7 +89,7 @@ export class NatsTransport implements Transport {
   tell(env: Envelope): void {
     if (this.local.has(env.to)) return this.local.tell(env);
     this.assertOpen();
-    this.nc.publish(ACTOR_PREFIX + env.to, encode(env));
+    this.nc.publish(this.names.actor + env.to, encode(env));
   }
 
   async ask(env: Envelope, timeoutMs: number): Promise<unknown> {
@@ -92,7 +97,7 @@ export class NatsTransport implements Transport {
     this.assertOpen();
     let msg: Msg;
     try {
-      msg = await this.nc.request(ACTOR_PREFIX + env.to, encode(env), { timeout: timeoutMs });
+      msg = await this.nc.request(this.names.actor + env.to, encode(env), { timeout: timeoutMs });
     } catch (err) {
       throw this.requestError(err, env.to, timeoutMs);
     }
@@ -103,17 +108,17 @@ export class NatsTransport implements Transport {
     this.local.publish(topic, data);
     this.assertOpen();
     const frame: TopicFrame = { origin: this.origin, data };
-    this.nc.publish(TOPIC_PREFIX + topic, encode(frame));
+    this.nc.publish(this.names.topic + topic, encode(frame));
   }
 
   subscribe(pattern: string, handler: TopicHandler): Listener {
     const local = this.local.subscribe(pattern, handler);
-    const sub: Subscription = this.nc.subscribe(TOPIC_PREFIX + pattern, {
+    const sub: Subscription = this.nc.subscribe(this.names.topic + pattern, {
       callback: (err, msg) => {
         if (err) return;
         const frame = safeJson(msg) as TopicFrame | undefined;
         if (!frame || frame.origin === this.origin) return;
-        handler(msg.subject.slice(TOPIC_PREFIX.length), frame.data);
+        handler(msg.subject.slice(this.names.topic.length), frame.data);
       },
     });
     return {
@@ -128,7 +133,7 @@ export class NatsTransport implements Transport {
   async tellDurable(env: Envelope): Promise<void> {
     const js = await this.durableStream();
     try {
-      await js.publish(DURABLE_PREFIX + env.to, encode(env), { msgID: env.id });
+      await js.publish(this.names.durable + env.to, encode(env), { msgID: env.id });
     } catch (err) {
       throw new MoboError('TRANSPORT_UNAVAILABLE', 'JetStream did not acknowledge the message', { cause: err });
     }
@@ -138,15 +143,15 @@ export class NatsTransport implements Transport {
     const js = await this.durableStream();
     const jsm = await jetstreamManager(this.nc);
     const durable = address.replace(/\./g, '_');
-    await jsm.consumers.add(DURABLE_STREAM, {
+    await jsm.consumers.add(this.names.durableStream, {
       durable_name: durable,
-      filter_subject: DURABLE_PREFIX + address,
+      filter_subject: this.names.durable + address,
       ack_policy: AckPolicy.Explicit,
       ack_wait: DURABLE_ACK_WAIT_NS,
       max_ack_pending: 1,
       inactive_threshold: DURABLE_INACTIVE_NS,
     });
-    const consumer = await js.consumers.get(DURABLE_STREAM, durable);
+    const consumer = await js.consumers.get(this.names.durableStream, durable);
     const messages: ConsumerMessages = await consumer.consume();
     void (async () => {
       for await (const m of messages) {
@@ -204,9 +209,9 @@ export class NatsTransport implements Transport {
   private durableStream(): Promise<JetStreamClient> {
     this.streamReady ??= (async () => {
       const jsm = await jetstreamManager(this.nc);
-      const config = { name: DURABLE_STREAM, subjects: [DURABLE_PREFIX + '>'], max_age: DURABLE_MAX_AGE_NS };
+      const config = { name: this.names.durableStream, subjects: [this.names.durable + '>'], max_age: DURABLE_MAX_AGE_NS };
       try {
-        await jsm.streams.info(DURABLE_STREAM);
+        await jsm.streams.info(this.names.durableStream);
       } catch {
         await jsm.streams.add(config);
       }

@@ -4,6 +4,7 @@ import type { Clock } from '../../runtime/clock.js';
 import { MoboError, describeError } from '../../runtime/errors.js';
 import type { ActorSlot, Board } from '../board.js';
 import { resourceName } from '../ds/names.js';
+import { natsNames } from '../../runtime/index.js';
 import { SecretBox } from '../kernel/secret-box.js';
 import { controlStore } from '../kernel/store-slot.js';
 import type { Progress } from './create.js';
@@ -134,5 +135,5 @@ async function defaultLease(board: Board): Promise<ScheduleLease> {
   const config = board.configStore.current();
   if (config.transport.kind !== 'nats') return new LocalLease();
   const { KvLease } = await import('../../cluster/kv-lease.js');
-  return KvLease.open({ servers: config.transport.natsUrl, bucket: 'mobo_backup', key: 'schedule' });
+  return KvLease.open({ servers: config.transport.natsUrl, bucket: natsNames(config.transport.cluster).bucket('backup'), key: 'schedule' });
 }

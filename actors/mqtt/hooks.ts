@@ -1,5 +1,7 @@
-import { ServiceKey } from '../../runtime/index.js';
+import { isMoboError, ServiceKey } from '../../runtime/index.js';
 import type { Board } from '../board.js';
+import { sentinelConfig, sentinelFor } from '../sentinel/index.js';
+import { ConnectRefused } from './broker.js';
 
 /**
  * Where MagSentinel plugs in. Connections and refusals are events on the bus
@@ -40,3 +42,40 @@ export function runPublishHooks(board: Board, facts: PublishFacts): void {
 }
 
 export const MQTT_SECURITY_TOPIC = 'security.mqtt';
+
+/** Who connects: the client id, its address, and the principal its credential named. */
+export interface ConnectFacts {
+  clientId: string;
+  ip: string;
+  project: string;
+  subject: string;
+  kind: string;
+}
+
+/** MagSentinel's hooks run only while it is on: off, MQTT pays one config lookup. */
+const sentinelOn = (board: Board): boolean => sentinelConfig.of(board.configStore.current()).enabled;
+
+/**
+ * MagSentinel's check before CONNACK: a blocked client id, IP, API key or user is refused
+ * (CONNACK 5, not authorized). Failed CONNECTs reach Sentinel as `security.mqtt.auth_failed`.
+ */
+export function checkConnect(board: Board, c: ConnectFacts): void {
+  if (!sentinelOn(board)) return;
+  try {
+    sentinelFor(board).checkMqttClient({ clientId: c.clientId, ip: c.ip, ...(c.kind === 'api_key' ? { keyId: c.subject } : { user: `${c.project}/${c.subject}` }) });
+  } catch (err) {
+    if (isMoboError(err) && err.code === 'SENTINEL_BLOCKED') throw new ConnectRefused(5, 'blocked');
+    throw err;
+  }
+}
+
+/**
+ * MagSentinel's look at a publish an ingest rule will write (`ingested()`: does one match),
+ * before it is written: SQLGuard scores its strings, and in block mode an attack is refused
+ * (the publish fails, which closes the connection) with a `security.threat` event; in
+ * monitor mode it passes and the event says what would have happened.
+ */
+export async function inspectPublish(board: Board, facts: PublishFacts, payload: Buffer, ingested: () => boolean): Promise<void> {
+  if (!sentinelOn(board) || !ingested()) return;
+  await sentinelFor(board).inspectMqttPayload({ clientId: facts.clientId, ip: facts.ip, topic: facts.topic, payload });
+}

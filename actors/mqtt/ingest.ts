@@ -50,6 +50,11 @@ export class Ingest {
     return project ? (this.byProject.get(project) ?? []) : [...this.byProject.values()].flat();
   }
 
+  /** True when an ingest rule of the project takes messages of this (project-relative) topic. */
+  matches(project: string, relative: string): boolean {
+    return (this.byProject.get(project) ?? []).some((r) => filterMatches(r.topic, relative));
+  }
+
   /** Writes the message's rows (resolves once committed), dead-letters what does not fit; throws only when the device should retry. */
   async apply(device: Device, message: Message, relative: string): Promise<void> {
     const rules = this.byProject.get(device.project);

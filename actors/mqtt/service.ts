@@ -13,7 +13,7 @@ import { authenticateDevice, maySubscribePlain, mayPublish, mayReceive, tablesRe
 import { ConnectRefused, startBroker, type Broker, type BrokerClient, type Message } from './broker.js';
 import type { MqttConfig } from './config.js';
 import { Devices, clientIp, type Device } from './devices.js';
-import { MQTT_SECURITY_TOPIC, runPublishHooks } from './hooks.js';
+import { checkConnect, inspectPublish, MQTT_SECURITY_TOPIC, runPublishHooks } from './hooks.js';
 import { Ingest } from './ingest.js';
 import { openListeners, type Bound, type Listeners } from './listeners.js';
 import { NatsEmitter } from './nats-emitter.js';
@@ -190,6 +190,7 @@ export class MqttService {
     const counts = this.devices.count(project, ip);
     if (counts.project >= this.config.maxConnectionsPerProject) throw this.overLimit(client, project, ip, 'mqtt.maxConnectionsPerProject');
     if (counts.ip >= this.config.maxConnectionsPerIp) throw this.overLimit(client, project, ip, 'mqtt.maxConnectionsPerIp');
+    checkConnect(this.board, { clientId: client.id, ip, project, subject: principal.subject, kind: principal.kind });
     const now = this.board.system.clock.now();
     const device: Device = { client, project, ip, credential, connectedAt: now, principal, rights: await topicRights(this.gate, principal), tables: new Map(), tokens: this.config.publishRate.burst, refilledAt: now };
     const will = (client as unknown as { _will?: { topic: string } | null })._will;
@@ -233,9 +234,12 @@ export class MqttService {
       throw refusedPublish(decision.reason);
     }
     this.stats.messagesIn[message.qos]!++;
-    runPublishHooks(this.board, { project: device.project, clientId: client.id, subject: device.principal.subject, topic: message.topic, qos: message.qos, bytes: message.payload.length, ip: device.ip });
+    const facts = { project: device.project, clientId: client.id, subject: device.principal.subject, topic: message.topic, qos: message.qos, bytes: message.payload.length, ip: device.ip };
+    runPublishHooks(this.board, facts);
     const ns = namespaceOf(message.topic, device.project);
-    if (ns.ok) await this.ingest.apply(device, message, ns.relative);
+    if (!ns.ok) return;
+    await inspectPublish(this.board, facts, message.payload, () => this.ingest.matches(device.project, ns.relative));
+    await this.ingest.apply(device, message, ns.relative);
   }
 
   private async authorizeSubscribe(client: BrokerClient, filter: string, qos: 0 | 1 | 2): Promise<0 | 1 | 2 | null> {

@@ -73,7 +73,8 @@ const schema = z
       })
       .strict()
       .default({}),
-    audit: z.object({ maxEvents: z.number().int().positive().default(10_000) }).strict().default({}),
+    /** The audit log of security events: this node's memory when embedded, a JetStream stream (`MOBO_SECURITY_<cluster>`) in cluster mode; both bounded. */
+    audit: z.object({ maxEvents: z.number().int().positive().default(10_000), maxAgeMs: z.number().int().positive().default(7 * 86_400_000) }).strict().default({}),
   })
   .strict()
   .default({});

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
+import { openEventStream, type EventStream } from '../../cluster/index.js';
 import { describeError, MoboError, isMoboError } from '../../runtime/errors.js';
-import { ServiceKey } from '../../runtime/index.js';
+import { natsNames, ServiceKey } from '../../runtime/index.js';
 import type { Board } from '../board.js';
 import { controlStore } from '../kernel/store-slot.js';
 import { AnomalyDetector, type Anomaly } from './anomaly.js';
@@ -82,6 +83,8 @@ export class Sentinel {
   private readonly scores = new Map<string, number>();
   private readonly offs: Array<() => void> = [];
   private readonly counts = new Map<string, number>();
+  /** The cluster's audit log (JetStream), in cluster mode. */
+  private stream: EventStream | undefined;
 
   constructor(private readonly board: Board) {
     const clock = board.system.clock;
@@ -117,6 +120,7 @@ export class Sentinel {
       }),
       events.on<MqttConnected>('security.mqtt.connected', (e) => this.connected(e.payload)),
     );
+    this.stream = await this.openStream();
     const stored = await this.entries.load(this.board.system.clock.now());
     for (const b of stored.blocks) this.blocks.put(b);
     for (const a of stored.allows) this.blocks.putAllow(a);
@@ -126,6 +130,8 @@ export class Sentinel {
 
   async stop(): Promise<void> {
     for (const off of this.offs.splice(0)) off();
+    await this.stream?.close();
+    this.stream = undefined;
     const guard = this.sqlguard;
     this.sqlguard = undefined;
     this.modelPath = undefined;
@@ -181,19 +187,21 @@ export class Sentinel {
   }
 
   /**
-   * For MagMQTT to call when a client connects (before it accepts it): throws
-   * SENTINEL_BLOCKED for a blocked client id, IP, API key or user. Until MagMQTT calls it,
-   * Sentinel disconnects a blocked client right after `security.mqtt.connected`.
+   * MagMQTT calls it when a client connects, before CONNACK (actors/mqtt/hooks.ts): throws
+   * SENTINEL_BLOCKED for a blocked client id, IP, API key or user. A client connected on
+   * another node when it is blocked is disconnected after `security.mqtt.connected`.
    */
   checkMqttClient(input: { clientId: string; ip: string; keyId?: string | undefined; user?: string | undefined }): void {
     if (!this.config().enabled || this.blocks.isAllowed('ip', input.ip)) return;
     const hit = this.blocks.blockOf('mqtt', input.clientId) ?? this.blocks.blockOf('ip', input.ip) ?? (input.keyId ? this.blocks.blockOf('key', input.keyId) : undefined) ?? (input.user ? this.blocks.blockOf('user', input.user) : undefined);
-    if (hit) throw this.refused(hit.kind);
+    if (!hit) return;
+    this.emit('blocked', { kind: hit.kind, value: hit.value, action: 'refused', surface: 'mqtt', clientId: input.clientId, ip: input.ip });
+    throw this.refused(hit.kind);
   }
 
   /**
-   * For MagMQTT's ingest rules to call with a payload before it is written (the publish
-   * hooks carry no payload today): its strings go through SQLGuard; SENTINEL_BLOCKED in block mode.
+   * MagMQTT calls it with a payload an ingest rule is about to write (actors/mqtt/hooks.ts):
+   * its strings go through SQLGuard; SENTINEL_BLOCKED in block mode.
    */
   async inspectMqttPayload(input: { clientId: string; ip: string; topic: string; payload: Buffer }): Promise<void> {
     const cfg = this.config();
@@ -266,8 +274,10 @@ export class Sentinel {
     return mode;
   }
 
-  events(q: AuditQuery) {
-    return this.audit.query(q);
+  /** Security events, newest first: from the cluster's stream in cluster mode (every node's), else from this node's bounded log. */
+  async events(q: AuditQuery): Promise<Array<{ seq: number; at: number; topic: string; payload: Record<string, unknown> }>> {
+    if (!this.stream) return this.audit.query(q);
+    return this.stream.query({ topic: q.type === undefined ? undefined : q.type.startsWith('security.') ? q.type : `security.${q.type}`, since: q.since, limit: q.limit ?? 100 });
   }
 
   status() {
@@ -298,6 +308,18 @@ export class Sentinel {
   }
 
   // ---- inside ----
+
+  private async openStream(): Promise<EventStream | undefined> {
+    const { transport } = this.board.configStore.current();
+    // Off, Sentinel opens nothing (a node pays for it only when it is on); without JetStream, this node's log serves.
+    if (transport.kind !== 'nats' || !this.config().enabled) return undefined;
+    const names = natsNames(transport.cluster);
+    const { maxEvents, maxAgeMs } = this.config().audit;
+    return openEventStream({ servers: transport.natsUrl, stream: names.stream('security'), subject: names.event('security.>'), topicPrefix: names.event(''), maxMsgs: maxEvents, maxAgeMs }).catch((err: unknown) => {
+      this.board.log.warn("sentinel: the cluster's audit stream is unavailable; this node's log serves", { error: describeError(err) });
+      return undefined;
+    });
+  }
 
   private skipSet: { from: readonly string[]; set: ReadonlySet<string> } | undefined;
 

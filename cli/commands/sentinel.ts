@@ -63,10 +63,18 @@ interface EventView {
 }
 
 /** `15m`, `2h`, `7d`, `30s`: a duration in ms. */
-function duration(text: string): number {
+function duration(text: string, flag = '--for'): number {
   const match = /^(\d+)(s|m|h|d)$/.exec(text.trim());
-  if (!match) throw usage(`--for takes a duration such as 30s, 15m, 2h or 7d, got "${text}"`);
+  if (!match) throw usage(`${flag} takes a duration such as 30s, 15m, 2h or 7d, got "${text}"`);
   return Number(match[1]) * { s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 }[match[2] as 's' | 'm' | 'h' | 'd'];
+}
+
+/** `--since`: a duration back from now (`15m`) or a date (`2026-01-31T12:00:00Z`). */
+function sinceOf(text: string): number {
+  if (/^\d+[smhd]$/.test(text.trim())) return Date.now() - duration(text, '--since');
+  const at = Date.parse(text);
+  if (Number.isNaN(at)) throw usage(`--since takes a duration such as 15m or a date such as 2026-01-31T12:00:00Z, got "${text}"`);
+  return at;
 }
 
 function target(args: ParsedArgs, verb: string): { kind: string; value: string } {
@@ -102,14 +110,17 @@ export const sentinelStatusCommand: Command = {
 export const sentinelEventsCommand: Command = {
   name: 'sentinel:events',
   summary: 'Security events from the audit log, newest first',
-  usage: 'mobo sentinel:events [--type threat|blocked|alert|unblocked|expired] [--limit N] [--node ID] [--json]',
-  flags: { type: 'string', limit: 'string' },
+  usage: 'mobo sentinel:events [--kind threat|blocked|alert|unblocked|expired] [--since 15m|2026-01-31T12:00:00Z] [--limit N] [--node ID] [--json]',
+  details: 'In a cluster the log is the cluster\'s (a JetStream stream): every node lists every node\'s events. --type is another name for --kind.',
+  flags: { kind: 'string', type: 'string', since: 'string', limit: 'string' },
   async run(args, out) {
     const q = new URLSearchParams();
-    const type = flagString(args, 'type');
+    const type = flagString(args, 'kind') ?? flagString(args, 'type');
     const limit = flagString(args, 'limit');
+    const since = flagString(args, 'since');
     if (type) q.set('type', type);
     if (limit) q.set('limit', limit);
+    if (since !== undefined) q.set('since', String(sinceOf(since)));
     const events = await client(args).get<EventView[]>(`/v1/admin/sentinel/events?${q}`);
     out.result(events, () =>
       events.length === 0 ? 'no events' : table([['AT', 'EVENT', 'DETAIL'], ...events.map((e) => [new Date(e.at).toISOString(), e.topic.replace(/^security\./, ''), JSON.stringify(e.payload)])]),

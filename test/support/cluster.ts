@@ -10,14 +10,17 @@ const ADMIN_URL = process.env.PG_URL ?? 'postgres://postgres@127.0.0.1:5432/test
 export interface TestCluster {
   nodes: MoboNode[];
   dirs: string[];
+  /** Its name (`transport.cluster`): the root of every NATS subject, stream and bucket it uses. */
+  cluster: string;
   /** The URL of the cluster's control store (a throwaway Postgres database). */
   controlUrl: string;
   stop(): Promise<void>;
 }
 
 /**
- * Nodes of one cluster, in process: NATS between them, one control store (a throwaway
- * Postgres database, dropped by stop()), one secrets.key. `env` is given to every node.
+ * Nodes of one cluster, in process: NATS between them under a cluster name of their own
+ * (other suites' clusters on the same server never hear them), one control store (a
+ * throwaway Postgres database, dropped by stop()), one secrets.key. `env` is given to every node.
  */
 export async function startTestCluster(prefix: string, count: number, env: Record<string, string> = {}): Promise<TestCluster> {
   const db = `mobo_${prefix}_${randomBytes(4).toString('hex')}`;
@@ -27,13 +30,14 @@ export async function startTestCluster(prefix: string, count: number, env: Recor
   const url = new URL(ADMIN_URL);
   url.pathname = `/${db}`;
   const controlUrl = url.toString();
-  const shared = { MOBO_NATS_URL: NATS_URL, MOBO_CONTROL__KIND: 'postgres', MOBO_CONTROL__URL: controlUrl, MOBO_SECRETS__KEY: randomBytes(32).toString('base64'), ...env };
+  const shared = { MOBO_NATS_URL: NATS_URL, MOBO_TRANSPORT__CLUSTER: db, MOBO_CONTROL__KIND: 'postgres', MOBO_CONTROL__URL: controlUrl, MOBO_SECRETS__KEY: randomBytes(32).toString('base64'), ...env };
   const dirs = Array.from({ length: count }, (_, i) => tempDir(`mobo-${prefix}-${i}-`));
   const nodes: MoboNode[] = [];
   for (const [i, dir] of dirs.entries()) nodes.push(await startTestNode({ ...shared, MOBO_NODE_ID: `${prefix}-${i}-${db.slice(-8)}` }, dir));
   return {
     nodes,
     dirs,
+    cluster: db,
     controlUrl,
     async stop() {
       for (const node of nodes) await node.stop();

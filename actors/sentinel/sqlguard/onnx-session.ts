@@ -22,18 +22,17 @@ export async function openSession(bytes: Uint8Array): Promise<ModelSession> {
   return {
     async score(rows) {
       if (rows.length === 0) return new Float32Array(0);
-      let width = 1;
-      for (const r of rows) width = Math.max(width, r.length);
-      const idx = new Int32Array(rows.length * width);
-      const mask = new Float32Array(rows.length * width);
+      let total = 0;
+      for (const r of rows) total += r.length;
+      const idx = new Int32Array(total);
+      const row = new Int32Array(total);
+      let at = 0;
       rows.forEach((r, i) => {
-        const at = i * width;
-        for (let j = 0; j < r.length; j++) {
-          idx[at + j] = r[j]!;
-          mask[at + j] = 1;
-        }
+        idx.set(r, at);
+        row.fill(i, at, at + r.length);
+        at += r.length;
       });
-      const out = await session.run({ idx: new ort.Tensor('int32', idx, [rows.length, width]), mask: new ort.Tensor('float32', mask, [rows.length, width]) });
+      const out = await session.run({ idx: new ort.Tensor('int32', idx, [total]), row: new ort.Tensor('int32', row, [total]), base: new ort.Tensor('float32', new Float32Array(rows.length), [rows.length]) });
       return out.score!.data as Float32Array;
     },
     close: () => session.release(),

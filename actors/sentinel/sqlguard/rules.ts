@@ -41,6 +41,16 @@ const STACKED: Record<string, (next: Token | undefined) => boolean> = {
   waitfor: (n) => n?.text === 'delay' || n?.text === 'time',
 };
 
+/** Words after `alter table <name>` that make it a schema change. */
+const ALTERATIONS = new Set(['add', 'drop', 'change', 'modify', 'rename']);
+
+/** `x = x` with the same operand on both sides (`1=1`, `a=a`, `'a'='a'`) after a logic operator. */
+function tautologyAt(t: readonly Token[], i: number): boolean {
+  while (t[i]?.cls === '(') i++;
+  const [x, op, y] = [t[i], t[i + 1], t[i + 2]];
+  return x !== undefined && op?.text === '=' && y !== undefined && (x.cls === 'n' || x.cls === 'b' || x.cls === 's') && x.cls === y.cls && x.text === y.text;
+}
+
 /** The name of the first certain pattern in these tokens, if any. */
 function certainIn(t: readonly Token[]): string | undefined {
   for (let i = 0; i < t.length; i++) {
@@ -55,6 +65,9 @@ function certainIn(t: readonly Token[]): string | undefined {
     if (a.text === 'into' && (b?.text === 'outfile' || b?.text === 'dumpfile')) return 'into-outfile';
     if (a.cls === 'v' && a.text === '@@version') return 'version-probe';
     if (a.text === 'information_schema' && b?.cls === '.') return 'information-schema';
+    if (a.text === 'alter' && b?.text === 'table' && t.slice(i + 3, i + 5).some((n) => ALTERATIONS.has(n.text))) return 'schema-change';
+    if (a.text === 'create' && b?.text === 'table' && t[i + 3]?.cls === '(') return 'schema-change';
+    if (a.cls === '&' && tautologyAt(t, i + 1)) return 'tautology';
   }
   return undefined;
 }

@@ -1,25 +1,25 @@
 /**
  * Writes a LinearModel as an ONNX file (the only module that imports onnx-proto). The graph
- * takes a batch of padded feature-index rows and a mask, so no dense input is ever built:
+ * takes a batch's feature indices flat, each with the row it belongs to, so no dense input
+ * and no padding is ever built (a batch costs its features, not rows × its longest row):
  *
- *   idx int32 [N,K], mask float [N,K]   (int32 indices: no BigInt per feature when serving)
- *   Gather(W[D], idx) · mask → ReduceSum(axis 1) + b → Sigmoid → score float [N]
+ *   idx int32 [T], row int32 [T], base float [N] (zeros: the batch's size)
+ *   ScatterElements(base, row, Gather(W[D], idx), add) + b → Sigmoid → score float [N]
  *
- * Opset 13 (ReduceSum takes its axes as an input).
+ * Opset 18 (ScatterElements with reduction `add`).
  */
 import onnxProto from 'onnx-proto';
 import type { LinearModel } from '../linear-model.js';
 
 const { onnx } = onnxProto;
 const FLOAT = onnx.TensorProto.DataType.FLOAT;
-const INT64 = onnx.TensorProto.DataType.INT64;
 const INT32 = onnx.TensorProto.DataType.INT32;
 
 function tensor(name: string, dataType: number, dims: number[], raw: Uint8Array) {
   return onnx.TensorProto.create({ name, dataType, dims, rawData: raw });
 }
 
-function bytes(array: Float32Array | BigInt64Array): Uint8Array {
+function bytes(array: Float32Array): Uint8Array {
   return new Uint8Array(array.buffer, array.byteOffset, array.byteLength);
 }
 
@@ -41,24 +41,31 @@ export function exportOnnx(model: LinearModel, metadata: Record<string, string>)
     name: 'sqlguard',
     node: [
       node('Gather', ['W', 'idx'], 'w'),
-      node('Mul', ['w', 'mask'], 'wm'),
-      onnx.NodeProto.create({ opType: 'ReduceSum', input: ['wm', 'axes'], output: ['z0'], name: 'z0', attribute: [{ name: 'keepdims', type: onnx.AttributeProto.AttributeType.INT, i: 0 }] }),
+      onnx.NodeProto.create({
+        opType: 'ScatterElements',
+        input: ['base', 'row', 'w'],
+        output: ['z0'],
+        name: 'z0',
+        attribute: [
+          { name: 'axis', type: onnx.AttributeProto.AttributeType.INT, i: 0 },
+          { name: 'reduction', type: onnx.AttributeProto.AttributeType.STRING, s: new TextEncoder().encode('add') },
+        ],
+      }),
       node('Add', ['z0', 'b'], 'z'),
       node('Sigmoid', ['z'], 'score'),
     ],
     initializer: [
       tensor('W', FLOAT, [model.weights.length], bytes(model.weights)),
       tensor('b', FLOAT, [1], bytes(Float32Array.of(model.bias))),
-      tensor('axes', INT64, [1], bytes(BigInt64Array.of(1n))),
     ],
-    input: [input('idx', INT32, ['N', 'K']), input('mask', FLOAT, ['N', 'K'])],
+    input: [input('idx', INT32, ['T']), input('row', INT32, ['T']), input('base', FLOAT, ['N'])],
     output: [input('score', FLOAT, ['N'])],
   });
   const modelProto = onnx.ModelProto.create({
-    irVersion: 7,
+    irVersion: 8,
     producerName: 'magmobomini-sentinel',
     producerVersion: '1',
-    opsetImport: [{ domain: '', version: 13 }],
+    opsetImport: [{ domain: '', version: 18 }],
     graph,
     metadataProps: Object.entries(metadata).map(([key, value]) => ({ key, value })),
   });

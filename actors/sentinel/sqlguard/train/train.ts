@@ -24,7 +24,7 @@ import { writeReport } from './report.js';
 
 export const BITS = 16;
 const BLOCK_CAP = 3_000;
-const HARD_WEIGHT = 4;
+const HARD_WEIGHT = 2;
 const EPOCHS = 25;
 const LEARNING_RATE = 0.3;
 const L2 = 1e-6;
