@@ -80,6 +80,32 @@ export interface Broker {
 
 const SYS_TOPIC = /^\$SYS\//;
 
+/**
+ * aedes writes every packet on its own (mqtt-packet corks a socket for one packet and
+ * uncorks it on the next tick), so a subscriber that is sent 100 messages in one loop turn
+ * costs 100 `writev` system calls. Holding one more cork until the turn's immediates have
+ * run sends what a turn produced in one: the bytes and their order are the same, only the
+ * system calls are fewer (the larger share of a broker's CPU under fan-out).
+ */
+function coalesceWrites(stream: Duplex): Duplex {
+  if (typeof stream.cork !== 'function') return stream;
+  const write = stream.write;
+  let held = false;
+  const release = (): void => {
+    held = false;
+    if (!stream.destroyed) stream.uncork();
+  };
+  stream.write = function (this: Duplex, ...args: Parameters<Duplex['write']>): boolean {
+    if (!held && !stream.destroyed) {
+      held = true;
+      stream.cork();
+      setImmediate(release);
+    }
+    return write.apply(this, args);
+  } as Duplex['write'];
+  return stream;
+}
+
 export async function startBroker(options: BrokerOptions, hooks: BrokerHooks, events: Partial<BrokerEvents> = {}): Promise<Broker> {
   /** Clients that sent an empty client id with CleanSession=0: refused at authentication with CONNACK 2. */
   const emptyIdPersistent = new WeakSet<Client>();
@@ -140,7 +166,7 @@ export async function startBroker(options: BrokerOptions, hooks: BrokerHooks, ev
   const clientsById = (): Record<string, Client> => (aedes as unknown as { clients: Record<string, Client> }).clients;
   return {
     id: aedes.id,
-    handle: (stream, req) => void aedes.handle(stream, req),
+    handle: (stream, req) => void aedes.handle(coalesceWrites(stream), req),
     publish: (message) =>
       new Promise<void>((resolve, reject) => aedes.publish({ cmd: 'publish', dup: false, ...message } as PublishPacket, (err) => (err ? reject(err) : resolve()))),
     connected: () => aedes.connectedClients,
