@@ -74,6 +74,8 @@ export class MqttService {
         id: `_${this.board.nodeId}.${Math.random().toString(36).slice(2, 8)}`,
         mq,
         persistence: persistenceFor(this.config.persistence),
+        // Sessions outlive this node only in a shared store: then a PUBACK waits for the queueing (README).
+        persistBeforeAck: this.config.persistence.kind !== 'memory',
         queueLimit: this.config.queueLimit,
         maxInflight: this.config.maxInflight,
         keepaliveMaxSeconds: this.config.keepaliveMaxSeconds,
@@ -214,7 +216,8 @@ export class MqttService {
     return new ConnectRefused(3, `over ${setting}`);
   }
 
-  private async authorizePublish(client: BrokerClient | null, message: Message): Promise<void> {
+  /** Synchronous unless an ingest rule has rows to write (then the PUBACK waits for their commit). */
+  private authorizePublish(client: BrokerClient | null, message: Message): void | Promise<void> {
     // A will of a dead node, published by a surviving one: it was checked when its client connected.
     if (client === null) return;
     const device = this.devices.get(client);
@@ -235,7 +238,7 @@ export class MqttService {
     this.stats.messagesIn[message.qos]!++;
     runPublishHooks(this.board, { project: device.project, clientId: client.id, subject: device.principal.subject, topic: message.topic, qos: message.qos, bytes: message.payload.length, ip: device.ip });
     const ns = namespaceOf(message.topic, device.project);
-    if (ns.ok) await this.ingest.apply(device, message, ns.relative);
+    return ns.ok ? this.ingest.apply(device, message, ns.relative) : undefined;
   }
 
   private async authorizeSubscribe(client: BrokerClient, filter: string, qos: 0 | 1 | 2): Promise<0 | 1 | 2 | null> {
