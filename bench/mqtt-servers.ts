@@ -19,6 +19,9 @@ export interface Broker {
   stop(): Promise<void>;
 }
 
+/** Extra node flags for the broker processes, e.g. `MQTT_BENCH_NODE_ARGS='--cpu-prof --cpu-prof-dir=/tmp/prof'` to profile them. */
+const brokerNodeArgs = (): string[] => (process.env.MQTT_BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean);
+
 export const MOSQUITTO_PORT = Number(process.env.MQTT_BENCH_MOSQUITTO_PORT ?? 1883);
 
 export function mosquitto(): Broker {
@@ -26,7 +29,7 @@ export function mosquitto(): Broker {
 }
 
 export async function bareAedes(): Promise<Broker> {
-  const proc = spawn(process.execPath, [resolve('dist/bench/mqtt-aedes.js')], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const proc = spawn(process.execPath, [...brokerNodeArgs(), resolve('dist/bench/mqtt-aedes.js')], { stdio: ['ignore', 'pipe', 'inherit'] });
   const port = await new Promise<number>((ok, fail) => {
     createInterface({ input: proc.stdout! }).on('line', (line) => {
       const m = /^PORT (\d+)$/.exec(line);
@@ -49,7 +52,7 @@ export async function magMqtt(pgUrl: string): Promise<Broker> {
       mqtt: { enabled: true, port, websocket: { port: null }, publishRate: { rps: 1_000_000, burst: 1_000_000 }, maxConnectionsPerIp: 100_000, maxConnectionsPerProject: 100_000, queueLimit: 100_000 },
     }),
   );
-  const proc = spawn(process.execPath, [resolve('dist/bundle/main.js'), 'boot'], { cwd: dir, env: { ...process.env, MOBO_HTTP_PORT: '0', MOBO_DATA_DIR: join(dir, '.mobo') }, stdio: ['ignore', 'pipe', 'inherit'] });
+  const proc = spawn(process.execPath, [...brokerNodeArgs(), resolve('dist/bundle/main.js'), 'boot'], { cwd: dir, env: { ...process.env, MOBO_HTTP_PORT: '0', MOBO_DATA_DIR: join(dir, '.mobo') }, stdio: ['ignore', 'pipe', 'inherit'] });
   await waitForLine(proc, /READY|"event":"ready"/, 'mobo boot');
   const http = (JSON.parse(readFileSync(join(dir, '.mobo', 'node.json'), 'utf8')) as { port: number }).port;
   const token = readFileSync(join(dir, '.mobo', 'admin.token'), 'utf8').trim();

@@ -9,7 +9,8 @@
  *   one device with and without the rule (the PUBACK waits for the row's commit).
  * Rounds alternate between the brokers; each number is the median of the rounds.
  * Reproduce: `npm run build && node dist/bench/mqtt.js` (MQTT_BENCH_ROUNDS, MQTT_BENCH_MESSAGES,
- * MQTT_BENCH_DEVICES, MQTT_BENCH_MOSQUITTO_PORT, PG_URL).
+ * MQTT_BENCH_DEVICES, MQTT_BENCH_MOSQUITTO_PORT, PG_URL; MQTT_BENCH_PARTS=brokers|ingest runs one half;
+ * MQTT_BENCH_NODE_ARGS passes node flags to the broker processes, e.g. `--cpu-prof`).
  */
 import { randomBytes } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
@@ -29,6 +30,7 @@ const SUBSCRIBERS = 10;
 const DEVICES = Number(process.env.MQTT_BENCH_DEVICES ?? 1_000);
 const PER_DEVICE = 10;
 const PG_URL = process.env.PG_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+const PARTS = (process.env.MQTT_BENCH_PARTS ?? 'brokers,ingest').split(',');
 
 const rate = (perSec: number, unit: string): string => fmtRate(perSec).replace('ops/s', unit);
 const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
@@ -98,11 +100,13 @@ async function ingest(b: Broker): Promise<Ingest> {
   const table = `mqtt_bench_${randomBytes(4).toString('hex')}`;
   const db = new pg.Client({ connectionString: PG_URL });
   await db.connect();
+  let dropRule = async (): Promise<unknown> => undefined;
   try {
     await db.query(`CREATE TABLE ${table} (id bigserial PRIMARY KEY, device text NOT NULL, temp double precision NOT NULL, at timestamptz NOT NULL DEFAULT now())`);
     // Listing the tables refreshes the source's schema, so the new table is known to MagDS.
     await b.admin!('GET', '/v1/admin/projects/bench/sources/main/tables');
-    await b.admin!('POST', '/v1/admin/projects/bench/mqtt/rules', { topic: 'devices/+/telemetry', into: `main.${table}`, map: { device: '$topic[1]', temp: '$.t' } });
+    const rule = await b.admin!<{ id: string }>('POST', '/v1/admin/projects/bench/mqtt/rules', { topic: 'devices/+/telemetry', into: `main.${table}`, map: { device: '$topic[1]', temp: '$.t' } });
+    dropRule = () => b.admin!('DELETE', `/v1/admin/projects/bench/mqtt/rules/${rule.id}`);
 
     // PUBACK latency of one device: with the rule (waits for the commit) and on a topic without one.
     const one = await client(b, { clientId: 'bench-one' });
@@ -120,7 +124,7 @@ async function ingest(b: Broker): Promise<Ingest> {
     await end([one]);
 
     const devices: MqttClient[] = [];
-    for (let i = 0; i < DEVICES; i += 50) devices.push(...(await Promise.all(Array.from({ length: Math.min(50, DEVICES - i) }, (_, k) => client(b, { clientId: `dev-${i + k}` })))));
+    for (let i = 0; i < DEVICES; i += 50) devices.push(...(await Promise.all(Array.from({ length: Math.min(50, DEVICES - i) }, (_, k) => client(b, { clientId: `dev-${table}-${i + k}` })))));
     const before = await db.query<{ n: string }>(`SELECT count(*) AS n FROM ${table}`);
     const cpu0 = cpuMs(b.proc!);
     const t0 = performance.now();
@@ -134,6 +138,7 @@ async function ingest(b: Broker): Promise<Ingest> {
     if (rows !== sent) throw new Error(`ingest: ${sent} messages acknowledged but ${rows} rows written`);
     return { rowsPerSec: rows / seconds, cpuMsPer1000: (cpu / sent) * 1000, rows, pubackWithRule, pubackWithoutRule };
   } finally {
+    await dropRule().catch(() => undefined);
     await db.query(`DROP TABLE IF EXISTS ${table}`).catch(() => undefined);
     await db.end();
   }
@@ -141,35 +146,43 @@ async function ingest(b: Broker): Promise<Ingest> {
 
 export async function run(): Promise<void> {
   console.log(`# MagMQTT vs Mosquitto vs bare aedes\n${describeMachine()}\n${describeLoad()}\n`);
-  const brokers = [mosquitto(), await bareAedes(), await magMqtt(PG_URL)];
-  const results = new Map(brokers.map((b) => [b.name, { q0: [] as Summary[], q1: [] as Summary[], tput: [] as number[] }]));
+  const brokers = PARTS.includes('brokers') ? [mosquitto(), await bareAedes(), await magMqtt(PG_URL)] : [await magMqtt(PG_URL)];
   try {
-    for (let round = 0; round < ROUNDS; round++) {
-      for (const b of brokers) {
-        const r = results.get(b.name)!;
-        r.q0.push(await latency(b, 0));
-        r.q1.push(await latency(b, 1));
-        r.tput.push(await throughput(b));
-      }
+    if (PARTS.includes('brokers')) await compare(brokers, ROUNDS);
+    if (PARTS.includes('ingest')) {
+      const runs: Ingest[] = [];
+      for (let round = 0; round < ROUNDS; round++) runs.push(await ingest(brokers.find((b) => b.name === 'MagMQTT')!));
+      const ing = runs[runs.length - 1]!;
+      console.log(`\ningest (median of ${ROUNDS} rounds): ${DEVICES} devices × ${PER_DEVICE} QoS 1 messages → Postgres: ${rate(median(runs.map((r) => r.rowsPerSec)), 'rows/s')} (goal ≥ 5,000), broker CPU ${median(runs.map((r) => r.cpuMsPer1000)).toFixed(0)} ms per 1,000 messages, every PUBACK matched by a committed row`);
+      console.log(`per-round rows/s: ${runs.map((r) => Math.round(r.rowsPerSec)).join(', ')} · CPU ms per 1,000: ${runs.map((r) => Math.round(r.cpuMsPer1000)).join(', ')}`);
+      console.log(`PUBACK latency, one device: with the ingest rule ${fmtMs(ing.pubackWithRule.p50)} / ${fmtMs(ing.pubackWithRule.p99)} (p50/p99), without ${fmtMs(ing.pubackWithoutRule.p50)} / ${fmtMs(ing.pubackWithoutRule.p99)}`);
     }
-    const lines = ['| broker | QoS 0 p50 / p99 | QoS 1 p50 / p99 | 1 → 10 subscribers, QoS 1 | deliveries |', '| --- | --- | --- | --- | --- |'];
-    const tputOf = (name: string) => median(results.get(name)!.tput);
-    for (const b of brokers) {
-      const r = results.get(b.name)!;
-      const lat = (s: Summary[]) => `${fmtMs(median(s.map((x) => x.p50)))} / ${fmtMs(median(s.map((x) => x.p99)))}`;
-      lines.push(`| ${b.name} | ${lat(r.q0)} | ${lat(r.q1)} | ${rate(tputOf(b.name), 'publishes/s')} | ${rate(tputOf(b.name) * SUBSCRIBERS, 'deliveries/s')} |`);
-    }
-    console.log(lines.join('\n'));
-    const mag = tputOf('MagMQTT');
-    console.log(`\nthroughput ratios (median of ${ROUNDS} rounds, ${MESSAGES} messages each): MagMQTT / Mosquitto ${(mag / tputOf('Mosquitto')).toFixed(2)}× (goal ≥ 0.8×), MagMQTT / bare aedes ${(mag / tputOf('bare aedes')).toFixed(2)}× (goal ≥ 0.9×)`);
-    console.log(`per-round publishes/s: ${brokers.map((b) => `${b.name} ${results.get(b.name)!.tput.map((x) => Math.round(x)).join(', ')}`).join(' · ')}`);
-
-    const ing = await ingest(brokers[2]!);
-    console.log(`\ningest: ${DEVICES} devices × ${PER_DEVICE} QoS 1 messages → Postgres: ${rate(ing.rowsPerSec, 'rows/s')} (goal ≥ 5,000), broker CPU ${ing.cpuMsPer1000.toFixed(0)} ms per 1,000 messages, ${ing.rows} rows for ${ing.rows} PUBACKs`);
-    console.log(`PUBACK latency, one device: with the ingest rule ${fmtMs(ing.pubackWithRule.p50)} / ${fmtMs(ing.pubackWithRule.p99)} (p50/p99), without ${fmtMs(ing.pubackWithoutRule.p50)} / ${fmtMs(ing.pubackWithoutRule.p99)}`);
   } finally {
     for (const b of brokers) await b.stop();
   }
+}
+
+async function compare(brokers: Broker[], rounds: number): Promise<void> {
+  const results = new Map(brokers.map((b) => [b.name, { q0: [] as Summary[], q1: [] as Summary[], tput: [] as number[] }]));
+  for (let round = 0; round < rounds; round++) {
+    for (const b of brokers) {
+      const r = results.get(b.name)!;
+      r.q0.push(await latency(b, 0));
+      r.q1.push(await latency(b, 1));
+      r.tput.push(await throughput(b));
+    }
+  }
+  const lines = ['| broker | QoS 0 p50 / p99 | QoS 1 p50 / p99 | 1 → 10 subscribers, QoS 1 | deliveries |', '| --- | --- | --- | --- | --- |'];
+  const tputOf = (name: string) => median(results.get(name)!.tput);
+  for (const b of brokers) {
+    const r = results.get(b.name)!;
+    const lat = (s: Summary[]) => `${fmtMs(median(s.map((x) => x.p50)))} / ${fmtMs(median(s.map((x) => x.p99)))}`;
+    lines.push(`| ${b.name} | ${lat(r.q0)} | ${lat(r.q1)} | ${rate(tputOf(b.name), 'publishes/s')} | ${rate(tputOf(b.name) * SUBSCRIBERS, 'deliveries/s')} |`);
+  }
+  console.log(lines.join('\n'));
+  const mag = tputOf('MagMQTT');
+  console.log(`\nthroughput ratios (median of ${rounds} rounds, ${MESSAGES} messages each): MagMQTT / Mosquitto ${(mag / tputOf('Mosquitto')).toFixed(2)}× (goal ≥ 0.8×), MagMQTT / bare aedes ${(mag / tputOf('bare aedes')).toFixed(2)}× (goal ≥ 0.9×)`);
+  console.log(`per-round publishes/s: ${brokers.map((b) => `${b.name} ${results.get(b.name)!.tput.map((x) => Math.round(x)).join(', ')}`).join(' · ')}`);
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {

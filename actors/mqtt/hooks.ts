@@ -75,7 +75,8 @@ export function checkConnect(board: Board, c: ConnectFacts): void {
  * (the publish fails, which closes the connection) with a `security.threat` event; in
  * monitor mode it passes and the event says what would have happened.
  */
-export async function inspectPublish(board: Board, facts: PublishFacts, payload: Buffer, ingested: () => boolean): Promise<void> {
-  if (!sentinelOn(board) || !ingested()) return;
-  await sentinelFor(board).inspectMqttPayload({ clientId: facts.clientId, ip: facts.ip, topic: facts.topic, payload });
+export function inspectPublish(board: Board, facts: PublishFacts, payload: Buffer, ingested: () => boolean): Promise<void> | undefined {
+  // Undefined (no promise, no async hop) when there is nothing to inspect: the hot publish path stays synchronous.
+  if (!sentinelOn(board) || !ingested()) return undefined;
+  return sentinelFor(board).inspectMqttPayload({ clientId: facts.clientId, ip: facts.ip, topic: facts.topic, payload });
 }

@@ -55,14 +55,14 @@ export class Ingest {
     return (this.byProject.get(project) ?? []).some((r) => filterMatches(r.topic, relative));
   }
 
-  /** Writes the message's rows (resolves once committed), dead-letters what does not fit; throws only when the device should retry. */
-  async apply(device: Device, message: Message, relative: string): Promise<void> {
+  /** Writes the message's rows (resolves once committed), dead-letters what does not fit; rejects only when the device should retry. Undefined when no rule matches. */
+  apply(device: Device, message: Message, relative: string): Promise<void> | undefined {
     const rules = this.byProject.get(device.project);
-    if (!rules) return;
+    if (!rules) return undefined;
     const matching = rules.filter((r) => filterMatches(r.topic, relative));
-    if (matching.length === 0) return;
+    if (matching.length === 0) return undefined;
     const levels = relative.split('/');
-    await Promise.all(matching.map((rule) => this.write(rule, device, message, levels)));
+    return Promise.all(matching.map((rule) => this.write(rule, device, message, levels))).then(() => undefined);
   }
 
   private async write(rule: Rule, device: Device, message: Message, levels: string[]): Promise<void> {

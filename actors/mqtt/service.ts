@@ -74,6 +74,8 @@ export class MqttService {
         id: `_${this.board.nodeId}.${Math.random().toString(36).slice(2, 8)}`,
         mq,
         persistence: persistenceFor(this.config.persistence),
+        // Sessions outlive this node only in a shared store: then a PUBACK waits for the queueing (README).
+        persistBeforeAck: this.config.persistence.kind !== 'memory',
         queueLimit: this.config.queueLimit,
         maxInflight: this.config.maxInflight,
         keepaliveMaxSeconds: this.config.keepaliveMaxSeconds,
@@ -215,7 +217,8 @@ export class MqttService {
     return new ConnectRefused(3, `over ${setting}`);
   }
 
-  private async authorizePublish(client: BrokerClient | null, message: Message): Promise<void> {
+  /** Synchronous unless an ingest rule has rows to write (then the PUBACK waits for their commit). */
+  private authorizePublish(client: BrokerClient | null, message: Message): void | Promise<void> {
     // A will of a dead node, published by a surviving one: it was checked when its client connected.
     if (client === null) return;
     const device = this.devices.get(client);
@@ -237,9 +240,9 @@ export class MqttService {
     const facts = { project: device.project, clientId: client.id, subject: device.principal.subject, topic: message.topic, qos: message.qos, bytes: message.payload.length, ip: device.ip };
     runPublishHooks(this.board, facts);
     const ns = namespaceOf(message.topic, device.project);
-    if (!ns.ok) return;
-    await inspectPublish(this.board, facts, message.payload, () => this.ingest.matches(device.project, ns.relative));
-    await this.ingest.apply(device, message, ns.relative);
+    if (!ns.ok) return undefined;
+    const inspecting = inspectPublish(this.board, facts, message.payload, () => this.ingest.matches(device.project, ns.relative));
+    return inspecting ? inspecting.then(() => this.ingest.apply(device, message, ns.relative)) : this.ingest.apply(device, message, ns.relative);
   }
 
   private async authorizeSubscribe(client: BrokerClient, filter: string, qos: 0 | 1 | 2): Promise<0 | 1 | 2 | null> {
