@@ -7,7 +7,7 @@
  *
  * Restore comes in two forms: `restoreStaged` builds every table in a RestoreStage beside the
  * live ones and swaps them in at the end (the SQL backends); `restoreTables` creates and fills
- * tables in place (Redis, MongoDB, and the stage itself).
+ * tables in place (MongoDB, and the stages themselves). Both skip `keys` chunks (Redis's own, redis-dump.ts).
  */
 import { MoboError } from '../runtime/errors.js';
 import { decodeCopyText } from './copy-text.js';
@@ -61,6 +61,7 @@ export async function restoreTables(target: Restorable, chunks: AsyncIterable<Du
   const inserts = new InFlight(inFlight);
   try {
     for await (const chunk of chunks) {
+      if (chunk.kind === 'keys') continue;
       if (chunk.kind === 'table') {
         await target.createTable(chunk.table);
         created.set(chunk.table.name, chunk.table);
@@ -109,7 +110,9 @@ export async function restoreStaged(stage: RestoreStage, chunks: AsyncIterable<D
     try {
       while (!at.current.done) {
         const chunk: DumpChunk = at.current.value;
-        if (chunk.kind === 'table') {
+        if (chunk.kind === 'keys') {
+          await next();
+        } else if (chunk.kind === 'table') {
           await stage.createTable(chunk.table, chunk.native);
           tables.set(chunk.table.name, chunk.table);
           if (tables.size === 1) await step('created');

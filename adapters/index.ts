@@ -23,7 +23,7 @@ export function feedSeesAllWrites(kind: AdapterKind): boolean {
 
 /** Whether `restore` builds beside the live tables and swaps in one step (see Adapter.restore). */
 export function restoresAtomically(kind: AdapterKind): boolean {
-  return kind === 'postgres' || kind === 'sqlite' || kind === 'mysql';
+  return kind === 'postgres' || kind === 'sqlite' || kind === 'mysql' || kind === 'redis';
 }
 
 export function createAdapter(config: SourceConfig): Adapter {

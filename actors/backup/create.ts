@@ -62,7 +62,8 @@ async function dumpTarget(writer: Writer, target: DataTarget, only: ReadonlySet<
   return withAdapter(target.source, async (adapter) => {
     const part: PartWriter = writer.part(target.meta, now());
     for await (const chunk of adapter.dump()) {
-      if (only && !only.has(chunk.kind === 'table' ? chunk.table.name : chunk.table)) continue;
+      // Raw keys (Redis) belong to no one table: a safety copy keeps them all.
+      if (only && chunk.kind !== 'keys' && !only.has(chunk.kind === 'table' ? chunk.table.name : chunk.table)) continue;
       await part.write(chunk);
       if (chunk.kind === 'rows') onRows(chunk.rows.length);
     }
