@@ -12,6 +12,7 @@ export type { Scalar, ComparisonOp } from './query.js';
 export { filterColumns } from './query.js';
 export { matchesFilter, applyQuery } from './evaluate.js';
 export { sqliteFile } from './options.js';
+export { chunkTable, isNativeOnly } from './dump.js';
 
 /**
  * Whether a backend's change feed reports every committed change, whoever made it (Postgres:

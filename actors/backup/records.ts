@@ -35,6 +35,8 @@ export class RecordCodec {
     if (record.kind === 'keys' && (!Array.isArray(record.keys) || !record.keys.every((k) => typeof k?.key === 'string' && typeof k.value === 'string' && typeof k.pttl === 'number'))) {
       throw corrupt('A record in the archive is malformed');
     }
+    if (record.kind === 'collection' && (typeof record.name !== 'string' || typeof record.indexes !== 'string')) throw corrupt('A record in the archive is malformed');
+    if (record.kind === 'documents' && (typeof record.collection !== 'string' || typeof record.documents !== 'string')) throw corrupt('A record in the archive is malformed');
     if (record.kind === 'copy' && (typeof record.data !== 'string' || !Number.isInteger(record.rows) || !Array.isArray(record.columns))) throw corrupt('A record in the archive is malformed');
     if (record.kind === 'rows') record.rows = this.mapBytes(part, record.table, record.rows, (b) => (typeof b === 'string' ? Buffer.from(b, 'base64') : b));
     return { part, record };
