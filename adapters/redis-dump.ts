@@ -22,7 +22,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
-import { MoboError } from '../runtime/errors.js';
+import { MoboError } from '../runtime/index.js';
 import { restoreTables } from './dump.js';
 import type { RedisKeys } from './redis-model.js';
 import type { Adapter, DumpChunk, RedisKeyDump, RestoreOptions, TableInfo } from './types.js';

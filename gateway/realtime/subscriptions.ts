@@ -4,7 +4,7 @@
  */
 import type { Filter } from '../../adapters/query.js';
 import type { Principal } from '../../actors/auth/principal.js';
-import type { Clock } from '../../runtime/clock.js';
+import type { Clock } from '../../runtime/index.js';
 import { MoboError } from '../../runtime/errors.js';
 import type { Connection, Subscription } from './connection.js';
 import { parseDbChannel } from './db-channels.js';
