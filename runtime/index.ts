@@ -17,3 +17,4 @@ export * from './services.js';
 export * from './timeout.js';
 export * from './protocol.js';
 export * from './topics.js';
+export * from './process-alive.js';

@@ -1,6 +1,6 @@
 import { linkSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { MoboError } from '../../runtime/index.js';
+import { MoboError, processAlive } from '../../runtime/index.js';
 
 /**
  * One running node per data directory: `<dataDir>/node.lock` holds the pid of the node that
@@ -73,12 +73,7 @@ function release(path: string, own: LockRecord): void {
 function holderAlive(path: string, holder: LockRecord): boolean {
   // This process's own pid: live only if a node of this process still holds it (else a previous run of a reused pid).
   if (holder.pid === process.pid) return heldHere.has(path);
-  try {
-    process.kill(holder.pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
+  return processAlive(holder.pid);
 }
 
 function read(path: string): LockRecord | undefined {
