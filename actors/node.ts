@@ -10,6 +10,7 @@ import type { Supervisor } from '../supervisors/supervisor.js';
 import type { Board, ComponentSlot, ConfigStore, TreeControl } from './board.js';
 import { defaultSlots } from './components.js';
 import { controlSlot } from './kernel/control-actor.js';
+import { lockDataDir, type DataDirLock } from './kernel/data-dir-lock.js';
 import { stateSlot } from './kernel/state-actor.js';
 import { applyLogSettings } from './kernel/logger-actor.js';
 import { buildMotherboard, configSections } from './motherboard.js';
@@ -37,6 +38,8 @@ export class MoboNode implements Board {
   private end!: (end: NodeEnd) => void;
   /** How this run is ending, once known: the state actor records it before the tree stops. */
   private ending: NodeEnd | undefined;
+  /** Held from boot to stop: one running node per data directory. */
+  private lock: DataDirLock | undefined;
 
   private constructor(
     readonly system: ActorSystem,
@@ -73,8 +76,11 @@ export class MoboNode implements Board {
 
   async boot(): Promise<void> {
     try {
+      const { dataDir } = this.configStore.current();
+      this.lock = lockDataDir(dataDir, this.nodeId);
       await this.tree.start();
     } catch (err) {
+      this.releaseLock();
       await this.system.shutdown().catch(() => undefined);
       throw err;
     }
@@ -104,6 +110,12 @@ export class MoboNode implements Board {
       this.log.error('shutdown was not clean', { error: describeError(err) });
     }
     await this.system.shutdown();
+    this.releaseLock();
+  }
+
+  private releaseLock(): void {
+    this.lock?.release();
+    this.lock = undefined;
   }
 }
 

@@ -7,14 +7,34 @@
  *
  * Restore comes in two forms: `restoreStaged` builds every table in a RestoreStage beside the
  * live ones and swaps them in at the end (the SQL backends); `restoreTables` creates and fills
- * tables in place (Redis, MongoDB, and the stage itself).
+ * tables in place (MongoDB, and the stages themselves). Both skip the chunks only their own backend reads (redis-dump.ts, mongo-dump.ts).
  */
 import { MoboError } from '../runtime/errors.js';
 import { decodeCopyText } from './copy-text.js';
 import { InFlight } from './in-flight.js';
 import { BATCH_SIZE, RESTORE_IN_FLIGHT } from './options.js';
 import type { Scalar, SortKey } from './query.js';
-import type { Adapter, DumpChunk, NativeTable, RestoreOptions, Row, TableInfo } from './types.js';
+import type { Adapter, DumpChunk, NativeOnlyChunk, NativeTable, RestoreOptions, Row, TableInfo } from './types.js';
+
+export function isNativeOnly(chunk: DumpChunk): chunk is NativeOnlyChunk {
+  return chunk.kind === 'keys' || chunk.kind === 'collection' || chunk.kind === 'documents';
+}
+
+/** The table a chunk belongs to (undefined: Redis keys, which belong to none). */
+export function chunkTable(chunk: DumpChunk): string | undefined {
+  switch (chunk.kind) {
+    case 'table':
+      return chunk.table.name;
+    case 'keys':
+      return undefined;
+    case 'collection':
+      return chunk.name;
+    case 'documents':
+      return chunk.collection;
+    default:
+      return chunk.table;
+  }
+}
 
 type Dumpable = Pick<Adapter, 'introspect' | 'select'>;
 type Restorable = Pick<Adapter, 'createTable' | 'insert'>;
@@ -61,6 +81,7 @@ export async function restoreTables(target: Restorable, chunks: AsyncIterable<Du
   const inserts = new InFlight(inFlight);
   try {
     for await (const chunk of chunks) {
+      if (isNativeOnly(chunk)) continue;
       if (chunk.kind === 'table') {
         await target.createTable(chunk.table);
         created.set(chunk.table.name, chunk.table);
@@ -109,7 +130,9 @@ export async function restoreStaged(stage: RestoreStage, chunks: AsyncIterable<D
     try {
       while (!at.current.done) {
         const chunk: DumpChunk = at.current.value;
-        if (chunk.kind === 'table') {
+        if (isNativeOnly(chunk)) {
+          await next();
+        } else if (chunk.kind === 'table') {
           await stage.createTable(chunk.table, chunk.native);
           tables.set(chunk.table.name, chunk.table);
           if (tables.size === 1) await step('created');

@@ -13,6 +13,7 @@ export { filterColumns } from './query.js';
 export { matchesFilter, applyQuery } from './evaluate.js';
 export { sqliteFile } from './options.js';
 export { splitStatements } from './sql/split.js';
+export { chunkTable, isNativeOnly } from './dump.js';
 
 /**
  * Whether a backend's change feed reports every committed change, whoever made it (Postgres:
@@ -24,7 +25,7 @@ export function feedSeesAllWrites(kind: AdapterKind): boolean {
 
 /** Whether `restore` builds beside the live tables and swaps in one step (see Adapter.restore). */
 export function restoresAtomically(kind: AdapterKind): boolean {
-  return kind === 'postgres' || kind === 'sqlite' || kind === 'mysql';
+  return kind === 'postgres' || kind === 'sqlite' || kind === 'mysql' || kind === 'redis';
 }
 
 export function createAdapter(config: SourceConfig): Adapter {

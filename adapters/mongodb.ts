@@ -1,5 +1,5 @@
 /**
- * MongoDB through the official driver (the only file importing it). Collections are tables in
+ * MongoDB through the official driver (imported here and, for its EJSON, in mongo-dump.ts). Collections are tables in
  * the database `namespace` (default: the URL's). A table created here keeps its TableInfo in
  * `mobo_schema`; its one-column primary key is stored as `_id` (renamed back on the way out);
  * a composite key gets an ObjectId `_id` and a unique index over its columns. Collections
@@ -26,12 +26,14 @@ import type { ChangeSink } from './changes.js';
 import { LocalChangeSource, PendingChanges, changeEvents } from './changes.js';
 import { requireColumn } from './columns.js';
 import { poolOptions } from './options.js';
+import { dumpTables } from './dump.js';
+import { dumpCollections, restoreCollections } from './mongo-dump.js';
 import type { MongoFields } from './mongo-filter.js';
 import { toMongoFilter } from './mongo-filter.js';
 import type { Filter, Scalar } from './query.js';
 import type { SchemaCache } from './schema-cache.js';
 import { generatedKey } from './sql/ddl.js';
-import type { Adapter, ChangeEvent, ColumnInfo, ColumnType, DataOps, Query, Row, SchemaInfo, SourceConfig, TableInfo } from './types.js';
+import type { Adapter, ChangeEvent, ColumnInfo, ColumnType, DataOps, DumpChunk, Query, RestoreOptions, Row, SchemaInfo, SourceConfig, TableInfo } from './types.js';
 import { checkTableDefinition, preparePatch, prepareQuery, prepareRows, prepareWhere } from './validate.js';
 import { decodeValue } from './values.js';
 
@@ -158,6 +160,17 @@ class MongoAdapter extends BaseAdapter {
       await this.db.collection<{ _id: string }>(COUNTERS_COLLECTION).deleteOne({ _id: table.name });
     });
     this.schema.invalidate();
+  }
+
+  /** Every collection with its indexes and EJSON documents, then the portable tables (mongo-dump.ts). */
+  override async *dump(): AsyncIterable<DumpChunk> {
+    yield* dumpCollections(this.db);
+    yield* dumpTables(this);
+  }
+
+  /** Staged collections renamed over the live ones (mongo-dump.ts). */
+  override async restore(chunks: AsyncIterable<DumpChunk>, options: RestoreOptions = {}): Promise<void> {
+    await restoreCollections({ db: this.db, adapter: this, invalidate: () => this.schema.invalidate() }, chunks, options);
   }
 
   async transaction<T>(fn: (tx: DataOps) => Promise<T>): Promise<T> {

@@ -26,11 +26,13 @@ import { LocalChangeSource, changeEvents } from './changes.js';
 import { requireColumn } from './columns.js';
 import { applyQuery, matchesFilter } from './evaluate.js';
 import { poolOptions } from './options.js';
+import { dumpTables } from './dump.js';
+import { dumpKeys, restoreKeys } from './redis-dump.js';
 import type { Filter } from './query.js';
 import { INSERT_SCRIPT, RedisKeys, decodeHash, encodeField, encodeHash, encodeKey } from './redis-model.js';
 import type { SchemaCache } from './schema-cache.js';
 import { generatedKey } from './sql/ddl.js';
-import type { Adapter, ChangeEvent, DataOps, Query, Row, SchemaInfo, SourceConfig, TableInfo } from './types.js';
+import type { Adapter, ChangeEvent, DataOps, DumpChunk, Query, RestoreOptions, Row, SchemaInfo, SourceConfig, TableInfo } from './types.js';
 import { checkTableDefinition, preparePatch, prepareQuery, prepareRows, prepareWhere } from './validate.js';
 
 const FETCH_BATCH = 500;
@@ -47,9 +49,12 @@ class RedisAdapter extends BaseAdapter {
   private readonly client: Redis;
   private readonly keys: RedisKeys;
 
-  constructor(config: SourceConfig) {
+  private readonly namespace: string;
+
+  constructor(private readonly config: SourceConfig) {
     super();
-    this.keys = new RedisKeys(config.namespace ?? 'mobo');
+    this.namespace = config.namespace ?? 'mobo';
+    this.keys = new RedisKeys(this.namespace);
     this.client = new Redis(config.url, {
       lazyConnect: true,
       enableOfflineQueue: false,
@@ -86,6 +91,58 @@ class RedisAdapter extends BaseAdapter {
     }
     await guard(() => this.client.multi().del(pks, this.keys.seq(table.name), this.keys.schema(table.name)).srem(this.keys.tables(), table.name).exec());
     this.schema.invalidate();
+  }
+
+  /** Every key of the namespace with its type and TTL, then the portable tables (redis-dump.ts). */
+  override async *dump(): AsyncIterable<DumpChunk> {
+    yield* guardIterable(dumpKeys(this.client, this.namespace));
+    yield* dumpTables(this);
+  }
+
+  /** Staged beside the namespace, swapped in with one MULTI (redis-dump.ts). */
+  override async restore(chunks: AsyncIterable<DumpChunk>, options: RestoreOptions = {}): Promise<void> {
+    // What the caller's checkpoint, check or chunks throw is theirs to see as is; only Redis's own failures are mapped.
+    const theirs = new Set<unknown>();
+    const own = async <T>(fn: () => T | Promise<T>): Promise<T> => {
+      try {
+        return await fn();
+      } catch (err) {
+        theirs.add(err);
+        throw err;
+      }
+    };
+    const passed: RestoreOptions = {
+      checkpoint: (step) => own(() => options.checkpoint?.(step)),
+      ...(options.check ? { check: (count) => own(() => options.check!(count)) } : {}),
+    };
+    const source = (async function* () {
+      const iterator = chunks[Symbol.asyncIterator]();
+      try {
+        for (;;) {
+          const next = await own(() => iterator.next());
+          if (next.done) return;
+          yield next.value;
+        }
+      } finally {
+        await iterator.return?.();
+      }
+    })();
+    try {
+      await restoreKeys(
+        {
+          client: this.client,
+          keys: this.keys,
+          namespace: this.namespace,
+          adapterFor: (namespace) => new RedisAdapter({ ...this.config, namespace }),
+          liveTables: async (names) => (await this.introspect(true)).tables.filter((t) => names.includes(t.name)),
+          invalidate: () => this.schema.invalidate(),
+        },
+        source,
+        passed,
+      );
+    } catch (err) {
+      throw theirs.has(err) ? err : redisError(err);
+    }
   }
 
   async transaction<T>(): Promise<T> {
@@ -268,6 +325,14 @@ async function execMulti(multi: ReturnType<Redis['multi']>): Promise<void> {
 }
 
 const guard = errorGuard(redisError);
+
+async function* guardIterable<T>(items: AsyncIterable<T>): AsyncIterable<T> {
+  try {
+    yield* items;
+  } catch (err) {
+    throw redisError(err);
+  }
+}
 
 /** ioredis errors → DS_* (the one place for Redis). */
 function redisError(err: unknown): MoboError {

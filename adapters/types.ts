@@ -125,7 +125,23 @@ export type DumpChunk =
   | { kind: 'table'; table: TableInfo; native?: NativeTable }
   | { kind: 'rows'; table: string; rows: Row[] }
   /** Rows in Postgres COPY text format (whole lines), `rows` of them, in `columns` order. */
-  | { kind: 'copy'; table: string; columns: string[]; rows: number; data: string };
+  | { kind: 'copy'; table: string; columns: string[]; rows: number; data: string }
+  /** Redis only: keys as the server DUMPs them (restored as is into Redis, ignored by every other backend). */
+  | { kind: 'keys'; keys: RedisKeyDump[] }
+  /** MongoDB only: a collection with its index specs, then its documents, both canonical Extended JSON (ignored by every other backend). */
+  | { kind: 'collection'; name: string; indexes: string }
+  | { kind: 'documents'; collection: string; documents: string };
+
+/** One Redis key: its name (base64, binary-safe), type, remaining time to live in ms (-1: none), DUMP payload (base64). */
+export interface RedisKeyDump {
+  key: string;
+  type: string;
+  pttl: number;
+  value: string;
+}
+
+/** Chunks only their own backend restores (every other one skips them). */
+export type NativeOnlyChunk = Extract<DumpChunk, { kind: 'keys' | 'collection' | 'documents' }>;
 
 /** Where a restore stands; a checkpoint that throws aborts it there (the failure-injection hook). */
 export type RestoreStep = 'staged' | 'created' | 'rows' | 'constraints' | 'checked' | 'swap';

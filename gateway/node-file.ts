@@ -1,6 +1,7 @@
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { processAlive as alive } from '../runtime/index.js';
 
 /**
  * How a CLI finds the running node of a data directory: `<dataDir>/node.json`. The same
@@ -56,15 +57,6 @@ export function nodeOnPort(port: number, dataDir: string): NodeFile | undefined 
 
 function sameRun(file: NodeFile | undefined, own: NodeFile): boolean {
   return file !== undefined && file.pid === own.pid && file.nodeId === own.nodeId && file.startedAt === own.startedAt;
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }
 
 function readJson(path: string): NodeFile | undefined {

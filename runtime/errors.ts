@@ -53,6 +53,7 @@ export const ERROR_CATALOGUE = {
     status: 503,
     message: 'The control store failed its integrity check; recover with mobo init --force, then mobo backup:restore <id> --force',
   },
+  DATA_DIR_IN_USE: { status: 503, message: 'The data directory is in use by another running node' },
   // data (MagDS, MagBridge)
   DS_UNAVAILABLE: { status: 503, message: 'The data source is unavailable; retry shortly' },
   DS_OUTCOME_UNKNOWN: {

@@ -18,3 +18,4 @@ export * from './timeout.js';
 export * from './protocol.js';
 export * from './topics.js';
 export * from './nats-names.js';
+export * from './process-alive.js';

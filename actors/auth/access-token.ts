@@ -80,7 +80,7 @@ export async function verifyAccessToken(token: string, ring: PublicKeyRing, proj
     // Signed by a key of ours, yet dated ahead or living too long: a key misused, or a clock far off.
     if (payload.iat > nowMs / 1_000 + MAX_FUTURE_IAT_S) throw invalid('issued_in_future');
     if (payload.exp - payload.iat > maxLifetimeS) throw invalid('lifetime');
-    return { principal: { kind, subject: payload.sub, project, role }, expiresAt: payload.exp * 1_000 };
+    return { principal: { kind, subject: payload.sub, project, role, expiresAt: payload.exp * 1_000 }, expiresAt: payload.exp * 1_000 };
   } catch (err) {
     if (err instanceof MoboError) throw err;
     if (err instanceof errors.JWTExpired) throw new MoboError('AUTH_TOKEN_EXPIRED', undefined, { cause: err });

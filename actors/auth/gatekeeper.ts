@@ -50,6 +50,7 @@ export interface GatekeeperOptions {
 }
 
 const forbiddenProject = () => new MoboError('AUTH_FORBIDDEN', 'The credentials belong to another project');
+const NO_POLICIES: readonly Policy[] = Object.freeze([]);
 
 /**
  * Authenticates and authorizes per request, in-process and without a store round trip on
@@ -172,7 +173,7 @@ export function createGatekeeper(board: Board, opts: GatekeeperOptions = {}): Au
       const { project, source, table } = request;
       let byPolicy: AccessGrant | undefined;
       if (!(await roleAllows(principal, request))) {
-        const list = (await policies.get(project, () => policyStore.list(project))) ?? [];
+        const list = (await policies.get(project, () => policyStore.list(project))) ?? NO_POLICIES;
         byPolicy = policyGrant(list, principal, request);
         if (!byPolicy) throw forbidden(principal, request);
       }

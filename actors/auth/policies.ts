@@ -45,15 +45,37 @@ const describe = (row: Row): StoredPolicy => ({
  * Pure over an already-loaded list, so it costs no store hop per request.
  */
 export function policyGrant(policies: readonly Policy[], principal: Principal, request: AccessRequest): AccessGrant | undefined {
-  const matching = policies.filter((p) => p.role === principal.role && p.operations.includes(request.operation) && tableMatches(p.table, request.source, request.table));
-  if (matching.length === 0) return undefined;
-  if (matching.some((p) => p.ownerColumn === undefined)) return {};
-  const columns = [...new Set(matching.map((p) => p.ownerColumn!))];
+  const columns = decision(policies, principal.role, request);
+  if (columns === null) return undefined;
+  if (columns.length === 0) return {};
   const filters: Filter[] = columns.map((column) => ({ op: 'eq', column, value: principal.subject }));
   const rowFilter: Filter = filters.length === 1 ? filters[0]! : { op: 'or', filters };
   const forcedValues = Object.fromEntries(columns.map((c) => [c, principal.subject]));
   if (request.operation === 'create') return { forcedValues };
   return request.operation === 'update' ? { rowFilter, forcedValues } : { rowFilter };
+}
+
+/**
+ * Which policies of a role open an operation on a table, decided once per loaded list (the list
+ * object is replaced whenever the project's policies change, so its decisions go with it):
+ * null when none, [] when one opens every row, else the owner columns that limit the rows.
+ */
+type Decision = readonly string[] | null;
+const DECISIONS = new WeakMap<readonly Policy[], Map<string, Decision>>();
+const MAX_DECISIONS = 10_000;
+
+function decision(policies: readonly Policy[], role: string, request: AccessRequest): Decision {
+  let decided = DECISIONS.get(policies);
+  if (!decided) DECISIONS.set(policies, (decided = new Map()));
+  const key = `${role}\u0000${request.operation}\u0000${request.source}\u0000${request.table}`;
+  let found = decided.get(key);
+  if (found === undefined) {
+    const matching = policies.filter((p) => p.role === role && p.operations.includes(request.operation) && tableMatches(p.table, request.source, request.table));
+    found = matching.length === 0 ? null : matching.some((p) => p.ownerColumn === undefined) ? [] : [...new Set(matching.map((p) => p.ownerColumn!))];
+    if (decided.size >= MAX_DECISIONS) decided.clear();
+    decided.set(key, found);
+  }
+  return found;
 }
 
 /** A policy grant on top of the table's row rule grant: both filters apply, both sets of forced values. */

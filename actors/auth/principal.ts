@@ -21,6 +21,8 @@ export interface Principal {
   role: string;
   /** The API key used (for an API key or a service account authenticating with one): per-key rate limits and audit. */
   keyId?: string;
+  /** A user JWT's expiry (ms since the epoch): what it authorizes ends then, open realtime subscriptions included. */
+  expiresAt?: number;
   /** Limits an API key carries on top of its role. */
   scopes?: { tables?: string[]; operations?: Operation[]; cidrs?: string[]; topics?: { publish?: string[]; subscribe?: string[] } };
 }

@@ -3,6 +3,7 @@ import { ArchiveWriter } from './archive-writer.js';
 import type { FrameCipher } from './frame-cipher.js';
 import type { Manifest, PartEntry } from './manifest.js';
 import { withAdapter, type DataTarget } from './targets.js';
+import { chunkTable } from '../../adapters/index.js';
 
 export interface Progress {
   /** The part being written (`control`, `<project>/<source>`), or what the job is doing. */
@@ -62,7 +63,9 @@ async function dumpTarget(writer: Writer, target: DataTarget, only: ReadonlySet<
   return withAdapter(target.source, async (adapter) => {
     const part: PartWriter = writer.part(target.meta, now());
     for await (const chunk of adapter.dump()) {
-      if (only && !only.has(chunk.kind === 'table' ? chunk.table.name : chunk.table)) continue;
+      // Raw keys (Redis) belong to no one table: a safety copy keeps them all.
+      const table = chunkTable(chunk);
+      if (only && table !== undefined && !only.has(table)) continue;
       await part.write(chunk);
       if (chunk.kind === 'rows') onRows(chunk.rows.length);
     }

@@ -32,6 +32,11 @@ export class RecordCodec {
     if (typeof parsed?.part !== 'string' || typeof parsed.record?.kind !== 'string') throw corrupt('A record in the archive is malformed');
     const { part, record } = parsed;
     if (record.kind === 'table') this.learn(part, record.table);
+    if (record.kind === 'keys' && (!Array.isArray(record.keys) || !record.keys.every((k) => typeof k?.key === 'string' && typeof k.value === 'string' && typeof k.pttl === 'number'))) {
+      throw corrupt('A record in the archive is malformed');
+    }
+    if (record.kind === 'collection' && (typeof record.name !== 'string' || typeof record.indexes !== 'string')) throw corrupt('A record in the archive is malformed');
+    if (record.kind === 'documents' && (typeof record.collection !== 'string' || typeof record.documents !== 'string')) throw corrupt('A record in the archive is malformed');
     if (record.kind === 'copy' && (typeof record.data !== 'string' || !Number.isInteger(record.rows) || !Array.isArray(record.columns))) throw corrupt('A record in the archive is malformed');
     if (record.kind === 'rows') record.rows = this.mapBytes(part, record.table, record.rows, (b) => (typeof b === 'string' ? Buffer.from(b, 'base64') : b));
     return { part, record };

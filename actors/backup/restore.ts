@@ -56,9 +56,9 @@ interface Step {
 /**
  * Puts parts of an archive back. Every target is connected and inspected first; tables that
  * hold rows are only replaced with `force`. What will be replaced is first copied into a
- * safety archive. A SQL target is restored by its adapter beside the live tables, checked
- * against the manifest's counts and swapped in one step, so a failure leaves it as it was.
- * Redis and MongoDB cannot swap: their part is first restored into a scratch database, the
+ * safety archive. A SQL or Redis target is restored by its adapter beside the live tables (keys),
+ * checked against the manifest's counts and swapped in one step, so a failure leaves it as it was.
+ * MongoDB cannot swap: its part is first restored into a scratch database, the
  * safety copy is proven restorable the same way, and only then are the replaced keys dropped.
  * If a later target fails, every target already changed gets the safety copy back.
  */

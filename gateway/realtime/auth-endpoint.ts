@@ -49,9 +49,9 @@ function formOrJson(req: HttpRequest): Record<string, string> {
 
 /** What of the principal a subscription keeps, to be re-checked later. */
 export function principalRef(p: Principal): SignedPrincipal {
-  return { kind: p.kind, subject: p.subject, role: p.role, ...(p.keyId === undefined ? {} : { keyId: p.keyId }) };
+  return { kind: p.kind, subject: p.subject, role: p.role, ...(p.keyId === undefined ? {} : { keyId: p.keyId }), ...(p.expiresAt === undefined ? {} : { expiresAt: p.expiresAt }) };
 }
-export type SignedPrincipal = Pick<Principal, 'kind' | 'subject' | 'role' | 'keyId'>;
+export type SignedPrincipal = Pick<Principal, 'kind' | 'subject' | 'role' | 'keyId' | 'expiresAt'>;
 
 async function channelData(gatekeeper: Gatekeeper, principal: Principal, channel: string, policy: AuthPolicy): Promise<string | undefined> {
   const signed = principalRef(principal);

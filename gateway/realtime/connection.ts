@@ -17,6 +17,8 @@ export interface Subscription {
    * the secret is a server, trusted as such.
    */
   principal?: Principal;
+  /** Cancels the timer that ends the subscription when its principal's JWT expires. */
+  stopExpiry?: () => void;
   /** Database channels: the row filter granted, as JSON ('null' for none), to tell when a grant changed. */
   granted?: string;
 }

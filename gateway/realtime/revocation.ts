@@ -6,7 +6,8 @@
  * allowed with `pusher:subscription_error`. The change reaches every node on the bus
  * (`security.auth.*`, over NATS in a cluster), so a socket is re-checked wherever it is.
  * Database channels whose row filter changed are ended too: the client subscribes again and
- * gets the new filter.
+ * gets the new filter. A subscription signed for a user JWT also ends when that JWT expires
+ * (subscriptions.ts: a timer per subscription, AUTH_TOKEN_EXPIRED).
  */
 import type { AuthGatekeeper } from '../../actors/auth/gatekeeper.js';
 import type { Principal } from '../../actors/auth/principal.js';

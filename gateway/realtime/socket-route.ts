@@ -43,7 +43,7 @@ export function pusherSocketRoute(hub: RealtimeHub, apps: AppDirectory, settings
       case 'pusher:ping':
         return void conn.socket.send(frame('pusher:pong', {}));
       case 'pusher:subscribe':
-        return subscribe(hub, conn, msg.data, settings);
+        return subscribe(hub, conn, msg.data, settings, clock);
       case 'pusher:unsubscribe':
         return unsubscribe(hub, conn, msg.data);
       default:

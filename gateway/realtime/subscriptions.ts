@@ -4,6 +4,7 @@
  */
 import type { Filter } from '../../adapters/query.js';
 import type { Principal } from '../../actors/auth/principal.js';
+import type { Clock } from '../../runtime/index.js';
 import { MoboError } from '../../runtime/errors.js';
 import type { Connection, Subscription } from './connection.js';
 import { parseDbChannel } from './db-channels.js';
@@ -20,14 +21,15 @@ export interface ChannelLimits {
 
 const unauthorized = (reason: string) => new MoboError('WS_UNAUTHORIZED', undefined, { details: { reason } });
 
-export function subscribe(hub: RealtimeHub, conn: Connection, data: unknown, limits: ChannelLimits): void {
+export function subscribe(hub: RealtimeHub, conn: Connection, data: unknown, limits: ChannelLimits, clock: Clock): void {
   const body = dataObject(data);
   const channel = body.channel;
   assertChannelName(channel);
   if (conn.subscriptions.has(channel)) return void conn.socket.send(frame('pusher_internal:subscription_succeeded', {}, channel));
   try {
-    const sub = authorize(hub, conn, channel, body, limits);
+    const sub = authorize(hub, conn, channel, body, limits, clock.now());
     conn.subscriptions.set(channel, sub);
+    endAtExpiry(hub, conn, sub, clock);
     hub.delivery.subscribed(conn.app.id, channel);
     conn.socket.subscribe(sub.topic);
     const succeeded = sub.userId === undefined ? {} : { presence: hub.presence.members.snapshot(presenceKey(conn.app.id, channel)) };
@@ -39,7 +41,7 @@ export function subscribe(hub: RealtimeHub, conn: Connection, data: unknown, lim
 }
 
 /** Checks the subscription and builds it; presence joins here (announcing a new member before this socket listens). */
-function authorize(hub: RealtimeHub, conn: Connection, channel: string, body: Record<string, unknown>, limits: ChannelLimits): Subscription {
+function authorize(hub: RealtimeHub, conn: Connection, channel: string, body: Record<string, unknown>, limits: ChannelLimits, now: number): Subscription {
   const kind = channelKind(channel);
   const topic = channelTopic(conn.app.id, channel);
   if (kind === 'public') return { channel, topic };
@@ -47,6 +49,7 @@ function authorize(hub: RealtimeHub, conn: Connection, channel: string, body: Re
   if (!channelAuthValid(conn.app, body.auth, conn.socketId, channel, channelData)) throw unauthorized('signature');
   const signed = channelData === undefined ? {} : dataObject(channelData);
   const principal = signedPrincipal(signed.principal, conn.app.project);
+  if (principal?.expiresAt !== undefined && principal.expiresAt <= now) throw tokenExpired();
   const who = principal ? { principal } : {};
   const db = parseDbChannel(channel);
   if (db) {
@@ -73,7 +76,26 @@ function signedPrincipal(value: unknown, project: string): Principal | undefined
   if (!value || typeof value !== 'object') return undefined;
   const p = value as Record<string, unknown>;
   if ((p.kind !== 'user' && p.kind !== 'api_key' && p.kind !== 'service_account') || typeof p.subject !== 'string' || typeof p.role !== 'string') return undefined;
-  return { kind: p.kind, subject: p.subject, role: p.role, project, ...(typeof p.keyId === 'string' ? { keyId: p.keyId } : {}) };
+  return {
+    kind: p.kind,
+    subject: p.subject,
+    role: p.role,
+    project,
+    ...(typeof p.keyId === 'string' ? { keyId: p.keyId } : {}),
+    ...(typeof p.expiresAt === 'number' ? { expiresAt: p.expiresAt } : {}),
+  };
+}
+
+const tokenExpired = () => new MoboError('AUTH_TOKEN_EXPIRED', 'The token this subscription was signed for has expired: log in again and subscribe again', { details: { reason: 'expired' } });
+
+/** A subscription signed for a user JWT ends when the JWT expires (pusher:subscription_error, AUTH_TOKEN_EXPIRED). */
+function endAtExpiry(hub: RealtimeHub, conn: Connection, sub: Subscription, clock: Clock): void {
+  const expiresAt = sub.principal?.expiresAt;
+  if (expiresAt === undefined) return;
+  const timer = clock.setTimeout(() => {
+    if (conn.subscriptions.get(sub.channel) === sub) revoke(hub, conn, sub.channel, tokenExpired());
+  }, Math.max(0, expiresAt - clock.now()));
+  sub.stopExpiry = () => clock.clearTimeout(timer);
 }
 
 /** Ends a subscription MagAuth no longer allows: the client hears pusher:subscription_error on the channel. */
@@ -97,6 +119,7 @@ function leave(hub: RealtimeHub, conn: Connection, channel: string, open = true)
   const sub = conn.subscriptions.get(channel);
   if (!sub) return;
   conn.subscriptions.delete(channel);
+  sub.stopExpiry?.();
   if (open) conn.socket.unsubscribe(sub.topic);
   hub.delivery.unsubscribed(conn.app.id, channel);
   sub.release?.();

@@ -88,7 +88,7 @@ async function readWhileWriting(chunks: AsyncIterable<DumpChunk>, writer: Transf
     for await (const chunk of chunks) {
       balances.chunks++;
       if (chunk.kind === 'table') tables.set(chunk.table.name, chunk.table);
-      const side = chunk.kind === 'table' ? undefined : chunk.table === writer.debit ? balances.debit : chunk.table === writer.credit ? balances.credit : undefined;
+      const side = chunk.kind !== 'rows' && chunk.kind !== 'copy' ? undefined : chunk.table === writer.debit ? balances.debit : chunk.table === writer.credit ? balances.credit : undefined;
       const rows: Row[] = chunk.kind === 'rows' ? chunk.rows : chunk.kind === 'copy' ? decodeCopyText(tables.get(chunk.table)!, chunk.columns, chunk.data) : [];
       if (side) for (const row of rows) side.set(Number(row['id']), Number(row['balance']));
       await writer.next();

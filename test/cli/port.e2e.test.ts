@@ -21,7 +21,7 @@ function bootError(stderr: string): { code: string; message: string; details?: R
   return (JSON.parse(line!) as { error: { code: string; message: string; details?: Record<string, unknown> } }).error;
 }
 
-describe('one node per port', { timeout: 60_000 }, () => {
+describe('one node per port and per data directory', { timeout: 60_000 }, () => {
   const nodes: BootedNode[] = [];
   const servers: Server[] = [];
   afterEach(async () => {
@@ -41,15 +41,16 @@ describe('one node per port', { timeout: 60_000 }, () => {
     return { cwd, node, file: nodeJson(cwd) };
   }
 
-  it('a second boot in the same data directory on a taken port fails with HTTP_PORT_IN_USE; the first keeps serving and its node.json', async () => {
+  it('a second boot in the same data directory fails with DATA_DIR_IN_USE naming the first pid, on its port or another; the first keeps serving and its node.json', async () => {
     const first = await firstNode();
-    const second = await mobo(['boot', '--json'], { cwd: first.cwd, env: { MOBO_HTTP_PORT: String(first.file.port) } });
-    expect(second.code).toBe(1);
-    const error = bootError(second.stderr);
-    expect(error.code).toBe('HTTP_PORT_IN_USE');
-    expect(error.message).toContain(`Port ${first.file.port}`);
-    expect(error.message).toContain(`pid ${first.node.proc.pid}`);
-    expect(error.details).toMatchObject({ port: first.file.port, holder: { node: 'node1', pid: first.node.proc.pid, dataDir: join(first.cwd, '.mobo') } });
+    for (const port of [first.file.port, await freePort()]) {
+      const second = await mobo(['boot', '--json'], { cwd: first.cwd, env: { MOBO_HTTP_PORT: String(port) } });
+      expect(second.code).toBe(1);
+      const error = bootError(second.stderr);
+      expect(error.code).toBe('DATA_DIR_IN_USE');
+      expect(error.message).toContain(`pid ${first.node.proc.pid}`);
+      expect(error.details).toMatchObject({ dataDir: join(first.cwd, '.mobo'), holder: { node: 'node1', pid: first.node.proc.pid } });
+    }
 
     expect(nodeJson(first.cwd)).toEqual(first.file);
     const status = await mobo(['status', '--json'], { cwd: first.cwd });
@@ -57,6 +58,23 @@ describe('one node per port', { timeout: 60_000 }, () => {
     expect((JSON.parse(status.stdout) as { pid: number }).pid).toBe(first.node.proc.pid);
     // Every request reaches the first node: nothing else is bound to the port.
     for (let i = 0; i < 6; i++) expect((await mobo(['status'], { cwd: first.cwd })).code).toBe(0);
+  });
+
+  it('the lock of a node killed with -9 is stale: the next boot of its data directory takes it over, and stops cleanly', async () => {
+    const first = await firstNode();
+    const lock = JSON.parse(readFileSync(join(first.cwd, '.mobo', 'node.lock'), 'utf8')) as { pid: number };
+    expect(lock.pid).toBe(first.node.proc.pid);
+    first.node.proc.kill('SIGKILL');
+    await first.node.exited;
+    expect(existsSync(join(first.cwd, '.mobo', 'node.lock'))).toBe(true);
+
+    const next = bootNode({ cwd: first.cwd, env: { MOBO_HTTP_PORT: String(await freePort()) } });
+    nodes.push(next);
+    await next.ready;
+    expect((JSON.parse(readFileSync(join(first.cwd, '.mobo', 'node.lock'), 'utf8')) as { pid: number }).pid).toBe(next.proc.pid);
+    next.proc.kill('SIGTERM');
+    expect(await next.exited).toBe(0);
+    expect(existsSync(join(first.cwd, '.mobo', 'node.lock'))).toBe(false);
   });
 
   it('a boot from another directory names the holder node, its pid and its data directory (human output)', async () => {

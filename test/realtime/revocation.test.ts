@@ -4,6 +4,11 @@ import pg from 'pg';
 import type { Channel } from 'pusher-js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DataClient, sourceAddress } from '../../actors/ds/protocol.js';
+import { DEFAULT_ISSUER } from '../../actors/auth/index.js';
+import { signAccessToken } from '../../actors/auth/access-token.js';
+import { loadSigner } from '../../actors/auth/signing-keys.js';
+import { SecretBox } from '../../actors/kernel/secret-box.js';
+import { controlStore } from '../../actors/kernel/store-slot.js';
 import { NATS_URL } from '../support/nats.js';
 import { connectClient, disconnect, projectApp, serverLib, startRealtimeNode, subscribed, type PusherClient, type RealtimeCreds, type TestNode } from './support.js';
 
@@ -93,6 +98,31 @@ describe('MagWS: revocation reaches live subscriptions (one node)', () => {
     // The kept key heard the second insert; a change reaches every subscriber of one node in one publish, so the others would have too.
     expect([seenRevoked.length, seenUser.length]).toEqual([1, 1]);
   });
+
+  it("a user JWT's subscriptions end when the JWT expires (AUTH_TOKEN_EXPIRED), and the socket hears nothing more on them", async () => {
+    const login = await signUpAndLogIn(t, 'shop', 'short-lived@example.com');
+    const sub = (JSON.parse(Buffer.from(login.split('.')[1]!, 'base64url').toString()) as { sub: string }).sub;
+    const config = t.node.configStore.current();
+    const signer = await loadSigner(controlStore(t.node), SecretBox.forNode(config.dataDir, config.secrets.key), Date.now());
+    // A real token of that user, as the node signs them, that lives 10 s (long enough to subscribe on a loaded box).
+    const short = await signAccessToken(signer, { iss: DEFAULT_ISSUER, sub, project: 'shop', role: 'authenticated', kind: 'user' }, Date.now(), 10);
+    const c = await client(short.access_token);
+    const [orders, presence] = await Promise.all([subscribed(c, 'private-db-main.orders'), subscribed(c, 'presence-short-lived')]);
+    const seen = heard(orders);
+    const [ordersEnded, presenceEnded] = [ended(orders), ended(presence)];
+    expect(await ordersEnded).toMatchObject({ type: 'AuthError', status: 401, error: expect.stringContaining('expired') });
+    expect(await presenceEnded).toMatchObject({ status: 401 });
+    // Not before its time: the token's exp had passed when the server ended them.
+    expect(Date.now()).toBeGreaterThanOrEqual(short.expires_at * 1_000);
+
+    const watcher = await client((await key('developer')).key);
+    const watched = heard(await subscribed(watcher, 'private-db-main.orders'));
+    await data().insert('orders', [{ id: 40, owner_id: 'x' }], false);
+    await expect.poll(() => watched.length).toBe(1);
+    expect(seen).toEqual([]);
+    // And the expired token subscribes to nothing more.
+    await expect(subscribed(c, 'private-after-expiry')).rejects.toThrow(/refused/);
+  }, 60_000);
 
   it("removing the policy, or changing the user's role, ends the user's table subscriptions", async () => {
     const first = await client(await signUpAndLogIn(t, 'shop', 'role-change@example.com'));
