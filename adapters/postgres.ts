@@ -23,6 +23,7 @@ import { poolOptions } from './options.js';
 import { PostgresChangeFeed, SIDE_TABLE } from './postgres-feed.js';
 import type { ListenConnection } from './postgres-feed.js';
 import { BudgetPool } from './budget-pool.js';
+import type { AdminRunner } from './provision.js';
 import { sharedListen } from './listen-hub.js';
 import { postgresTarget, type PostgresTarget } from './postgres-url.js';
 import { serverBudget, type ServerBudget } from './server-budget.js';
@@ -31,6 +32,20 @@ import type { Adapter, ColumnInfo, ColumnType, NativeTable, SchemaInfo, SourceCo
 export function createPostgresAdapter(config: SourceConfig): Adapter {
   const driver = new PostgresDriver(config);
   return new SqlAdapter(driver, ({ schema, runner }) => new PostgresChangeFeed(driver.namespace, runner, schema, (onNotify, onLost) => driver.listen(onNotify, onLost)));
+}
+
+/** Plain statements on one connection of an admin URL (provisioning: adapters/provision.ts). */
+export async function openAdmin(url: string): Promise<AdminRunner> {
+  const client = new pg.Client({ connectionString: postgresTarget(url).connectionString, application_name: 'mobo:provision' });
+  client.on('error', () => undefined);
+  await client.connect().catch(async (err: unknown) => {
+    await client.end().catch(() => undefined);
+    throw postgresError(err);
+  });
+  return {
+    run: async (sql, params = []) => (await client.query(sql, params).catch((err: unknown) => Promise.reject(postgresError(err)))).rows as Array<Record<string, unknown>>,
+    close: () => client.end(),
+  };
 }
 
 const INTROSPECT = `
