@@ -60,7 +60,11 @@ export class BudgetPool<C> implements BudgetTenant {
     return { open: this.opened, idle: this.idle.length, inUse: this.opened - this.idle.length, waiting: this.pending.length };
   }
 
-  /** A connection of this pool: an idle one, a new one under the budget, or the next one released. */
+  /**
+   * A connection of this pool: an idle one, else the next one released or opened. Requests
+   * wait in one queue; connections are opened (under the budget) for the queue, not for one
+   * request, so a connection released meanwhile serves the head of the queue at once.
+   */
   connect(): Promise<PoolConnection<C>> {
     if (this.ended) return Promise.reject(new MoboError('DS_UNAVAILABLE', 'The source is closing'));
     const idle = this.idle.pop();
@@ -68,17 +72,18 @@ export class BudgetPool<C> implements BudgetTenant {
       clearTimeout(idle.timer);
       return Promise.resolve(this.lease(idle.client));
     }
-    if (this.opened + this.opening < this.options.max) return this.openOne();
-    return new Promise((resolve, reject) => {
+    const waiting = new Promise<PoolConnection<C>>((resolve, reject) => {
       const timer = setTimeout(() => {
         const at = this.pending.indexOf(entry);
         if (at >= 0) this.pending.splice(at, 1);
         reject(new MoboError('DS_BUSY', 'Every connection of this source is in use; retry shortly', { details: { reason: 'pool_exhausted', retryAfterSeconds: 1 } }));
-      }, this.budget.waitMs);
+      }, this.budget.waitMs + 1_000);
       timer.unref();
       const entry: Pending<C> = { resolve, reject, timer };
       this.pending.push(entry);
     });
+    this.pumpPending();
+    return waiting;
   }
 
   /** A connection that died while idle (its server went): dropped, its permit returned. */
@@ -108,29 +113,31 @@ export class BudgetPool<C> implements BudgetTenant {
     await Promise.all(this.idle.splice(0).map((i) => (clearTimeout(i.timer), this.closeOne(i.client))));
   }
 
-  private async openOne(): Promise<PoolConnection<C>> {
+  /** Opens one connection for the queue; a failure (DS_BUSY, the server's refusal) goes to the head of the queue. */
+  private async openOne(): Promise<void> {
     this.opening += 1;
-    try {
-      await this.budget.acquire(this);
-    } catch (err) {
-      this.opening -= 1;
-      throw err;
-    }
     let client: C;
     try {
-      client = await this.options.open();
+      await this.budget.acquire(this);
+      try {
+        client = await this.options.open();
+      } catch (err) {
+        this.budget.release(this);
+        throw err;
+      }
     } catch (err) {
       this.opening -= 1;
-      this.budget.release(this);
-      throw err;
+      const head = this.pending.shift();
+      if (head) {
+        clearTimeout(head.timer);
+        head.reject(err);
+      }
+      this.pumpPending();
+      return;
     }
     this.opening -= 1;
     this.opened += 1;
-    if (this.ended) {
-      void this.closeOne(client);
-      throw new MoboError('DS_UNAVAILABLE', 'The source is closing');
-    }
-    return this.lease(client);
+    this.giveBack(client, false, true);
   }
 
   private lease(client: C): PoolConnection<C> {
@@ -145,8 +152,9 @@ export class BudgetPool<C> implements BudgetTenant {
     };
   }
 
-  private giveBack(client: C, broken: boolean): void {
-    if (broken || this.ended || this.budget.shouldYield(this)) {
+  /** A connection back from a request (or `fresh`: just opened with a permit granted in turn). */
+  private giveBack(client: C, broken: boolean, fresh = false): void {
+    if (broken || this.ended || (!fresh && this.budget.shouldYield(this))) {
       void this.closeOne(client);
       return;
     }
@@ -154,6 +162,11 @@ export class BudgetPool<C> implements BudgetTenant {
     if (next) {
       clearTimeout(next.timer);
       next.resolve(this.lease(client));
+      return;
+    }
+    // Nothing of ours wants it and another tenant waits for the budget: its permit moves on.
+    if (this.budget.othersWaiting(this)) {
+      void this.closeOne(client);
       return;
     }
     const timer = setTimeout(() => {
@@ -175,12 +188,8 @@ export class BudgetPool<C> implements BudgetTenant {
     await this.options.close(client).catch(() => undefined);
   }
 
-  /** Waiters left without a connection (one was closed) try to open one under the budget. */
+  /** Opens connections for the requests waiting beyond those already being opened, up to `max`. */
   private pumpPending(): void {
-    while (!this.ended && this.pending.length > 0 && this.opened + this.opening < this.options.max) {
-      const next = this.pending.shift()!;
-      clearTimeout(next.timer);
-      this.openOne().then(next.resolve, next.reject);
-    }
+    while (!this.ended && this.pending.length > this.opening && this.opened + this.opening < this.options.max) void this.openOne();
   }
 }

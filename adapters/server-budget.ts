@@ -126,12 +126,15 @@ export class ServerBudget {
     this.grantWaiting();
   }
 
+  /** Whether other tenants wait for a permit (a connection going idle then closes instead). */
+  othersWaiting(who: BudgetTenant): boolean {
+    for (const [tenant, queue] of this.queues) if (tenant !== who && queue.length > 0) return true;
+    return false;
+  }
+
   /** Whether `who` should close a connection it could reuse: others wait and it holds more than its share. */
   shouldYield(who: BudgetTenant): boolean {
-    if (this.open < this.limit) return false;
-    let othersWaiting = false;
-    for (const [tenant, queue] of this.queues) if (tenant !== who && queue.length > 0) othersWaiting = true;
-    if (!othersWaiting) return false;
+    if (this.open < this.limit || !this.othersWaiting(who)) return false;
     const tenants = new Set([...this.held.keys(), ...this.queues.keys()]).size;
     return (this.held.get(who) ?? 0) > Math.max(1, Math.floor(this.limit / tenants));
   }
