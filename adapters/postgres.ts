@@ -264,7 +264,9 @@ class PostgresDriver implements SqlDriver {
     const stage = stageName(this.namespace);
     const run = (runner: SqlRunner, sql: string, params: unknown[] = []) => runner.run({ sql, params });
     await run(this.runner, `CREATE SCHEMA ${stage}`);
-    const driver = new PostgresDriver({ ...this.config, namespace: stage }, stage);
+    // The stage resolves names through search_path, a session setting: behind a pooler in
+    // transaction mode it goes to the server directly (feedUrl), as the feed does.
+    const driver = new PostgresDriver({ ...this.config, url: this.config.feedUrl ?? this.config.url, namespace: stage }, stage);
     return {
       driver,
       swap: (tables, beforeCommit) =>
