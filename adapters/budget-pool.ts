@@ -95,6 +95,10 @@ export class BudgetPool<C> implements BudgetTenant {
     void this.closeOne(client);
   }
 
+  idleCount(): number {
+    return this.idle.length;
+  }
+
   shedIdle(): boolean {
     const idle = this.idle.shift();
     if (!idle) return false;

@@ -1,6 +1,6 @@
 /**
- * What a Postgres source URL names: the server (host:port:user, the key of its connection
- * budget), the database (the key of its shared LISTEN connection) and the schema, from
+ * What a Postgres source URL names: the server (host:port, the key of its connection budget:
+ * max_connections is the server's, whichever role connects; provisioned projects each have one), the database (the key of its shared LISTEN connection) and the schema, from
  * `?schema=` or `?options=-c search_path=…` (its first entry). Both are taken out of the URL
  * the driver connects with: every statement names its schema, so no session setting is
  * needed, and a pooler in transaction mode (which refuses the `options` startup parameter)
@@ -20,7 +20,7 @@ export function postgresTarget(url: string): PostgresTarget {
   try {
     parsed = new URL(url);
   } catch {
-    return { connectionString: url, server: url.replace(/:[^:@/]*@/, '@'), database: '' };
+    return { connectionString: url, server: 'unparsed', database: '' };
   }
   const params = parsed.searchParams;
   let schema = params.get('schema') ?? undefined;
@@ -38,9 +38,8 @@ export function postgresTarget(url: string): PostgresTarget {
   }
   const host = params.get('host') ?? decodeURIComponent(parsed.hostname || 'localhost');
   const port = params.get('port') ?? (parsed.port || '5432');
-  const user = decodeURIComponent(parsed.username || params.get('user') || 'postgres');
-  const database = decodeURIComponent(parsed.pathname.replace(/^\//, '')) || user;
-  const target: PostgresTarget = { connectionString: parsed.toString(), server: `${host}:${port}:${user}`, database };
+  const database = decodeURIComponent(parsed.pathname.replace(/^\//, '')) || decodeURIComponent(parsed.username || params.get('user') || 'postgres');
+  const target: PostgresTarget = { connectionString: parsed.toString(), server: `${host}:${port}`, database };
   if (schema) target.schema = schema;
   return target;
 }

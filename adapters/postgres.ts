@@ -298,7 +298,7 @@ class PostgresDriver implements SqlDriver {
 
   private async openListen(target: PostgresTarget, onNotify: (payload: string) => void, onLost: (err: unknown) => void): Promise<ListenConnection> {
     const budget = serverBudget(target.server, this.config.budget);
-    const holder = { tenant: `${target.server}/${target.database}/listen`, shedIdle: () => false };
+    const holder = { tenant: `${target.server}/${target.database}/listen`, shedIdle: () => false, idleCount: () => 0 };
     await budget.acquire(holder);
     let released = false;
     const release = (): void => {

@@ -1,5 +1,5 @@
 /**
- * One connection budget per database server (host:port:user), shared by every source of this
+ * One connection budget per database server (host:port), shared by every source of this
  * process that lives there: a permit is one open server connection. When the budget is spent,
  * a request waits (briefly) in its tenant's queue; permits coming free go round-robin over the
  * tenants waiting, so one flooding tenant cannot starve the others, and a tenant over its fair
@@ -25,12 +25,18 @@ export interface BudgetTenant {
   readonly tenant: string;
   /** Closes one idle connection (its permit comes back through release); false when it has none. */
   shedIdle(): boolean;
+  /** Its open connections that no request holds. */
+  idleCount(): number;
 }
 
 export interface BudgetStats {
   server: string;
   budget: number;
+  /** Server connections open: inUse + idle. */
   open: number;
+  inUse: number;
+  idle: number;
+  /** Requests waiting for a permit. */
   waiting: number;
 }
 
@@ -83,7 +89,9 @@ export class ServerBudget {
   stats(): BudgetStats {
     let waiting = 0;
     for (const q of this.queues.values()) waiting += q.length;
-    return { server: this.server, budget: this.limit, open: this.open, waiting };
+    let idle = 0;
+    for (const who of this.held.keys()) idle += who.idleCount();
+    return { server: this.server, budget: this.limit, open: this.open, inUse: this.open - idle, idle, waiting };
   }
 
   /** One permit for `who`: at once when the budget has room, else after a wait, else DS_BUSY. */

@@ -185,9 +185,9 @@ export const configSchema = z
       .object({
         poolMax: z.number().int().positive().default(10),
         queryTimeoutMs: z.number().int().positive().default(15_000),
-        /** Postgres: connections this node may hold per server (host:port:user); default min(50, (max_connections − reserved) / 2). */
+        /** Postgres: connections this node may hold per server (host:port); default min(50, (max_connections − reserved) / 2). */
         budget: z.number().int().positive().optional(),
-        /** Per server, `host:port:user` → its own budget. */
+        /** Per server, `host:port` → its own budget. */
         servers: z.record(z.string().min(1), z.object({ budget: z.number().int().positive() }).strict()).default({}),
         /** How long a request waits for a connection under the budget before DS_BUSY. */
         budgetWaitMs: z.number().int().positive().default(2_000),
