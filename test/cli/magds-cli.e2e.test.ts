@@ -18,7 +18,7 @@ describe('mobo project/source/db/bridge commands', () => {
   });
 
   it('creates a project, adds sources, lists them without secrets, and tests them', async () => {
-    expect(await run('project:create', 'shop')).toMatchObject({ code: 0, stdout: 'created project shop\n' });
+    expect(await run('project:create', 'shop')).toMatchObject({ code: 0, stdout: 'created project shop with source db (sqlite)\n' });
     expect((await run('project:create', 'shop')).code).toBe(1);
     const added = await run('source:add', 'shop', 'lite', '--kind', 'sqlite', '--url', join(cwd, 'shop.db'));
     expect(added.code).toBe(0);
