@@ -30,7 +30,7 @@ describe('mobo project/source/db/bridge commands', () => {
     expect(listed.stdout).not.toContain('not-shown');
     expect(await run('source:test', 'shop', 'lite')).toMatchObject({ code: 0, stdout: expect.stringContaining('connected') });
     const projects = JSON.parse((await run('project:list', '--json')).stdout) as Array<{ project: string; sources: number }>;
-    expect(projects).toEqual([expect.objectContaining({ project: 'shop', sources: 2 })]);
+    expect(projects).toEqual([expect.objectContaining({ project: 'shop', sources: 3 })]);
   });
 
   it('refuses bad input with usage and not-found exit codes', async () => {
