@@ -76,7 +76,7 @@ export async function run(): Promise<string[]> {
     const rssBefore = rssMb();
     const t0 = performance.now();
     for (let i = 0; i < PROJECTS; i++) {
-      await catalog.ask('project.create', { project: `p${i}` });
+      await catalog.ask('project.create', { project: `p${i}` }, { timeoutMs: 30_000 });
       await catalog.ask('source.add', { project: `p${i}`, name: 'main', kind: 'postgres', url: `${dbUrl}?schema=p${i}&application_name=mobo_bench`, test: false }, { timeoutMs: 30_000 });
     }
     const addMs = (performance.now() - t0) / PROJECTS;
