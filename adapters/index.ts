@@ -5,6 +5,7 @@
  */
 import { MoboError } from '../runtime/errors.js';
 import { LazyAdapter } from './lazy.js';
+import { dropMysql, dropPostgres, provisionMysql, provisionPostgres, type AdminRunner, type Provisioned } from './provision.js';
 import type { Adapter, AdapterKind, SourceConfig } from './types.js';
 
 export type * from './types.js';
@@ -14,6 +15,10 @@ export { matchesFilter, applyQuery } from './evaluate.js';
 export { sqliteFile } from './options.js';
 export { splitStatements } from './sql/split.js';
 export { chunkTable, isNativeOnly } from './dump.js';
+export { derivedName, type Provisioned } from './provision.js';
+export { postgresTarget } from './postgres-url.js';
+export { budgetStats, type BudgetStats } from './server-budget.js';
+export { listenConnections } from './listen-hub.js';
 
 /**
  * Whether a backend's change feed reports every committed change, whoever made it (Postgres:
@@ -26,6 +31,30 @@ export function feedSeesAllWrites(kind: AdapterKind): boolean {
 /** Whether `restore` builds beside the live tables and swaps in one step (see Adapter.restore). */
 export function restoresAtomically(kind: AdapterKind): boolean {
   return kind === 'postgres' || kind === 'sqlite' || kind === 'mysql' || kind === 'redis';
+}
+
+/** A project's own database (or schema) and login role on a shared server (adapters/provision.ts). */
+export async function provisionSource(kind: 'postgres' | 'mysql', adminUrl: string, project: string, options: { per?: 'database' | 'schema'; database?: string } = {}): Promise<Provisioned> {
+  const admin = await openAdmin(kind, adminUrl);
+  try {
+    return kind === 'postgres' ? await provisionPostgres(admin, adminUrl, project, options.per ?? 'database', options.database) : await provisionMysql(admin, adminUrl, project);
+  } finally {
+    await admin.close().catch(() => undefined);
+  }
+}
+
+/** Drops what provisionSource made. */
+export async function dropProvisioned(adminUrl: string, made: Provisioned): Promise<void> {
+  const admin = await openAdmin(made.kind, adminUrl);
+  try {
+    await (made.kind === 'postgres' ? dropPostgres(admin, made) : dropMysql(admin, made));
+  } finally {
+    await admin.close().catch(() => undefined);
+  }
+}
+
+async function openAdmin(kind: 'postgres' | 'mysql', url: string): Promise<AdminRunner> {
+  return kind === 'postgres' ? (await import('./postgres.js')).openAdmin(url) : (await import('./mysql.js')).openAdmin(url);
 }
 
 export function createAdapter(config: SourceConfig): Adapter {

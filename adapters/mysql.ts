@@ -17,6 +17,7 @@ import { SqlAdapter } from './sql/adapter.js';
 import type { SqlStatement } from './sql/compile.js';
 import { mysqlDialect } from './sql/dialects.js';
 import type { SqlDriver, SqlResult, SqlRunner, StageDriver } from './sql/driver.js';
+import type { AdminRunner } from './provision.js';
 import type { Adapter, ColumnType, NativeTable, SchemaInfo, SourceConfig, TableInfo } from './types.js';
 
 export function createMysqlAdapter(config: SourceConfig): Adapter {
@@ -24,6 +25,18 @@ export function createMysqlAdapter(config: SourceConfig): Adapter {
 }
 
 type Executor = Pick<mysql.Pool, 'execute'>;
+
+/** Plain statements on one connection of an admin URL (provisioning: adapters/provision.ts). */
+export async function openAdmin(url: string): Promise<AdminRunner> {
+  const connection = await mysql.createConnection(url).catch((err: unknown) => {
+    throw new MoboError('DS_UNAVAILABLE', 'Cannot reach the MySQL server', { cause: err });
+  });
+  connection.on('error', () => undefined);
+  return {
+    run: async (sql, params = []) => (await connection.query(sql, params))[0] as Array<Record<string, unknown>>,
+    close: () => connection.end(),
+  };
+}
 
 const COLUMNS = `
 SELECT c.TABLE_NAME AS t, c.COLUMN_NAME AS c, c.DATA_TYPE AS dt, c.COLUMN_TYPE AS ct, c.IS_NULLABLE AS nullable,

@@ -22,11 +22,30 @@ import { describePostgres } from './sql/postgres-native.js';
 import { poolOptions } from './options.js';
 import { PostgresChangeFeed, SIDE_TABLE } from './postgres-feed.js';
 import type { ListenConnection } from './postgres-feed.js';
-import type { Adapter, ColumnInfo, ColumnType, NativeTable, SchemaInfo, SourceConfig, TableInfo } from './types.js';
+import { BudgetPool } from './budget-pool.js';
+import type { AdminRunner } from './provision.js';
+import { sharedListen } from './listen-hub.js';
+import { postgresTarget, type PostgresTarget } from './postgres-url.js';
+import { serverBudget, type ServerBudget } from './server-budget.js';
+import type { Adapter, ColumnInfo, ColumnType, NativeTable, SchemaInfo, SourceConfig, SourceConnections, TableInfo } from './types.js';
 
 export function createPostgresAdapter(config: SourceConfig): Adapter {
   const driver = new PostgresDriver(config);
   return new SqlAdapter(driver, ({ schema, runner }) => new PostgresChangeFeed(driver.namespace, runner, schema, (onNotify, onLost) => driver.listen(onNotify, onLost)));
+}
+
+/** Plain statements on one connection of an admin URL (provisioning: adapters/provision.ts). */
+export async function openAdmin(url: string): Promise<AdminRunner> {
+  const client = new pg.Client({ connectionString: postgresTarget(url).connectionString, application_name: 'mobo:provision' });
+  client.on('error', () => undefined);
+  await client.connect().catch(async (err: unknown) => {
+    await client.end().catch(() => undefined);
+    throw postgresError(err);
+  });
+  return {
+    run: async (sql, params = []) => (await client.query(sql, params).catch((err: unknown) => Promise.reject(postgresError(err)))).rows as Array<Record<string, unknown>>,
+    close: () => client.end(),
+  };
 }
 
 const INTROSPECT = `
@@ -53,7 +72,9 @@ class PostgresDriver implements SqlDriver {
   readonly maxNameBytes = 63;
   /** Names this adapter's connections in pg_stat_activity. */
   readonly applicationName: string;
-  private readonly pool: pg.Pool;
+  readonly pool: BudgetPool<pg.Client>;
+  private readonly target: PostgresTarget;
+  private readonly budget: ServerBudget;
 
   /** With `searchPath`, every connection resolves unqualified names there (a restore's stage). */
   constructor(
@@ -61,26 +82,56 @@ class PostgresDriver implements SqlDriver {
     searchPath?: string,
   ) {
     const options = poolOptions(config);
-    this.namespace = config.namespace ?? 'public';
+    this.target = postgresTarget(config.url);
+    this.namespace = config.namespace ?? this.target.schema ?? 'public';
     this.readRetries = options.max;
     this.applicationName = `mobo:${this.namespace}`.slice(0, 63);
-    this.pool = new pg.Pool({
-      connectionString: config.url,
+    this.budget = serverBudget(this.target.server, config.budget);
+    const clientConfig: pg.ClientConfig = {
+      connectionString: this.target.connectionString,
       application_name: this.applicationName,
-      max: options.max,
-      idleTimeoutMillis: options.idleTimeoutMs,
       connectionTimeoutMillis: options.connectTimeoutMs,
       ...(searchPath ? { options: `-c search_path=${searchPath}` } : {}),
+    };
+    this.pool = new BudgetPool<pg.Client>(this.budget, {
+      tenant: `${this.target.server}/${this.target.database}/${this.namespace}`,
+      max: options.max,
+      idleTimeoutMs: options.idleTimeoutMs,
+      open: () => this.openClient(clientConfig),
+      close: (client) => client.end(),
     });
-    // An idle client's connection died; the pool drops it. Queries report their own failures.
-    this.pool.on('error', () => undefined);
-    this.runner = { inTransaction: false, run: (statement) => this.query(this.pool, statement) };
+    this.runner = { inTransaction: false, run: (statement) => this.autocommit(statement) };
+  }
+
+  /** A new connection; the first one reads the server's max_connections when no budget is configured. */
+  private async openClient(clientConfig: pg.ClientConfig): Promise<pg.Client> {
+    const client = new pg.Client(clientConfig);
+    // A connection that dies while idle is dropped; one in use reports through its query.
+    client.on('error', () => this.pool.discard(client));
+    try {
+      await client.connect();
+    } catch (err) {
+      await client.end().catch(() => undefined);
+      throw postgresError(err);
+    }
+    if (this.budget.wantsServerLimit) {
+      const { rows } = await client.query<{ max: string; reserved: string }>(
+        "SELECT current_setting('max_connections') AS max, current_setting('superuser_reserved_connections') AS reserved",
+      ).catch(() => ({ rows: [] as { max: string; reserved: string }[] }));
+      if (rows[0]) this.budget.serverLimit(Number(rows[0].max), Number(rows[0].reserved));
+    }
+    return client;
   }
 
   async connect(): Promise<void> {}
 
   async close(): Promise<void> {
     await this.pool.end();
+  }
+
+  /** This source's pool and its server's budget, for status and metrics. */
+  connections(): SourceConnections {
+    return { server: this.target.server, ...this.pool.stats() };
   }
 
   transaction<T>(fn: (runner: SqlRunner) => Promise<T>): Promise<T> {
@@ -107,9 +158,8 @@ class PostgresDriver implements SqlDriver {
 
   /** fn on a client of its own between `begin` and COMMIT (ROLLBACK when it throws). */
   private async inTransaction<T>(begin: string, fn: (runner: SqlRunner) => Promise<T>): Promise<T> {
-    const client = await this.pool.connect().catch((err: unknown) => {
-      throw postgresError(err);
-    });
+    const lease = await this.pool.connect();
+    const client = lease.client;
     let lost: unknown;
     const onError = (err: unknown): void => void (lost = err);
     client.on('error', onError);
@@ -131,7 +181,7 @@ class PostgresDriver implements SqlDriver {
       return result;
     } finally {
       client.off('error', onError);
-      client.release(lost === undefined ? undefined : lost instanceof Error ? lost : true);
+      lease.release(lost !== undefined);
     }
   }
 
@@ -187,9 +237,8 @@ class PostgresDriver implements SqlDriver {
 
   /** COPY FROM on a pooled connection. */
   async copyIn(ref: string, columns: readonly string[], data: AsyncIterable<string>): Promise<void> {
-    const client = await this.pool.connect().catch((err: unknown) => {
-      throw postgresError(err);
-    });
+    const lease = await this.pool.connect();
+    const client = lease.client;
     let failed: unknown;
     try {
       const sql = `COPY ${ref} (${columns.map((c) => this.dialect.quote(c)).join(', ')}) FROM STDIN`;
@@ -198,7 +247,7 @@ class PostgresDriver implements SqlDriver {
       failed = err;
       throw postgresError(err);
     } finally {
-      client.release(failed instanceof Error ? failed : undefined);
+      lease.release(failed !== undefined && isConnectionError(failed));
     }
   }
 
@@ -215,7 +264,9 @@ class PostgresDriver implements SqlDriver {
     const stage = stageName(this.namespace);
     const run = (runner: SqlRunner, sql: string, params: unknown[] = []) => runner.run({ sql, params });
     await run(this.runner, `CREATE SCHEMA ${stage}`);
-    const driver = new PostgresDriver({ ...this.config, namespace: stage }, stage);
+    // The stage resolves names through search_path, a session setting: behind a pooler in
+    // transaction mode it goes to the server directly (feedUrl), as the feed does.
+    const driver = new PostgresDriver({ ...this.config, url: this.config.feedUrl ?? this.config.url, namespace: stage }, stage);
     return {
       driver,
       swap: (tables, beforeCommit) =>
@@ -235,13 +286,32 @@ class PostgresDriver implements SqlDriver {
     };
   }
 
-  /** A dedicated connection (never from the pool) for LISTEN. */
-  async listen(onNotify: (payload: string) => void, onLost: (err: unknown) => void): Promise<ListenConnection> {
+  /**
+   * The LISTEN connection of this database, shared with every other source of this process on
+   * it (listen-hub.ts); on `feedUrl` when set (the data URL points at a pooler in transaction
+   * mode, where LISTEN does not hold). It takes a permit of the budget like any connection.
+   */
+  listen(onNotify: (payload: string) => void, onLost: (err: unknown) => void): Promise<ListenConnection> {
+    const target = this.config.feedUrl ? postgresTarget(this.config.feedUrl) : this.target;
+    return sharedListen(`${target.server}/${target.database}`, (notify, lost) => this.openListen(target, notify, lost), onNotify, onLost);
+  }
+
+  private async openListen(target: PostgresTarget, onNotify: (payload: string) => void, onLost: (err: unknown) => void): Promise<ListenConnection> {
+    const budget = serverBudget(target.server, this.config.budget);
+    const holder = { tenant: `${target.server}/${target.database}/listen`, shedIdle: () => false, idleCount: () => 0 };
+    await budget.acquire(holder);
+    let released = false;
+    const release = (): void => {
+      if (released) return;
+      released = true;
+      budget.release(holder);
+    };
     const client = new pg.Client({
-      connectionString: this.config.url,
-      application_name: this.applicationName,
+      connectionString: target.connectionString,
+      application_name: 'mobo:listen',
       connectionTimeoutMillis: poolOptions(this.config).connectTimeoutMs,
     });
+    client.once('end', release);
     let lost = false;
     const fail = (err: unknown): void => {
       if (lost) return;
@@ -259,12 +329,14 @@ class PostgresDriver implements SqlDriver {
     } catch (err) {
       lost = true;
       await client.end().catch(() => undefined);
+      release();
       throw postgresError(err);
     }
     return {
       close: async () => {
         lost = true;
         await client.end().catch(() => undefined);
+        release();
       },
     };
   }
@@ -275,8 +347,7 @@ class PostgresDriver implements SqlDriver {
    * ran 6 mark-compacts instead of 1, ~15% slower); the callback form, which pool.query uses,
    * does not.
    */
-  private query(on: pg.Pool | pg.PoolClient, statement: SqlStatement): Promise<SqlResult> {
-    if (on instanceof pg.Pool) return this.autocommit(on, statement);
+  private query(on: pg.Client, statement: SqlStatement): Promise<SqlResult> {
     return new Promise((resolve, reject) => {
       const done = (err: Error | undefined, result: pg.QueryResult): void => {
         if (err) reject(sentError(err));
@@ -291,26 +362,26 @@ class PostgresDriver implements SqlDriver {
   }
 
   /**
-   * pool.query split in its two steps, so a failure to get a connection (nothing sent:
-   * DS_UNAVAILABLE) is told from a connection lost under a sent statement (DS_OUTCOME_UNKNOWN:
-   * Postgres may finish and commit it without noticing the client went).
+   * One statement on a pooled connection, in two steps, so a failure to get a connection
+   * (nothing sent: DS_UNAVAILABLE, or DS_BUSY when the budget is spent) is told from a
+   * connection lost under a sent statement (DS_OUTCOME_UNKNOWN: Postgres may finish and commit
+   * it without noticing the client went).
    */
-  private autocommit(pool: pg.Pool, statement: SqlStatement): Promise<SqlResult> {
-    return new Promise((resolve, reject) => {
-      pool.connect((connectError, client, release) => {
-        if (connectError || !client) return reject(postgresError(connectError));
-        client.query(statement.sql, statement.params, (err: Error | undefined, result: pg.QueryResult) => {
-          release(err && isConnectionError(err) ? err : undefined);
-          if (err) reject(sentError(err));
-          else resolve({ rows: result.rows as Record<string, unknown>[], affected: result.rowCount ?? 0 });
-        });
-      });
-    });
+  private async autocommit(statement: SqlStatement): Promise<SqlResult> {
+    const lease = await this.pool.connect();
+    try {
+      const result = await this.query(lease.client, statement);
+      lease.release();
+      return result;
+    } catch (err) {
+      lease.release(isConnectionError((err as MoboError).cause ?? err));
+      throw err;
+    }
   }
 }
 
 /** `COPY … TO STDOUT` on a checked-out client, its errors mapped. */
-async function* copyOut(client: pg.PoolClient, sql: string): AsyncIterable<Buffer> {
+async function* copyOut(client: pg.Client, sql: string): AsyncIterable<Buffer> {
   try {
     for await (const chunk of client.query(copyTo(sql))) yield chunk as Buffer;
   } catch (err) {
@@ -337,6 +408,7 @@ const UNAVAILABLE_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'E
 
 /** Why a connection could not be made, as a user can act on it (the server's own words stay in `cause`). */
 const CONNECT_CAUSES: Record<string, { reason: string; message: string }> = {
+  '53300': { reason: 'too_many_clients', message: 'The server has no connection slots left (too many clients)' },
   '3D000': { reason: 'database_missing', message: 'The database does not exist on that server' },
   '28P01': { reason: 'auth_failed', message: 'The server refused the user name or password' },
   '28000': { reason: 'auth_failed', message: 'The server refused this user (pg_hba.conf or role)' },

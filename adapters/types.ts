@@ -162,6 +162,19 @@ export interface SourceConfig {
   /** Redis key prefix / Mongo database / Postgres schema, depending on kind. */
   namespace?: string;
   pool?: Partial<PoolOptions>;
+  /** Postgres: the connection budget of the source's server (adapters/server-budget.ts). */
+  budget?: { limit?: number; waitMs?: number };
+  /** Postgres: a direct URL for the change feed's LISTEN when `url` points at a pooler in transaction mode. */
+  feedUrl?: string;
+}
+
+/** A source's connections (Postgres): its pool, and the server whose budget it shares. */
+export interface SourceConnections {
+  server: string;
+  open: number;
+  idle: number;
+  inUse: number;
+  waiting: number;
 }
 
 /** A column as the schema API declares it (portable types; see docs/schema-api.md). */

@@ -31,6 +31,7 @@ const BENCHES: Entry[] = [
   { group: 'schema', name: 'migrations', shared: false },
   { group: 'ui', name: 'ui', shared: false },
   { group: 'mqtt', name: 'mqtt', shared: false },
+  { group: 'tenants', name: 'tenants', shared: false },
 ];
 
 const USAGE = `Usage: node dist/bench/run.js [--only GROUP|NAME[,…]]   groups: ${[...new Set(BENCHES.map((b) => b.group))].join(', ')}; names: ${BENCHES.map((b) => b.name).join(', ')}`;

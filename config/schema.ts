@@ -4,6 +4,20 @@ import { reloadableSections } from './section.js';
 
 const token = /^[A-Za-z0-9_-]+$/;
 
+/** Where `project:create` makes each project's default source (docs: actors/ds/README.md). */
+const provisionSchema = z
+  .object({
+    /** An admin URL of a Postgres cluster: a database (or schema) and a login role per project. */
+    postgres: z
+      .object({ url: credentialUrl(z.string().min(1)), per: z.enum(['database', 'schema']).default('database'), database: z.string().min(1).optional() })
+      .strict()
+      .optional(),
+    /** An admin URL of a MySQL/MariaDB server: a database and a user per project. */
+    mysql: z.object({ url: credentialUrl(z.string().min(1)) }).strict().optional(),
+  })
+  .strict()
+  .default({});
+
 const healthThresholds = z
   .object({
     degraded: z.number().int().min(1).default(1),
@@ -173,6 +187,15 @@ export const configSchema = z
       .object({
         poolMax: z.number().int().positive().default(10),
         queryTimeoutMs: z.number().int().positive().default(15_000),
+        /** Postgres: connections this node may hold per server (host:port); default min(50, (max_connections − reserved) / 2). */
+        budget: z.number().int().positive().optional(),
+        /** Per server, `host:port` → its own budget. */
+        servers: z.record(z.string().min(1), z.object({ budget: z.number().int().positive() }).strict()).default({}),
+        /** How long a request waits for a connection under the budget before DS_BUSY. */
+        budgetWaitMs: z.number().int().positive().default(2_000),
+        /** An idle pooled connection closes after this long (a quiet source holds none). */
+        idleTimeoutMs: z.number().int().positive().default(30_000),
+        provision: provisionSchema,
       })
       .strict()
       .default({}),

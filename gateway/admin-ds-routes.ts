@@ -14,7 +14,7 @@ export function mountDataAdminRoutes({ router, board, admin }: EdgeContext): voi
   const s = (req: HttpRequest) => ({ project: req.params.project, name: req.params.source });
 
   router.get('/v1/admin/projects', admin(() => catalog.ask('project.list')));
-  router.post('/v1/admin/projects', admin((req) => catalog.ask('project.create', { project: body(req).name }), 201));
+  router.post('/v1/admin/projects', admin((req) => catalog.ask('project.create', { project: body(req).name, ...(body(req).source !== undefined ? { source: body(req).source } : {}) }, { timeoutMs: 30_000 }), 201));
   router.delete('/v1/admin/projects/:project', admin((req) => catalog.ask('project.delete', { ...p(req), force: req.query.get('force') === 'true' })));
   router.get('/v1/admin/projects/:project/sources', admin((req) => catalog.ask('source.list', p(req))));
   router.post('/v1/admin/projects/:project/sources', admin((req) => catalog.ask('source.add', { ...body(req), ...p(req) }, { timeoutMs: 15_000 }), 201));

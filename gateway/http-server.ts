@@ -206,6 +206,8 @@ export class HttpServer implements TopicPublisher {
       if (finished) return;
       if (origin) response.headers = { ...response.headers, ...corsHeaders(origin) };
       this.options.metrics?.httpRequests.inc({ method: request.method, route, status: String(response.status) });
+      const project = projectOf(route, request.path);
+      if (project) this.options.metrics?.projectRequests.inc({ project });
       this.options.metrics?.httpDuration.observe({ method: request.method, route }, (performance.now() - started) / 1000);
       this.encode(request, response, (body, encoding) => {
         if (finished) return;
@@ -266,6 +268,12 @@ export class HttpServer implements TopicPublisher {
 }
 
 /** `:name` segments of a uWS pattern, read from a path. */
+/** The project a request went to, when its route names one (`:project`). */
+function projectOf(pattern: string, path: string): string | undefined {
+  const at = pattern.split('/').indexOf(':project');
+  return at < 0 ? undefined : path.split('/')[at];
+}
+
 function paramsOf(pattern: string, path: string): Record<string, string> {
   const p = pattern.split('/');
   const parts = path.split('/');

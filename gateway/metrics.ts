@@ -1,4 +1,5 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { budgetStats } from '../adapters/index.js';
 
 /**
  * Prometheus metrics on prom-client (the one file that imports it): HTTP traffic,
@@ -30,6 +31,19 @@ export class Metrics {
   readonly httpDuration = new Histogram({ name: `${PREFIX}http_request_duration_seconds`, help: 'HTTP request duration by method and route', labelNames: ['method', 'route'] as const, buckets: DURATION_BUCKETS, registers: [this.registry] });
   readonly restarts = new Counter({ name: `${PREFIX}component_restarts_total`, help: 'Component restarts by component', labelNames: ['component'] as const, registers: [this.registry] });
   readonly exits = new Counter({ name: `${PREFIX}component_exits_total`, help: 'Component exits by component and reason', labelNames: ['component', 'reason'] as const, registers: [this.registry] });
+  readonly projectRequests = new Counter({ name: `${PREFIX}project_requests_total`, help: 'HTTP requests by project (tenant)', labelNames: ['project'] as const, registers: [this.registry] });
+  readonly serverConnections = new Gauge({
+    name: `${PREFIX}ds_server_connections`,
+    help: 'Connections to each database server: in use, idle, waiting for the budget, and the budget',
+    labelNames: ['server', 'state'] as const,
+    registers: [this.registry],
+    collect() {
+      this.reset();
+      for (const s of budgetStats()) {
+        for (const state of ['inUse', 'idle', 'waiting', 'budget'] as const) this.inc({ server: s.server, state }, s[state]);
+      }
+    },
+  });
   readonly readCacheLookups = new Counter({ name: `${PREFIX}read_cache_lookups_total`, help: 'MagGate read cache lookups by result (hit, miss)', labelNames: ['result'] as const, registers: [this.registry] });
 
   readonly contentType = this.registry.contentType;

@@ -56,6 +56,7 @@ export const ERROR_CATALOGUE = {
   DATA_DIR_IN_USE: { status: 503, message: 'The data directory is in use by another running node' },
   // data (MagDS, MagBridge)
   DS_UNAVAILABLE: { status: 503, message: 'The data source is unavailable; retry shortly' },
+  DS_BUSY: { status: 503, message: 'Every connection to the database server is in use; retry after the Retry-After seconds' },
   DS_OUTCOME_UNKNOWN: {
     status: 503,
     message: 'The write may or may not have been applied: its connection was lost before the answer came; retry with the same Idempotency-Key, or read before writing again',

@@ -6,6 +6,8 @@ const integer = (name: string) => ({ name, type: 'integer' as const, nativeType:
 
 export const PROJECTS = 'mobo_projects';
 export const SOURCES = 'mobo_sources';
+/** What a source has beyond its row in SOURCES: a sealed direct URL for its change feed, what was provisioned for it. */
+export const SOURCE_EXTRAS = 'mobo_source_extras';
 
 export const CATALOG_TABLES: TableInfo[] = [
   { name: PROJECTS, primaryKey: ['name'], columns: [text('name'), text('created_at')] },
@@ -14,6 +16,7 @@ export const CATALOG_TABLES: TableInfo[] = [
     primaryKey: ['id'],
     columns: [text('id'), text('project'), text('name'), text('kind'), text('url_sealed'), text('namespace', true), integer('pool_max'), text('created_at')],
   },
+  { name: SOURCE_EXTRAS, primaryKey: ['id'], columns: [text('id'), text('feed_url_sealed', true), text('provisioned', true)] },
 ];
 
 /** Creates whichever control tables are missing (idempotent, safe on every boot and node). */

@@ -11,7 +11,8 @@ import type { ChildStatus } from '../../supervisors/supervisor.js';
 import type { ActorSlot, Board, PoolSlot } from '../board.js';
 import { SecretBox } from '../kernel/secret-box.js';
 import { controlStore } from '../kernel/store-slot.js';
-import { CATALOG_TABLES, PROJECTS, SOURCES, ensureTables } from './catalog-tables.js';
+import { CATALOG_TABLES, PROJECTS, SOURCE_EXTRAS, SOURCES, ensureTables } from './catalog-tables.js';
+import { Provisioner, sourceConfig, type ProvisionRecord } from './provision.js';
 import { connectionBehavior } from './connection.js';
 import { reservedProjectName, resourceName, SYSTEM_PREFIXES } from './names.js';
 import { WriteRecords } from './write-records.js';
@@ -31,17 +32,21 @@ export const dsPoolSlot: PoolSlot = {
  */
 const IN_FLIGHT_PER_CONNECTION = 4;
 
-const sourceInput = z.object({
+export const sourceInput = z.object({
   project: resourceName,
   name: resourceName,
   kind: z.enum(['postgres', 'sqlite', 'mysql', 'redis', 'mongodb']),
   url: z.string().min(1).max(4_096),
   namespace: z.string().min(1).max(200).optional(),
   poolMax: z.number().int().min(1).max(200).optional(),
+  /** Postgres: a direct URL for the change feed when `url` points at a pooler in transaction mode. */
+  feedUrl: z.string().min(1).max(4_096).optional(),
   /** Connect once before saving (default true). */
   test: z.boolean().optional(),
 });
 const projectRef = z.object({ project: resourceName });
+/** `source`: also give the project a default source of that name (provision.ts). */
+const projectCreate = projectRef.extend({ source: resourceName.optional() });
 const sourceRef = projectRef.extend({ name: resourceName });
 
 export interface SourceInfo {
@@ -100,19 +105,22 @@ export const catalogSlot: ActorSlot = {
     const records = new WriteRecords(store);
     const config = board.configStore.current();
     const box = SecretBox.forNode(config.dataDir, config.secrets.key);
+    const provisioner = new Provisioner(config.dataDir, config.ds.provision);
 
     /** Starts the source's connection actor under `ds`, remembering which version of the source it serves. */
     const startConnection = async (row: Row): Promise<void> => {
-      const spec = connectionSpec(row);
+      const [extras] = await store.select({ table: SOURCE_EXTRAS, where: { op: 'eq', column: 'id', value: String(row.id) } });
+      const spec = connectionSpec(row, extras);
       await board.tree.addChildTo(dsPoolSlot.name, spec);
     };
 
-    const connectionSpec = (row: Row): ChildSpec => {
+    const connectionSpec = (row: Row, extras: Row | undefined): ChildSpec => {
       const project = String(row.project);
       const name = String(row.name);
-      const source: SourceConfig = { kind: row.kind as SourceConfig['kind'], url: box.open(String(row.url_sealed)) };
+      const source: SourceConfig = sourceConfig(config.ds, { kind: row.kind as SourceConfig['kind'], url: box.open(String(row.url_sealed)) });
       if (row.namespace) source.namespace = String(row.namespace);
-      source.pool = { max: Number(row.pool_max ?? config.ds.poolMax) };
+      if (extras?.feed_url_sealed) source.feedUrl = box.open(String(extras.feed_url_sealed));
+      source.pool = { ...source.pool, max: Number(row.pool_max ?? config.ds.poolMax) };
       return {
         name: `${project}.${name}`,
         tag: String(row.created_at),
@@ -137,35 +145,11 @@ export const catalogSlot: ActorSlot = {
     };
     const client = (project: string, name: string): DataClient => new DataClient(board.system.ref(sourceAddress(project, name)));
 
-    const handlers = {
-      'project.create': on(projectRef, async ({ project }) => {
-        const reserved = reservedProjectName(project);
-        if (reserved) throw new MoboError('DS_PROJECT_NAME_RESERVED', `Project name ${reserved}`, { details: { project, reserved: [...SYSTEM_PREFIXES] } });
-        const created_at = new Date().toISOString();
-        await store.insert(PROJECTS, [{ name: project, created_at }], false).catch((err: unknown) => {
-          throw isMoboError(err, 'DS_CONFLICT') ? new MoboError('DS_PROJECT_EXISTS', `Project "${project}" already exists`, { details: { project } }) : err;
-        });
-        return { project, created_at };
-      }),
-      'project.list': on(z.null().optional(), async () => {
-        const projects = await store.select({ table: PROJECTS, order: [{ column: 'name', direction: 'asc' }] });
-        const sources = await store.select({ table: SOURCES, columns: ['project'] });
-        return projects.map((p) => ({ project: p.name, created_at: p.created_at, sources: sources.filter((s) => s.project === p.name).length }));
-      }),
-      'project.delete': on(projectRef.extend({ force: z.boolean().optional() }), async ({ project, force }) => {
-        await getProject(project);
-        const sources = await store.select({ table: SOURCES, where: { op: 'eq', column: 'project', value: project } });
-        if (sources.length > 0 && !force) {
-          throw new MoboError('DS_CONFLICT', `Project "${project}" still has ${sources.length} source(s); remove them or use --force`, { details: { project } });
-        }
-        for (const s of sources) await removeSource(project, String(s.name));
-        await store.delete(PROJECTS, { op: 'eq', column: 'name', value: project }, false);
-        return { project, deleted: true };
-      }),
-      'source.add': on(sourceInput, async (input) => {
-        await getProject(input.project);
-        const source: SourceConfig = { kind: input.kind, url: input.url };
+    /** Saves a source (tried first unless `test` is false) and starts its connection actor. */
+    const addSource = async (input: z.infer<typeof sourceInput>, provisioned?: ProvisionRecord): Promise<SourceInfo> => {
+        const source: SourceConfig = sourceConfig(config.ds, { kind: input.kind, url: input.url });
         if (input.namespace) source.namespace = input.namespace;
+        if (input.feedUrl) source.feedUrl = input.feedUrl;
         if (input.test !== false) await testConnection(source);
         const row: Row = {
           id: `${input.project}/${input.name}`,
@@ -180,9 +164,50 @@ export const catalogSlot: ActorSlot = {
         await store.insert(SOURCES, [row], false).catch((err: unknown) => {
           throw isMoboError(err, 'DS_CONFLICT') ? new MoboError('DS_SOURCE_EXISTS', `Project "${input.project}" already has a source "${input.name}"`, { details: { project: input.project, source: input.name } }) : err;
         });
+        if (input.feedUrl || provisioned) {
+          await store.insert(SOURCE_EXTRAS, [{ id: row.id, feed_url_sealed: input.feedUrl ? box.seal(input.feedUrl) : null, provisioned: provisioned ? JSON.stringify(provisioned) : null }], false);
+        }
         await startConnection(row);
         announce(input.project, input.name);
         return describeSource(row, input.url);
+    };
+
+    const handlers = {
+      'project.create': on(projectCreate, async ({ project, source }) => {
+        const reserved = reservedProjectName(project);
+        if (reserved) throw new MoboError('DS_PROJECT_NAME_RESERVED', `Project name ${reserved}`, { details: { project, reserved: [...SYSTEM_PREFIXES] } });
+        const created_at = new Date().toISOString();
+        await store.insert(PROJECTS, [{ name: project, created_at }], false).catch((err: unknown) => {
+          throw isMoboError(err, 'DS_CONFLICT') ? new MoboError('DS_PROJECT_EXISTS', `Project "${project}" already exists`, { details: { project } }) : err;
+        });
+        if (!source) return { project, created_at };
+        try {
+          const made = await provisioner.create(project);
+          const info = await addSource({ project, name: source, kind: made.kind, url: made.url, test: true }, made.provisioned);
+          return { project, created_at, source: info };
+        } catch (err) {
+          await store.delete(PROJECTS, { op: 'eq', column: 'name', value: project }, false).catch(() => undefined);
+          throw err;
+        }
+      }),
+      'project.list': on(z.null().optional(), async () => {
+        const projects = await store.select({ table: PROJECTS, order: [{ column: 'name', direction: 'asc' }] });
+        const sources = await store.select({ table: SOURCES, columns: ['project'] });
+        return projects.map((p) => ({ project: p.name, created_at: p.created_at, sources: sources.filter((s) => s.project === p.name).length }));
+      }),
+      'project.delete': on(projectRef.extend({ force: z.boolean().optional() }), async ({ project, force }) => {
+        await getProject(project);
+        const sources = await store.select({ table: SOURCES, where: { op: 'eq', column: 'project', value: project } });
+        if (sources.length > 0 && !force) {
+          throw new MoboError('DS_CONFLICT', `Project "${project}" still has ${sources.length} source(s); remove them or use --force`, { details: { project } });
+        }
+        for (const s of sources) await removeSource(project, String(s.name), { dropProvisioned: true });
+        await store.delete(PROJECTS, { op: 'eq', column: 'name', value: project }, false);
+        return { project, deleted: true };
+      }),
+      'source.add': on(sourceInput, async (input) => {
+        await getProject(input.project);
+        return addSource(input);
       }),
       /** Another node changed a source: make this node's tree match the control store. */
       'source.sync': on(sourceRef, async ({ project, name }) => {
@@ -229,9 +254,14 @@ export const catalogSlot: ActorSlot = {
       for (const child of runningVersions(board).keys()) if (!rows.has(child)) await reconcile(child, undefined);
       for (const [child, row] of rows) await reconcile(child, row);
     };
-    const removeSource = async (project: string, name: string): Promise<void> => {
+    /** Stops and forgets a source; with `dropProvisioned`, what was provisioned for it is dropped too (its data goes). */
+    const removeSource = async (project: string, name: string, options: { dropProvisioned?: boolean } = {}): Promise<void> => {
+      const id = `${project}/${name}`;
       await stopConnection(`${project}.${name}`);
-      await store.delete(SOURCES, { op: 'eq', column: 'id', value: `${project}/${name}` }, false);
+      const [extras] = await store.select({ table: SOURCE_EXTRAS, where: { op: 'eq', column: 'id', value: id } });
+      if (options.dropProvisioned && extras?.provisioned) await provisioner.drop(JSON.parse(String(extras.provisioned)) as ProvisionRecord);
+      await store.delete(SOURCE_EXTRAS, { op: 'eq', column: 'id', value: id }, false);
+      await store.delete(SOURCES, { op: 'eq', column: 'id', value: id }, false);
       announce(project, name);
     };
     const announce = (project: string, name: string): void => {

@@ -1,3 +1,4 @@
+import { budgetStats } from '../../adapters/index.js';
 import { z } from 'zod';
 import { dispatch, on, type Behavior } from '../../runtime/behavior.js';
 import type { Board, ComponentSlot } from '../board.js';
@@ -51,6 +52,8 @@ export const controlSlot: ComponentSlot = {
         uptimeMs: board.system.clock.now() - startedAt,
         rssBytes: process.memoryUsage.rss(),
         components: flatten(board.tree.statuses()),
+        // Per database server (host:port): connections in use, idle, waiting, and the budget.
+        connections: budgetStats(),
         // How the run before this one ended, from the state actor's memory (null if it is down).
         previousRun: await board.system
           .ref(board.address(stateSlot.name))

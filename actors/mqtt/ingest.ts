@@ -21,7 +21,7 @@ import { rowFor, type Rule, type RuleStore } from './rules.js';
 import { deadLetterTopic, filterMatches } from './topics.js';
 
 /** Failures a retry can cure: the message is not acknowledged, so the device sends it again. */
-const TRANSIENT: ReadonlySet<ErrorCode> = new Set(['DS_UNAVAILABLE', 'MAILBOX_FULL', 'ACTOR_ASK_TIMEOUT', 'ACTOR_NOT_FOUND', 'ACTOR_STOPPED', 'ACTOR_CRASHED', 'TRANSPORT_UNAVAILABLE', 'TRANSPORT_CLOSED']);
+const TRANSIENT: ReadonlySet<ErrorCode> = new Set(['DS_UNAVAILABLE', 'DS_BUSY', 'MAILBOX_FULL', 'ACTOR_ASK_TIMEOUT', 'ACTOR_NOT_FOUND', 'ACTOR_STOPPED', 'ACTOR_CRASHED', 'TRANSPORT_UNAVAILABLE', 'TRANSPORT_CLOSED']);
 
 export interface IngestCounters {
   rows(rule: Rule, n: number): void;

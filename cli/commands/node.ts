@@ -19,6 +19,8 @@ export interface NodeStatus {
   rssBytes: number;
   components: ComponentStatus[];
   previousRun: Run | null;
+  /** Per database server: connections in use, idle, waiting for the budget, and the budget. */
+  connections?: Array<{ server: string; budget: number; inUse: number; idle: number; waiting: number }>;
 }
 
 /** The client for the node a command targets (`--config`, `--node`). */
@@ -50,6 +52,9 @@ export const statusCommand: Command = {
       [
         `${status.node} · ${status.mode} · pid ${status.pid} · up ${(status.uptimeMs / 1000).toFixed(1)} s · rss ${(status.rssBytes / 1048576).toFixed(1)} MB`,
         componentTable(status.components),
+        ...(status.connections?.length
+          ? [table([['SERVER', 'IN USE', 'IDLE', 'WAITING', 'BUDGET'], ...status.connections.map((c) => [c.server, String(c.inUse), String(c.idle), String(c.waiting), String(c.budget)])])]
+          : []),
         ...(status.previousRun ? [`previous run: ${runLine(status.previousRun)}`] : []),
       ].join('\n'),
     );

@@ -22,13 +22,15 @@ interface SourceInfo {
 
 export const projectCreateCommand: Command = {
   name: 'project:create',
-  summary: 'Create a project (a named home for data sources)',
-  usage: 'mobo project:create <name> [--json]',
-  flags: {},
+  summary: 'Create a project with its default source "db" (--bare: without one)',
+  usage: 'mobo project:create <name> [--bare] [--json]',
+  flags: { bare: 'boolean' },
+  details:
+    'The default source is a SQLite file in the data directory, or, with ds.provision.postgres.url set, a database (or schema: ds.provision.postgres.per) and login role of its own on that cluster (ds.provision.mysql.url: the same on MySQL/MariaDB). project:delete --force drops it.',
   async run(args, out) {
     const name = required(args, 0, 'a project name', 'project:create');
-    const result = await client(args).post<{ project: string }>('/v1/admin/projects', { name });
-    out.result(result, () => `created project ${result.project}`);
+    const result = await client(args).post<{ project: string; source?: SourceInfo }>('/v1/admin/projects', { name, ...(args.flags.bare ? {} : { source: 'db' }) });
+    out.result(result, () => `created project ${result.project}${result.source ? ` with source ${result.source.name} (${result.source.kind})` : ''}`);
     return EXIT.OK;
   },
 };
@@ -47,7 +49,7 @@ export const projectListCommand: Command = {
 
 export const projectDeleteCommand: Command = {
   name: 'project:delete',
-  summary: 'Delete a project (--force also removes its sources; their data is not touched)',
+  summary: 'Delete a project (--force also removes its sources; the data of sources you added is not touched, the provisioned default source is dropped)',
   usage: 'mobo project:delete <name> [--force] [--json]',
   flags: { force: 'boolean' },
   async run(args, out) {
@@ -61,9 +63,9 @@ export const projectDeleteCommand: Command = {
 export const sourceAddCommand: Command = {
   name: 'source:add',
   summary: 'Add a data source to a project (postgres, sqlite, mysql, redis, mongodb)',
-  usage: 'mobo source:add <project> <name> --kind KIND --url URL [--namespace NS] [--pool-max N] [--no-test] [--json]',
-  flags: { kind: 'string', url: 'string', namespace: 'string', 'pool-max': 'string', 'no-test': 'boolean' },
-  details: 'The connection is tried before it is saved (skip with --no-test). Credentials are stored encrypted and never shown again.\nExample: mobo source:add shop main --kind postgres --url postgres://app@127.0.0.1:5432/shop',
+  usage: 'mobo source:add <project> <name> --kind KIND --url URL [--namespace NS] [--pool-max N] [--feed-url URL] [--no-test] [--json]',
+  flags: { kind: 'string', url: 'string', namespace: 'string', 'pool-max': 'string', 'feed-url': 'string', 'no-test': 'boolean' },
+  details: 'The connection is tried before it is saved (skip with --no-test). Credentials are stored encrypted and never shown again. A Postgres URL may name its schema (?schema=s1); behind a pooler in transaction mode give the feed a direct URL (--feed-url).\nExample: mobo source:add shop main --kind postgres --url postgres://app@127.0.0.1:5432/shop',
   async run(args, out) {
     const project = required(args, 0, 'a project', 'source:add');
     const name = required(args, 1, 'a source name', 'source:add');
@@ -73,6 +75,8 @@ export const sourceAddCommand: Command = {
     const body: Record<string, unknown> = { name, kind, url, test: !args.flags['no-test'] };
     const namespace = flagString(args, 'namespace');
     if (namespace) body.namespace = namespace;
+    const feedUrl = flagString(args, 'feed-url');
+    if (feedUrl) body.feedUrl = feedUrl;
     if (flagString(args, 'pool-max')) body.poolMax = flagNumber(args, 'pool-max', 10);
     const result = await client(args).post<SourceInfo>(`/v1/admin/projects/${enc(project)}/sources`, body);
     out.result(result, () => `added ${result.kind} source ${result.project}/${result.name} (${result.location})`);

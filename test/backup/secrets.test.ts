@@ -30,6 +30,8 @@ const values = {
   controlPassword: unique('control-pass'),
   mqttPassword: unique('mqtt-pass'),
   sourcePassword: unique('source-pass'),
+  provisionPassword: unique('provision-pass'),
+  provisionMysqlPassword: unique('provision-mysql-pass'),
 };
 const settings: Record<string, string> = {
   'secrets.key': values.secretsKey,
@@ -39,6 +41,8 @@ const settings: Record<string, string> = {
   'transport.natsUrl': `nats://nats-user:${values.natsPassword}@127.0.0.1:4222`,
   'control.url': `postgres://postgres:${values.controlPassword}@127.0.0.1:5432/${database}?application_name=mobo&password=${values.controlPassword}`,
   'mqtt.persistence.url': `redis://:${values.mqttPassword}@127.0.0.1:6379`,
+  'ds.provision.postgres.url': `postgres://postgres:${values.provisionPassword}@127.0.0.1:5432/postgres`,
+  'ds.provision.mysql.url': `mysql://root:${values.provisionMysqlPassword}@127.0.0.1:3306/mysql`,
 };
 
 /** The node's config file: every secret setting set (Postgres trusts 127.0.0.1, so the passwords are never checked). */
@@ -50,6 +54,7 @@ function configFile(withBackupKey: boolean): Record<string, unknown> {
     transport: { kind: 'local', natsUrl: settings['transport.natsUrl'] },
     control: { kind: 'postgres', url: settings['control.url'] },
     mqtt: { persistence: { url: settings['mqtt.persistence.url'] } },
+    ds: { provision: { postgres: { url: settings['ds.provision.postgres.url'] }, mysql: { url: settings['ds.provision.mysql.url'] } } },
   };
 }
 

@@ -18,7 +18,7 @@ describe('mobo project/source/db/bridge commands', () => {
   });
 
   it('creates a project, adds sources, lists them without secrets, and tests them', async () => {
-    expect(await run('project:create', 'shop')).toMatchObject({ code: 0, stdout: 'created project shop\n' });
+    expect(await run('project:create', 'shop')).toMatchObject({ code: 0, stdout: 'created project shop with source db (sqlite)\n' });
     expect((await run('project:create', 'shop')).code).toBe(1);
     const added = await run('source:add', 'shop', 'lite', '--kind', 'sqlite', '--url', join(cwd, 'shop.db'));
     expect(added.code).toBe(0);
@@ -30,7 +30,7 @@ describe('mobo project/source/db/bridge commands', () => {
     expect(listed.stdout).not.toContain('not-shown');
     expect(await run('source:test', 'shop', 'lite')).toMatchObject({ code: 0, stdout: expect.stringContaining('connected') });
     const projects = JSON.parse((await run('project:list', '--json')).stdout) as Array<{ project: string; sources: number }>;
-    expect(projects).toEqual([expect.objectContaining({ project: 'shop', sources: 2 })]);
+    expect(projects).toEqual([expect.objectContaining({ project: 'shop', sources: 3 })]);
   });
 
   it('refuses bad input with usage and not-found exit codes', async () => {

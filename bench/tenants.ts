@@ -1,0 +1,127 @@
+/**
+ * Many tenants on one node (issue 19): 1,000 projects, each a Postgres source in a schema of its
+ * own in one database on the local server, all under one connection budget (ds.budget = 40,
+ * which fits max_connections 100). Measures RSS per project, boot to READY with them all,
+ * random-tenant get by id (DataClient through the connection actors, 50 in flight) next to the
+ * same load on one project in the same run, and the server connections used (pg_stat_activity
+ * for this database, sampled during the load) against the budget. Median of RUNS load runs.
+ * One command: `npm run bench -- --only tenants`. Cleans up its database.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import pg from 'pg';
+import { defaultSlots } from '../actors/components.js';
+import { DataClient, sourceAddress } from '../actors/ds/protocol.js';
+import { configSections } from '../actors/motherboard.js';
+import { MoboNode } from '../actors/node.js';
+import { loadConfig } from '../config/load.js';
+import { Logger } from '../runtime/logger.js';
+import { describeLoad } from './machine.js';
+import { concurrent, fmtMs, fmtRate } from './stats.js';
+
+const PROJECTS = Number(process.env.MOBO_BENCH_TENANTS ?? 1_000);
+const BUDGET = 40;
+const IN_FLIGHT = 50;
+const OPS = 20_000;
+const RUNS = 3;
+const ROWS = 10;
+const ADMIN = process.env.PG_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+
+async function sql(url: string, text: string): Promise<pg.QueryResult> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    return await client.query(text);
+  } finally {
+    await client.end();
+  }
+}
+
+async function boot(dataDir: string): Promise<MoboNode> {
+  const env = { MOBO_HTTP_PORT: '0', MOBO_DATA_DIR: dataDir, MOBO_HEALTH__INTERVAL_MS: '0', MOBO_DS__BUDGET: String(BUDGET), MOBO_LOG__LEVEL: 'error' };
+  const loaded = loadConfig({ cwd: dataDir, env, sections: configSections(defaultSlots()) });
+  const node = await MoboNode.create({ loaded, log: Logger.silent() });
+  await node.boot();
+  return node;
+}
+
+const rssMb = (): number => process.memoryUsage.rss() / 1_048_576;
+const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+
+function settle(): Promise<void> {
+  global.gc?.();
+  return new Promise((r) => setTimeout(r, 500));
+}
+
+export async function run(): Promise<string[]> {
+  const out: string[] = ['', `## tenants: ${PROJECTS} projects on one node (a schema each, one local Postgres database, budget ${BUDGET})`];
+  const database = `mobo_bench_tenants_${Math.random().toString(36).slice(2, 8)}`;
+  const dbUrl = ADMIN.replace(/\/[^/?]*(\?|$)/, `/${database}$1`);
+  const dataDir = mkdtempSync(join(tmpdir(), 'mobo-bench-tenants-'));
+  await sql(ADMIN, `CREATE DATABASE "${database}"`);
+  let node: MoboNode | undefined;
+  try {
+    const ddl: string[] = [];
+    for (let i = 0; i < PROJECTS; i++) {
+      ddl.push(`CREATE SCHEMA p${i}; CREATE TABLE p${i}.items (id integer PRIMARY KEY, note text);`);
+      ddl.push(`INSERT INTO p${i}.items SELECT g, 'note ' || g FROM generate_series(1, ${ROWS}) g;`);
+    }
+    for (let i = 0; i < ddl.length; i += 400) await sql(dbUrl, ddl.slice(i, i + 400).join('\n'));
+
+    node = await boot(dataDir);
+    const catalog = node.system.ref(node.address('catalog'));
+    await settle();
+    const rssBefore = rssMb();
+    const t0 = performance.now();
+    for (let i = 0; i < PROJECTS; i++) {
+      await catalog.ask('project.create', { project: `p${i}` }, { timeoutMs: 30_000 });
+      await catalog.ask('source.add', { project: `p${i}`, name: 'main', kind: 'postgres', url: `${dbUrl}?schema=p${i}&application_name=mobo_bench`, test: false }, { timeoutMs: 30_000 });
+    }
+    const addMs = (performance.now() - t0) / PROJECTS;
+    await settle();
+    const rssAfter = rssMb();
+    out.push(`RSS ${rssBefore.toFixed(0)} → ${rssAfter.toFixed(0)} MB: ${((rssAfter - rssBefore) / PROJECTS).toFixed(3)} MB a project (goal ≤ 0.3); ${fmtMs(addMs)} to add one`);
+    await node.stop();
+    node = undefined;
+
+    const b0 = performance.now();
+    node = await boot(dataDir);
+    out.push(`boot to READY with ${PROJECTS} projects: ${fmtMs(performance.now() - b0)} (goal < 2 s)`);
+
+    const clients = Array.from({ length: PROJECTS }, (_, i) => new DataClient(node!.system.ref(sourceAddress(`p${i}`, 'main'))));
+    const get = (client: DataClient) => client.select({ table: 'items', where: { op: 'eq', column: 'id', value: 1 + Math.floor(Math.random() * ROWS) } });
+    let peak = 0;
+    let sampling = true;
+    const sampler = (async () => {
+      while (sampling) {
+        const { rows } = await sql(ADMIN, `SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = '${database}'`);
+        peak = Math.max(peak, Number(rows[0]!.n));
+        await new Promise((r) => setTimeout(r, 50));
+      }
+    })();
+    const many: Array<{ rate: number; p50: number; p99: number }> = [];
+    const one: Array<{ rate: number; p50: number; p99: number }> = [];
+    for (let r = 0; r < RUNS; r++) {
+      const a = await concurrent({ warmup: 2_000, count: OPS, inFlight: IN_FLIGHT }, () => get(clients[Math.floor(Math.random() * PROJECTS)]!));
+      many.push({ rate: a.opsPerSec, p50: a.latency.p50, p99: a.latency.p99 });
+      const b = await concurrent({ warmup: 2_000, count: OPS, inFlight: IN_FLIGHT }, () => get(clients[0]!));
+      one.push({ rate: b.opsPerSec, p50: b.latency.p50, p99: b.latency.p99 });
+    }
+    sampling = false;
+    await sampler;
+    const m = { rate: median(many.map((x) => x.rate)), p50: median(many.map((x) => x.p50)), p99: median(many.map((x) => x.p99)) };
+    const o = { rate: median(one.map((x) => x.rate)), p50: median(one.map((x) => x.p50)), p99: median(one.map((x) => x.p99)) };
+    out.push(`random tenant, get by id, ${IN_FLIGHT} in flight: ${fmtRate(m.rate)} · p50 ${fmtMs(m.p50)} · p99 ${fmtMs(m.p99)} (goal p99 < 10 ms)`);
+    out.push(`one project, same load:            ${fmtRate(o.rate)} · p50 ${fmtMs(o.p50)} · p99 ${fmtMs(o.p99)}`);
+    out.push(`ratio many/one: ${(m.rate / o.rate).toFixed(2)}x (goal ≥ 0.8x) · median of ${RUNS} runs`);
+    out.push(`server connections to the database, peak during the load: ${peak} (budget ${BUDGET}; goal ≤ budget)`);
+    out.push(describeLoad());
+    return out;
+  } finally {
+    await node?.stop().catch(() => undefined);
+    await sql(ADMIN, `DROP DATABASE IF EXISTS "${database}" WITH (FORCE)`).catch(() => undefined);
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+}
