@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import type { Filter } from '../../adapters/query.js';
 import type { Query, Row, SchemaInfo, TableInfo } from '../../adapters/types.js';
+import type { RestRead, RestReadResult } from '../../adapters/rest-plan.js';
 import { outcomeUnknown } from '../../adapters/outcome.js';
 import { isMoboError, MoboError, type ErrorCode } from '../../runtime/errors.js';
 import type { ActorRef, AskOptions } from '../../runtime/ref.js';
@@ -57,6 +58,7 @@ export const DS = {
   createTable: { type: 'ds.createTable', schema: z.object({ table: tableInfoSchema }) },
   dropTable: { type: 'ds.dropTable', schema: z.object({ table: z.string().min(1) }) },
   status: { type: 'ds.status', schema: z.null().optional() },
+  restRead: { type: 'ds.restRead', schema: z.custom<RestRead>((v) => isObject(v) && typeof v.table === 'string' && isObject(v.root) && isObject(v.rules), 'A REST read has a table, a root and rules') },
 } as const;
 
 export interface SourceStatus {
@@ -112,6 +114,10 @@ export class DataClient {
   }
   dropTable(table: string): Promise<void> {
     return this.ref.ask(DS.dropTable.type, { table }, this.opts);
+  }
+  /** A PostgREST read compiled into one statement by the source (adapters/rest-plan.ts). */
+  restRead(read: RestRead): Promise<RestReadResult> {
+    return this.read(DS.restRead.type, read);
   }
   status(): Promise<SourceStatus> {
     return this.ref.ask(DS.status.type, null, this.opts);

@@ -18,6 +18,8 @@ import type { SqlDriver, SqlRunner } from './driver.js';
 import { GroupCommit } from './group-commit.js';
 import { SqlDataOps } from './ops.js';
 import { SqlStage } from './stage.js';
+import { PostgresRest } from './rest/index.js';
+import type { RestRead, RestReadResult } from '../rest-plan.js';
 
 /** COPY text is cut into chunks of whole lines of about this size. */
 const COPY_CHUNK_BYTES = 1 << 20;
@@ -32,6 +34,7 @@ export class SqlAdapter extends BaseAdapter {
   readonly kind: SqlDriver['kind'];
   protected readonly changes: ChangeSource;
   protected readonly ops: SqlDataOps;
+  private rest?: PostgresRest;
 
   constructor(
     private readonly driver: SqlDriver,
@@ -111,6 +114,13 @@ export class SqlAdapter extends BaseAdapter {
       this.schema.invalidate();
     }
     for (const table of (await this.schema.get(true)).tables) await this.changes.tableCreated?.(table);
+  }
+
+  /** Postgres compiles PostgREST reads itself (rest/); the other SQL backends answer DS_UNSUPPORTED. */
+  override restRead(read: RestRead): Promise<RestReadResult> {
+    if (this.driver.kind !== 'postgres') return super.restRead(read);
+    this.rest ??= new PostgresRest(this.driver.runner, this.driver.namespace ?? 'public');
+    return this.rest.read(read);
   }
 
   protected probe(): Promise<unknown> {

@@ -12,6 +12,7 @@ import type { Idempotency } from './idempotency.js';
 import type { ReadCache } from './read-cache.js';
 import type { ReadCoalescer } from './read-coalescer.js';
 import type { SchemaCache } from './schema-cache.js';
+import { pgrstRead } from './pgrst-read.js';
 import { allOf, bodyRows, byId, coerceFilter, listQuery, withForced } from './shape.js';
 
 export interface RestDeps {
@@ -51,7 +52,11 @@ export function mountRestRoutes(router: RouteRegistrar, deps: RestDeps): void {
     const base = `${prefix}/:project/:source/:table`;
     const options = { authenticate: (req: HttpRequest) => deps.gate.authenticate(req.headers, req.params.project!, req.ip), error: dialect.error };
     const route = (operation: Operation, handler: Handler) => (req: HttpRequest) => serve(deps, dialect, operation, handler, req);
-    router.get(base, route('read', list), options);
+    if (prefix === '/rest/v1') {
+      const read = (req: HttpRequest) => serveRest(deps, dialect, req, () => serve(deps, dialect, 'read', list, req));
+      router.get(base, read, options);
+      router.add('HEAD', base, read, options);
+    } else router.get(base, route('read', list), options);
     router.post(base, route('create', create), options);
     router.patch(base, route('update', updateMatching), options);
     router.delete(base, route('delete', deleteMatching), options);
@@ -61,6 +66,15 @@ export function mountRestRoutes(router: RouteRegistrar, deps: RestDeps): void {
       router.patch(`${base}/:id`, route('update', updateOne), options);
       router.delete(`${base}/:id`, route('delete', deleteOne), options);
     }
+  }
+}
+
+async function serveRest(deps: RestDeps, dialect: Dialect, req: HttpRequest, simple: () => Promise<HttpResponse>): Promise<HttpResponse> {
+  try {
+    return await pgrstRead({ gate: deps.gate, client: (project, source, id) => deps.schemas.client(project, source, id) }, req, simple);
+  } catch (err) {
+    if (!(err instanceof MoboError)) deps.log.error('REST request failed', { path: req.path, requestId: req.requestId, error: describeError(err) });
+    return dialect.error(req, err);
   }
 }
 
