@@ -4,7 +4,7 @@
  * driver-facing parts (connect, probe, DDL, transactions, its DataOps).
  */
 import { MoboError, describeError, isMoboError } from '../runtime/errors.js';
-import type { RestRead, RestReadResult } from './rest-plan.js';
+import type { RestRead, RestReadResult, RestWrite, RestWriteResult } from './rest-plan.js';
 import { withTimeout } from '../runtime/timeout.js';
 import type { ChangeSource } from './changes.js';
 import { dumpTables, restoreTables } from './dump.js';
@@ -45,6 +45,10 @@ export abstract class BaseAdapter implements Adapter {
   /** Embedding, PostgREST operators and the rest of rest-plan.ts need a SQL engine that has them. */
   restRead(_read: RestRead): Promise<RestReadResult> {
     return Promise.reject(unsupportedRest(this.kind));
+  }
+
+  restWrite(_write: RestWrite): Promise<RestWriteResult> {
+    return Promise.reject(unsupportedRest(this.kind, 'PostgREST writes (upsert, returning embeds, tx=rollback, max-affected)'));
   }
 
   async integrity(): Promise<string[]> {

@@ -67,6 +67,33 @@ export interface RestReadResult {
   total?: number;
 }
 
+export interface RestWrite {
+  schema?: string;
+  table: string;
+  kind: 'insert' | 'update' | 'delete';
+  /** insert: the rows (columns: the union of their keys, or `columns`); update: one patch. */
+  rows?: Array<Record<string, unknown>>;
+  columns?: string[];
+  /** Upsert: the conflict target (default: the primary key) and what a conflict does. */
+  onConflict?: { columns?: string[]; resolution: 'merge' | 'ignore' };
+  /** update/delete: the filters of the root node; insert: the select tree over the rows written. */
+  root: RestNode;
+  rules: Record<string, Filter | null>;
+  /** Whether the written rows are wanted back (return=representation). */
+  returning: boolean;
+  count?: 'exact' | 'planned' | 'estimated';
+  /** Prefer: tx=rollback: everything is undone after the answer is computed. */
+  rollback?: boolean;
+  /** max-affected with handling=strict: more rows than this fails with PGRST124 and changes nothing. */
+  maxAffected?: number;
+  /** Accept: vnd.pgrst.object: anything but exactly one row is PGRST116 (406) and changes nothing. */
+  single?: boolean;
+}
+
+export interface RestWriteResult extends RestReadResult {
+  affected: number;
+}
+
 /** The relationship names a select tree mentions (embed names and hints), for authorising them first. */
 export function embeddedNames(node: RestNode, into: Set<string> = new Set()): Set<string> {
   for (const item of node.select) {

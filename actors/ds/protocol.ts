@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import type { Filter } from '../../adapters/query.js';
 import type { Query, Row, SchemaInfo, TableInfo } from '../../adapters/types.js';
-import type { RestRead, RestReadResult } from '../../adapters/rest-plan.js';
+import type { RestRead, RestReadResult, RestWrite, RestWriteResult } from '../../adapters/rest-plan.js';
 import { outcomeUnknown } from '../../adapters/outcome.js';
 import { isMoboError, MoboError, type ErrorCode } from '../../runtime/errors.js';
 import type { ActorRef, AskOptions } from '../../runtime/ref.js';
@@ -58,6 +58,7 @@ export const DS = {
   createTable: { type: 'ds.createTable', schema: z.object({ table: tableInfoSchema }) },
   dropTable: { type: 'ds.dropTable', schema: z.object({ table: z.string().min(1) }) },
   status: { type: 'ds.status', schema: z.null().optional() },
+  restWrite: { type: 'ds.restWrite', schema: z.custom<RestWrite>((v) => isObject(v) && typeof v.table === 'string' && typeof v.kind === 'string' && isObject(v.root) && isObject(v.rules), 'A REST write has a table, a kind, a root and rules') },
   restRead: { type: 'ds.restRead', schema: z.custom<RestRead>((v) => isObject(v) && typeof v.table === 'string' && isObject(v.root) && isObject(v.rules), 'A REST read has a table, a root and rules') },
 } as const;
 
@@ -118,6 +119,10 @@ export class DataClient {
   /** A PostgREST read compiled into one statement by the source (adapters/rest-plan.ts). */
   restRead(read: RestRead): Promise<RestReadResult> {
     return this.read(DS.restRead.type, read);
+  }
+  /** A PostgREST write as one statement in one transaction (adapters/rest-plan.ts). */
+  restWrite(write: RestWrite): Promise<RestWriteResult> {
+    return this.write(DS.restWrite.type, write);
   }
   status(): Promise<SourceStatus> {
     return this.ref.ask(DS.status.type, null, this.opts);

@@ -19,7 +19,7 @@ import { GroupCommit } from './group-commit.js';
 import { SqlDataOps } from './ops.js';
 import { SqlStage } from './stage.js';
 import { PostgresRest } from './rest/index.js';
-import type { RestRead, RestReadResult } from '../rest-plan.js';
+import type { RestRead, RestReadResult, RestWrite, RestWriteResult } from '../rest-plan.js';
 
 /** COPY text is cut into chunks of whole lines of about this size. */
 const COPY_CHUNK_BYTES = 1 << 20;
@@ -121,6 +121,12 @@ export class SqlAdapter extends BaseAdapter {
     if (this.driver.kind !== 'postgres') return super.restRead(read);
     this.rest ??= new PostgresRest(this.driver.runner, this.driver.namespace ?? 'public');
     return this.rest.read(read);
+  }
+
+  override restWrite(write: RestWrite): Promise<RestWriteResult> {
+    if (this.driver.kind !== 'postgres') return super.restWrite(write);
+    this.rest ??= new PostgresRest(this.driver.runner, this.driver.namespace ?? 'public');
+    return this.rest.write(write, (fn) => this.driver.transaction(fn));
   }
 
   protected probe(): Promise<unknown> {

@@ -13,6 +13,7 @@ import type { ReadCache } from './read-cache.js';
 import type { ReadCoalescer } from './read-coalescer.js';
 import type { SchemaCache } from './schema-cache.js';
 import { pgrstRead } from './pgrst-read.js';
+import { pgrstWrite } from './pgrst-write.js';
 import { allOf, bodyRows, byId, coerceFilter, listQuery, withForced } from './shape.js';
 
 export interface RestDeps {
@@ -57,9 +58,17 @@ export function mountRestRoutes(router: RouteRegistrar, deps: RestDeps): void {
       router.get(base, read, options);
       router.add('HEAD', base, read, options);
     } else router.get(base, route('read', list), options);
-    router.post(base, route('create', create), options);
-    router.patch(base, route('update', updateMatching), options);
-    router.delete(base, route('delete', deleteMatching), options);
+    if (prefix === '/rest/v1') {
+      const write = (kind: 'insert' | 'update' | 'delete', operation: Operation, handler: Handler) => (req: HttpRequest) =>
+        serveRestWrite(deps, dialect, req, kind, () => serve(deps, dialect, operation, handler, req));
+      router.post(base, write('insert', 'create', create), options);
+      router.patch(base, write('update', 'update', updateMatching), options);
+      router.delete(base, write('delete', 'delete', deleteMatching), options);
+    } else {
+      router.post(base, route('create', create), options);
+      router.patch(base, route('update', updateMatching), options);
+      router.delete(base, route('delete', deleteMatching), options);
+    }
     if (prefix === '/v1') {
       router.get(`${base}/:id`, route('read', getOne), options);
       router.put(`${base}/:id`, route('update', updateOne), options);
@@ -75,6 +84,19 @@ async function serveRest(deps: RestDeps, dialect: Dialect, req: HttpRequest, sim
   } catch (err) {
     if (!(err instanceof MoboError)) deps.log.error('REST request failed', { path: req.path, requestId: req.requestId, error: describeError(err) });
     return dialect.error(req, err);
+  }
+}
+
+async function serveRestWrite(deps: RestDeps, dialect: Dialect, req: HttpRequest, kind: 'insert' | 'update' | 'delete', simple: () => Promise<HttpResponse>): Promise<HttpResponse> {
+  const { project, source } = req.params as { project: string; source: string };
+  const client = (p: string, s: string, id: string) => deps.schemas.client(p, s, id);
+  try {
+    return await pgrstWrite({ gate: deps.gate, client }, req, kind, simple);
+  } catch (err) {
+    if (!(err instanceof MoboError)) deps.log.error('REST request failed', { path: req.path, requestId: req.requestId, error: describeError(err) });
+    return dialect.error(req, err);
+  } finally {
+    deps.cache.invalidate(deps.schemas.client(project, source).address);
   }
 }
 

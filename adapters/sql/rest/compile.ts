@@ -6,7 +6,7 @@
  * subquery. Names come only from the catalogue and are quoted; values are parameters.
  */
 import type { Filter } from '../../query.js';
-import type { ColumnRef, RestFilter, RestNode, RestOrder, RestRead, SelectItem } from '../../rest-plan.js';
+import type { ColumnRef, RestFilter, RestNode, RestOrder, RestRead, RestWrite, SelectItem } from '../../rest-plan.js';
 import type { SqlStatement } from '../compile.js';
 import type { RestCatalog, Relation } from './catalog.js';
 import { badRequest, restFault } from './errors.js';
@@ -143,7 +143,7 @@ interface Compiled {
  * One resource: `SELECT <row jsonb> AS v FROM <table> <alias> <laterals> WHERE … ORDER … LIMIT …`.
  * `link` is the join condition to the parent (embedded resources), `extraFrom` a junction.
  */
-function resource(b: Builder, relation: Relation, node: RestNode, link: { from?: string; where: string[] }, paged = true): Compiled & { alias: string } {
+function resource(b: Builder, relation: Relation, node: RestNode, link: { from?: string; where: string[]; source?: string }, paged = true): Compiled & { alias: string } {
   const alias = b.alias();
   const laterals: string[] = [];
   const where: string[] = [...link.where.map((w) => w.replaceAll('$$ALIAS$$', alias))];
@@ -192,11 +192,11 @@ function resource(b: Builder, relation: Relation, node: RestNode, link: { from?:
     }
   }
   for (let i = 0; i < pairs.length; i += 50) parts.push(`jsonb_build_object(${pairs.slice(i, i + 50).join(', ')})`);
-  const rule = b.rules[relation.name];
+  const rule = link.source ? undefined : b.rules[relation.name];
   if (rule) where.push(ruleCondition(b, relation, alias, rule));
   for (const f of node.where) where.push(condition(b, relation, alias, f));
   const row = parts.length === 0 ? "'{}'::jsonb" : parts.join(' || ');
-  let sql = `SELECT ${row} AS v FROM ${b.ref(relation)} AS ${alias}${link.from ? ` ${link.from.replaceAll('$$ALIAS$$', alias)}` : ''} ${laterals.join(' ')}`;
+  let sql = `SELECT ${row} AS v FROM ${link.source ?? b.ref(relation)} AS ${alias}${link.from ? ` ${link.from.replaceAll('$$ALIAS$$', alias)}` : ''} ${laterals.join(' ')}`;
   if (where.length > 0) sql += ` WHERE ${where.join(' AND ')}`;
   if (aggregates.length > 0) {
     // Aggregates group by every plain selected column (PostgREST's rule).
@@ -255,4 +255,55 @@ export function compileRestRead(catalog: RestCatalog, read: RestRead): SqlStatem
   }
   sql += ` FROM (${page.sql}) AS p`;
   return { sql, params: b.params };
+}
+
+/**
+ * A write as one statement: the INSERT (… ON CONFLICT), UPDATE or DELETE in a CTE returning its
+ * rows, the select tree (embeds included) over them, their count. Rows travel as one JSON
+ * parameter read by json_populate_recordset, so every value meets its column's input function.
+ */
+export function compileRestWrite(catalog: RestCatalog, write: RestWrite): SqlStatement {
+  const b = new Builder(catalog, write.rules);
+  const relation = b.relation(write.table);
+  const ref = b.ref(relation);
+  const known = (name: string) => {
+    if (!relation.columns.has(name)) throw restFault('DS_COLUMN_NOT_FOUND', { code: 'PGRST204', status: 400, message: `Could not find the '${name}' column of '${relation.name}' in the schema cache` });
+    return quote(name);
+  };
+  let cte: string;
+  if (write.kind === 'insert') {
+    const rows = write.rows ?? [];
+    const columns = write.columns ?? [...new Set(rows.flatMap((r) => Object.keys(r)))];
+    const names = columns.map(known).join(', ');
+    const json = b.bind(JSON.stringify(rows));
+    cte = columns.length === 0 ? `INSERT INTO ${ref} DEFAULT VALUES` : `INSERT INTO ${ref} (${names}) SELECT ${names} FROM json_populate_recordset(NULL::${ref}, ${json}::json)`;
+    if (write.onConflict) {
+      const target = write.onConflict.columns ?? relation.primaryKey;
+      if (target.length === 0) throw badRequest(`${relation.name} has no primary key: name on_conflict columns`);
+      cte += ` ON CONFLICT (${target.map(known).join(', ')})`;
+      const updates = columns.filter((c) => !target.includes(c));
+      cte += write.onConflict.resolution === 'ignore' || updates.length === 0 ? ' DO NOTHING' : ` DO UPDATE SET ${updates.map((c) => `${quote(c)} = EXCLUDED.${quote(c)}`).join(', ')}`;
+    }
+  } else {
+    const alias = b.alias();
+    const where: string[] = [];
+    const rule = b.rules[relation.name];
+    if (rule) where.push(ruleCondition(b, relation, alias, rule));
+    for (const f of write.root.where) where.push(condition(b, relation, alias, f));
+    const clause = where.length > 0 ? ` WHERE ${where.join(' AND ')}` : '';
+    if (write.kind === 'delete') cte = `DELETE FROM ${ref} AS ${alias}${clause}`;
+    else {
+      const patch = write.rows?.[0] ?? {};
+      const columns = Object.keys(patch);
+      if (columns.length === 0) throw badRequest('The body holds no columns to update');
+      const names = columns.map(known).join(', ');
+      cte = `UPDATE ${ref} AS ${alias} SET (${names}) = (SELECT ${names} FROM json_populate_record(NULL::${ref}, ${b.bind(JSON.stringify(patch))}::json))${clause}`;
+    }
+  }
+  const select = write.returning ? write.root : { ...write.root, select: [] };
+  const page = resource(b, relation, { select: select.select, where: [] }, { where: [], source: 'pgrst_source' });
+  return {
+    sql: `WITH pgrst_source AS (${cte} RETURNING *) SELECT ${write.returning ? "COALESCE(jsonb_agg(p.v), '[]'::jsonb)::text" : "'[]'"} AS body, (SELECT count(*) FROM pgrst_source) AS affected FROM (${page.sql}) AS p`,
+    params: b.params,
+  };
 }
