@@ -7,7 +7,7 @@
  */
 import type { Filter } from '../../adapters/query.js';
 import { embeddedNames, type RestRead, type RestReadResult } from '../../adapters/rest-plan.js';
-import type { Gatekeeper, Principal } from '../../actors/auth/principal.js';
+import type { Gatekeeper, Operation, Principal } from '../../actors/auth/principal.js';
 import type { DataClient } from '../../actors/ds/protocol.js';
 import { isMoboError } from '../../runtime/errors.js';
 import type { HttpRequest, HttpResponse } from '../http-types.js';
@@ -20,6 +20,8 @@ const SINGLE = 'application/vnd.pgrst.object+json';
 export interface PgrstReadDeps {
   gate: Gatekeeper;
   client(project: string, source: string, requestId: string): DataClient;
+  /** The source's table names: an embed may pass through join tables the select does not name. */
+  tables(project: string, source: string): Promise<string[]>;
 }
 
 /** Sources that said they cannot compile a REST read: they go straight to the simple path. */
@@ -36,7 +38,7 @@ export async function pgrstRead(deps: PgrstReadDeps, req: HttpRequest, simple: (
     if (range.limit !== undefined) parsed.root.limit = range.limit;
   }
   const principal = req.principal!;
-  const rules = await rulesFor(deps.gate, principal, project, source, table, embeds);
+  const rules = await rulesFor(deps, principal, project, source, table, embeds);
   const read: RestRead = { table, root: parsed.root, rules };
   const profile = req.headers['accept-profile'];
   if (profile) read.schema = profile;
@@ -55,13 +57,18 @@ export async function pgrstRead(deps: PgrstReadDeps, req: HttpRequest, simple: (
   return answer(req, result, parsed.root.offset ?? 0);
 }
 
-/** The row rule of every table the read may reach; a name that is no table the caller may read is left out (the source then refuses it). */
-async function rulesFor(gate: Gatekeeper, principal: Principal, project: string, source: string, table: string, embeds: Set<string>): Promise<Record<string, Filter | null>> {
+/**
+ * The row rule of every table the read may reach (with embeds: the names it gives and every
+ * table of the source, join tables included); a table the caller may not read is left out, and
+ * the source refuses a read that reaches it.
+ */
+export async function rulesFor(deps: PgrstReadDeps, principal: Principal, project: string, source: string, table: string, embeds: Set<string>, operation: Operation = 'read'): Promise<Record<string, Filter | null>> {
+  const gate = deps.gate;
   const rules: Record<string, Filter | null> = {};
-  const grant = await gate.authorize(principal, { project, source, table, operation: 'read' });
-  rules[table] = grant.rowFilter ?? null;
+  if (operation === 'read') rules[table] = (await gate.authorize(principal, { project, source, table, operation: 'read' })).rowFilter ?? null;
+  const reached = embeds.size === 0 ? [] : [...new Set([...embeds, ...(await deps.tables(project, source))])];
   await Promise.all(
-    [...embeds].filter((name) => name !== table).map(async (name) => {
+    reached.filter((name) => name !== table).map(async (name) => {
       try {
         rules[name] = (await gate.authorize(principal, { project, source, table: name, operation: 'read' })).rowFilter ?? null;
       } catch (err) {

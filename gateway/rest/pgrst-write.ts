@@ -13,7 +13,7 @@ import { isMoboError } from '../../runtime/errors.js';
 import { parseJsonBody } from '../envelope.js';
 import type { HttpRequest, HttpResponse } from '../http-types.js';
 import { parsePgrstQuery, parseFault } from './pgrst-grammar.js';
-import type { PgrstReadDeps } from './pgrst-read.js';
+import { rulesFor, type PgrstReadDeps } from './pgrst-read.js';
 import { bodyRows } from './shape.js';
 
 const SINGLE = 'application/vnd.pgrst.object+json';
@@ -41,15 +41,7 @@ export async function pgrstWrite(deps: PgrstReadDeps, req: HttpRequest, kind: Re
   const forced = Object.assign({}, ...grants.map((g) => g.forcedValues ?? {})) as Record<string, unknown>;
   const write: RestWrite = { table, kind, root: parsed.root, rules: { [table]: grants.find((g) => g.rowFilter)?.rowFilter ?? null }, returning: prefs.get('return') === 'representation' };
   const embeds = embeddedNames(parsed.root);
-  await Promise.all(
-    [...embeds].filter((n) => n !== table).map(async (name) => {
-      const grant = await deps.gate.authorize(principal, { project, source, table: name, operation: 'read' }).catch((err: unknown) => {
-        if (isMoboError(err, 'AUTH_FORBIDDEN')) return undefined;
-        throw err;
-      });
-      if (grant) write.rules[name] = grant.rowFilter ?? null;
-    }),
-  );
+  Object.assign(write.rules, await rulesFor(deps, principal, project, source, table, embeds, operations[0]));
   if (kind !== 'delete') {
     const body = parseJsonBody(req.body);
     const rows = bodyRows(Array.isArray(body) && body.length === 0 && kind === 'insert' ? [{}] : body, kind === 'insert');

@@ -12,7 +12,7 @@ import type { Idempotency } from './idempotency.js';
 import type { ReadCache } from './read-cache.js';
 import type { ReadCoalescer } from './read-coalescer.js';
 import type { SchemaCache } from './schema-cache.js';
-import { pgrstRead } from './pgrst-read.js';
+import { pgrstRead, type PgrstReadDeps } from './pgrst-read.js';
 import { pgrstWrite } from './pgrst-write.js';
 import { allOf, bodyRows, byId, coerceFilter, listQuery, withForced } from './shape.js';
 
@@ -78,9 +78,17 @@ export function mountRestRoutes(router: RouteRegistrar, deps: RestDeps): void {
   }
 }
 
+function restDeps(deps: RestDeps): PgrstReadDeps {
+  return {
+    gate: deps.gate,
+    client: (project, source, id) => deps.schemas.client(project, source, id),
+    tables: async (project, source) => (await deps.schemas.tables(project, source)).map((t) => t.name),
+  };
+}
+
 async function serveRest(deps: RestDeps, dialect: Dialect, req: HttpRequest, simple: () => Promise<HttpResponse>): Promise<HttpResponse> {
   try {
-    return await pgrstRead({ gate: deps.gate, client: (project, source, id) => deps.schemas.client(project, source, id) }, req, simple);
+    return await pgrstRead(restDeps(deps), req, simple);
   } catch (err) {
     if (!(err instanceof MoboError)) deps.log.error('REST request failed', { path: req.path, requestId: req.requestId, error: describeError(err) });
     return dialect.error(req, err);
@@ -89,9 +97,8 @@ async function serveRest(deps: RestDeps, dialect: Dialect, req: HttpRequest, sim
 
 async function serveRestWrite(deps: RestDeps, dialect: Dialect, req: HttpRequest, kind: 'insert' | 'update' | 'delete', simple: () => Promise<HttpResponse>): Promise<HttpResponse> {
   const { project, source } = req.params as { project: string; source: string };
-  const client = (p: string, s: string, id: string) => deps.schemas.client(p, s, id);
   try {
-    return await pgrstWrite({ gate: deps.gate, client }, req, kind, simple);
+    return await pgrstWrite(restDeps(deps), req, kind, simple);
   } catch (err) {
     if (!(err instanceof MoboError)) deps.log.error('REST request failed', { path: req.path, requestId: req.requestId, error: describeError(err) });
     return dialect.error(req, err);
