@@ -1,7 +1,6 @@
 import { z } from 'zod';
 import type { Filter } from '../../adapters/query.js';
-import type { Query, Row, SchemaInfo, TableInfo } from '../../adapters/types.js';
-import type { RestRead, RestReadResult, RestWrite, RestWriteResult } from '../../adapters/rest-plan.js';
+import type { Query, Row, SchemaInfo, TableInfo, RestRead, RestReadResult, RestWrite, RestWriteResult } from '../../adapters/index.js';
 import { outcomeUnknown } from '../../adapters/outcome.js';
 import { isMoboError, MoboError, type ErrorCode } from '../../runtime/errors.js';
 import type { ActorRef, AskOptions } from '../../runtime/ref.js';

@@ -6,8 +6,8 @@
  *   <embed>.col=…  <embed>.or=(…)  <embed>.order=…  <embed>.limit=…  <embed>.offset=…
  *   order=col.desc.nullslast,author(name).asc  limit  offset
  */
-import type { Aggregate, ColumnRef, RestFilter, RestNode, RestOp, RestOrder, SelectItem } from '../../adapters/rest-plan.js';
-import { MoboError } from '../../runtime/errors.js';
+import type { Aggregate, ColumnRef, RestFilter, RestNode, RestOp, RestOrder, SelectItem } from '../../adapters/index.js';
+import { MoboError } from '../../runtime/index.js';
 import { splitTopLevel } from './grammar.js';
 
 export interface PgrstQuery {

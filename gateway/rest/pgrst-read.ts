@@ -5,11 +5,8 @@
  * A source that cannot (SQLite, MySQL, Redis, MongoDB) answers a plain read through the
  * simple path; embedding there is DS_UNSUPPORTED naming the feature and the backend.
  */
-import type { Filter } from '../../adapters/query.js';
-import { embeddedNames, type RestRead, type RestReadResult } from '../../adapters/rest-plan.js';
-import type { Gatekeeper, Operation, Principal } from '../../actors/auth/principal.js';
-import type { DataClient } from '../../actors/ds/protocol.js';
-import { isMoboError } from '../../runtime/errors.js';
+import { embeddedNames, type Filter, type RestRead, type RestReadResult, type RestWrite, type RestWriteResult } from '../../adapters/index.js';
+import { isMoboError } from '../../runtime/index.js';
 import type { HttpRequest, HttpResponse } from '../http-types.js';
 import { parseRange } from './grammar.js';
 import { parsePgrstQuery } from './pgrst-grammar.js';
@@ -17,9 +14,17 @@ import { toCsv } from './csv.js';
 
 const SINGLE = 'application/vnd.pgrst.object+json';
 
+type Principal = NonNullable<HttpRequest['principal']>;
+export type Operation = 'read' | 'create' | 'update' | 'delete';
+
+/** What these routes ask of MagAuth (the Gatekeeper, structurally: the edge hands it in). */
+interface Gate {
+  authorize(principal: Principal, request: { project: string; source: string; table: string; operation: Operation }): Promise<{ rowFilter?: Filter; forcedValues?: Record<string, unknown> }>;
+}
+
 export interface PgrstReadDeps {
-  gate: Gatekeeper;
-  client(project: string, source: string, requestId: string): DataClient;
+  gate: Gate;
+  client(project: string, source: string, requestId: string): { restRead(read: RestRead): Promise<RestReadResult>; restWrite(write: RestWrite): Promise<RestWriteResult> };
   /** The source's table names: an embed may pass through join tables the select does not name. */
   tables(project: string, source: string): Promise<string[]>;
 }

@@ -7,13 +7,12 @@
  * that fails without changing anything. Sources that cannot, and requests carrying an
  * Idempotency-Key (recorded by the simple path), take the simple path.
  */
-import { embeddedNames, type RestWrite } from '../../adapters/rest-plan.js';
-import type { Operation } from '../../actors/auth/principal.js';
-import { isMoboError } from '../../runtime/errors.js';
+import { embeddedNames, type RestWrite } from '../../adapters/index.js';
+import { isMoboError } from '../../runtime/index.js';
 import { parseJsonBody } from '../envelope.js';
 import type { HttpRequest, HttpResponse } from '../http-types.js';
 import { parsePgrstQuery, parseFault } from './pgrst-grammar.js';
-import { rulesFor, type PgrstReadDeps } from './pgrst-read.js';
+import { rulesFor, type Operation, type PgrstReadDeps } from './pgrst-read.js';
 import { bodyRows } from './shape.js';
 
 const SINGLE = 'application/vnd.pgrst.object+json';

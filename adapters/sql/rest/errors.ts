@@ -1,4 +1,4 @@
-import { MoboError, type ErrorCode } from '../../../runtime/errors.js';
+import { MoboError, type ErrorCode } from '../../../runtime/index.js';
 
 /**
  * An error as PostgREST states it: its code (PGRSTxxx or a Postgres SQLSTATE), status, details

@@ -3,7 +3,7 @@ import type { SqlRunner } from '../driver.js';
 import { RestCatalogs } from './catalog.js';
 import { compileRestRead, compileRestWrite } from './compile.js';
 import { fromPostgres, restFault } from './errors.js';
-import { MoboError } from '../../../runtime/errors.js';
+import { MoboError } from '../../../runtime/index.js';
 
 /** PostgREST reads on one Postgres source: the catalogue of each schema asked for, and one statement per read. */
 export class PostgresRest {
