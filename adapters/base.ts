@@ -4,6 +4,7 @@
  * driver-facing parts (connect, probe, DDL, transactions, its DataOps).
  */
 import { MoboError, describeError, isMoboError } from '../runtime/errors.js';
+import type { RestRead, RestReadResult, RestWrite, RestWriteResult } from './rest-plan.js';
 import { withTimeout } from '../runtime/timeout.js';
 import type { ChangeSource } from './changes.js';
 import { dumpTables, restoreTables } from './dump.js';
@@ -39,6 +40,15 @@ export abstract class BaseAdapter implements Adapter {
     } catch (err) {
       return { status: 'down', details: { code: isMoboError(err) ? err.code : 'DS_UNAVAILABLE', reason: describeError(err) } };
     }
+  }
+
+  /** Embedding, PostgREST operators and the rest of rest-plan.ts need a SQL engine that has them. */
+  restRead(_read: RestRead): Promise<RestReadResult> {
+    return Promise.reject(unsupportedRest(this.kind));
+  }
+
+  restWrite(_write: RestWrite): Promise<RestWriteResult> {
+    return Promise.reject(unsupportedRest(this.kind, 'PostgREST writes (upsert, returning embeds, tx=rollback, max-affected)'));
   }
 
   async integrity(): Promise<string[]> {
@@ -92,4 +102,9 @@ export abstract class BaseAdapter implements Adapter {
   protected async assertTableAbsent(name: string): Promise<void> {
     if (await this.schema.find(name)) throw new MoboError('DS_CONFLICT', 'A table with that name already exists', { details: { table: name } });
   }
+}
+
+/** A PostgREST-grammar request this backend cannot answer as asked: a 400 naming feature and backend. */
+export function unsupportedRest(kind: AdapterKind, feature = 'PostgREST resource embedding and operators'): MoboError {
+  return new MoboError('DS_UNSUPPORTED', `${feature} are not supported on ${kind} sources`, { details: { feature, backend: kind } });
 }

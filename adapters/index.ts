@@ -11,6 +11,8 @@ import type { Adapter, AdapterKind, SourceConfig } from './types.js';
 export type * from './types.js';
 export type { Scalar, ComparisonOp } from './query.js';
 export { filterColumns } from './query.js';
+export type * from './rest-plan.js';
+export { embeddedNames } from './rest-plan.js';
 export { matchesFilter, applyQuery } from './evaluate.js';
 export { sqliteFile } from './options.js';
 export { splitStatements } from './sql/split.js';

@@ -1,3 +1,4 @@
+import type { RestRead, RestReadResult, RestWrite, RestWriteResult } from './rest-plan.js';
 import { MoboError } from '../runtime/errors.js';
 import type { Adapter, AdapterHealth, AdapterKind, ChangeEvent, ChangeFeed, DataOps, DumpChunk, Query, RestoreOptions, Row, SchemaEditor, SchemaInfo, TableInfo } from './types.js';
 
@@ -65,6 +66,8 @@ export class LazyAdapter implements Adapter {
   delete = async (query: Pick<Query, 'table' | 'where'>, returning?: boolean): Promise<Row[]> => this.ready.delete(query, returning);
   transaction = async <T>(fn: (tx: DataOps) => Promise<T>): Promise<T> => this.ready.transaction(fn);
   watch = async (onChange: (event: ChangeEvent) => void): Promise<ChangeFeed> => this.ready.watch(onChange);
+  restWrite = async (write: RestWrite): Promise<RestWriteResult> => this.ready.restWrite(write);
+  restRead = async (read: RestRead): Promise<RestReadResult> => this.ready.restRead(read);
   restore = async (chunks: AsyncIterable<DumpChunk>, options?: RestoreOptions): Promise<void> => this.ready.restore(chunks, options);
 
   async *dump(): AsyncIterable<DumpChunk> {

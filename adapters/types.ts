@@ -4,6 +4,7 @@
  * with every value bound as a parameter. Adapters throw MoboError with DS_* codes only.
  */
 import type { Query, Filter, SortKey } from './query.js';
+import type { RestRead, RestReadResult, RestWrite, RestWriteResult } from './rest-plan.js';
 
 export type { Query, Filter, SortKey };
 
@@ -102,6 +103,9 @@ export interface Adapter extends DataOps {
    * failure at any step leaves the live data as it was. The others drop same-named tables first.
    */
   restore(chunks: AsyncIterable<DumpChunk>, options?: RestoreOptions): Promise<void>;
+  /** A PostgREST read (rest-plan.ts) as one statement; DS_UNSUPPORTED naming the feature where the backend cannot. */
+  restRead(read: RestRead): Promise<RestReadResult>;
+  restWrite(write: RestWrite): Promise<RestWriteResult>;
 }
 
 /**

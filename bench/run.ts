@@ -24,6 +24,7 @@ const BENCHES: Entry[] = [
   { group: 'gateway', name: 'edge-pipeline', shared: true },
   { group: 'gateway', name: 'gateway', shared: true },
   { group: 'gateway', name: 'idempotency', shared: true },
+  { group: 'gateway', name: 'postgrest-embed', shared: false },
   { group: 'ws', name: 'ws', shared: false },
   { group: 'backup', name: 'backup', shared: false },
   { group: 'auth', name: 'auth', shared: true },

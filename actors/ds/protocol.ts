@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { Filter } from '../../adapters/query.js';
-import type { AppliedMigration, DescribedTable, Query, Row, SchemaChange, SchemaInfo, SchemaOp, TableInfo } from '../../adapters/types.js';
+import type { AppliedMigration, DescribedTable, Query, Row, SchemaChange, SchemaInfo, SchemaOp, TableInfo, RestRead, RestReadResult, RestWrite, RestWriteResult } from '../../adapters/index.js';
 import { outcomeUnknown } from '../../adapters/outcome.js';
 import { isMoboError, MoboError, type ErrorCode } from '../../runtime/errors.js';
 import type { ActorRef, AskOptions } from '../../runtime/ref.js';
@@ -70,6 +70,8 @@ export const DS = {
   migrations: { type: 'ds.schema.migrations', schema: z.null().optional() },
   /** Re-read the schema; `announce`: say so (SCHEMA_REFRESHED_TOPIC) even when nothing differs. */
   refresh: { type: 'ds.schema.refresh', schema: z.object({ announce: z.boolean() }) },
+  restWrite: { type: 'ds.restWrite', schema: z.custom<RestWrite>((v) => isObject(v) && typeof v.table === 'string' && typeof v.kind === 'string' && isObject(v.root) && isObject(v.rules), 'A REST write has a table, a kind, a root and rules') },
+  restRead: { type: 'ds.restRead', schema: z.custom<RestRead>((v) => isObject(v) && typeof v.table === 'string' && isObject(v.root) && isObject(v.rules), 'A REST read has a table, a root and rules') },
 } as const;
 
 /** Cluster-wide: a source's schema was changed through MagMoBoMini ({ project, source }). */
@@ -147,6 +149,14 @@ export class DataClient {
   }
   refresh(announce: boolean): Promise<boolean> {
     return this.read(DS.refresh.type, { announce });
+  }
+  /** A PostgREST read compiled into one statement by the source (adapters/rest-plan.ts). */
+  restRead(read: RestRead): Promise<RestReadResult> {
+    return this.read(DS.restRead.type, read);
+  }
+  /** A PostgREST write as one statement in one transaction (adapters/rest-plan.ts). */
+  restWrite(write: RestWrite): Promise<RestWriteResult> {
+    return this.write(DS.restWrite.type, write);
   }
   status(): Promise<SourceStatus> {
     return this.ref.ask(DS.status.type, null, this.opts);

@@ -19,6 +19,8 @@ import { GroupCommit } from './group-commit.js';
 import { SqlDataOps } from './ops.js';
 import { SqlSchemaEditor } from './schema-editor.js';
 import { SqlStage } from './stage.js';
+import { PostgresRest } from './rest/index.js';
+import type { RestRead, RestReadResult, RestWrite, RestWriteResult } from '../rest-plan.js';
 
 /** COPY text is cut into chunks of whole lines of about this size. */
 const COPY_CHUNK_BYTES = 1 << 20;
@@ -34,6 +36,7 @@ export class SqlAdapter extends BaseAdapter {
   protected readonly changes: ChangeSource;
   protected readonly ops: SqlDataOps;
   readonly schemaEditor: SqlSchemaEditor;
+  private rest?: PostgresRest;
 
   constructor(
     private readonly driver: SqlDriver,
@@ -114,6 +117,19 @@ export class SqlAdapter extends BaseAdapter {
       this.schema.invalidate();
     }
     for (const table of (await this.schema.get(true)).tables) await this.changes.tableCreated?.(table);
+  }
+
+  /** Postgres compiles PostgREST reads itself (rest/); the other SQL backends answer DS_UNSUPPORTED. */
+  override restRead(read: RestRead): Promise<RestReadResult> {
+    if (this.driver.kind !== 'postgres') return super.restRead(read);
+    this.rest ??= new PostgresRest(this.driver.runner, this.driver.namespace ?? 'public');
+    return this.rest.read(read);
+  }
+
+  override restWrite(write: RestWrite): Promise<RestWriteResult> {
+    if (this.driver.kind !== 'postgres') return super.restWrite(write);
+    this.rest ??= new PostgresRest(this.driver.runner, this.driver.namespace ?? 'public');
+    return this.rest.write(write, (fn) => this.driver.transaction(fn));
   }
 
   protected probe(): Promise<unknown> {

@@ -38,6 +38,8 @@ export interface SqlDriver {
   readonly kind: AdapterKind;
   readonly dialect: SqlDialect;
   readonly runner: SqlRunner;
+  /** Where the backend has schemas (Postgres): the source's own. */
+  readonly namespace?: string;
   /**
    * How often a read outside a transaction is retried after DS_UNAVAILABLE: a pool may hand out
    * several connections killed at once before it notices (Postgres: the pool size).

@@ -30,7 +30,7 @@ export const envelopeDialect: Dialect = {
   one: (req, row) => ok(req.requestId, row),
   written: (req, rows, status, many) => ok(req.requestId, many ? rows : (rows[0] ?? null), status),
   deleted: () => ({ status: 204 }),
-  error: (req, err) => fail(req.requestId, publicError(err)),
+  error: (req, err) => fail(req.requestId, withoutPostgrest(publicError(err))),
 };
 
 const SINGLE = 'application/vnd.pgrst.object+json';
@@ -72,7 +72,10 @@ export const postgrestDialect: Dialect = {
   },
   error(_req, err) {
     const e = publicError(err);
-    return { status: e.status, body: { ...e.toBody(), hint: null } };
+    const fault = e.details?.['postgrest'] as { code: string; status: number; details: string | null; hint: string | null } | undefined;
+    if (fault) return { status: fault.status, body: { code: fault.code, message: e.message, details: fault.details, hint: fault.hint } };
+    const details = e.details === undefined ? null : JSON.stringify(e.details);
+    return { status: e.status, body: { code: e.code, message: e.message, details, hint: null } };
   },
 };
 
@@ -94,4 +97,12 @@ export function publicError(err: unknown): MoboError {
 
 export function notFound(table: string): MoboError {
   return new MoboError('DS_ROW_NOT_FOUND', `No such row in ${table}`, { details: { table } });
+}
+
+/** The envelope keeps the catalogue's code: PostgREST's own code, details and hint move into details. */
+function withoutPostgrest(e: MoboError): MoboError {
+  const fault = e.details?.['postgrest'] as { code: string; details: string | null; hint: string | null } | undefined;
+  if (!fault) return e;
+  const { postgrest: _fault, ...rest } = e.details!;
+  return new MoboError(e.code, e.message, { details: { ...rest, sqlstate: fault.code, ...(fault.details ? { reason: fault.details } : {}), ...(fault.hint ? { hint: fault.hint } : {}) } });
 }

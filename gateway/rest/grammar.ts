@@ -135,7 +135,7 @@ function parseGroup(raw: string, depth: number): Filter[] {
 }
 
 /** Splits on commas outside parentheses and double quotes. */
-function splitTopLevel(raw: string): string[] {
+export function splitTopLevel(raw: string): string[] {
   const parts: string[] = [];
   let depth = 0;
   let quoted = false;

@@ -12,6 +12,8 @@ import type { Idempotency } from './idempotency.js';
 import type { ReadCache } from './read-cache.js';
 import type { ReadCoalescer } from './read-coalescer.js';
 import type { SchemaCache } from './schema-cache.js';
+import { pgrstRead, type PgrstReadDeps } from './pgrst-read.js';
+import { pgrstWrite } from './pgrst-write.js';
 import { allOf, bodyRows, byId, coerceFilter, listQuery, withForced } from './shape.js';
 
 export interface RestDeps {
@@ -51,16 +53,57 @@ export function mountRestRoutes(router: RouteRegistrar, deps: RestDeps): void {
     const base = `${prefix}/:project/:source/:table`;
     const options = { authenticate: (req: HttpRequest) => deps.gate.authenticate(req.headers, req.params.project!, req.ip), error: dialect.error };
     const route = (operation: Operation, handler: Handler) => (req: HttpRequest) => serve(deps, dialect, operation, handler, req);
-    router.get(base, route('read', list), options);
-    router.post(base, route('create', create), options);
-    router.patch(base, route('update', updateMatching), options);
-    router.delete(base, route('delete', deleteMatching), options);
+    if (prefix === '/rest/v1') {
+      const read = (req: HttpRequest) => serveRest(deps, dialect, req, () => serve(deps, dialect, 'read', list, req));
+      router.get(base, read, options);
+      router.add('HEAD', base, read, options);
+    } else router.get(base, route('read', list), options);
+    if (prefix === '/rest/v1') {
+      const write = (kind: 'insert' | 'update' | 'delete', operation: Operation, handler: Handler) => (req: HttpRequest) =>
+        serveRestWrite(deps, dialect, req, kind, () => serve(deps, dialect, operation, handler, req));
+      router.post(base, write('insert', 'create', create), options);
+      router.patch(base, write('update', 'update', updateMatching), options);
+      router.delete(base, write('delete', 'delete', deleteMatching), options);
+    } else {
+      router.post(base, route('create', create), options);
+      router.patch(base, route('update', updateMatching), options);
+      router.delete(base, route('delete', deleteMatching), options);
+    }
     if (prefix === '/v1') {
       router.get(`${base}/:id`, route('read', getOne), options);
       router.put(`${base}/:id`, route('update', updateOne), options);
       router.patch(`${base}/:id`, route('update', updateOne), options);
       router.delete(`${base}/:id`, route('delete', deleteOne), options);
     }
+  }
+}
+
+function restDeps(deps: RestDeps): PgrstReadDeps {
+  return {
+    gate: deps.gate,
+    client: (project, source, id) => deps.schemas.client(project, source, id),
+    tables: async (project, source) => (await deps.schemas.tables(project, source)).map((t) => t.name),
+  };
+}
+
+async function serveRest(deps: RestDeps, dialect: Dialect, req: HttpRequest, simple: () => Promise<HttpResponse>): Promise<HttpResponse> {
+  try {
+    return await pgrstRead(restDeps(deps), req, simple);
+  } catch (err) {
+    if (!(err instanceof MoboError)) deps.log.error('REST request failed', { path: req.path, requestId: req.requestId, error: describeError(err) });
+    return dialect.error(req, err);
+  }
+}
+
+async function serveRestWrite(deps: RestDeps, dialect: Dialect, req: HttpRequest, kind: 'insert' | 'update' | 'delete', simple: () => Promise<HttpResponse>): Promise<HttpResponse> {
+  const { project, source } = req.params as { project: string; source: string };
+  try {
+    return await pgrstWrite(restDeps(deps), req, kind, simple);
+  } catch (err) {
+    if (!(err instanceof MoboError)) deps.log.error('REST request failed', { path: req.path, requestId: req.requestId, error: describeError(err) });
+    return dialect.error(req, err);
+  } finally {
+    deps.cache.invalidate(deps.schemas.client(project, source).address);
   }
 }
 

@@ -1,0 +1,79 @@
+import type { RestRead, RestReadResult, RestWrite, RestWriteResult } from '../../rest-plan.js';
+import type { SqlRunner } from '../driver.js';
+import { RestCatalogs } from './catalog.js';
+import { compileRestRead, compileRestWrite } from './compile.js';
+import { fromPostgres, restFault } from './errors.js';
+import { MoboError } from '../../../runtime/index.js';
+
+/** PostgREST reads on one Postgres source: the catalogue of each schema asked for, and one statement per read. */
+export class PostgresRest {
+  private readonly catalogs: RestCatalogs;
+
+  constructor(
+    private readonly runner: SqlRunner,
+    private readonly namespace: string,
+  ) {
+    this.catalogs = new RestCatalogs(() => runner);
+  }
+
+  invalidate(): void {
+    this.catalogs.invalidate();
+  }
+
+  private async catalog(name: string | undefined) {
+    const schema = name ?? this.namespace;
+    if (/^(pg_|information_schema$)/.test(schema)) throw invalidSchema(schema);
+    const catalog = await this.catalogs.get(schema);
+    if (!catalog) throw invalidSchema(schema);
+    return catalog;
+  }
+
+  /**
+   * One statement in a transaction of its own: committed, or rolled back when the caller asked
+   * (tx=rollback) or when more rows changed than max-affected allows (PGRST124).
+   */
+  async write(write: RestWrite, transaction: <T>(fn: (runner: SqlRunner) => Promise<T>) => Promise<T>): Promise<RestWriteResult> {
+    const statement = compileRestWrite(await this.catalog(write.schema), write);
+    let outcome: RestWriteResult | undefined;
+    try {
+      await transaction(async (runner) => {
+        const row = (await runner.run(statement)).rows[0]!;
+        const affected = Number(row['affected']);
+        outcome = { body: String(row['body']), returned: write.returning ? affected : 0, affected };
+        if (write.count) outcome.total = affected;
+        if (write.maxAffected !== undefined && affected > write.maxAffected) {
+          throw restFault('DS_QUERY_INVALID', { code: 'PGRST124', status: 400, message: 'Query result exceeds max-affected preference constraint', details: `The query affects ${affected} rows` });
+        }
+        if (write.single && affected !== 1) {
+          throw restFault('DS_QUERY_INVALID', { code: 'PGRST116', status: 406, message: 'JSON object requested, multiple (or no) rows returned', details: `The result contains ${affected} rows` });
+        }
+        if (write.rollback) throw ROLLBACK;
+      });
+    } catch (err) {
+      if (err === ROLLBACK && outcome) return outcome;
+      throw err instanceof MoboError && err.details?.['postgrest'] ? err : fromPostgres(err);
+    }
+    return outcome!;
+  }
+
+  async read(read: RestRead): Promise<RestReadResult> {
+    const catalog = await this.catalog(read.schema);
+    const statement = compileRestRead(catalog, read);
+    try {
+      const { rows } = await this.runner.run(statement);
+      const row = rows[0]!;
+      const result: RestReadResult = { body: String(row['body']), returned: Number(row['returned']) };
+      if (row['total'] !== undefined && row['total'] !== null) result.total = Number(row['total']);
+      return result;
+    } catch (err) {
+      throw fromPostgres(err);
+    }
+  }
+}
+
+/** Thrown inside the transaction to undo it after its answer was read (tx=rollback). */
+const ROLLBACK = new Error('tx=rollback');
+
+function invalidSchema(schema: string) {
+  return restFault('DS_QUERY_INVALID', { code: 'PGRST106', status: 406, message: `The schema must be one of the following: ${schema === 'public' ? 'public' : `public, ${schema}`}`.replace(/: .*/, ': the source\'s schemas'), details: null, hint: null });
+}

@@ -1,0 +1,85 @@
+/**
+ * POST, PATCH and DELETE on /rest/v1 as PostgREST answers them, each one statement in one
+ * transaction on the source (adapters/rest-plan.ts RestWrite): upsert (`on_conflict`,
+ * `Prefer: resolution=merge-duplicates|ignore-duplicates`), `return=representation|minimal`
+ * with the select tree over the written rows, counts, `tx=rollback` (really undone),
+ * `max-affected` with `handling=strict` (PGRST124, nothing changed), a single-object Accept
+ * that fails without changing anything. Sources that cannot, and requests carrying an
+ * Idempotency-Key (recorded by the simple path), take the simple path.
+ */
+import { embeddedNames, type RestWrite } from '../../adapters/index.js';
+import { isMoboError } from '../../runtime/index.js';
+import { parseJsonBody } from '../envelope.js';
+import type { HttpRequest, HttpResponse } from '../http-types.js';
+import { parsePgrstQuery, parseFault } from './pgrst-grammar.js';
+import { rulesFor, type Operation, type PgrstReadDeps } from './pgrst-read.js';
+import { bodyRows } from './shape.js';
+
+const SINGLE = 'application/vnd.pgrst.object+json';
+const unsupported = new Set<string>();
+
+function preferences(req: HttpRequest): Map<string, string> {
+  const prefs = new Map<string, string>();
+  for (const part of (req.headers.prefer ?? '').split(',')) {
+    const [k, v] = part.trim().split('=');
+    if (k) prefs.set(k, v ?? '');
+  }
+  return prefs;
+}
+
+export async function pgrstWrite(deps: PgrstReadDeps, req: HttpRequest, kind: RestWrite['kind'], simple: () => Promise<HttpResponse>): Promise<HttpResponse> {
+  const { project, source, table } = req.params as { project: string; source: string; table: string };
+  if (req.headers['idempotency-key'] !== undefined || unsupported.has(`${project}/${source}`)) return simple();
+  const parsed = parsePgrstQuery(req.query);
+  const prefs = preferences(req);
+  const resolution = prefs.get('resolution');
+  const upsert = kind === 'insert' && (resolution === 'merge-duplicates' || resolution === 'ignore-duplicates');
+  const operations: Operation[] = kind === 'insert' ? (upsert && resolution === 'merge-duplicates' ? ['create', 'update'] : ['create']) : [kind];
+  const principal = req.principal!;
+  const grants = await Promise.all(operations.map((operation) => deps.gate.authorize(principal, { project, source, table, operation })));
+  const forced = Object.assign({}, ...grants.map((g) => g.forcedValues ?? {})) as Record<string, unknown>;
+  const write: RestWrite = { table, kind, root: parsed.root, rules: { [table]: grants.find((g) => g.rowFilter)?.rowFilter ?? null }, returning: prefs.get('return') === 'representation' };
+  const embeds = embeddedNames(parsed.root);
+  Object.assign(write.rules, await rulesFor(deps, principal, project, source, table, embeds, operations[0]));
+  if (kind !== 'delete') {
+    const body = parseJsonBody(req.body);
+    const rows = bodyRows(Array.isArray(body) && body.length === 0 && kind === 'insert' ? [{}] : body, kind === 'insert');
+    write.rows = rows.map((r) => ({ ...r, ...forced }));
+    if (parsed.columns) write.columns = [...parsed.columns, ...Object.keys(forced).filter((k) => !parsed.columns!.includes(k))];
+  }
+  // PostgREST changes every row here; MagGate keeps its rule that a bulk update or delete names a filter.
+  if (kind === 'update' && parsed.root.where.length === 0) throw parseFault('Add a filter: updating every row at once is refused');
+  if (kind === 'delete' && parsed.root.where.length === 0) throw parseFault('Add a filter: deleting every row at once is refused');
+  if (upsert) write.onConflict = { resolution: resolution === 'ignore-duplicates' ? 'ignore' : 'merge', ...(parsed.onConflict ? { columns: parsed.onConflict } : {}) };
+  const profile = req.headers['content-profile'];
+  if (profile) write.schema = profile;
+  const count = prefs.get('count');
+  if (count === 'exact' || count === 'planned' || count === 'estimated') write.count = count;
+  if (prefs.get('tx') === 'rollback') write.rollback = true;
+  const max = prefs.get('max-affected');
+  if (max !== undefined && prefs.get('handling') === 'strict') {
+    if (!/^\d{1,9}$/.test(max)) throw parseFault('max-affected must be a whole number');
+    write.maxAffected = Number(max);
+  }
+  const single = req.headers.accept === SINGLE;
+  if (single) write.single = true;
+  let result;
+  try {
+    result = await deps.client(project, source, req.requestId).restWrite(write);
+  } catch (err) {
+    if (isMoboError(err, 'DS_UNSUPPORTED') && (err.details as { backend?: string } | undefined)?.backend !== undefined && embeds.size === 0 && !upsert) {
+      unsupported.add(`${project}/${source}`);
+      return simple();
+    }
+    throw err;
+  }
+  const headers: Record<string, string> = {};
+  if (write.count) headers['content-range'] = `*/${result.affected}`;
+  const status = kind === 'insert' ? 201 : write.returning ? 200 : 204;
+  if (!write.returning) return { status: kind === 'insert' ? 201 : 204, headers };
+  if (single) {
+    const [row] = JSON.parse(result.body) as unknown[];
+    return { status, headers: { ...headers, 'content-type': 'application/vnd.pgrst.object+json; charset=utf-8' }, body: JSON.stringify(row) };
+  }
+  return { status, headers: { ...headers, 'content-type': 'application/json; charset=utf-8' }, body: result.body };
+}
