@@ -28,9 +28,10 @@ const BENCHES: Entry[] = [
   { group: 'backup', name: 'backup', shared: false },
   { group: 'auth', name: 'auth', shared: true },
   { group: 'sentinel', name: 'sentinel', shared: false },
+  { group: 'cluster', name: 'cluster-failover', shared: false },
 ];
 
-const USAGE = 'Usage: node dist/bench/run.js [--only GROUP|NAME[,…]]   groups: kernel, adapters, gateway, ws, backup, auth, sentinel; names: ' + BENCHES.map((b) => b.name).join(', ');
+const USAGE = 'Usage: node dist/bench/run.js [--only GROUP|NAME[,…]]   groups: kernel, adapters, gateway, ws, backup, auth, sentinel, cluster; names: ' + BENCHES.map((b) => b.name).join(', ');
 
 function parseOnly(argv: string[]): string[] | undefined {
   const i = argv.findIndex((a) => a === '--only' || a.startsWith('--only='));

@@ -25,6 +25,12 @@ describe('cluster singleton (lease with a fencing term), node processes', () => 
     await dropClusterBuckets(cluster);
   });
 
+  /** Waits until one of `among` has acquired the singleton. */
+  const anyAcquired = (among: readonly MemberProcess[], message: string): Promise<unknown> =>
+    Promise.any(among.map((m) => m.next((e) => e.ev === 'acquired', message))).catch((err: AggregateError) => {
+      throw new Error(err.errors.map(String).join('\n'));
+    });
+
   const holder = (): MemberProcess | undefined => {
     let best: { m: MemberProcess; term: number } | undefined;
     for (const m of members) {
@@ -38,13 +44,13 @@ describe('cluster singleton (lease with a fencing term), node processes', () => 
   it('fails over after kill -9 of the holder, under a higher term', async () => {
     cluster = clusterId('single');
     members = ['s-1', 's-2', 's-3'].map((n) => spawnMember(cluster, n, LEASE));
-    const first = await members[0]!.next(() => holder() !== undefined, 'someone holds the singleton').then(() => holder()!);
+    const first = await anyAcquired(members, 'someone holds the singleton').then(() => holder()!);
     const acquired = await first.next((e) => e.ev === 'acquired', 'acquired');
     await first.next((e) => e.ev === 'tick', 'first holder ticks');
     first.signal('SIGKILL');
     await first.exited;
     const rest = members.filter((m) => m !== first);
-    const next = await rest[0]!.next(() => rest.some((m) => m.events.some((e) => e.ev === 'acquired')), 'another node takes over').then(() => holder()!);
+    const next = await anyAcquired(rest, 'another node takes over').then(() => holder()!);
     expect(next).not.toBe(first);
     const taken = await next.next((e) => e.ev === 'acquired', 'acquired');
     expect(taken['term'] as number).toBeGreaterThan(acquired['term'] as number);
@@ -57,7 +63,7 @@ describe('cluster singleton (lease with a fencing term), node processes', () => 
   it('never runs two copies across a SIGSTOP of the holder and its SIGCONT', async () => {
     cluster = clusterId('pause');
     members = ['p-1', 'p-2'].map((n) => spawnMember(cluster, n, LEASE));
-    await members[0]!.next(() => holder() !== undefined, 'someone holds the singleton');
+    await anyAcquired(members, 'someone holds the singleton');
     const paused = holder()!;
     const other = members.find((m) => m !== paused)!;
     await paused.next((e) => e.ev === 'tick', 'holder ticks');
@@ -77,7 +83,7 @@ describe('cluster singleton (lease with a fencing term), node processes', () => 
   it('hands over at once on a graceful stop', async () => {
     cluster = clusterId('handover');
     members = ['h-1', 'h-2'].map((n) => spawnMember(cluster, n, { ...LEASE, MOBO_LEASE_MS: '60000' }));
-    await members[0]!.next(() => holder() !== undefined, 'someone holds the singleton');
+    await anyAcquired(members, 'someone holds the singleton');
     const first = holder()!;
     const other = members.find((m) => m !== first)!;
     first.signal('SIGTERM');
