@@ -11,7 +11,7 @@ import { Kvm, type KV, type KvWatchEntry } from '@nats-io/kv';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import type { QueuedIterator } from '@nats-io/nats-core';
 import { randomBytes } from 'node:crypto';
-import type { EventBus } from '../runtime/eventbus.js';
+import type { EventBus } from '../runtime/index.js';
 import { DEFAULT_TIMEOUTS, FailureDetector, type Announced, type DetectorTimeouts, type MemberView, type NodeState, type Transition } from './detector.js';
 
 export const MEMBER_TOPIC = 'cluster.node';
