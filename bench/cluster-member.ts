@@ -20,7 +20,22 @@ const num = (name: string, fallback: number): number => (env[name] ? Number(env[
 const stamp = (): number => Number(process.hrtime.bigint()) / 1e6;
 const say = (ev: string, fields: Record<string, unknown> = {}): void => void process.stdout.write(JSON.stringify({ ev, node: nodeId, t: stamp(), ...fields }) + '\n');
 
-const membership = await Membership.join({
+let membership: Membership | undefined;
+let stopping = false;
+// Handlers first: a SIGTERM during the join still leaves cleanly.
+const stop = async (): Promise<void> => {
+  if (stopping) return;
+  stopping = true;
+  clearInterval(ticker);
+  await lease?.close();
+  await membership?.leave();
+  say('left');
+  process.exit(0);
+};
+process.on('SIGTERM', () => void stop());
+process.on('SIGINT', () => void stop());
+
+membership = await Membership.join({
   servers,
   clusterId,
   nodeId,
@@ -59,12 +74,3 @@ if (singleton) {
   });
 }
 
-const stop = async (): Promise<void> => {
-  clearInterval(ticker);
-  await lease?.close();
-  await membership.leave();
-  say('left');
-  process.exit(0);
-};
-process.on('SIGTERM', () => void stop());
-process.on('SIGINT', () => void stop());
