@@ -32,7 +32,15 @@ export interface ChildSpec {
    * remembering it outside supervision.
    */
   tag?: string;
+  /**
+   * Where it runs in a cluster: `node` (default) on every node; `singleton` on one node at a
+   * time, under a lease; `sharded` on the live node rendezvous hashing picks for its name.
+   * Embedded (no cluster), every placement runs here: the node is the cluster.
+   */
+  placement?: Placement;
 }
+
+export type Placement = 'node' | 'singleton' | 'sharded';
 
 export type ResolvedChildSpec = Required<Omit<ChildSpec, 'tag'>> & Pick<ChildSpec, 'tag'>;
 
@@ -45,4 +53,5 @@ export const childSpecSchema = z.object({
   shutdownMs: z.number().int().positive().default(5_000),
   dependsOn: z.array(z.string()).default([]),
   tag: z.string().max(200).optional(),
+  placement: z.enum(['node', 'singleton', 'sharded']).default('node'),
 });

@@ -30,6 +30,8 @@ export interface SupervisorDeps {
   clock: Clock;
   events: EventBus;
   log: Logger;
+  /** Wraps children placed `singleton` or `sharded` (cluster/placed-child.ts); absent when embedded. */
+  placer?: { place(name: string, placement: 'singleton' | 'sharded', inner: Child): Child };
 }
 
 export interface ChildStatus {
@@ -305,8 +307,13 @@ export class Supervisor implements Child {
     return run;
   }
 
+  private create(spec: ResolvedChildSpec): Child {
+    const { placer } = this.deps;
+    return spec.placement === 'node' || !placer ? spec.create() : placer.place(spec.name, spec.placement, spec.create());
+  }
+
   private async startSlot(slot: Slot): Promise<void> {
-    const child = (slot.child ??= slot.spec.create());
+    const child = (slot.child ??= this.create(slot.spec));
     slot.unlink ??= child.onExit((reason) => void this.enqueue(() => this.onChildExit(slot, reason)));
     slot.parked = false;
     slot.health = HEALTHY;
@@ -490,7 +497,7 @@ function resolveSpec(spec: ChildSpec, supervisor: string): ResolvedChildSpec {
       details: { supervisor, child: spec.name, issues: parsed.error.issues.map((i) => i.path.join('.')) },
     });
   }
-  const resolved: ResolvedChildSpec = { name: parsed.data.name, create: spec.create, restart: parsed.data.restart, shutdownMs: parsed.data.shutdownMs, dependsOn: parsed.data.dependsOn };
+  const resolved: ResolvedChildSpec = { name: parsed.data.name, create: spec.create, restart: parsed.data.restart, shutdownMs: parsed.data.shutdownMs, dependsOn: parsed.data.dependsOn, placement: parsed.data.placement };
   if (parsed.data.tag !== undefined) resolved.tag = parsed.data.tag;
   return resolved;
 }
