@@ -6,7 +6,7 @@
  * and this one holds more than its share: then it is closed and its permit moves on.
  * Driver-neutral: `open` and `close` make and end one connection.
  */
-import { MoboError } from '../runtime/errors.js';
+import { MoboError } from '../runtime/index.js';
 import type { BudgetTenant, ServerBudget } from './server-budget.js';
 
 export interface PoolConnection<C> {

@@ -6,7 +6,7 @@
  * `openAdmin(url)` that runs plain statements.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { MoboError } from '../runtime/errors.js';
+import { MoboError } from '../runtime/index.js';
 import { postgresTarget } from './postgres-url.js';
 
 export interface AdminRunner {

@@ -7,7 +7,7 @@
  * of other tenants are closed to make room. A wait that outlasts `waitMs` is DS_BUSY with
  * Retry-After; nothing stays down once the pressure passes (the next request gets a permit).
  */
-import { MoboError } from '../runtime/errors.js';
+import { MoboError } from '../runtime/index.js';
 
 /** The default budget when none is configured: at most this many, and half of what the server allows. */
 export const DEFAULT_BUDGET = 50;

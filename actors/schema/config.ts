@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { configSection } from '../../config/section.js';
+import { configSection } from '../../config/index.js';
 
 /** The schema component's section (`schema.*`). */
 export const schemaConfig = configSection(

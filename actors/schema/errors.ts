@@ -1,4 +1,4 @@
-import { defineErrors } from '../../runtime/errors.js';
+import { defineErrors } from '../../runtime/index.js';
 
 /** The schema component's codes (docs/schema-api.md), merged into the node's catalogue when it plugs in. */
 export const schemaErrors = defineErrors({
@@ -13,7 +13,7 @@ export const schemaErrors = defineErrors({
   SCHEMA_MIGRATION_MISSING: { status: 409, message: 'The migration file, or its down section, is missing' },
 });
 
-declare module '../../runtime/errors.js' {
+declare module '../../runtime/index.js' {
   interface ComponentErrorCodes {
     SCHEMA_INVALID: true;
     SCHEMA_EXISTS: true;

@@ -6,8 +6,8 @@
 import { createHash } from 'node:crypto';
 import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { AppliedMigration } from '../../adapters/types.js';
-import { MoboError } from '../../runtime/errors.js';
+import type { AppliedMigration } from '../../adapters/index.js';
+import { MoboError } from '../../runtime/index.js';
 
 export interface MigrationFile {
   id: string;

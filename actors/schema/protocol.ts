@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import type { DescribedTable, SchemaOp } from '../../adapters/types.js';
-import { defineProtocol, reply } from '../../runtime/protocol.js';
+import type { DescribedTable, SchemaOp } from '../../adapters/index.js';
+import { defineProtocol, reply } from '../../runtime/index.js';
 import { resourceName } from '../ds/names.js';
 import type { DiffReport, MigrationStatus } from './migrations.js';
 

@@ -1,8 +1,8 @@
-import type { SchemaOp } from '../../adapters/types.js';
+import type { SchemaOp } from '../../adapters/index.js';
 import { parseJsonBody } from '../../gateway/envelope.js';
 import type { EdgeContext } from '../../gateway/edge.js';
 import type { HttpRequest } from '../../gateway/http-types.js';
-import { clientOf } from '../../runtime/protocol.js';
+import { clientOf } from '../../runtime/index.js';
 import { schemaProtocol } from './protocol.js';
 
 /** The schema API under a source (docs/schema-api.md), operator token only. */

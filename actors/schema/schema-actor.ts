@@ -1,10 +1,6 @@
 import { join } from 'node:path';
-import { splitStatements } from '../../adapters/index.js';
-import type { SchemaOp } from '../../adapters/types.js';
-import { dispatch, type Behavior } from '../../runtime/behavior.js';
-import type { TimerHandle } from '../../runtime/clock.js';
-import { MoboError, isMoboError, type ErrorCode } from '../../runtime/errors.js';
-import { implement } from '../../runtime/protocol.js';
+import { splitStatements, type SchemaOp } from '../../adapters/index.js';
+import { dispatch, implement, isMoboError, MoboError, type Behavior, type ErrorCode, type TimerHandle } from '../../runtime/index.js';
 import type { ActorSlot, Board } from '../board.js';
 import { DataClient, SCHEMA_CHANGED_TOPIC, SCHEMA_CHECK_TOPIC, sourceAddress } from '../ds/protocol.js';
 import { schemaConfig } from './config.js';

@@ -1,5 +1,5 @@
 /** DDL from portable definitions: CREATE/DROP TABLE from a TableInfo, and the schema API's pieces. */
-import { MoboError } from '../../runtime/errors.js';
+import { MoboError } from '../../runtime/index.js';
 import type { ColumnSpec, ForeignKeySpec, TableInfo, TableSpec } from '../types.js';
 import type { KeyRole, SqlDialect } from './dialect.js';
 

@@ -4,7 +4,7 @@
  * DDL allows), then applied in one transaction where the DDL is transactional. SQLite's
  * ALTER TABLE gaps are filled by a table rebuild (sqlite.org/lang_altertable.html, "other kinds").
  */
-import { MoboError, isMoboError } from '../../runtime/errors.js';
+import { MoboError, isMoboError } from '../../runtime/index.js';
 import type { ChangeSource } from '../changes.js';
 import type { SchemaCache } from '../schema-cache.js';
 import type { AppliedMigration, ColumnSpec, DescribedTable, SchemaChange, SchemaEditor, SchemaOp, TableInfo } from '../types.js';

@@ -47,7 +47,7 @@ describe.each(['postgres', 'sqlite', 'mysql'] as const)('schema API on %s', (kin
         { name: 'done', type: 'boolean', default: false },
       ],
     });
-    expect(created.status).toBe(201);
+    expect(created.status, JSON.stringify(created.body)).toBe(201);
     expect(created.body.data.table).toMatchObject({ name: 'to-dos', primaryKey: ['id'] });
     const key = (await node.system.ref(node.address('auth')).ask<{ key: string }>('key.create', { project: 'shop', role: 'developer' }, { timeoutMs: 15_000 })).key;
     const insert = await fetch(`${base}/v1/shop/main/to-dos`, { method: 'POST', headers: { apikey: key, 'content-type': 'application/json', prefer: 'return=representation' }, body: JSON.stringify({ title: 'a' }) });
