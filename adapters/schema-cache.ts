@@ -10,9 +10,10 @@ const MISS_RELOAD_INTERVAL_MS = 1_000;
  */
 export class SchemaCache {
   private current: Promise<SchemaInfo> | undefined;
-  private byName = new Map<string, TableInfo>();
+  /** Each load's tables by name, built once per load: a caller looks names up in the load it awaited. */
+  private readonly indexes = new WeakMap<SchemaInfo, Map<string, TableInfo>>();
   private loadedAt = 0;
-  /** Bumped by every load and invalidation: a load only publishes if nothing newer began since. */
+  /** Bumped by every load and invalidation: only the newest load counts for the miss-reload clock. */
   private generation = 0;
 
   constructor(private readonly load: () => Promise<SchemaInfo>) {}
@@ -21,11 +22,8 @@ export class SchemaCache {
     if (refresh || !this.current) {
       const generation = ++this.generation;
       const loading = this.load().then((schema) => {
-        // A slower load that began before a DDL must not overwrite what a newer one found.
-        if (generation === this.generation) {
-          this.byName = new Map(schema.tables.map((t) => [t.name, t]));
-          this.loadedAt = Date.now();
-        }
+        this.indexes.set(schema, new Map(schema.tables.map((t) => [t.name, t])));
+        if (generation === this.generation) this.loadedAt = Date.now();
         return schema;
       });
       loading.catch(() => {
@@ -42,16 +40,20 @@ export class SchemaCache {
   }
 
   async find(name: string): Promise<TableInfo | undefined> {
-    await this.get();
-    const known = this.byName.get(name);
+    // The answer comes from the load this call awaited, never from whichever load finished last:
+    // a slower load that began before a DDL cannot hide a table a newer one found.
+    const known = this.index(await this.get()).get(name);
     if (known || Date.now() - this.loadedAt < MISS_RELOAD_INTERVAL_MS) return known;
-    await this.get(true);
-    return this.byName.get(name);
+    return this.index(await this.get(true)).get(name);
   }
 
   async table(name: string): Promise<TableInfo> {
     const table = typeof name === 'string' ? await this.find(name) : undefined;
     if (!table) throw tableNotFound(String(name));
     return table;
+  }
+
+  private index(schema: SchemaInfo): Map<string, TableInfo> {
+    return this.indexes.get(schema) ?? new Map(schema.tables.map((t) => [t.name, t]));
   }
 }

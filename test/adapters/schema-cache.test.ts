@@ -21,3 +21,15 @@ describe('SchemaCache', () => {
     expect(pending).toHaveLength(2); // no extra reload was needed to find it
   });
 });
+
+describe('SchemaCache, a lookup awaiting a load that a newer DDL superseded', () => {
+  it('still answers from the load it awaited (a restore inserting into a table it just created)', async () => {
+    const pending: Array<(s: SchemaInfo) => void> = [];
+    const cache = new SchemaCache(() => new Promise<SchemaInfo>((resolve) => pending.push(resolve)));
+    const lookup = cache.find('a'); // began after table a was created
+    await Promise.resolve();
+    cache.invalidate(); // table b is created while that load is out
+    pending[0]!(schemaWith('a'));
+    expect((await lookup)?.name).toBe('a');
+  });
+});
