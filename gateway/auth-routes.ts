@@ -5,7 +5,13 @@ import type { EdgeContext } from './edge.js';
 import { ok, parseJsonBody } from './envelope.js';
 import type { HttpRequest } from './http-types.js';
 
-const ASK = { timeoutMs: 15_000 };
+/**
+ * Logins and signups wait their turn in the hash pool: in a burst of 200 on 2 cores the last
+ * one waits ≈ 200 × one hash ÷ cores (15–20 s here), and its hash is done whether or not
+ * anyone still waits, so the ask allows a minute rather than answering 504 to a login that
+ * then succeeds. Per-IP and per-email limits keep the queue from being an attacker's.
+ */
+const ASK = { timeoutMs: 60_000 };
 
 function body(req: HttpRequest): Record<string, unknown> {
   const parsed = parseJsonBody(req.body);
