@@ -49,36 +49,37 @@ type Handler = (call: Call, deps: RestDeps) => Promise<HttpResponse>;
  * Idempotency-Key, idempotency.ts] → one hop to the source's connection actor → answer.
  */
 export function mountRestRoutes(router: RouteRegistrar, deps: RestDeps): void {
+  const grammar = pgrstDeps(deps);
   for (const [prefix, dialect] of [['/v1', envelopeDialect], ['/rest/v1', postgrestDialect]] as const) {
     const base = `${prefix}/:project/:source/:table`;
     const options = { authenticate: (req: HttpRequest) => deps.gate.authenticate(req.headers, req.params.project!, req.ip), error: dialect.error };
     const route = (operation: Operation, handler: Handler) => (req: HttpRequest) => serve(deps, dialect, operation, handler, req);
     if (prefix === '/rest/v1') {
-      const read = (req: HttpRequest) => serveRest(deps, dialect, req, () => serve(deps, dialect, 'read', list, req));
+      // PostgREST's grammar first (pgrst-read/-write.ts); what it leaves to the simple grammar goes there.
+      const read = (req: HttpRequest) => guarded(deps, dialect, req, () => pgrstRead(grammar, req, () => route('read', list)(req)));
+      const write = (kind: 'insert' | 'update' | 'delete', operation: Operation, handler: Handler) => (req: HttpRequest) =>
+        guarded(deps, dialect, req, () => pgrstWrite(grammar, req, kind, () => route(operation, handler)(req))).finally(() =>
+          deps.cache.invalidate(deps.schemas.client(req.params.project!, req.params.source!).address),
+        );
       router.get(base, read, options);
       router.add('HEAD', base, read, options);
-    } else router.get(base, route('read', list), options);
-    if (prefix === '/rest/v1') {
-      const write = (kind: 'insert' | 'update' | 'delete', operation: Operation, handler: Handler) => (req: HttpRequest) =>
-        serveRestWrite(deps, dialect, req, kind, () => serve(deps, dialect, operation, handler, req));
       router.post(base, write('insert', 'create', create), options);
       router.patch(base, write('update', 'update', updateMatching), options);
       router.delete(base, write('delete', 'delete', deleteMatching), options);
-    } else {
-      router.post(base, route('create', create), options);
-      router.patch(base, route('update', updateMatching), options);
-      router.delete(base, route('delete', deleteMatching), options);
+      continue;
     }
-    if (prefix === '/v1') {
-      router.get(`${base}/:id`, route('read', getOne), options);
-      router.put(`${base}/:id`, route('update', updateOne), options);
-      router.patch(`${base}/:id`, route('update', updateOne), options);
-      router.delete(`${base}/:id`, route('delete', deleteOne), options);
-    }
+    router.get(base, route('read', list), options);
+    router.post(base, route('create', create), options);
+    router.patch(base, route('update', updateMatching), options);
+    router.delete(base, route('delete', deleteMatching), options);
+    router.get(`${base}/:id`, route('read', getOne), options);
+    router.put(`${base}/:id`, route('update', updateOne), options);
+    router.patch(`${base}/:id`, route('update', updateOne), options);
+    router.delete(`${base}/:id`, route('delete', deleteOne), options);
   }
 }
 
-function restDeps(deps: RestDeps): PgrstReadDeps {
+function pgrstDeps(deps: RestDeps): PgrstReadDeps {
   return {
     gate: deps.gate,
     client: (project, source, id) => deps.schemas.client(project, source, id),
@@ -86,29 +87,18 @@ function restDeps(deps: RestDeps): PgrstReadDeps {
   };
 }
 
-async function serveRest(deps: RestDeps, dialect: Dialect, req: HttpRequest, simple: () => Promise<HttpResponse>): Promise<HttpResponse> {
+/** Runs a request's work; an error becomes the dialect's answer (logged when it is not one of ours). */
+async function guarded(deps: RestDeps, dialect: Dialect, req: HttpRequest, work: () => Promise<HttpResponse>): Promise<HttpResponse> {
   try {
-    return await pgrstRead(restDeps(deps), req, simple);
+    return await work();
   } catch (err) {
     if (!(err instanceof MoboError)) deps.log.error('REST request failed', { path: req.path, requestId: req.requestId, error: describeError(err) });
     return dialect.error(req, err);
   }
 }
 
-async function serveRestWrite(deps: RestDeps, dialect: Dialect, req: HttpRequest, kind: 'insert' | 'update' | 'delete', simple: () => Promise<HttpResponse>): Promise<HttpResponse> {
-  const { project, source } = req.params as { project: string; source: string };
-  try {
-    return await pgrstWrite(restDeps(deps), req, kind, simple);
-  } catch (err) {
-    if (!(err instanceof MoboError)) deps.log.error('REST request failed', { path: req.path, requestId: req.requestId, error: describeError(err) });
-    return dialect.error(req, err);
-  } finally {
-    deps.cache.invalidate(deps.schemas.client(project, source).address);
-  }
-}
-
-async function serve(deps: RestDeps, dialect: Dialect, operation: Operation, handler: Handler, req: HttpRequest): Promise<HttpResponse> {
-  try {
+function serve(deps: RestDeps, dialect: Dialect, operation: Operation, handler: Handler, req: HttpRequest): Promise<HttpResponse> {
+  return guarded(deps, dialect, req, async () => {
     const parsed = parseQuery(req.query);
     const { project, source, table: tableName } = req.params as { project: string; source: string; table: string };
     const principal = req.principal!;
@@ -124,10 +114,7 @@ async function serve(deps: RestDeps, dialect: Dialect, operation: Operation, han
       // Before the write is answered: no read that starts after it can be served an answer read before.
       deps.cache.invalidate(data.address);
     }
-  } catch (err) {
-    if (!(err instanceof MoboError)) deps.log.error('REST request failed', { path: req.path, requestId: req.requestId, error: describeError(err) });
-    return dialect.error(req, err);
-  }
+  });
 }
 
 async function list({ req, parsed, dialect, grant, table, data }: Call, deps: RestDeps): Promise<HttpResponse> {
