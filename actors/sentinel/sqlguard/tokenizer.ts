@@ -30,6 +30,10 @@ export const KEYWORDS: ReadonlySet<string> = new Set(
 const LOGIC = new Set(['and', 'or', 'xor', '&&', '||']);
 const OPERATOR_WORDS = new Set(['like', 'rlike', 'regexp', 'is', 'not', 'in', 'between', 'div', 'mod', 'sounds']);
 const OPERATOR_CHARS = '=<>!+-*/%^|&~:';
+/** Membership of OPERATOR_CHARS by char code (the tokenizer's inner loop asks it per character). */
+const IS_OPERATOR = new Uint8Array(128);
+for (const ch of OPERATOR_CHARS) IS_OPERATOR[ch.charCodeAt(0)] = 1;
+const isOperator = (c: number): boolean => c < 128 && IS_OPERATOR[c] === 1;
 
 function isWordChar(c: number): boolean {
   return (c >= 97 && c <= 122) || (c >= 65 && c <= 90) || (c >= 48 && c <= 57) || c === 95 || c === 36 || c > 127;
@@ -128,9 +132,9 @@ export function tokenize(value: string): Token[] {
       i++;
       continue;
     }
-    if (OPERATOR_CHARS.includes(ch)) {
+    if (isOperator(c)) {
       let j = i + 1;
-      while (j < n && j < i + 3 && OPERATOR_CHARS.includes(value[j]!) && !(value[j] === '-' && value[j + 1] === '-')) j++;
+      while (j < n && j < i + 3 && isOperator(value.charCodeAt(j)) && !(value.charCodeAt(j) === 45 && value.charCodeAt(j + 1) === 45)) j++;
       const op = value.slice(i, j);
       out.push({ cls: op === '&&' || op === '||' ? '&' : 'o', text: op });
       i = j;
