@@ -7,7 +7,7 @@ interface Manifest {
   seed: number;
   threshold: number;
   split: { train: number; validation: number; test: number };
-  result: { validation: Evaluation; test: Evaluation; testModelOnly: Evaluation };
+  result: { validation: Evaluation; test: Evaluation; testModelOnly: Evaluation; testUnseen: Evaluation };
 }
 
 const pct = (x: number) => `${(x * 100).toFixed(2)}%`;
@@ -46,14 +46,14 @@ Each block weighs at most 3,000 lines' worth in training (libinjection's forum d
 otherwise be 75% of the malicious lines), hard negatives (every benign block but faker)
 count 2×, and the two classes weigh the same.
 
-One caveat, stated so the held-out numbers are read right: the certain rules \`schema-change\`
-(\`alter table <name> add|drop|change|modify|rename\`, \`create table <name> (\`) and
-\`tautology\` (\`or 1=1\`, \`) or (a=a\`: a logic operator, then the same operand on both
-sides of \`=\`) were written after reading the held-out misses of the previous model (CRS,
-fuzzdb), and the hard-negative weight went from 4× to 2× after comparing held-out results.
-The rules are checked against every benign line (none hit, \`test/sentinel/sqlguard.test.ts\`),
-but the CRS and fuzzdb test figures are optimistic by those few lines; a fresh split (\`--seed\`)
-is the honest check.
+How clean the held-out figures are: the certain rules \`schema-change\` (\`alter table <name>
+add|drop|change|modify|rename\`, \`create table <name> (\`) and \`tautology\` (\`or 1=1\`, \`) or
+(a=a\`) were written after reading the held-out misses of an earlier model trained on the
+split of seed 17, and the hard-negative weight went from 4× to 2× after comparing its held-out
+results. This model uses a fresh split; the section "never looked at" below scores only its
+held-out lines that were not in seed 17's held-out part, so no choice was made by reading
+them: that is the clean figure. The rules are checked against every benign line (none hit,
+\`test/sentinel/sqlguard.test.ts\`).
 
 ## Threshold: ${m.threshold}
 
@@ -68,6 +68,12 @@ benign text (a height written \`5' 11"\`) out of the block band. It is the defau
 ${table(m.result.test)}
 
 ${confusion(m.result.test)}
+
+## Held-out test, never looked at: the pipeline on the ${m.result.testUnseen.confusion.tp + m.result.testUnseen.confusion.fn + m.result.testUnseen.confusion.fp + m.result.testUnseen.confusion.tn} held-out lines outside seed 17's held-out part
+
+${table(m.result.testUnseen)}
+
+${confusion(m.result.testUnseen)}
 
 ## Held-out test: the model alone (every line scored by the model)
 

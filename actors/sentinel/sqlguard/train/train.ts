@@ -32,6 +32,13 @@ const L2 = 1e-6;
 const TARGET_FPR = 0.0025;
 /** Recall (a fraction) the threshold may give up against the best threshold of the grid. */
 const RECALL_SLACK = 0.001;
+/**
+ * The seed whose held-out misses were read when the certain rules and the hard-negative
+ * weight were chosen (sessions of 2026-12-01). Held-out lines of today's split that were
+ * not in that one's held-out part were never looked at in the test role: the clean figure.
+ */
+const LOOKED_AT_SEED = 17;
+const DEFAULT_SEED = '2027';
 
 interface Row {
   sample: Sample;
@@ -103,10 +110,19 @@ interface TrainingResult {
   validation: Evaluation;
   test: Evaluation;
   testModelOnly: Evaluation;
+  /** The pipeline on the held-out lines never read while rules and weights were chosen. */
+  testUnseen: Evaluation;
+}
+
+/** The evaluation restricted to held-out lines outside LOOKED_AT_SEED's held-out part (all of them when this is that split). */
+function unseen(samples: Sample[], test: readonly Sample[], scores: Float64Array, seed: number, threshold: number): Evaluation {
+  const lookedAt = new Set(seed === LOOKED_AT_SEED ? [] : split(samples, LOOKED_AT_SEED).test);
+  const keep = test.map((s) => !lookedAt.has(s));
+  return evaluate(test.filter((_, i) => keep[i]), scores.filter((_, i) => keep[i]), threshold);
 }
 
 function main(): void {
-  const { values: args } = parseArgs({ options: { data: { type: 'string' }, seed: { type: 'string', default: '17' }, out: { type: 'string', default: 'actors/sentinel/model' } } });
+  const { values: args } = parseArgs({ options: { data: { type: 'string' }, seed: { type: 'string', default: DEFAULT_SEED }, out: { type: 'string', default: 'actors/sentinel/model' } } });
   const seed = Number(args.seed);
   const dir = dataDir(args.data);
   const started = performance.now();
@@ -125,6 +141,7 @@ function main(): void {
     validation: evaluate(parts.validation, validationScores, threshold),
     test: evaluate(parts.test, testScores, threshold),
     testModelOnly: evaluate(parts.test, modelOnly, threshold),
+    testUnseen: unseen(samples, parts.test, testScores, seed, threshold),
   };
 
   mkdirSync(args.out, { recursive: true });
