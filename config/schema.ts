@@ -215,6 +215,8 @@ export const configSchema = z
         maxTokenLifetimeSeconds: z.number().int().positive().default(86_400),
         /** Password hashing threads (a worker pool off the event loop); 0 = one per core. */
         hashWorkers: z.number().int().min(0).max(64).default(0),
+        /** How long an owner account's sign-in to the admin page lasts (12 h). */
+        ownerSessionSeconds: z.number().int().min(60).max(30 * 86_400).default(43_200),
         limits: z
           .object({
             loginPerEmail: attempts(5, 12_000),

@@ -9,21 +9,32 @@ const COMPONENT_ACTIONS = new Set(['start', 'stop', 'restart']);
 
 /**
  * `/health` for load balancers and people, and the operator API under `/v1/admin`
- * (Bearer admin token) that the `mobo` CLI uses. `?node=<id>` reaches another node's
+ * (Bearer admin token, or an owner account's session) that the `mobo` CLI and MagUI use. `?node=<id>` reaches another node's
  * control actor over the transport.
  */
 export type AdminHandler = (handle: (req: HttpRequest) => Promise<unknown>, status?: number) => (req: HttpRequest) => Promise<HttpResponse>;
 
-/** Wraps a handler so it runs only for a request bearing the node's admin token. */
-export function adminGuard(adminToken: string): AdminHandler {
-  const authorize = (req: HttpRequest): void => {
-    const header = req.headers.authorization;
-    const presented = header?.startsWith('Bearer ') ? header.slice('Bearer '.length).trim() : undefined;
-    if (!presented) throw new MoboError('AUTH_REQUIRED', 'The admin API needs "Authorization: Bearer <admin token>"');
-    if (!tokenMatches(presented, adminToken)) throw new MoboError('AUTH_FORBIDDEN', 'That is not this node\'s admin token');
+/** Asks MagAuth whether a token that is not the admin token is an owner account's live session; throws when not. */
+export type OwnerSessionCheck = (token: string) => Promise<unknown>;
+
+/** The bearer token of a request, if any. */
+export function bearerToken(req: HttpRequest): string | undefined {
+  const header = req.headers.authorization;
+  return header?.startsWith('Bearer ') ? header.slice('Bearer '.length).trim() || undefined : undefined;
+}
+
+/**
+ * Wraps a handler so it runs only for a request bearing the node's admin token, or the
+ * session of one of its owner accounts (a sign-in to the admin page with email and password).
+ */
+export function adminGuard(adminToken: string, ownerSession: OwnerSessionCheck): AdminHandler {
+  const authorize = async (req: HttpRequest): Promise<void> => {
+    const presented = bearerToken(req);
+    if (!presented) throw new MoboError('AUTH_REQUIRED', 'The admin API needs "Authorization: Bearer <admin token or owner session>"');
+    if (!tokenMatches(presented, adminToken)) await ownerSession(presented);
   };
   return (handle, status = 200) => async (req) => {
-    authorize(req);
+    await authorize(req);
     return ok(req.requestId, await handle(req), status);
   };
 }

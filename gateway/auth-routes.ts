@@ -2,6 +2,7 @@ import { gatekeeperFor } from '../actors/auth/gatekeeper.js';
 import { keyProtocol } from '../actors/auth/index.js';
 import { clientOf, type PayloadOf } from '../runtime/index.js';
 import type { EdgeContext } from './edge.js';
+import { bearerToken } from './admin-routes.js';
 import { ok, parseJsonBody } from './envelope.js';
 import type { HttpRequest } from './http-types.js';
 
@@ -24,7 +25,8 @@ const refreshToken = (req: HttpRequest): unknown => body(req).refresh_token ?? b
 /**
  * MagAuth over HTTP. End users: `/v1/auth/:project/signup|login|refresh|logout|user`
  * and the public keys at `/.well-known/jwks.json` (a bare JWKS, as verifiers expect).
- * Operators (admin token, for the CLI): keys, users, roles, service accounts, row rules,
+ * Owner accounts sign in at `/v1/admin/login` (a session for the admin page and API).
+ * Operators (admin token or owner session, for the CLI and MagUI): owner accounts, keys, users, roles, service accounts, row rules,
  * test tokens and signing key rotation under `/v1/admin`.
  */
 export function mountAuthRoutes({ router, board, admin }: EdgeContext): void {
@@ -53,6 +55,15 @@ export function mountAuthRoutes({ router, board, admin }: EdgeContext): void {
     },
     { authenticate: (req) => gatekeeper.authenticate(req.headers, req.params.project!, req.ip) },
   );
+
+  // The node's owner accounts: a login opens a session the admin guard accepts like the admin token.
+  router.post('/v1/admin/login', async (req) => ok(req.requestId, await ask('owner.login', { ...body(req), ip: req.ip })));
+  router.post('/v1/admin/logout', admin((req) => ask('owner.logout', { token: bearerToken(req) ?? '' })));
+  router.get('/v1/admin/owners', admin(() => ask('owner.list', {})));
+  router.post('/v1/admin/owners', admin((req) => ask('owner.create', body(req)), 201));
+  router.post('/v1/admin/owners/:email/disable', admin((req) => ask('owner.disable', { email: req.params.email })));
+  router.post('/v1/admin/owners/:email/enable', admin((req) => ask('owner.enable', { email: req.params.email })));
+  router.delete('/v1/admin/owners/:email', admin((req) => ask('owner.remove', { email: req.params.email })));
 
   const base = '/v1/admin/projects/:project';
   const withId = (req: HttpRequest) => ({ ...p(req), id: req.params.id });

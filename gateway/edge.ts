@@ -176,7 +176,7 @@ export class Edge {
       router: registrar,
       server,
       board: this.board,
-      admin: adminGuard(ensureAdminToken(this.board.configStore.current().dataDir)),
+      admin: adminGuard(ensureAdminToken(this.board.configStore.current().dataDir), (token) => this.board.system.ref(this.board.address('auth'), 'http').ask('owner.session', { token })),
       metrics: this.metrics,
       log,
       onStop: (release) => void releases.push(release),

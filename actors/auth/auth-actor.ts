@@ -7,6 +7,7 @@ import { gatekeeperFor } from './gatekeeper.js';
 import { onAuthChange } from './invalidation.js';
 import { setHashWorkers } from './hash-pool.js';
 import { authLimiters } from './login-limiter.js';
+import { ownerHandlers } from './owner-handlers.js';
 import { sessionHandlers } from './session-handlers.js';
 import { warmJose } from './jose.js';
 import { checkSigningKey } from './signing-keys.js';
@@ -15,7 +16,7 @@ import { AUTH_TABLES } from './tables.js';
 /**
  * MagAuth: the actor that owns users, sessions, API keys, roles, service accounts, row
  * rules, policies, project signup settings and signing keys (messages `auth.*`,
- * `token.issue`, `key.*`, `keys.show`, `user.*`, `role.*`, `sa.*`, `rule.*`, `policy.*`, `signup.*`). Its POST creates the tables and the first signing key. Requests
+ * `token.issue`, `key.*`, `keys.show`, `user.*`, `role.*`, `sa.*`, `rule.*`, `policy.*`, `signup.*`, `owner.*`). Its POST creates the tables and the first signing key. Requests
  * are checked in-process by the Gatekeeper (gatekeeper.ts), not by this actor.
  *
  * Concurrency 64: password hashing runs on a pool of threads of its own (hash-pool.ts,
@@ -30,7 +31,7 @@ export const authSlot: ActorSlot = {
     const deps = authDeps(board);
     setHashWorkers(board.configStore.current().auth.hashWorkers);
     const limiter = authLimiters(board.configStore.current().auth.limits, deps.clock, board.system.events, board.nodeId);
-    const handlers = { ...sessionHandlers(deps, limiter), ...adminHandlers(deps) };
+    const handlers = { ...sessionHandlers(deps, limiter), ...adminHandlers(deps), ...ownerHandlers(deps, limiter) };
     let off: (() => void) | undefined;
     return {
       async start(ctx) {

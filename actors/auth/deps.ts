@@ -7,6 +7,7 @@ import { SecretBox } from '../kernel/secret-box.js';
 import { controlStore } from '../kernel/store-slot.js';
 import { ApiKeys } from './api-keys.js';
 import { announceAuthChange, type AuthChange } from './invalidation.js';
+import { Owners } from './owners.js';
 import { findOne } from './records.js';
 import { RefreshTokens } from './refresh-tokens.js';
 import { Policies } from './policies.js';
@@ -31,6 +32,7 @@ export interface AuthDeps {
   refresh: RefreshTokens;
   policies: Policies;
   settings: ProjectSettings;
+  owners: Owners;
   signer(): Promise<Signer>;
   /** Clears this node's caches now and tells every other node. */
   announce(change: AuthChange, project?: string): void;
@@ -56,6 +58,7 @@ export function authDeps(board: Board): AuthDeps & { forgetSigner(): void } {
     refresh: new RefreshTokens(store),
     policies: new Policies(store),
     settings: new ProjectSettings(store, box),
+    owners: new Owners(store),
     signer() {
       signer ??= loadSigner(store, box, clock.now()).catch((err: unknown) => {
         signer = undefined;

@@ -19,6 +19,9 @@ export const POLICIES = 'mobo_auth_policies';
 /** Per project: signup mode, and the public client key and service key (sealed, so `keys:show` can show them again). */
 export const PROJECT_SETTINGS = 'mobo_auth_projects';
 export const INVITES = 'mobo_auth_invites';
+/** The node's owner accounts (people who run it: the admin page and API, like the admin token) and their sessions. */
+export const OWNERS = 'mobo_auth_owners';
+export const OWNER_SESSIONS = 'mobo_auth_owner_sessions';
 
 export const AUTH_TABLES: TableInfo[] = [
   {
@@ -76,4 +79,6 @@ export const AUTH_TABLES: TableInfo[] = [
     columns: [text('project'), text('signup'), text('public_key_id', true), text('public_key_sealed', true), text('service_key_id', true), text('service_key_sealed', true), text('updated_at')],
   },
   { name: INVITES, primaryKey: ['invite_key'], columns: [text('invite_key'), text('project'), text('email'), text('role'), text('created_at')] },
+  { name: OWNERS, primaryKey: ['email'], columns: [text('email'), text('password_hash'), text('created_at'), text('disabled_at', true)] },
+  { name: OWNER_SESSIONS, primaryKey: ['token_hash'], columns: [text('token_hash'), text('email'), integer('created_at'), integer('expires_at')] },
 ];

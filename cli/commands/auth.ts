@@ -49,7 +49,7 @@ export function command(spec: Omit<Command, 'run'> & { run(args: ParsedArgs, out
 }
 
 /** A secret printed once: on its own line, so `| tail -1` or --json picks it up. */
-function printSecret(out: Output, value: unknown, summary: string, secret: string): void {
+export function printSecret(out: Output, value: unknown, summary: string, secret: string): void {
   out.result(value, () => `${summary}\n${secret}\nStore it now: it is not shown again.`);
 }
 
@@ -153,7 +153,7 @@ export const keyRotateSigningCommand = command({
   },
 });
 
-async function readStdin(): Promise<string> {
+export async function readStdin(): Promise<string> {
   const chunks: Buffer[] = [];
   for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
   return Buffer.concat(chunks).toString('utf8').replace(/\r?\n$/, '');

@@ -8,6 +8,7 @@ import { shutdownCommand, statusCommand } from './node.js';
 import { bridgeCopyCommand } from './bridge.js';
 import { ACCESS_COMMANDS } from './access.js';
 import { AUTH_COMMANDS } from './auth.js';
+import { OWNER_COMMANDS } from './owner.js';
 import { BACKUP_COMMANDS } from './backup.js';
 import { MQTT_COMMANDS } from './mqtt.js';
 import { SENTINEL_COMMANDS } from './sentinel.js';
@@ -49,6 +50,7 @@ export const COMMANDS: readonly Command[] = [
   ...MIGRATE_COMMANDS,
   bridgeCopyCommand,
   ...AUTH_COMMANDS,
+  ...OWNER_COMMANDS,
   ...ACCESS_COMMANDS,
   ...BACKUP_COMMANDS,
   ...MQTT_COMMANDS,

@@ -118,4 +118,23 @@ describe('mobo key:*, user:*, role:*, token:issue end to end', () => {
     expect((await run('user:role', 'shop', 'member@example.com', 'viewer')).stdout).toBe('member@example.com now has role viewer\n');
     expect((await run('role:list', 'shop')).stdout).toMatch(/viewer\s+built-in\s+\*:read\n[\s\S]*anon\s+built-in\s+none \(policies only\)/);
   }, 60_000);
+  it('owner:create prints a password once that signs in to the admin API; owner:list, disable and remove manage the account', async () => {
+    const created = await run('owner:create', 'Ops@Example.com');
+    expect(created.code).toBe(0);
+    const [summary, password, note] = created.stdout.trim().split('\n');
+    expect(summary).toBe('created owner account ops@example.com; password:');
+    expect(note).toContain('not shown again');
+    const login = await fetch(`${url}/v1/admin/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email: 'ops@example.com', password }) });
+    const session = ((await login.json()) as { data: { token: string } }).data.token;
+    expect((await fetch(`${url}/v1/admin/status`, { headers: { authorization: `Bearer ${session}` } })).status).toBe(200);
+
+    expect((await run('owner:list')).stdout).toMatch(/ops@example\.com\s+active/);
+    expect((await run('owner:list')).stdout).not.toContain(password!);
+    expect(await run('owner:disable', 'ops@example.com')).toMatchObject({ code: 0, stdout: 'disabled owner account ops@example.com\n' });
+    expect((await fetch(`${url}/v1/admin/status`, { headers: { authorization: `Bearer ${session}` } })).status).toBe(401);
+    expect(await run('owner:remove', 'ops@example.com')).toMatchObject({ code: 0 });
+    const again = await run('owner:remove', 'ops@example.com', '--json');
+    expect(again.code).toBe(5);
+    expect(JSON.parse(again.stderr)).toMatchObject({ error: { code: 'AUTH_USER_NOT_FOUND' } });
+  }, 60_000);
 });

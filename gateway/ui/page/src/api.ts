@@ -1,11 +1,11 @@
 /**
- * The admin API the `mobo` CLI uses (`/v1/admin/*`, Bearer admin token), and MagGate REST
+ * The admin API the `mobo` CLI uses (`/v1/admin/*`, Bearer admin token or an owner's session), and MagGate REST
  * for rows (with the project's service key, fetched through the admin API). No other path.
  */
 const TOKEN_KEY = 'mobo.admin.token';
 
 export const token = {
-  get: (): string | null => sessionStorage.getItem(TOKEN_KEY),
+  get: (): string | undefined => sessionStorage.getItem(TOKEN_KEY) ?? undefined,
   set: (value: string): void => sessionStorage.setItem(TOKEN_KEY, value),
   clear: (): void => sessionStorage.removeItem(TOKEN_KEY),
 };
@@ -28,9 +28,10 @@ interface Envelope<T> {
   error?: { code: string; message: string; details?: unknown };
 }
 
-async function request<T>(method: string, path: string, bearer: string | null, body?: unknown, headers: Record<string, string> = {}): Promise<{ data: T; meta: Record<string, unknown> }> {
-  if (!bearer) throw new ApiError('AUTH_REQUIRED', 'Log in first', 401);
-  const init: RequestInit = { method, headers: { authorization: `Bearer ${bearer}`, ...headers } };
+/** `bearer` null: the call needs none (only the owner login); undefined would be a missing login. */
+async function request<T>(method: string, path: string, bearer: string | null | undefined, body?: unknown, headers: Record<string, string> = {}): Promise<{ data: T; meta: Record<string, unknown> }> {
+  if (bearer === undefined) throw new ApiError('AUTH_REQUIRED', 'Log in first', 401);
+  const init: RequestInit = { method, headers: bearer === null ? { ...headers } : { authorization: `Bearer ${bearer}`, ...headers } };
   if (body !== undefined) {
     init.body = JSON.stringify(body);
     (init.headers as Record<string, string>)['content-type'] = 'application/json';
@@ -61,6 +62,19 @@ export const admin = {
 export async function login(candidate: string): Promise<void> {
   await request('GET', '/v1/admin/status', candidate.trim());
   token.set(candidate.trim());
+}
+
+/** Signs in with an owner account: the session token the node answers stands in for the admin token. */
+export async function loginOwner(email: string, password: string): Promise<void> {
+  const { data } = await request<{ token: string }>('POST', '/v1/admin/login', null, { email, password });
+  token.set(data.token);
+}
+
+/** Ends the tab's session: an owner session is ended on the node too (the admin token has nothing to end). */
+export async function logout(): Promise<void> {
+  const current = token.get();
+  token.clear();
+  if (current?.startsWith('mobo_session_')) await request('POST', '/v1/admin/logout', current).catch(() => undefined);
 }
 
 export const paths = {

@@ -1,7 +1,7 @@
 import { render } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
-import type { ComponentType } from 'preact';
-import { ApiError, login, token } from './api.js';
+import type { ComponentChildren, ComponentType } from 'preact';
+import { ApiError, login, loginOwner, logout as endSession, token } from './api.js';
 import { ErrorLine } from './ui.js';
 import './style.css';
 
@@ -9,46 +9,70 @@ import './style.css';
  * The login shell: all an unauthenticated visitor gets. The rest of the page is a chunk
  * loaded once a token has been accepted by the node; every datum comes from the admin API.
  */
-function Login({ onIn }: { onIn: () => void }) {
+/** A login form: runs `submit` with the form's fields, shows the API's refusal. */
+function LoginForm({ label, submit, onIn, children }: { label: string; submit: (form: FormData) => Promise<void>; onIn: () => void; children: ComponentChildren }) {
   const [error, setError] = useState<unknown>(undefined);
   const [busy, setBusy] = useState(false);
   return (
+    <form
+      aria-label={label}
+      onSubmit={async (e) => {
+        e.preventDefault();
+        setBusy(true);
+        setError(undefined);
+        try {
+          await submit(new FormData(e.currentTarget));
+          onIn();
+        } catch (err) {
+          setError(err);
+        } finally {
+          setBusy(false);
+        }
+      }}
+    >
+      {children}
+      <button type="submit" disabled={busy}>
+        {label}
+      </button>
+      <ErrorLine error={error} />
+    </form>
+  );
+}
+
+const field = (form: FormData, name: string): string => {
+  const value = form.get(name);
+  return typeof value === 'string' ? value : '';
+};
+
+function Login({ onIn }: { onIn: () => void }) {
+  return (
     <main class="login">
       <h1>MagUI</h1>
-      <p class="muted">The admin page of this MagMoBoMini node. The admin token is in the node's data directory (admin.token).</p>
-      <form
-        aria-label="Log in"
-        onSubmit={async (e) => {
-          e.preventDefault();
-          const value = new FormData(e.currentTarget).get('token');
-          setBusy(true);
-          setError(undefined);
-          try {
-            await login(typeof value === 'string' ? value : '');
-            onIn();
-          } catch (err) {
-            setError(err);
-          } finally {
-            setBusy(false);
-          }
-        }}
-      >
+      <p class="muted">The admin page of this MagMoBoMini node. The admin token is in the node's data directory (admin.token); owner accounts are made with mobo owner:create.</p>
+      <LoginForm label="Log in" submit={(form) => login(field(form, 'token'))} onIn={onIn}>
         <label>
           <span>Admin token</span>
           <input name="token" type="password" autocomplete="off" required autofocus />
         </label>
-        <button type="submit" disabled={busy}>
-          Log in
-        </button>
-        <ErrorLine error={error} />
-      </form>
+      </LoginForm>
+      <LoginForm label="Sign in" submit={(form) => loginOwner(field(form, 'email'), field(form, 'password'))} onIn={onIn}>
+        <p class="muted">Or with an owner account:</p>
+        <label>
+          <span>Email</span>
+          <input name="email" type="email" autocomplete="username" required />
+        </label>
+        <label>
+          <span>Password</span>
+          <input name="password" type="password" autocomplete="current-password" required />
+        </label>
+      </LoginForm>
     </main>
   );
 }
 
 function Shell() {
   const [app, setApp] = useState<ComponentType<{ onLogout: () => void }> | undefined>(undefined);
-  const [signedIn, setSignedIn] = useState(token.get() !== null);
+  const [signedIn, setSignedIn] = useState(token.get() !== undefined);
   const [error, setError] = useState<unknown>(undefined);
   useEffect(() => {
     if (!signedIn || app) return;
@@ -66,7 +90,7 @@ function Shell() {
     return () => window.removeEventListener('unhandledrejection', onRefused);
   }, []);
   const logout = () => {
-    token.clear();
+    void endSession();
     setSignedIn(false);
   };
   if (!signedIn) return <Login onIn={() => setSignedIn(true)} />;
