@@ -40,6 +40,17 @@ export function transportConformance(name: string, makePair: () => Promise<[Tran
       expect(await b.ask(createEnvelope(`${prefix}.async`, 'hello', 'bob'), 2_000)).toBe('hi bob');
     });
 
+    it('gives each of many concurrent asks its own answer', async () => {
+      await a.listen(`${prefix}.square`, async (env) => {
+        const n = env.payload as number;
+        // Answers come back out of order: later asks finish first.
+        await new Promise((resolve) => setImmediate(resolve, 200 - n));
+        return n * n;
+      });
+      const ns = Array.from({ length: 200 }, (_, i) => i);
+      expect(await Promise.all(ns.map((n) => b.ask(createEnvelope(`${prefix}.square`, 'sq', n), 5_000)))).toEqual(ns.map((n) => n * n));
+    });
+
     it('carries a MoboError back to the asker with its code and details', async () => {
       await a.listen(`${prefix}.err`, () => {
         throw new MoboError('DS_ROW_NOT_FOUND', 'row 7 is gone', { details: { id: 7 } });
