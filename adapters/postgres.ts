@@ -138,6 +138,15 @@ class PostgresDriver implements SqlDriver {
     return this.inTransaction('BEGIN', fn);
   }
 
+  async session<T>(fn: (runner: SqlRunner) => Promise<T>): Promise<T> {
+    const lease = await this.pool.connect();
+    try {
+      return await fn({ inTransaction: false, run: (statement) => this.query(lease.client, statement) });
+    } finally {
+      lease.release(true);
+    }
+  }
+
   /** One round trip: BEGIN and the lock timeout go as one simple-protocol query (no parameters). */
   groupTransaction<T>(fn: (runner: SqlRunner) => Promise<T>): Promise<T> {
     return this.inTransaction("BEGIN; SET LOCAL lock_timeout = '1s'", fn);

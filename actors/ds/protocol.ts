@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { Filter } from '../../adapters/query.js';
-import type { AppliedMigration, DescribedTable, Query, Row, SchemaChange, SchemaInfo, SchemaOp, TableInfo, RestRead, RestReadResult, RestWrite, RestWriteResult } from '../../adapters/index.js';
+import type { AppliedMigration, DescribedTable, MigrationStep, Query, Row, SchemaChange, SchemaInfo, SchemaOp, TableInfo, RestRead, RestReadResult, RestWrite, RestWriteResult } from '../../adapters/index.js';
 import { outcomeUnknown } from '../../adapters/outcome.js';
 import { isMoboError, MoboError, type ErrorCode } from '../../runtime/errors.js';
 import type { ActorRef, AskOptions } from '../../runtime/ref.js';
@@ -60,11 +60,12 @@ export const DS = {
   describe: { type: 'ds.schema.describe', schema: z.object({ table: z.string().min(1) }) },
   /** The schema component (actors/schema) checks an operation in full; here its shape only. */
   plan: { type: 'ds.schema.plan', schema: z.object({ op: z.custom<SchemaOp>((v) => isObject(v) && typeof v.op === 'string', 'An operation is an object with an op') }) },
-  apply: {
-    type: 'ds.schema.apply',
+  apply: { type: 'ds.schema.apply', schema: z.object({ statements: z.array(z.string().min(1)).max(100_000) }) },
+  /** Migration steps in one run (one lock, one connection; SchemaEditor.migrate). */
+  migrate: {
+    type: 'ds.schema.migrate',
     schema: z.object({
-      statements: z.array(z.string().min(1)).max(100_000),
-      migration: z.object({ id: z.string().min(1), checksum: z.string().min(1), direction: z.enum(['up', 'down']) }).optional(),
+      steps: z.array(z.object({ id: z.string().min(1), checksum: z.string().min(1), direction: z.enum(['up', 'down']), statements: z.array(z.string().min(1)).max(100_000) })).max(100_000),
     }),
   },
   migrations: { type: 'ds.schema.migrations', schema: z.null().optional() },
@@ -141,8 +142,11 @@ export class DataClient {
   plan(op: SchemaOp): Promise<string[]> {
     return this.read(DS.plan.type, { op });
   }
-  apply(change: SchemaChange): Promise<{ applied: boolean }> {
+  apply(change: SchemaChange): Promise<void> {
     return this.ref.ask(DS.apply.type, change, { ...this.opts, timeoutMs: 600_000 });
+  }
+  migrate(steps: readonly MigrationStep[]): Promise<{ applied: string[] }> {
+    return this.ref.ask(DS.migrate.type, { steps }, { ...this.opts, timeoutMs: 600_000 });
   }
   migrations(): Promise<AppliedMigration[]> {
     return this.read(DS.migrations.type, null);
