@@ -268,6 +268,12 @@ export interface MigrationStep {
   statements: string[];
 }
 
+/** What a rehearsal of migrations made; `failed`: the step it stopped at. */
+export interface Rehearsal {
+  tables: DescribedTable[];
+  failed?: { migration: string; message: string };
+}
+
 export interface SchemaEditor {
   describe(table: string): Promise<DescribedTable>;
   /** The statements an operation takes here, checked against the live schema; nothing runs. */
@@ -282,6 +288,11 @@ export interface SchemaEditor {
    * the steps committed before it (`details.applied`). The schema is re-read once, at the end.
    */
   migrate(steps: readonly MigrationStep[]): Promise<{ applied: string[] }>;
+  /**
+   * The tables the steps make, built in a scratch place beside the source (the restore's stage:
+   * a Postgres schema, a MariaDB database, a SQLite file), described, and dropped again.
+   */
+  rehearse(steps: readonly MigrationStep[]): Promise<Rehearsal>;
   migrations(): Promise<AppliedMigration[]>;
   /** Re-reads the schema; true when it differs from what was known (change capture follows). */
   refresh(): Promise<boolean>;

@@ -5,7 +5,8 @@ import type { ActorSlot, Board } from '../board.js';
 import { DataClient, SCHEMA_CHANGED_TOPIC, SCHEMA_CHECK_TOPIC, sourceAddress } from '../ds/protocol.js';
 import { schemaConfig } from './config.js';
 import { schemaErrors } from './errors.js';
-import { assertUnchanged, diff, folderOf, newMigration, readMigrations, statusOf, type MigrationFile } from './migrations.js';
+import { diffSchemas, isOwnTable } from './diff.js';
+import { assertUnchanged, folderOf, newMigration, readMigrations, statusOf, type MigrationFile } from './migrations.js';
 import { schemaProtocol } from './protocol.js';
 import { mountSchemaRoutes } from './routes.js';
 
@@ -117,10 +118,14 @@ export const schemaSlot: ActorSlot = {
         return dryRun ? { reverted: [], applied: [], sql: [...sql, ...up.sql] } : { reverted, applied: up.done };
       },
       'db.diff': async ({ project, source }) => {
-        await dialectOf(project, source);
+        const dialect = await dialectOf(project, source);
         const { files, status: now } = await status(project, source);
-        const live = (await client(project, source).schema(true)).tables.map((t) => t.name);
-        return diff(files, now, live);
+        const data = client(project, source);
+        const steps = files.map((f) => ({ id: f.id, checksum: f.checksum, direction: 'up' as const, statements: splitStatements(f.up, dialect) }));
+        const rehearsal = await data.rehearse(steps).catch(translate(false));
+        const names = (await data.schema(true)).tables.map((t) => t.name).filter((n) => !isOwnTable(n));
+        const live = await Promise.all(names.map((n) => data.describe(n).catch(translate(false))));
+        return diffSchemas(rehearsal, live, now);
       },
     });
 

@@ -5,9 +5,9 @@
  * ALTER TABLE gaps are filled by a table rebuild (sqlite.org/lang_altertable.html, "other kinds").
  */
 import { MoboError, isMoboError } from '../../runtime/index.js';
-import type { ChangeSource } from '../changes.js';
-import type { SchemaCache } from '../schema-cache.js';
-import type { AppliedMigration, ColumnSpec, DescribedTable, MigrationStep, SchemaChange, SchemaEditor, SchemaOp, TableInfo } from '../types.js';
+import { LocalChangeSource, type ChangeSource } from '../changes.js';
+import { SchemaCache } from '../schema-cache.js';
+import type { AppliedMigration, ColumnSpec, DescribedTable, MigrationStep, Rehearsal, SchemaChange, SchemaEditor, SchemaOp, TableInfo } from '../types.js';
 import { columnSql, columnType, compileCreateTable, compileTableSpec, defaultSql, foreignKeySql } from './ddl.js';
 import { describeTable } from './describe-table.js';
 import type { SqlDriver, SqlRunner } from './driver.js';
@@ -214,6 +214,24 @@ export class SqlSchemaEditor implements SchemaEditor {
     }
     await this.follow();
     return { applied };
+  }
+
+  async rehearse(steps: readonly MigrationStep[]): Promise<Rehearsal> {
+    const stage = await this.driver.openStage();
+    try {
+      const schema = new SchemaCache(() => stage.driver.loadSchema());
+      const scratch = new SqlSchemaEditor(stage.driver, schema, new LocalChangeSource());
+      let failed: Rehearsal['failed'];
+      await scratch.migrate(steps).catch((err: unknown) => {
+        if (!isMoboError(err)) throw err;
+        const { migration } = (err.details ?? {}) as { migration?: unknown };
+        failed = { migration: typeof migration === 'string' ? migration : '', message: err.message };
+      });
+      const tables = (await schema.get(true)).tables.filter((t) => t.name !== MIGRATIONS_TABLE);
+      return { tables: await Promise.all(tables.map((t) => scratch.describe(t.name))), ...(failed ? { failed } : {}) };
+    } finally {
+      await stage.discard();
+    }
   }
 
   async migrations(): Promise<AppliedMigration[]> {
