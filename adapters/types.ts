@@ -255,9 +255,10 @@ export interface AppliedMigration {
   appliedAt: string;
 }
 
-/** Statements to run as one change. */
+/** Statements to run as one change; `op`: the operation they were planned from (the stores without SQL run it). */
 export interface SchemaChange {
   statements: string[];
+  op?: SchemaOp;
 }
 
 /** One migration in one direction: its statements, and what `mobo_migrations` records of it. */

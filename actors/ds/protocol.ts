@@ -46,6 +46,7 @@ export type WriteOp = z.infer<typeof writeOp>;
 /** An idempotent write names the record its outcome goes to (write-records.ts). */
 const record = z.object({ id: z.string().min(1), claim: z.string().min(1) }).optional();
 
+const plan = z.object({ op: z.custom<SchemaOp>((v) => isObject(v) && typeof v.op === 'string', 'An operation is an object with an op') });
 const migrationSteps = z.array(z.object({ id: z.string().min(1), checksum: z.string().min(1), direction: z.enum(['up', 'down']), statements: z.array(z.string().min(1)).max(100_000) })).max(100_000);
 
 export const DS = {
@@ -61,8 +62,8 @@ export const DS = {
   status: { type: 'ds.status', schema: z.null().optional() },
   describe: { type: 'ds.schema.describe', schema: z.object({ table: z.string().min(1) }) },
   /** The schema component (actors/schema) checks an operation in full; here its shape only. */
-  plan: { type: 'ds.schema.plan', schema: z.object({ op: z.custom<SchemaOp>((v) => isObject(v) && typeof v.op === 'string', 'An operation is an object with an op') }) },
-  apply: { type: 'ds.schema.apply', schema: z.object({ statements: z.array(z.string().min(1)).max(100_000) }) },
+  plan: { type: 'ds.schema.plan', schema: plan },
+  apply: { type: 'ds.schema.apply', schema: z.object({ statements: z.array(z.string().min(1)).max(100_000), op: plan.shape.op.optional() }) },
   /** Migration steps in one run (one lock, one connection; SchemaEditor.migrate). */
   migrate: {
     type: 'ds.schema.migrate',

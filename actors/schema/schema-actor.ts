@@ -35,15 +35,20 @@ export const schemaSlot: ActorSlot = {
     const client = (project: string, source: string) => new DataClient(board.system.ref(sourceAddress(project, source), 'schema'));
     const changed = (project: string, source: string): void => board.system.events.emit(SCHEMA_CHANGED_TOPIC, { project, source });
 
-    /** The source's SQL dialect; DS_SOURCE_NOT_FOUND when the project has no such source. */
-    const dialectOf = async (project: string, source: string): Promise<Dialect> => {
+    /** The source's kind; DS_SOURCE_NOT_FOUND when the project has no such source. */
+    const kindOf = async (project: string, source: string): Promise<string> => {
       const sources = await catalog.ask<Array<{ name: string; kind: string }>>('source.list', { project });
       const found = sources.find((s) => s.name === source);
       if (!found) throw new MoboError('DS_SOURCE_NOT_FOUND', `No source "${source}" in project "${project}"`, { details: { project, source } });
-      if (found.kind !== 'postgres' && found.kind !== 'sqlite' && found.kind !== 'mysql') {
-        throw new MoboError('SCHEMA_UNSUPPORTED', `A ${found.kind} source has no tables to shape or migrate`, { details: { kind: found.kind, source } });
-      }
       return found.kind;
+    };
+    /** The source's SQL dialect: migrations are SQL files (MongoDB and Redis take schema operations only). */
+    const dialectOf = async (project: string, source: string): Promise<Dialect> => {
+      const kind = await kindOf(project, source);
+      if (kind !== 'postgres' && kind !== 'sqlite' && kind !== 'mysql') {
+        throw new MoboError('SCHEMA_UNSUPPORTED', `A ${kind} source has no migrations: they are SQL files (its schema operations are the schema API's)`, { details: { kind, source } });
+      }
+      return kind;
     };
 
     const status = async (project: string, source: string) => {
@@ -73,14 +78,14 @@ export const schemaSlot: ActorSlot = {
     };
 
     const handlers = implement(schemaProtocol, {
-      'schema.describe': ({ project, source, table }) => dialectOf(project, source).then(() => client(project, source).describe(table).catch(translate(false))),
+      'schema.describe': ({ project, source, table }) => kindOf(project, source).then(() => client(project, source).describe(table).catch(translate(false))),
       'schema.change': async ({ project, source, change, dryRun }) => {
-        await dialectOf(project, source);
+        await kindOf(project, source);
         const data = client(project, source);
         const sql = await data.plan(change).catch(translate(false, change));
         if (dryRun) return { dryRun: true as const, sql };
         try {
-          await data.apply({ statements: sql }).catch(translate(false, change));
+          await data.apply({ statements: sql, op: change }).catch(translate(false, change));
         } finally {
           changed(project, source);
         }
