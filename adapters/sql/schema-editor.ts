@@ -217,12 +217,17 @@ export class SqlSchemaEditor implements SchemaEditor {
   }
 
   async rehearse(steps: readonly MigrationStep[]): Promise<Rehearsal> {
+    // A statement naming the live schema (or database) would reach past the scratch place: the rehearsal stops before it.
+    const live = await this.liveNamespaces();
+    const reaching = steps.findIndex((step) => step.statements.some((sql) => live.some((ns) => namesNamespace(sql, ns))));
+    const safe = reaching < 0 ? steps : steps.slice(0, reaching);
     const stage = await this.driver.openStage();
     try {
       const schema = new SchemaCache(() => stage.driver.loadSchema());
       const scratch = new SqlSchemaEditor(stage.driver, schema, new LocalChangeSource());
-      let failed: Rehearsal['failed'];
-      await scratch.migrate(steps).catch((err: unknown) => {
+      let failed: Rehearsal['failed'] =
+        reaching < 0 ? undefined : { migration: steps[reaching]!.id, message: `It names the source's schema or database (${live.join(' or ')}) explicitly; db:diff rehearses only what stays in its scratch place` };
+      await scratch.migrate(safe).catch((err: unknown) => {
         if (!isMoboError(err)) throw err;
         const { migration } = (err.details ?? {}) as { migration?: unknown };
         failed = { migration: typeof migration === 'string' ? migration : '', message: err.message };
@@ -231,6 +236,18 @@ export class SqlSchemaEditor implements SchemaEditor {
       return { tables: await Promise.all(tables.map((t) => scratch.describe(t.name))), ...(failed ? { failed } : {}) };
     } finally {
       await stage.discard();
+    }
+  }
+
+  /** The namespaces a qualified name in a migration could reach the live tables through. */
+  private async liveNamespaces(): Promise<string[]> {
+    switch (this.driver.dialect.name) {
+      case 'postgres':
+        return [...new Set([this.driver.namespace ?? 'public', 'public'])];
+      case 'mysql':
+        return [String((await this.driver.runner.run({ sql: 'SELECT DATABASE() AS db', params: [] })).rows[0]?.db)];
+      case 'sqlite':
+        return []; // `main.` in the scratch file is the scratch file
     }
   }
 
@@ -483,6 +500,13 @@ async function run(runner: SqlRunner, sql: string): Promise<void> {
 function stepFailed(err: unknown, migration: string, applied: readonly string[]): unknown {
   if (!isMoboError(err)) return err;
   return new MoboError(err.code, err.message, { details: { ...(err.details as object | undefined), migration, applied: [...applied] }, cause: err });
+}
+
+/** Whether SQL text qualifies a name with `namespace` (`ns.t`, `"ns".t`, `` `ns`.t ``), outside string literals. */
+export function namesNamespace(sql: string, namespace: string): boolean {
+  const code = sql.replace(/'(?:[^']|'')*'/g, "''");
+  const escaped = namespace.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  return new RegExp(`(?:^|[^\\w$."\`])(?:"${escaped}"|\`${escaped}\`|${escaped})\\s*\\.`, 'i').test(code);
 }
 
 /** A string as an SQL literal (standard quoting: every backend here takes doubled single quotes). */
