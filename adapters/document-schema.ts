@@ -12,7 +12,7 @@
  * `plan` checks an operation against the model and answers the commands it will run, in the
  * store's own words (what a dry run prints); `apply` runs the operation it is given.
  */
-import { MoboError } from '../runtime/errors.js';
+import { MoboError } from '../runtime/index.js';
 import type { SchemaCache } from './schema-cache.js';
 import type { ColumnInfo, ColumnSpec, DescribedTable, Rehearsal, SchemaChange, SchemaEditor, SchemaOp, TableInfo, TableSpec } from './types.js';
 

@@ -1,3 +1,4 @@
+import type { DiffReport } from '../../actors/schema/diff.js';
 import { flagNumber, flagString, required, type ParsedArgs } from '../args.js';
 import type { Command } from '../command.js';
 import { EXIT } from '../exit-codes.js';
@@ -73,15 +74,6 @@ const migrateUp = runCommand('up', 'Apply the pending migrations in order, each 
 const migrateDown = runCommand('down', 'Revert the last applied migration(s)', 'mobo migrate:down <project> <source> [--steps N] [--dry-run] [--json]', { steps: 'string' });
 const migrateRedo = runCommand('redo', 'Revert the last applied migration and apply it again', 'mobo migrate:redo <project> <source> [--dry-run] [--json]', {});
 
-interface Diff {
-  missing: string[];
-  extra: string[];
-  different: Array<{ table: string; differences: string[] }>;
-  pending: string[];
-  changed: string[];
-  failed?: { migration: string; message: string };
-}
-
 const dbDiff: Command = {
   name: 'db:diff',
   summary: 'The live schema against the one the migrations make (rehearsed in a scratch place): tables, columns, types, defaults, nullability, keys, indexes, foreign keys, checks; pending and edited migrations',
@@ -89,7 +81,7 @@ const dbDiff: Command = {
   flags: {},
   async run(args, out) {
     const path = sourcePath(args, 'db:diff');
-    const d = await client(args).get<Diff>(`${path}/diff`);
+    const d = await client(args).get<DiffReport>(`${path}/diff`);
     const lines = [
       ...d.missing.map((t) => `- ${t} (made by the migrations, not in the database)`),
       ...d.extra.map((t) => `+ ${t} (in the database, made by no migration)`),

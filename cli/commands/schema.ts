@@ -1,5 +1,5 @@
-import { schemaErrors } from '../../actors/schema/index.js';
-import { registerErrors } from '../../runtime/errors.js';
+import { schemaErrors } from '../../actors/schema/errors.js';
+import { registerErrors } from '../../runtime/index.js';
 import { flagString, flagStrings, required, usage, type ParsedArgs } from '../args.js';
 import { parseColumn, parseDefault } from '../column-spec.js';
 import type { Command } from '../command.js';
