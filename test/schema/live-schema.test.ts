@@ -1,4 +1,7 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { tempDir } from '../support/cli.js';
 import { connectClient, disconnect, issueToken, projectApp, startRealtimeNode, subscribed, type PusherClient, type RealtimeCreds, type TestNode } from '../realtime/support.js';
 import { schemaSource } from '../support/schema.js';
 
@@ -11,7 +14,7 @@ interface Change {
  * A table made through the schema API, on a running node, is served at once by every path: a
  * policy written before the table existed governs it (policies name tables; nothing to reload),
  * REST and OpenAPI serve it, a real pusher-js client gets its changes, and a column added
- * afterwards is in the next event's payload. Postgres (triggers installed on the new table)
+ * afterwards is in the next event's payload; the same for a table a migration makes. Postgres (triggers installed on the new table)
  * and SQLite (changes made through the adapter).
  */
 describe.each(['postgres', 'sqlite'] as const)('a schema change reaches REST, OpenAPI, realtime and policies on %s', (kind) => {
@@ -20,11 +23,12 @@ describe.each(['postgres', 'sqlite'] as const)('a schema change reaches REST, Op
   let drop: () => Promise<void>;
   const clients: PusherClient[] = [];
   const src = '/v1/admin/projects/shop/sources/main';
+  const migrations = tempDir('mobo-live-migrations-');
 
   beforeAll(async () => {
     const source = await schemaSource(kind);
     drop = source.drop;
-    t = await startRealtimeNode({}, { MOBO_SCHEMA__CHECK_EVERY_MS: '0' });
+    t = await startRealtimeNode({}, { MOBO_SCHEMA__CHECK_EVERY_MS: '0', MOBO_SCHEMA__MIGRATIONS_DIR: migrations });
     app = await projectApp(t, 'shop');
     await t.admin('POST', '/v1/admin/projects/shop/sources', { name: 'main', ...source.config });
   });
@@ -87,5 +91,21 @@ describe.each(['postgres', 'sqlite'] as const)('a schema change reaches REST, Op
     expect(await rows(ana, 'select=body,tag&order=id')).toEqual([{ body: 'first', tag: 'none' }, { body: 'second', tag: 'red' }]);
     // Bo's row never reached Ana's socket: only her two inserts did.
     expect(events.map((e) => e.row?.owner_id)).toEqual(['ana', 'ana']);
+  });
+
+  it('a table made by a migration is served and streamed at once, its policy written before it', async () => {
+    await t.admin('POST', '/v1/admin/projects/shop/policies', { role: 'authenticated', table: 'tasks', operations: ['read', 'create'], ownerColumn: 'owner_id' });
+    const folder = join(migrations, 'shop', 'main');
+    mkdirSync(folder, { recursive: true });
+    writeFileSync(join(folder, '20260101000001_tasks.sql'), '-- migrate:up\nCREATE TABLE "tasks" ("id" integer PRIMARY KEY, "owner_id" text NOT NULL, "title" text);\n-- migrate:down\nDROP TABLE "tasks";\n');
+    expect(await t.admin('POST', `${src}/migrations/up`, {})).toEqual({ applied: ['20260101000001_tasks'] });
+    const ana = await issueToken(t, 'shop', 'ana', 'authenticated');
+    const client = await connectClient(t, app, ana);
+    clients.push(client);
+    const channel = await subscribed(client, 'private-db-main.tasks');
+    const event = new Promise<Change>((resolve) => channel.bind_global((e: string, d: Change) => void (e.startsWith('pusher') || resolve(d))));
+    const res = await fetch(`${t.url}/v1/shop/main/tasks`, { method: 'POST', headers: { authorization: `Bearer ${ana}`, 'content-type': 'application/json' }, body: JSON.stringify({ id: 1, title: 'ship' }) });
+    expect(res.status, await res.clone().text()).toBe(201);
+    expect(await event).toMatchObject({ op: 'INSERT', row: { id: 1, owner_id: 'ana', title: 'ship' } });
   });
 });
