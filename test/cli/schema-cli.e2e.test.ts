@@ -6,7 +6,8 @@ import { bootNode, mobo, tempDir, type BootedNode } from '../support/cli.js';
  * The schema API and migrations as an operator types them: a spawned `mobo boot` on a fresh data
  * directory, every command through the built CLI, against the project's default SQLite source.
  */
-describe('mobo table:/column:/index:/migrate:/db:diff commands', () => {
+// Each command is a process of its own (a second or more on a busy box): generous deadlines.
+describe('mobo table:/column:/index:/migrate:/db:diff commands', { timeout: 180_000 }, () => {
   const cwd = tempDir('mobo-schema-cli-');
   let node: BootedNode;
   const run = (...args: string[]) => mobo(args, { cwd });
@@ -20,11 +21,11 @@ describe('mobo table:/column:/index:/migrate:/db:diff commands', () => {
     node = bootNode({ cwd });
     await node.ready;
     expect((await run('project:create', 'shop')).code).toBe(0);
-  });
+  }, 120_000);
   afterAll(async () => {
     if (node.proc.exitCode === null) node.proc.kill('SIGTERM');
     await node.exited;
-  });
+  }, 60_000);
 
   it('creates a table from --column flags, adds a column and an index, and describes it', async () => {
     const created = await run('table:create', 'shop', 'db', 'todos', '--column', 'id integer identity', '--column', 'title text not null', '--column', 'done boolean default false', '--column', '"due date" timestamp');
