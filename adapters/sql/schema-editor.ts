@@ -295,23 +295,31 @@ export class SqlSchemaEditor implements SchemaEditor {
   /**
    * One migration step in a transaction of its own on the run's connection: BEGIN with the
    * source's search path, its statements one by one (so a failure names its statement), its
-   * `mobo_migrations` row and COMMIT (Postgres: the row and COMMIT in one round trip).
+   * `mobo_migrations` row and COMMIT (Postgres: BEGIN with the first statement and the row with
+   * COMMIT, each pair in one round trip: a migration of n statements takes n round trips).
    */
   private async step(runner: SqlRunner, step: MigrationStep, recorded: Map<string, string> | undefined): Promise<boolean> {
     const { dialect } = this.driver;
     return this.inPragmas(
       step.statements,
       async (statements, rebuilds) => {
-        await runner.run({ sql: this.begin(), params: [] });
+        // Under the run's lock what is recorded stays true (Postgres, MariaDB): a step done already is skipped before its BEGIN.
+        if (recorded && !this.due(step, recorded)) return false;
+        // Postgres takes several statements in one round trip: BEGIN goes with the first statement, the row with COMMIT.
+        const joined = dialect.name === 'postgres';
+        const first = joined ? statements[0] : undefined;
+        const rest = first === undefined ? statements : statements.slice(1);
         try {
-          if (!this.due(step, recorded ?? (await this.recorded(runner)))) {
+          if (first !== undefined) await run(runner, first, `${this.begin()}; ${first}`);
+          else await runner.run({ sql: this.begin(), params: [] });
+          if (!recorded && !this.due(step, await this.recorded(runner))) {
             await runner.run({ sql: 'ROLLBACK', params: [] });
             return false;
           }
-          for (const sql of statements) await run(runner, sql);
+          for (const sql of rest) await run(runner, sql);
           if (rebuilds) await this.foreignKeyCheck(runner);
           const record = this.recordSql(step);
-          if (dialect.name === 'postgres') await runner.run({ sql: `${record}; COMMIT`, params: [] });
+          if (joined) await runner.run({ sql: `${record}; COMMIT`, params: [] });
           else {
             await runner.run({ sql: record, params: [] });
             await runner.run({ sql: 'COMMIT', params: [] });
@@ -485,10 +493,10 @@ function sqlite(driver: SqlDriver): boolean {
   return driver.dialect.name === 'sqlite';
 }
 
-/** A statement's failure keeps its code and says which statement and what the backend said. */
-async function run(runner: SqlRunner, sql: string): Promise<void> {
+/** A statement's failure keeps its code and says which statement and what the backend said; `text`: what is sent, when more than the statement. */
+async function run(runner: SqlRunner, sql: string, text = sql): Promise<void> {
   try {
-    await runner.run({ sql, params: [] });
+    await runner.run({ sql: text, params: [] });
   } catch (err) {
     if (!isMoboError(err)) throw err;
     const reason = err.cause instanceof Error ? err.cause.message : err.message;
