@@ -14,8 +14,8 @@ export interface ChangeSink {
 
 export interface ChangeSource extends ChangeSink {
   subscribe(onChange: (event: ChangeEvent) => void): Promise<ChangeFeed>;
-  /** A table was created through the adapter (Postgres installs its trigger). */
-  tableCreated?(table: TableInfo): Promise<void>;
+  /** Tables were created through the adapter or found new (Postgres installs their triggers, in one statement). */
+  tablesCreated?(tables: readonly TableInfo[]): Promise<void>;
   close(): Promise<void>;
 }
 

@@ -21,6 +21,7 @@ import { MongoClient, ObjectId } from 'mongodb';
 import type { ClientSession, Db, Document } from 'mongodb';
 import { MoboError } from '../runtime/errors.js';
 import { BaseAdapter } from './base.js';
+import { DocumentSchemaEditor } from './document-schema.js';
 import { errorGuard } from './guard.js';
 import type { ChangeSink } from './changes.js';
 import { LocalChangeSource, PendingChanges, changeEvents } from './changes.js';
@@ -56,6 +57,11 @@ class CollectionMap implements MongoFields {
 
   field(column: string): string {
     return column === this.idColumn ? '_id' : requireColumn(this.table, column).name;
+  }
+
+  /** The column a document field holds (`_id`: the one-column key). */
+  column(field: string): string {
+    return field === '_id' && this.idColumn !== undefined ? this.idColumn : field;
   }
 
   value(column: string, value: Scalar | unknown): unknown {
@@ -115,6 +121,8 @@ class MongoAdapter extends BaseAdapter {
   protected readonly ops: MongoDataOps;
   private readonly client: MongoClient;
   private replicaSet = false;
+  /** The declared row model and the collections' indexes (document-schema.ts). */
+  readonly schemaEditor: DocumentSchemaEditor;
 
   constructor(private readonly config: SourceConfig) {
     super();
@@ -126,6 +134,28 @@ class MongoAdapter extends BaseAdapter {
       serverSelectionTimeoutMS: options.connectTimeoutMs,
     });
     this.ops = new MongoDataOps(() => this.db, this.schema, this.changes, undefined);
+    this.schemaEditor = new DocumentSchemaEditor(
+      {
+        kind: 'mongodb',
+        createTable: (table) => this.createTable(table),
+        dropTable: (table) => this.dropTable(table),
+        declare: async (table) => {
+          await guard(() => this.db.collection<{ _id: string; table: TableInfo }>(SCHEMA_COLLECTION).replaceOne({ _id: table.name }, { table }, { upsert: true }));
+          this.schema.invalidate();
+        },
+        indexes: async (table) => {
+          const map = new CollectionMap(await this.schema.table(table));
+          const found = await guard(() => this.db.collection(table).listIndexes().toArray());
+          return found.filter((i) => i['name'] !== '_id_').map((i) => ({ name: String(i['name']), columns: Object.keys(i['key'] as object).map((f) => map.column(f)), unique: i['unique'] === true }));
+        },
+        createIndex: async (table, index) => {
+          const map = new CollectionMap(await this.schema.table(table));
+          await guard(() => this.db.collection(table).createIndex(Object.fromEntries(index.columns.map((c) => [map.field(c), 1])), { name: index.name, unique: index.unique }));
+        },
+        dropIndex: async (table, index) => void (await guard(() => this.db.collection(table).dropIndex(index))),
+      },
+      this.schema,
+    );
   }
 
   private get db(): Db {

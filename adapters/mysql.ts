@@ -97,6 +97,17 @@ class MysqlDriver implements SqlDriver {
     return this.inTransaction(['START TRANSACTION'], fn);
   }
 
+  async session<T>(fn: (runner: SqlRunner) => Promise<T>): Promise<T> {
+    const connection = await this.pool.getConnection().catch((err: unknown) => {
+      throw mysqlError(err);
+    });
+    try {
+      return await fn({ inTransaction: false, run: (statement) => this.query(connection, statement) });
+    } finally {
+      connection.destroy();
+    }
+  }
+
   /** InnoDB: the read view is created by START TRANSACTION itself (REPEATABLE READ, the level it needs). */
   snapshot<T>(fn: (runner: SqlRunner) => Promise<T>): Promise<T> {
     return this.inTransaction(['SET TRANSACTION ISOLATION LEVEL REPEATABLE READ', 'START TRANSACTION WITH CONSISTENT SNAPSHOT, READ ONLY'], fn);

@@ -84,8 +84,8 @@ export class PostgresChangeFeed implements ChangeSource {
     };
   }
 
-  async tableCreated(table: TableInfo): Promise<void> {
-    if (this.starting) await this.install([table]);
+  async tablesCreated(tables: readonly TableInfo[]): Promise<void> {
+    if (this.starting && tables.length > 0) await this.install(tables);
   }
 
   async close(): Promise<void> {

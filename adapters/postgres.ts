@@ -138,6 +138,26 @@ class PostgresDriver implements SqlDriver {
     return this.inTransaction('BEGIN', fn);
   }
 
+  async session<T>(fn: (runner: SqlRunner) => Promise<T>): Promise<T> {
+    // A session lock and session settings need one server connection throughout: behind a pooler in
+    // transaction mode, the server itself (feedUrl), as the feed and a restore's stage do.
+    const { feedUrl, ...config } = this.config;
+    if (feedUrl && feedUrl !== config.url) {
+      const direct = new PostgresDriver({ ...config, url: feedUrl });
+      try {
+        return await direct.session(fn);
+      } finally {
+        await direct.close();
+      }
+    }
+    const lease = await this.pool.connect();
+    try {
+      return await fn({ inTransaction: false, run: (statement) => this.query(lease.client, statement) });
+    } finally {
+      lease.release(true);
+    }
+  }
+
   /** One round trip: BEGIN and the lock timeout go as one simple-protocol query (no parameters). */
   groupTransaction<T>(fn: (runner: SqlRunner) => Promise<T>): Promise<T> {
     return this.inTransaction("BEGIN; SET LOCAL lock_timeout = '1s'", fn);

@@ -20,6 +20,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { MoboError } from '../runtime/errors.js';
 import { BaseAdapter } from './base.js';
+import { DocumentSchemaEditor } from './document-schema.js';
 import { errorGuard } from './guard.js';
 import type { ChangeSink } from './changes.js';
 import { LocalChangeSource, changeEvents } from './changes.js';
@@ -50,6 +51,8 @@ class RedisAdapter extends BaseAdapter {
   private readonly keys: RedisKeys;
 
   private readonly namespace: string;
+  /** The declared row model: tables and columns, no secondary indexes (document-schema.ts). */
+  readonly schemaEditor: DocumentSchemaEditor;
 
   constructor(private readonly config: SourceConfig) {
     super();
@@ -64,6 +67,18 @@ class RedisAdapter extends BaseAdapter {
     // Connection errors surface on the commands that fail; ioredis reconnects by itself.
     this.client.on('error', () => undefined);
     this.ops = new RedisDataOps(this.client, this.keys, this.schema, this.changes);
+    this.schemaEditor = new DocumentSchemaEditor(
+      {
+        kind: 'redis',
+        createTable: (table) => this.createTable(table),
+        dropTable: (table) => this.dropTable(table),
+        declare: async (table) => {
+          await guard(() => this.client.set(this.keys.schema(table.name), JSON.stringify(table), 'XX'));
+          this.schema.invalidate();
+        },
+      },
+      this.schema,
+    );
   }
 
   async connect(): Promise<void> {

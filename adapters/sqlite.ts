@@ -76,6 +76,14 @@ class SqliteDriver implements SqlDriver {
     return this.gated(() => inTransaction(this.connection(), 'BEGIN IMMEDIATE', fn));
   }
 
+  /** The main connection, held (no other statement of this adapter runs meanwhile). */
+  session<T>(fn: (runner: SqlRunner) => Promise<T>): Promise<T> {
+    return this.gated(() => {
+      const main = this.connection();
+      return fn({ inTransaction: false, run: async (statement) => main.execute(statement) });
+    });
+  }
+
   async snapshot<T>(fn: (runner: SqlRunner) => Promise<T>): Promise<T> {
     const main = this.connection();
     if (this.path === ':memory:' || this.path === '') return this.gated(() => inTransaction(main, 'BEGIN', fn));

@@ -255,22 +255,45 @@ export interface AppliedMigration {
   appliedAt: string;
 }
 
-/** Statements to run as one change; with `migration`, recorded in (or removed from) `mobo_migrations`. */
+/** Statements to run as one change; `op`: the operation they were planned from (the stores without SQL run it). */
 export interface SchemaChange {
   statements: string[];
-  migration?: { id: string; checksum: string; direction: 'up' | 'down' };
+  op?: SchemaOp;
+}
+
+/** One migration in one direction: its statements, and what `mobo_migrations` records of it. */
+export interface MigrationStep {
+  id: string;
+  checksum: string;
+  direction: 'up' | 'down';
+  statements: string[];
+}
+
+/** What a rehearsal of migrations made; `failed`: the step it stopped at. */
+export interface Rehearsal {
+  tables: DescribedTable[];
+  failed?: { migration: string; message: string };
 }
 
 export interface SchemaEditor {
   describe(table: string): Promise<DescribedTable>;
   /** The statements an operation takes here, checked against the live schema; nothing runs. */
   plan(op: SchemaOp): Promise<string[]>;
+  /** Runs the statements in one transaction where the backend's DDL is transactional (Postgres, SQLite); introspection and change capture follow. */
+  apply(change: SchemaChange): Promise<void>;
   /**
-   * Runs the statements in one transaction where the backend's DDL is transactional (Postgres,
-   * SQLite); a migration under the source's migration lock, skipped (`applied: false`) when
-   * another run applied (or reverted) it first. Introspection and change capture follow.
+   * Runs migration steps in order under the source's migration lock (taken once for the run),
+   * each in its own transaction with its `mobo_migrations` row where the backend allows; a step
+   * another run applied (or reverted) first is skipped; an applied one whose checksum differs is
+   * refused. A failing step stops the run: its error names it (`details.migration`) and lists
+   * the steps committed before it (`details.applied`). The schema is re-read once, at the end.
    */
-  apply(change: SchemaChange): Promise<{ applied: boolean }>;
+  migrate(steps: readonly MigrationStep[]): Promise<{ applied: string[] }>;
+  /**
+   * The tables the steps make, built in a scratch place beside the source (the restore's stage:
+   * a Postgres schema, a MariaDB database, a SQLite file), described, and dropped again.
+   */
+  rehearse(steps: readonly MigrationStep[]): Promise<Rehearsal>;
   migrations(): Promise<AppliedMigration[]>;
   /** Re-reads the schema; true when it differs from what was known (change capture follows). */
   refresh(): Promise<boolean>;

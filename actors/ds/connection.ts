@@ -121,6 +121,14 @@ export function connectionBehavior(spec: ConnectionSpec, events: EventBus, adapt
   };
   const refreshed = (): void => events.emitLocal(SCHEMA_REFRESHED_TOPIC, { project: spec.project, source: spec.source });
   let offSchema: Array<() => void> = [];
+  /** A schema change: this node's caches drop theirs whether it went through or not. */
+  const changing = async <T>(ctx: ActorContext, op: () => Promise<T>): Promise<T> => {
+    try {
+      return await run(ctx, op);
+    } finally {
+      refreshed();
+    }
+  };
 
   const handlers: Handlers = {
     [DS.select.type]: on(DS.select.schema, (q, ctx) => read(ctx, () => adapter.select(q))),
@@ -136,13 +144,9 @@ export function connectionBehavior(spec: ConnectionSpec, events: EventBus, adapt
     [DS.dropTable.type]: on(DS.dropTable.schema, (m, ctx) => run(ctx, () => adapter.dropTable(m.table))),
     [DS.describe.type]: on(DS.describe.schema, (m, ctx) => read(ctx, () => editor().describe(m.table))),
     [DS.plan.type]: on(DS.plan.schema, (m, ctx) => read(ctx, () => editor().plan(m.op))),
-    [DS.apply.type]: on(DS.apply.schema, async (m, ctx) => {
-      try {
-        return await run(ctx, () => editor().apply(m));
-      } finally {
-        refreshed();
-      }
-    }),
+    [DS.apply.type]: on(DS.apply.schema, (m, ctx) => changing(ctx, () => editor().apply(m))),
+    [DS.migrate.type]: on(DS.migrate.schema, (m, ctx) => changing(ctx, () => editor().migrate(m.steps))),
+    [DS.rehearse.type]: on(DS.rehearse.schema, (m, ctx) => read(ctx, () => editor().rehearse(m.steps))),
     [DS.migrations.type]: on(DS.migrations.schema, (_m, ctx) => read(ctx, () => editor().migrations())),
     [DS.refresh.type]: on(DS.refresh.schema, async (m, ctx) => {
       if (!adapter.schemaEditor && !m.announce) return false;

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { Filter } from '../../adapters/query.js';
-import type { AppliedMigration, DescribedTable, Query, Row, SchemaChange, SchemaInfo, SchemaOp, TableInfo, RestRead, RestReadResult, RestWrite, RestWriteResult } from '../../adapters/index.js';
+import type { AppliedMigration, DescribedTable, MigrationStep, Query, Rehearsal, Row, SchemaChange, SchemaInfo, SchemaOp, TableInfo, RestRead, RestReadResult, RestWrite, RestWriteResult } from '../../adapters/index.js';
 import { outcomeUnknown } from '../../adapters/outcome.js';
 import { isMoboError, MoboError, type ErrorCode } from '../../runtime/errors.js';
 import type { ActorRef, AskOptions } from '../../runtime/ref.js';
@@ -46,6 +46,9 @@ export type WriteOp = z.infer<typeof writeOp>;
 /** An idempotent write names the record its outcome goes to (write-records.ts). */
 const record = z.object({ id: z.string().min(1), claim: z.string().min(1) }).optional();
 
+const plan = z.object({ op: z.custom<SchemaOp>((v) => isObject(v) && typeof v.op === 'string', 'An operation is an object with an op') });
+const migrationSteps = z.array(z.object({ id: z.string().min(1), checksum: z.string().min(1), direction: z.enum(['up', 'down']), statements: z.array(z.string().min(1)).max(100_000) })).max(100_000);
+
 export const DS = {
   select: { type: 'ds.select', schema: queryShape },
   count: { type: 'ds.count', schema: scope },
@@ -59,14 +62,15 @@ export const DS = {
   status: { type: 'ds.status', schema: z.null().optional() },
   describe: { type: 'ds.schema.describe', schema: z.object({ table: z.string().min(1) }) },
   /** The schema component (actors/schema) checks an operation in full; here its shape only. */
-  plan: { type: 'ds.schema.plan', schema: z.object({ op: z.custom<SchemaOp>((v) => isObject(v) && typeof v.op === 'string', 'An operation is an object with an op') }) },
-  apply: {
-    type: 'ds.schema.apply',
-    schema: z.object({
-      statements: z.array(z.string().min(1)).max(100_000),
-      migration: z.object({ id: z.string().min(1), checksum: z.string().min(1), direction: z.enum(['up', 'down']) }).optional(),
-    }),
+  plan: { type: 'ds.schema.plan', schema: plan },
+  apply: { type: 'ds.schema.apply', schema: z.object({ statements: z.array(z.string().min(1)).max(100_000), op: plan.shape.op.optional() }) },
+  /** Migration steps in one run (one lock, one connection; SchemaEditor.migrate). */
+  migrate: {
+    type: 'ds.schema.migrate',
+    schema: z.object({ steps: migrationSteps }),
   },
+  /** Migration steps rehearsed in a scratch place (SchemaEditor.rehearse): what tables they make. */
+  rehearse: { type: 'ds.schema.rehearse', schema: z.object({ steps: migrationSteps }) },
   migrations: { type: 'ds.schema.migrations', schema: z.null().optional() },
   /** Re-read the schema; `announce`: say so (SCHEMA_REFRESHED_TOPIC) even when nothing differs. */
   refresh: { type: 'ds.schema.refresh', schema: z.object({ announce: z.boolean() }) },
@@ -141,8 +145,14 @@ export class DataClient {
   plan(op: SchemaOp): Promise<string[]> {
     return this.read(DS.plan.type, { op });
   }
-  apply(change: SchemaChange): Promise<{ applied: boolean }> {
+  apply(change: SchemaChange): Promise<void> {
     return this.ref.ask(DS.apply.type, change, { ...this.opts, timeoutMs: 600_000 });
+  }
+  migrate(steps: readonly MigrationStep[]): Promise<{ applied: string[] }> {
+    return this.ref.ask(DS.migrate.type, { steps }, { ...this.opts, timeoutMs: 600_000 });
+  }
+  rehearse(steps: readonly MigrationStep[]): Promise<Rehearsal> {
+    return this.ref.ask(DS.rehearse.type, { steps }, { ...this.opts, timeoutMs: 600_000 });
   }
   migrations(): Promise<AppliedMigration[]> {
     return this.read(DS.migrations.type, null);

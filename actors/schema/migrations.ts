@@ -24,15 +24,6 @@ export interface MigrationStatus {
   appliedAt?: string;
 }
 
-export interface DiffReport {
-  /** Tables the migrations create that the live schema lacks. */
-  missing: string[];
-  /** Live tables no migration creates (made by the schema API or outside: `migrate:new` to keep them). */
-  extra: string[];
-  pending: string[];
-  changed: string[];
-}
-
 const FILE = /^(\d{14})_([A-Za-z0-9][A-Za-z0-9_-]*)\.sql$/;
 const MARK = /^--\s*migrate:(up|down)\s*$/im;
 
@@ -99,36 +90,4 @@ export function assertUnchanged(status: MigrationStatus[]): void {
       details: { migration: changed.id },
     });
   }
-}
-
-const CREATE = /\bCREATE\s+TABLE\s+(?:IF\s+NOT\s+EXISTS\s+)?((?:[`"][^`"]+[`"]|[\w$]+)(?:\s*\.\s*(?:[`"][^`"]+[`"]|[\w$]+))?)/gi;
-const DROP = /\bDROP\s+TABLE\s+(?:IF\s+EXISTS\s+)?((?:[`"][^`"]+[`"]|[\w$]+)(?:\s*\.\s*(?:[`"][^`"]+[`"]|[\w$]+))?)/gi;
-const RENAME = /\bALTER\s+TABLE\s+((?:[`"][^`"]+[`"]|[\w$]+)(?:\s*\.\s*(?:[`"][^`"]+[`"]|[\w$]+))?)\s+RENAME\s+TO\s+([`"][^`"]+[`"]|[\w$]+)/gi;
-
-/** The table a (possibly qualified, quoted) name in SQL stands for. */
-function tableName(ref: string): string {
-  const last = ref.split(/\s*\.\s*(?=[`"\w$][^.]*$)/).at(-1)!.trim();
-  return /^[`"]/.test(last) ? last.slice(1, -1) : last.toLowerCase();
-}
-
-/**
- * Live tables against the tables the migrations' up sections leave (CREATE, DROP and RENAME
- * TABLE read from the SQL, in order), with the pending and edited migrations.
- */
-export function diff(files: MigrationFile[], status: MigrationStatus[], live: string[]): DiffReport {
-  const tables = new Set<string>();
-  for (const f of files) {
-    const events: Array<[number, () => void]> = [];
-    for (const m of f.up.matchAll(CREATE)) events.push([m.index, () => tables.add(tableName(m[1]!))]);
-    for (const m of f.up.matchAll(DROP)) events.push([m.index, () => tables.delete(tableName(m[1]!))]);
-    for (const m of f.up.matchAll(RENAME)) events.push([m.index, () => (tables.delete(tableName(m[1]!)), tables.add(tableName(m[2]!)))]);
-    for (const [, apply] of events.sort((a, b) => a[0] - b[0])) apply();
-  }
-  const liveSet = new Set(live);
-  return {
-    missing: [...tables].filter((t) => !liveSet.has(t)).sort(),
-    extra: live.filter((t) => !tables.has(t) && t !== 'mobo_migrations').sort(),
-    pending: status.filter((s) => s.status === 'pending').map((s) => s.id),
-    changed: status.filter((s) => s.status === 'changed').map((s) => s.id),
-  };
 }

@@ -2,7 +2,8 @@ import { z } from 'zod';
 import type { DescribedTable, SchemaOp } from '../../adapters/index.js';
 import { defineProtocol, reply } from '../../runtime/index.js';
 import { resourceName } from '../ds/names.js';
-import type { DiffReport, MigrationStatus } from './migrations.js';
+import type { DiffReport } from './diff.js';
+import type { MigrationStatus } from './migrations.js';
 
 const TYPES = ['text', 'integer', 'float', 'boolean', 'timestamp', 'json', 'bytes', 'uuid'] as const;
 const ACTIONS = ['cascade', 'restrict', 'set null', 'set default', 'no action'] as const;

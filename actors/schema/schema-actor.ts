@@ -5,7 +5,8 @@ import type { ActorSlot, Board } from '../board.js';
 import { DataClient, SCHEMA_CHANGED_TOPIC, SCHEMA_CHECK_TOPIC, sourceAddress } from '../ds/protocol.js';
 import { schemaConfig } from './config.js';
 import { schemaErrors } from './errors.js';
-import { assertUnchanged, diff, folderOf, newMigration, readMigrations, statusOf, type MigrationFile } from './migrations.js';
+import { diffSchemas, isOwnTable } from './diff.js';
+import { assertUnchanged, folderOf, newMigration, readMigrations, statusOf, type MigrationFile } from './migrations.js';
 import { schemaProtocol } from './protocol.js';
 import { mountSchemaRoutes } from './routes.js';
 
@@ -34,57 +35,62 @@ export const schemaSlot: ActorSlot = {
     const client = (project: string, source: string) => new DataClient(board.system.ref(sourceAddress(project, source), 'schema'));
     const changed = (project: string, source: string): void => board.system.events.emit(SCHEMA_CHANGED_TOPIC, { project, source });
 
-    /** The source's SQL dialect; DS_SOURCE_NOT_FOUND when the project has no such source. */
-    const dialectOf = async (project: string, source: string): Promise<Dialect> => {
+    /** The source's kind; DS_SOURCE_NOT_FOUND when the project has no such source. */
+    const kindOf = async (project: string, source: string): Promise<string> => {
       const sources = await catalog.ask<Array<{ name: string; kind: string }>>('source.list', { project });
       const found = sources.find((s) => s.name === source);
       if (!found) throw new MoboError('DS_SOURCE_NOT_FOUND', `No source "${source}" in project "${project}"`, { details: { project, source } });
-      if (found.kind !== 'postgres' && found.kind !== 'sqlite' && found.kind !== 'mysql') {
-        throw new MoboError('SCHEMA_UNSUPPORTED', `A ${found.kind} source has no tables to shape or migrate`, { details: { kind: found.kind, source } });
-      }
       return found.kind;
+    };
+    /** The source's SQL dialect: migrations are SQL files (MongoDB and Redis take schema operations only). */
+    const dialectOf = async (project: string, source: string): Promise<Dialect> => {
+      const kind = await kindOf(project, source);
+      if (kind !== 'postgres' && kind !== 'sqlite' && kind !== 'mysql') {
+        throw new MoboError('SCHEMA_UNSUPPORTED', `A ${kind} source has no migrations: they are SQL files (its schema operations are the schema API's)`, { details: { kind, source } });
+      }
+      return kind;
     };
 
     const status = async (project: string, source: string) => {
       const files = await readMigrations(folderOf(dir, project, source));
-      return { files, status: statusOf(files, await client(project, source).migrations().catch(translate())) };
+      return { files, status: statusOf(files, await client(project, source).migrations().catch(translate(false))) };
     };
 
-    /** Runs one direction of migrations in order, each in its own transaction and under the source's lock. */
-    const run = async (project: string, source: string, steps: MigrationFile[], direction: 'up' | 'down', dryRun: boolean | undefined) => {
+    /**
+     * Runs one direction of migrations in order as one run of the source's connection actor:
+     * one lock, each migration in its own transaction, the schema re-read once at the end.
+     */
+    const run = async (project: string, source: string, files: MigrationFile[], direction: 'up' | 'down', dryRun: boolean | undefined) => {
       const dialect = await dialectOf(project, source);
-      const sql: string[] = [];
-      const done: string[] = [];
+      const steps = files.map((m) => {
+        const text = direction === 'up' ? m.up : m.down;
+        if (text === undefined) throw new MoboError('SCHEMA_MIGRATION_MISSING', `Migration ${m.id} has no "-- migrate:down" section`, { details: { migration: m.id } });
+        return { id: m.id, checksum: m.checksum, direction, statements: splitStatements(text, dialect) };
+      });
+      const sql = steps.flatMap((s) => [`-- ${s.id} (${direction})`, ...s.statements]);
+      if (dryRun || steps.length === 0) return { done: [], sql };
       try {
-        for (const m of steps) {
-          const text = direction === 'up' ? m.up : m.down;
-          if (text === undefined) throw new MoboError('SCHEMA_MIGRATION_MISSING', `Migration ${m.id} has no "-- migrate:down" section`, { details: { migration: m.id } });
-          const statements = splitStatements(text, dialect);
-          sql.push(`-- ${m.id} (${direction})`, ...statements);
-          if (dryRun) continue;
-          const { applied } = await client(project, source).apply({ statements, migration: { id: m.id, checksum: m.checksum, direction } }).catch(translate(m.id));
-          if (applied) done.push(m.id);
-        }
+        const { applied } = await client(project, source).migrate(steps).catch(translate(true));
+        return { done: applied, sql };
       } finally {
-        if (!dryRun && done.length > 0) changed(project, source);
+        changed(project, source);
       }
-      return { done, sql };
     };
 
     const handlers = implement(schemaProtocol, {
-      'schema.describe': ({ project, source, table }) => dialectOf(project, source).then(() => client(project, source).describe(table).catch(translate())),
+      'schema.describe': ({ project, source, table }) => kindOf(project, source).then(() => client(project, source).describe(table).catch(translate(false))),
       'schema.change': async ({ project, source, change, dryRun }) => {
-        await dialectOf(project, source);
+        await kindOf(project, source);
         const data = client(project, source);
-        const sql = await data.plan(change).catch(translate(undefined, change));
+        const sql = await data.plan(change).catch(translate(false, change));
         if (dryRun) return { dryRun: true as const, sql };
         try {
-          await data.apply({ statements: sql }).catch(translate(undefined, change));
+          await data.apply({ statements: sql, op: change }).catch(translate(false, change));
         } finally {
           changed(project, source);
         }
         const table = tableOf(change);
-        return table ? { sql, table: await data.describe(table).catch(translate()) } : { sql };
+        return table ? { sql, table: await data.describe(table).catch(translate(false)) } : { sql };
       },
       'migrate.status': async ({ project, source }) => {
         await dialectOf(project, source);
@@ -117,10 +123,14 @@ export const schemaSlot: ActorSlot = {
         return dryRun ? { reverted: [], applied: [], sql: [...sql, ...up.sql] } : { reverted, applied: up.done };
       },
       'db.diff': async ({ project, source }) => {
-        await dialectOf(project, source);
+        const dialect = await dialectOf(project, source);
         const { files, status: now } = await status(project, source);
-        const live = (await client(project, source).schema(true)).tables.map((t) => t.name);
-        return diff(files, now, live);
+        const data = client(project, source);
+        const steps = files.map((f) => ({ id: f.id, checksum: f.checksum, direction: 'up' as const, statements: splitStatements(f.up, dialect) }));
+        const rehearsal = await data.rehearse(steps).catch(translate(false));
+        const names = (await data.schema(true)).tables.map((t) => t.name).filter((n) => !isOwnTable(n));
+        const live = await Promise.all(names.map((n) => data.describe(n).catch(translate(false))));
+        return diffSchemas(rehearsal, live, now);
       },
     });
 
@@ -186,11 +196,12 @@ const SCHEMA_CODE: Partial<Record<ErrorCode, ErrorCode>> = {
  * The adapters' DS_* codes as the schema API's: a clash, a missing name, data that does not fit
  * (a statement refused over the rows it holds), a migration that failed (naming it).
  */
-function translate(migration?: string, change?: SchemaOp) {
+function translate(migrating: boolean, change?: SchemaOp) {
   return (err: unknown): never => {
     if (!isMoboError(err)) throw err;
     const details = (err.details ?? {}) as Record<string, unknown>;
-    const options = { details: { ...details, ...(migration ? { migration } : {}) }, cause: err };
+    const migration = migrating && typeof details.migration === 'string' ? details.migration : undefined;
+    const options = { details, cause: err };
     if (err.code === 'DS_CONFLICT' && details.reason === 'locked') throw new MoboError('SCHEMA_MIGRATION_LOCKED', err.message, options);
     if (err.code === 'DS_CONFLICT' && details.reason === 'changed') throw new MoboError('SCHEMA_MIGRATION_CHANGED', err.message, options);
     if (migration && err.code !== 'DS_UNAVAILABLE' && err.code !== 'DS_OUTCOME_UNKNOWN') throw new MoboError('SCHEMA_MIGRATION_FAILED', `Migration ${migration} failed, nothing of it was kept: ${err.message}`, options);

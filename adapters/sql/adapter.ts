@@ -62,7 +62,7 @@ export class SqlAdapter extends BaseAdapter {
     } finally {
       this.schema.invalidate();
     }
-    await this.changes.tableCreated?.(await this.schema.table(table.name));
+    await this.changes.tablesCreated?.([await this.schema.table(table.name)]);
   }
 
   async dropTable(table: string): Promise<void> {
@@ -116,7 +116,7 @@ export class SqlAdapter extends BaseAdapter {
     } finally {
       this.schema.invalidate();
     }
-    for (const table of (await this.schema.get(true)).tables) await this.changes.tableCreated?.(table);
+    await this.changes.tablesCreated?.((await this.schema.get(true)).tables);
   }
 
   /** Postgres compiles PostgREST reads itself (rest/); the other SQL backends answer DS_UNSUPPORTED. */

@@ -60,6 +60,12 @@ export interface SqlDriver {
   close(): Promise<void>;
   transaction<T>(fn: (runner: SqlRunner) => Promise<T>): Promise<T>;
   /**
+   * fn on one connection of its own, outside any transaction: fn sends BEGIN and COMMIT itself
+   * (a migration run: one lock and many transactions on one connection). The connection is
+   * closed after, so whatever session state fn left (settings, locks) never returns to the pool.
+   */
+  session<T>(fn: (runner: SqlRunner) => Promise<T>): Promise<T>;
+  /**
    * Runs fn in a read-only transaction on a connection of its own, where every statement sees
    * the data as of one moment (dump() reads all tables in one): committed when fn resolves,
    * rolled back when it throws; the connection is released either way.

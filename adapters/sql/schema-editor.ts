@@ -5,9 +5,9 @@
  * ALTER TABLE gaps are filled by a table rebuild (sqlite.org/lang_altertable.html, "other kinds").
  */
 import { MoboError, isMoboError } from '../../runtime/index.js';
-import type { ChangeSource } from '../changes.js';
-import type { SchemaCache } from '../schema-cache.js';
-import type { AppliedMigration, ColumnSpec, DescribedTable, SchemaChange, SchemaEditor, SchemaOp, TableInfo } from '../types.js';
+import { LocalChangeSource, type ChangeSource } from '../changes.js';
+import { SchemaCache } from '../schema-cache.js';
+import type { AppliedMigration, ColumnSpec, DescribedTable, MigrationStep, Rehearsal, SchemaChange, SchemaEditor, SchemaOp, TableInfo } from '../types.js';
 import { columnSql, columnType, compileCreateTable, compileTableSpec, defaultSql, foreignKeySql } from './ddl.js';
 import { describeTable } from './describe-table.js';
 import type { SqlDriver, SqlRunner } from './driver.js';
@@ -176,40 +176,83 @@ export class SqlSchemaEditor implements SchemaEditor {
     }
   }
 
-  async apply(change: SchemaChange): Promise<{ applied: boolean }> {
-    const statements = [...change.statements];
-    // SQLite takes PRAGMA foreign_keys outside a transaction only (a rebuild's first and last statements).
-    const pre = statements.length > 0 && FK_PRAGMA.test(statements[0]!) ? [statements.shift()!] : [];
-    const post = statements.length > 0 && FK_PRAGMA.test(statements.at(-1)!) ? [statements.pop()!] : [];
-    if (change.migration) await this.ensureMigrationsTable();
-    let applied = false;
+  async apply(change: SchemaChange): Promise<void> {
     try {
-      for (const sql of pre) await this.driver.runner.run({ sql, params: [] });
-      applied = await this.driver.transaction(async (runner) => {
-        // A migration's unqualified names are the source's (its Postgres schema), as `psql` with that search_path.
-        const namespace = this.driver.dialect.name === 'postgres' ? this.qualified(MIGRATIONS_TABLE, '').slice(0, -3) : '';
-        if (namespace) await runner.run({ sql: `SET LOCAL search_path = ${namespace}, public`, params: [] });
-        const release = change.migration ? await this.lock(runner) : undefined;
-        try {
-          if (change.migration && !(await this.due(runner, change.migration))) return false;
+      await this.inPragmas(change.statements, (statements, rebuilds) =>
+        this.driver.transaction(async (runner) => {
           for (const sql of statements) await run(runner, sql);
-          if (sqlite(this.driver) && pre.length > 0) await this.foreignKeyCheck(runner);
-          if (change.migration) await this.record(runner, change.migration);
-          return true;
+          if (rebuilds) await this.foreignKeyCheck(runner);
+        }),
+      );
+    } finally {
+      this.schema.invalidate();
+    }
+    await this.follow();
+  }
+
+  async migrate(steps: readonly MigrationStep[]): Promise<{ applied: string[] }> {
+    const applied: string[] = [];
+    try {
+      await this.driver.session(async (runner) => {
+        const release = await this.lock(runner);
+        try {
+          await run(runner, this.createMigrationsTable());
+          // Under the lock nobody else migrates: what is recorded now stays true for the run (SQLite re-reads per step: its lock is each BEGIN IMMEDIATE).
+          const recorded = this.driver.dialect.name === 'sqlite' ? undefined : await this.recorded(runner);
+          for (const step of steps) {
+            const done = await this.step(runner, step, recorded).catch((err: unknown) => {
+              throw stepFailed(err, step.id, applied);
+            });
+            if (done) applied.push(step.id);
+          }
         } finally {
-          await release?.();
+          await release();
         }
       });
     } finally {
-      for (const sql of post) await this.driver.runner.run({ sql, params: [] }).catch(() => undefined);
       this.schema.invalidate();
     }
     await this.follow();
     return { applied };
   }
 
+  async rehearse(steps: readonly MigrationStep[]): Promise<Rehearsal> {
+    // A statement naming the live schema (or database) would reach past the scratch place: the rehearsal stops before it.
+    const live = await this.liveNamespaces();
+    const reaching = steps.findIndex((step) => step.statements.some((sql) => live.some((ns) => namesNamespace(sql, ns))));
+    const safe = reaching < 0 ? steps : steps.slice(0, reaching);
+    const stage = await this.driver.openStage();
+    try {
+      const schema = new SchemaCache(() => stage.driver.loadSchema());
+      const scratch = new SqlSchemaEditor(stage.driver, schema, new LocalChangeSource());
+      let failed: Rehearsal['failed'] =
+        reaching < 0 ? undefined : { migration: steps[reaching]!.id, message: `It names the source's schema or database (${live.join(' or ')}) explicitly; db:diff rehearses only what stays in its scratch place` };
+      await scratch.migrate(safe).catch((err: unknown) => {
+        if (!isMoboError(err)) throw err;
+        const { migration } = (err.details ?? {}) as { migration?: unknown };
+        failed = { migration: typeof migration === 'string' ? migration : '', message: err.message };
+      });
+      const tables = (await schema.get(true)).tables.filter((t) => t.name !== MIGRATIONS_TABLE);
+      return { tables: await Promise.all(tables.map((t) => scratch.describe(t.name))), ...(failed ? { failed } : {}) };
+    } finally {
+      await stage.discard();
+    }
+  }
+
+  /** The namespaces a qualified name in a migration could reach the live tables through. */
+  private async liveNamespaces(): Promise<string[]> {
+    switch (this.driver.dialect.name) {
+      case 'postgres':
+        return [...new Set([this.driver.namespace ?? 'public', 'public'])];
+      case 'mysql':
+        return [String((await this.driver.runner.run({ sql: 'SELECT DATABASE() AS db', params: [] })).rows[0]?.db)];
+      case 'sqlite':
+        return []; // `main.` in the scratch file is the scratch file
+    }
+  }
+
   async migrations(): Promise<AppliedMigration[]> {
-    await this.ensureMigrationsTable();
+    await this.driver.runner.run({ sql: this.createMigrationsTable(), params: [] });
     const { rows } = await this.driver.runner.run({ sql: `SELECT id, checksum, applied_at FROM ${this.ref(MIGRATIONS_TABLE)} ORDER BY id`, params: [] });
     return rows.map((r) => ({ id: String(r.id), checksum: String(r.checksum), appliedAt: String(r.applied_at) }));
   }
@@ -223,55 +266,137 @@ export class SqlSchemaEditor implements SchemaEditor {
   }
 
   /**
-   * Change capture follows the tables it has not seen yet (Postgres installs their triggers):
-   * made here, by a migration, on another node or outside. The first time, every table (the
-   * feed installed its triggers when it started; installing again is harmless).
+   * Change capture follows the tables it has not seen yet (Postgres installs their triggers, all
+   * in one statement): made here, by a migration, on another node or outside. The first time,
+   * every table (the feed installed its triggers when it started; installing again is harmless).
    */
   private async follow(): Promise<void> {
     const tables = (await this.schema.get()).tables;
-    for (const table of tables) if (!this.seen?.has(table.name)) await this.changes.tableCreated?.(table);
+    await this.changes.tablesCreated?.(tables.filter((t) => !this.seen?.has(t.name)));
     this.seen = new Set(tables.map((t) => t.name));
   }
 
-  private async ensureMigrationsTable(): Promise<void> {
-    const create = compileCreateTable(this.driver.dialect, this.ref(MIGRATIONS_TABLE), MIGRATIONS).replace(/^CREATE TABLE /, 'CREATE TABLE IF NOT EXISTS ');
-    await this.driver.runner.run({ sql: create, params: [] });
+  /**
+   * SQLite takes `PRAGMA foreign_keys` outside a transaction only: a rebuild's first and last
+   * statements run around `body` (the rest), the last one whatever happens.
+   */
+  private async inPragmas<T>(all: readonly string[], body: (statements: string[], rebuilds: boolean) => Promise<T>, runner: SqlRunner = this.driver.runner): Promise<T> {
+    const statements = [...all];
+    const pre = statements.length > 0 && FK_PRAGMA.test(statements[0]!) ? [statements.shift()!] : [];
+    const post = statements.length > 0 && FK_PRAGMA.test(statements.at(-1)!) ? [statements.pop()!] : [];
+    try {
+      for (const sql of pre) await runner.run({ sql, params: [] });
+      return await body(statements, sqlite(this.driver) && pre.length > 0);
+    } finally {
+      for (const sql of post) await runner.run({ sql, params: [] }).catch(() => undefined);
+    }
   }
 
-  /** The source's migration lock, held by this transaction: the release (MySQL's is the session's). */
-  private async lock(runner: SqlRunner): Promise<(() => Promise<void>) | undefined> {
+  /**
+   * One migration step in a transaction of its own on the run's connection: BEGIN with the
+   * source's search path, its statements one by one (so a failure names its statement), its
+   * `mobo_migrations` row and COMMIT (Postgres: BEGIN with the first statement and the row with
+   * COMMIT, each pair in one round trip: a migration of n statements takes n round trips).
+   */
+  private async step(runner: SqlRunner, step: MigrationStep, recorded: Map<string, string> | undefined): Promise<boolean> {
+    const { dialect } = this.driver;
+    return this.inPragmas(
+      step.statements,
+      async (statements, rebuilds) => {
+        // Under the run's lock what is recorded stays true (Postgres, MariaDB): a step done already is skipped before its BEGIN.
+        if (recorded && !this.due(step, recorded)) return false;
+        // Postgres takes several statements in one round trip: BEGIN goes with the first statement, the row with COMMIT.
+        const joined = dialect.name === 'postgres';
+        const first = joined ? statements[0] : undefined;
+        const rest = first === undefined ? statements : statements.slice(1);
+        try {
+          if (first !== undefined) await run(runner, first, `${this.begin()}; ${first}`);
+          else await runner.run({ sql: this.begin(), params: [] });
+          if (!recorded && !this.due(step, await this.recorded(runner))) {
+            await runner.run({ sql: 'ROLLBACK', params: [] });
+            return false;
+          }
+          for (const sql of rest) await run(runner, sql);
+          if (rebuilds) await this.foreignKeyCheck(runner);
+          const record = this.recordSql(step);
+          if (joined) await runner.run({ sql: `${record}; COMMIT`, params: [] });
+          else {
+            await runner.run({ sql: record, params: [] });
+            await runner.run({ sql: 'COMMIT', params: [] });
+          }
+        } catch (err) {
+          await runner.run({ sql: 'ROLLBACK', params: [] }).catch(() => undefined);
+          throw err;
+        }
+        if (step.direction === 'up') recorded?.set(step.id, step.checksum);
+        else recorded?.delete(step.id);
+        return true;
+      },
+      runner,
+    );
+  }
+
+  /** A migration's unqualified names are the source's (its Postgres schema), as `psql` with that search_path. */
+  private begin(): string {
+    switch (this.driver.dialect.name) {
+      case 'postgres':
+        return `BEGIN; SET LOCAL search_path = ${this.qualified(MIGRATIONS_TABLE, '').slice(0, -3)}, public`;
+      case 'mysql':
+        return 'START TRANSACTION';
+      case 'sqlite':
+        return 'BEGIN IMMEDIATE';
+    }
+  }
+
+  private createMigrationsTable(): string {
+    return compileCreateTable(this.driver.dialect, this.ref(MIGRATIONS_TABLE), MIGRATIONS).replace(/^CREATE TABLE /, 'CREATE TABLE IF NOT EXISTS ');
+  }
+
+  /**
+   * The source's migration lock, held by the run's connection until the release (and dropped
+   * with the connection if the node dies): Postgres `pg_advisory_lock`, MariaDB `GET_LOCK`,
+   * SQLite none beyond each step's BEGIN IMMEDIATE (the file's one writer).
+   */
+  private async lock(runner: SqlRunner): Promise<() => Promise<void>> {
     const key = `mobo_migrations:${this.ref(MIGRATIONS_TABLE)}`;
     const locked = () => new MoboError('DS_CONFLICT', `Another migration run holds the lock of this source (waited ${LOCK_WAIT_S} s)`, { details: { reason: 'locked' } });
     if (this.driver.dialect.name === 'postgres') {
-      await runner.run({ sql: `SET LOCAL lock_timeout = '${LOCK_WAIT_S}s'`, params: [] });
-      await runner.run({ sql: 'SELECT pg_advisory_xact_lock(hashtext($1))', params: [key] }).catch((err: unknown) => {
+      await runner.run({ sql: `SET lock_timeout = '${LOCK_WAIT_S}s'`, params: [] });
+      await runner.run({ sql: 'SELECT pg_advisory_lock(hashtext($1))', params: [key] }).catch((err: unknown) => {
         throw isMoboError(err, 'DS_QUERY_INVALID') ? locked() : err;
       });
-      return undefined;
+      await runner.run({ sql: 'RESET lock_timeout', params: [] });
+      return async () => void (await runner.run({ sql: 'SELECT pg_advisory_unlock(hashtext($1))', params: [key] }).catch(() => undefined));
     }
     if (this.driver.dialect.name === 'mysql') {
       const { rows } = await runner.run({ sql: 'SELECT GET_LOCK(?, ?) AS got', params: [key, LOCK_WAIT_S] });
       if (Number(rows[0]?.got) !== 1) throw locked();
       return async () => void (await runner.run({ sql: 'SELECT RELEASE_LOCK(?)', params: [key] }).catch(() => undefined));
     }
-    return undefined; // SQLite: BEGIN IMMEDIATE is the file's one writer.
+    return async () => undefined;
   }
 
-  /** Whether this migration step still has to run; an applied migration whose file changed is refused. */
-  private async due(runner: SqlRunner, m: NonNullable<SchemaChange['migration']>): Promise<boolean> {
-    const p = this.driver.dialect.placeholder;
-    const { rows } = await runner.run({ sql: `SELECT checksum FROM ${this.ref(MIGRATIONS_TABLE)} WHERE id = ${p(1)}`, params: [m.id] });
-    if (m.direction === 'down') return rows.length > 0;
-    if (rows.length === 0) return true;
-    if (String(rows[0]!.checksum) !== m.checksum) throw new MoboError('DS_CONFLICT', `Migration ${m.id} was applied and has been edited since`, { details: { reason: 'changed', migration: m.id } });
+  /** What `mobo_migrations` holds: id → checksum. */
+  private async recorded(runner: SqlRunner): Promise<Map<string, string>> {
+    const { rows } = await runner.run({ sql: `SELECT id, checksum FROM ${this.ref(MIGRATIONS_TABLE)}`, params: [] });
+    return new Map(rows.map((r) => [String(r.id), String(r.checksum)]));
+  }
+
+  /** Whether a step still has to run; an applied migration whose file changed is refused. */
+  private due(step: MigrationStep, recorded: Map<string, string>): boolean {
+    const checksum = recorded.get(step.id);
+    if (step.direction === 'down') return checksum !== undefined;
+    if (checksum === undefined) return true;
+    if (checksum !== step.checksum) throw new MoboError('DS_CONFLICT', `Migration ${step.id} was applied and has been edited since`, { details: { reason: 'changed', migration: step.id } });
     return false;
   }
 
-  private async record(runner: SqlRunner, m: NonNullable<SchemaChange['migration']>): Promise<void> {
-    const p = this.driver.dialect.placeholder;
+  /** The step's row in (or out of) `mobo_migrations`, values inlined (an id of file-name characters, a hex checksum, an ISO time) so it can share a round trip. */
+  private recordSql(step: MigrationStep): string {
     const ref = this.ref(MIGRATIONS_TABLE);
-    if (m.direction === 'up') await runner.run({ sql: `INSERT INTO ${ref} (id, checksum, applied_at) VALUES (${p(1)}, ${p(2)}, ${p(3)})`, params: [m.id, m.checksum, new Date().toISOString()] });
-    else await runner.run({ sql: `DELETE FROM ${ref} WHERE id = ${p(1)}`, params: [m.id] });
+    const id = literal(step.id);
+    if (step.direction === 'down') return `DELETE FROM ${ref} WHERE id = ${id}`;
+    return `INSERT INTO ${ref} (id, checksum, applied_at) VALUES (${id}, ${literal(step.checksum)}, ${literal(new Date().toISOString())})`;
   }
 
   private async foreignKeyCheck(runner: SqlRunner): Promise<void> {
@@ -368,15 +493,33 @@ function sqlite(driver: SqlDriver): boolean {
   return driver.dialect.name === 'sqlite';
 }
 
-/** A statement's failure keeps its code and says which statement and what the backend said. */
-async function run(runner: SqlRunner, sql: string): Promise<void> {
+/** A statement's failure keeps its code and says which statement and what the backend said; `text`: what is sent, when more than the statement. */
+async function run(runner: SqlRunner, sql: string, text = sql): Promise<void> {
   try {
-    await runner.run({ sql, params: [] });
+    await runner.run({ sql: text, params: [] });
   } catch (err) {
     if (!isMoboError(err)) throw err;
     const reason = err.cause instanceof Error ? err.cause.message : err.message;
     throw new MoboError(err.code, `${err.message}: ${reason}`, { details: { ...(err.details as object | undefined), statement: sql.slice(0, 300), reason }, cause: err });
   }
+}
+
+/** A failed step's error, naming the migration and the steps of the run committed before it. */
+function stepFailed(err: unknown, migration: string, applied: readonly string[]): unknown {
+  if (!isMoboError(err)) return err;
+  return new MoboError(err.code, err.message, { details: { ...(err.details as object | undefined), migration, applied: [...applied] }, cause: err });
+}
+
+/** Whether SQL text qualifies a name with `namespace` (`ns.t`, `"ns".t`, `` `ns`.t ``), outside string literals. */
+export function namesNamespace(sql: string, namespace: string): boolean {
+  const code = sql.replace(/'(?:[^']|'')*'/g, "''");
+  const escaped = namespace.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  return new RegExp(`(?:^|[^\\w$."\`])(?:"${escaped}"|\`${escaped}\`|${escaped})\\s*\\.`, 'i').test(code);
+}
+
+/** A string as an SQL literal (standard quoting: every backend here takes doubled single quotes). */
+function literal(value: string): string {
+  return `'${value.replace(/'/g, "''")}'`;
 }
 
 function indexName(table: string, columns: string[], unique: boolean): string {

@@ -1,3 +1,4 @@
+import type { DiffReport } from '../../actors/schema/diff.js';
 import { flagNumber, flagString, required, type ParsedArgs } from '../args.js';
 import type { Command } from '../command.js';
 import { EXIT } from '../exit-codes.js';
@@ -75,15 +76,17 @@ const migrateRedo = runCommand('redo', 'Revert the last applied migration and ap
 
 const dbDiff: Command = {
   name: 'db:diff',
-  summary: 'The live schema against the migrations: tables they make that are missing, tables none makes, pending and edited migrations',
+  summary: 'The live schema against the one the migrations make (rehearsed in a scratch place): tables, columns, types, defaults, nullability, keys, indexes, foreign keys, checks; pending and edited migrations',
   usage: 'mobo db:diff <project> <source> [--json]',
   flags: {},
   async run(args, out) {
     const path = sourcePath(args, 'db:diff');
-    const d = await client(args).get<{ missing: string[]; extra: string[]; pending: string[]; changed: string[] }>(`${path}/diff`);
+    const d = await client(args).get<DiffReport>(`${path}/diff`);
     const lines = [
       ...d.missing.map((t) => `- ${t} (made by the migrations, not in the database)`),
       ...d.extra.map((t) => `+ ${t} (in the database, made by no migration)`),
+      ...d.different.flatMap((t) => [`~ ${t.table}`, ...t.differences.map((x) => `    ${x}`)]),
+      ...(d.failed ? [`failed ${d.failed.migration}: the migrations stop there (${d.failed.message})`] : []),
       ...d.pending.map((m) => `pending ${m}`),
       ...d.changed.map((m) => `changed ${m} (edited after it was applied)`),
     ];

@@ -1,3 +1,5 @@
+import { schemaErrors } from '../../actors/schema/errors.js';
+import { registerErrors } from '../../runtime/index.js';
 import { flagString, flagStrings, required, usage, type ParsedArgs } from '../args.js';
 import { parseColumn, parseDefault } from '../column-spec.js';
 import type { Command } from '../command.js';
@@ -5,6 +7,9 @@ import { EXIT } from '../exit-codes.js';
 import type { Output } from '../output.js';
 import { table as grid } from '../output.js';
 import { client } from './node.js';
+
+// The CLI does not boot the components: it knows the schema codes so that an error prints its code (SCHEMA_NOT_FOUND exits 5).
+registerErrors('schema', schemaErrors.defs);
 
 const enc = encodeURIComponent;
 

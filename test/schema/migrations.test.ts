@@ -74,6 +74,28 @@ describe.each(['postgres', 'sqlite', 'mysql'] as const)('migrations on %s', (kin
     expect(await shape(asks[0]!)).toEqual(migrated);
   });
 
+  it('db:diff compares the whole schema with the one the migrations make', async () => {
+    const clean = await asks[0]!('db.diff', at);
+    expect(clean).toEqual({ missing: [], extra: [], different: [], pending: [], changed: [] });
+    const change = (c: unknown) => asks[0]!('schema.change', { ...at, change: c });
+    await change({ op: 'addColumn', table: 'lists', column: { name: 'note', type: 'text' } });
+    await change({ op: 'createIndex', table: 'it-ems', name: 'extra_idx', columns: ['id', 'list'] });
+    await change({ op: 'createTable', table: { name: 'extra', columns: [{ name: 'id', type: 'integer', primaryKey: true }] } });
+    try {
+      const diff = await asks[1]!('db.diff', at);
+      expect(diff).toMatchObject({ missing: [], extra: ['extra'], pending: [], changed: [] });
+      expect(diff.different).toEqual([
+        { table: 'it-ems', differences: ['index extra_idx (id, list): in the database, made by no migration'] },
+        { table: 'lists', differences: ['column note: in the database, made by no migration'] },
+      ]);
+    } finally {
+      await change({ op: 'dropTable', table: 'extra' });
+      await change({ op: 'dropIndex', table: 'it-ems', index: 'extra_idx' });
+      await change({ op: 'dropColumn', table: 'lists', column: 'note' });
+    }
+    expect(await asks[0]!('db.diff', at)).toEqual(clean);
+  });
+
   it('an applied migration edited afterwards is refused, naming it', async () => {
     const file = join(folder, '20260101000001_lists.sql');
     const original = readFileSync(file, 'utf8');
@@ -96,6 +118,6 @@ describe.each(['postgres', 'sqlite', 'mysql'] as const)('migrations on %s', (kin
     expect((await asks[0]!('migrate.status', at)).migrations.at(-1)).toMatchObject({ status: 'pending' });
     if (kind !== 'mysql') expect(await shape(asks[0]!)).toEqual(before); // MariaDB's DDL commits as it goes (docs/schema-api.md)
     const diff = await asks[0]!('db.diff', at);
-    expect(diff.pending).toEqual(['20260101000003_broken']);
+    expect(diff).toMatchObject({ pending: ['20260101000003_broken'], failed: { migration: '20260101000003_broken' }, missing: [], extra: [] });
   });
 });

@@ -1,0 +1,111 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { tempDir } from '../support/cli.js';
+import { connectClient, disconnect, issueToken, projectApp, startRealtimeNode, subscribed, type PusherClient, type RealtimeCreds, type TestNode } from '../realtime/support.js';
+import { schemaSource } from '../support/schema.js';
+
+interface Change {
+  op: string;
+  row: Record<string, unknown> | null;
+}
+
+/**
+ * A table made through the schema API, on a running node, is served at once by every path: a
+ * policy written before the table existed governs it (policies name tables; nothing to reload),
+ * REST and OpenAPI serve it, a real pusher-js client gets its changes, and a column added
+ * afterwards is in the next event's payload; the same for a table a migration makes. Postgres (triggers installed on the new table)
+ * and SQLite (changes made through the adapter).
+ */
+describe.each(['postgres', 'sqlite'] as const)('a schema change reaches REST, OpenAPI, realtime and policies on %s', (kind) => {
+  let t: TestNode;
+  let app: RealtimeCreds;
+  let drop: () => Promise<void>;
+  const clients: PusherClient[] = [];
+  const src = '/v1/admin/projects/shop/sources/main';
+  const migrations = tempDir('mobo-live-migrations-');
+
+  beforeAll(async () => {
+    const source = await schemaSource(kind);
+    drop = source.drop;
+    t = await startRealtimeNode({}, { MOBO_SCHEMA__CHECK_EVERY_MS: '0', MOBO_SCHEMA__MIGRATIONS_DIR: migrations });
+    app = await projectApp(t, 'shop');
+    await t.admin('POST', '/v1/admin/projects/shop/sources', { name: 'main', ...source.config });
+  });
+  afterAll(async () => {
+    await Promise.all(clients.map(disconnect));
+    await t?.node.stop();
+    await drop?.();
+  });
+
+  it('a policy set before the table exists applies to it once created, over REST, OpenAPI and pusher-js', async () => {
+    // The periodic check is off: only the schema API's own announcement can make the table known.
+    await t.admin('POST', '/v1/admin/projects/shop/policies', { role: 'authenticated', table: 'notes', operations: ['read', 'create'], ownerColumn: 'owner_id' });
+    await t.admin('POST', `${src}/tables`, {
+      name: 'notes',
+      columns: [
+        { name: 'id', type: 'integer', identity: true },
+        { name: 'owner_id', type: 'text', nullable: false },
+        { name: 'body', type: 'text', nullable: false },
+      ],
+    });
+    const [ana, bo] = await Promise.all([issueToken(t, 'shop', 'ana', 'authenticated'), issueToken(t, 'shop', 'bo', 'authenticated')]);
+    const rest = (token: string, path: string, init: RequestInit = {}) =>
+      fetch(`${t.url}/v1/shop/main/${path}`, { ...init, headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json', prefer: 'return=representation', ...(init.headers ?? {}) } });
+
+    const client = await connectClient(t, app, ana);
+    clients.push(client);
+    const channel = await subscribed(client, 'private-db-main.notes');
+    const events: Change[] = [];
+    const waiters: Array<() => void> = [];
+    channel.bind_global((e: string, d: Change) => {
+      if (e.startsWith('pusher')) return;
+      events.push(d);
+      waiters.splice(0).forEach((w) => w());
+    });
+    const nthEvent = (n: number) =>
+      new Promise<void>((resolve) => {
+        const check = (): void => void (events.length >= n ? resolve() : waiters.push(check));
+        check();
+      });
+
+    // The policy forces owner_id to the caller on create, and filters reads to the caller's rows.
+    const created = await rest(ana, 'notes', { method: 'POST', body: JSON.stringify({ body: 'first', owner_id: 'someone else' }) });
+    expect(created.status, await created.clone().text()).toBe(201);
+    expect(((await created.json()) as { data: unknown }).data).toMatchObject({ owner_id: 'ana', body: 'first' });
+    expect((await rest(bo, 'notes', { method: 'POST', body: JSON.stringify({ body: 'bo' }) })).status).toBe(201);
+    const rows = async (token: string, query: string) => ((await (await rest(token, `notes?${query}`)).json()) as { data: unknown }).data;
+    expect(await rows(ana, 'select=body')).toEqual([{ body: 'first' }]);
+    await nthEvent(1);
+    expect(events[0]).toMatchObject({ op: 'INSERT', row: { owner_id: 'ana', body: 'first' } });
+
+    // OpenAPI, as the user sees it, knows the table.
+    const spec = (await (await fetch(`${t.url}/v1/shop/openapi.json`, { headers: { authorization: `Bearer ${ana}` } })).json()) as { paths: Record<string, unknown> };
+    expect(Object.keys(spec.paths).some((p) => p.includes('notes'))).toBe(true);
+
+    // A column added while the client stays subscribed: the next event carries it, REST serves it.
+    await t.admin('POST', `${src}/tables/notes/columns`, { name: 'tag', type: 'text', default: 'none' });
+    expect((await rest(ana, 'notes', { method: 'POST', body: JSON.stringify({ body: 'second', tag: 'red' }) })).status).toBe(201);
+    await nthEvent(2);
+    expect(events[1]).toMatchObject({ op: 'INSERT', row: { owner_id: 'ana', body: 'second', tag: 'red' } });
+    expect(await rows(ana, 'select=body,tag&order=id')).toEqual([{ body: 'first', tag: 'none' }, { body: 'second', tag: 'red' }]);
+    // Bo's row never reached Ana's socket: only her two inserts did.
+    expect(events.map((e) => e.row?.owner_id)).toEqual(['ana', 'ana']);
+  });
+
+  it('a table made by a migration is served and streamed at once, its policy written before it', async () => {
+    await t.admin('POST', '/v1/admin/projects/shop/policies', { role: 'authenticated', table: 'tasks', operations: ['read', 'create'], ownerColumn: 'owner_id' });
+    const folder = join(migrations, 'shop', 'main');
+    mkdirSync(folder, { recursive: true });
+    writeFileSync(join(folder, '20260101000001_tasks.sql'), '-- migrate:up\nCREATE TABLE "tasks" ("id" integer PRIMARY KEY, "owner_id" text NOT NULL, "title" text);\n-- migrate:down\nDROP TABLE "tasks";\n');
+    expect(await t.admin('POST', `${src}/migrations/up`, {})).toEqual({ applied: ['20260101000001_tasks'] });
+    const ana = await issueToken(t, 'shop', 'ana', 'authenticated');
+    const client = await connectClient(t, app, ana);
+    clients.push(client);
+    const channel = await subscribed(client, 'private-db-main.tasks');
+    const event = new Promise<Change>((resolve) => channel.bind_global((e: string, d: Change) => void (e.startsWith('pusher') || resolve(d))));
+    const res = await fetch(`${t.url}/v1/shop/main/tasks`, { method: 'POST', headers: { authorization: `Bearer ${ana}`, 'content-type': 'application/json' }, body: JSON.stringify({ id: 1, title: 'ship' }) });
+    expect(res.status, await res.clone().text()).toBe(201);
+    expect(await event).toMatchObject({ op: 'INSERT', row: { id: 1, owner_id: 'ana', title: 'ship' } });
+  });
+});
