@@ -197,7 +197,7 @@ END $install$`,
 }
 
 /** A row as to_jsonb wrote it, in canonical form (bytea arrives as "\\x…" hex). */
-function decodeJsonRow(table: TableInfo | undefined, raw: Row): Row {
+export function decodeJsonRow(table: TableInfo | undefined, raw: Row): Row {
   if (!table) return raw;
   const row: Row = {};
   for (const column of table.columns) {

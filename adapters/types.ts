@@ -1,3 +1,4 @@
+import type { CaptureMode, ChangeRelay } from './capture.js';
 /**
  * The one interface every data source implements (MagDS). Queries arrive as a typed AST
  * (`query.ts`), are checked against the introspected schema, and are compiled per backend
@@ -168,8 +169,18 @@ export interface SourceConfig {
   pool?: Partial<PoolOptions>;
   /** Postgres: the connection budget of the source's server (adapters/server-budget.ts). */
   budget?: { limit?: number; waitMs?: number };
-  /** Postgres: a direct URL for the change feed's LISTEN when `url` points at a pooler in transaction mode. */
+  /** Postgres: a direct URL for the change feed (LISTEN, logical replication) when `url` points at a pooler in transaction mode. */
   feedUrl?: string;
+  /** Postgres: how changes are captured (adapters/postgres-changes.ts); default `auto`. */
+  changes?: CaptureMode;
+  /** Postgres: names the source's replication slot, publication and change stream; unique per source and cluster (or node). */
+  captureKey?: string;
+}
+
+/** What an adapter is given beside its configuration. */
+export interface AdapterDeps {
+  /** Carries logically replicated changes to this node (cluster: a JetStream stream per source); default: this process. */
+  changeRelay?: ChangeRelay;
 }
 
 /** A source's connections (Postgres): its pool, and the server whose budget it shares. */
