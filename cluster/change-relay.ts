@@ -26,8 +26,12 @@ export interface JetStreamRelayOptions {
   leaseMs?: number;
   /** How long the stream keeps changes (default an hour): consumers read its tail, so this only bounds it. */
   maxAgeMs?: number;
+  /** False: this node only consumes, it never runs a reader (default true). */
+  runReaders?: boolean;
   /** A reader's stream failed (it restarts, resuming from the last acknowledged transaction). */
   onError?(key: string, err: unknown): void;
+  /** This node started (true) or stopped (false) running `key`'s reader. */
+  onHolding?(key: string, holding: boolean): void;
 }
 
 const MS_NS = 1_000_000;
@@ -69,6 +73,7 @@ export class JetStreamChangeRelay implements ChangeRelay {
     const { stream, subject, lease: leaseName } = this.where(key);
     await this.ensureStream(stream, subject);
     const messages = await this.follow(stream, deliver);
+    if (this.opts.runReaders === false) return { role: () => 'follower', close: async () => void (await messages.close()) };
     let loop: ReaderLoop | undefined;
     let lease: SingletonLease;
     try {
@@ -80,11 +85,13 @@ export class JetStreamChangeRelay implements ChangeRelay {
         ...(this.opts.leaseMs === undefined ? {} : { leaseMs: this.opts.leaseMs }),
         onAcquired: () => {
           loop = new ReaderLoop(reader, (changes) => this.publish(subject, changes), (err) => this.opts.onError?.(key, err));
+          this.opts.onHolding?.(key, true);
         },
         onLost: async () => {
           const stopping = loop;
           loop = undefined;
           await stopping?.stop();
+          if (stopping) this.opts.onHolding?.(key, false);
         },
       });
     } catch (err) {
