@@ -31,17 +31,15 @@ export interface CaptureStatus {
   role?: 'holder' | 'follower';
 }
 
-const statuses = new Map<string, () => CaptureStatus>();
+const statuses = new Set<() => CaptureStatus>();
 
 /** Registers a running capture for status; the returned function unregisters it. */
-export function reportCapture(key: string, status: () => CaptureStatus): () => void {
-  statuses.set(key, status);
-  return () => {
-    if (statuses.get(key) === status) statuses.delete(key);
-  };
+export function reportCapture(status: () => CaptureStatus): () => void {
+  statuses.add(status);
+  return () => void statuses.delete(status);
 }
 
-/** Every source of this process whose change feed has started, and how it captures. */
+/** Every source of this process whose change feed has started, and how it captures (several nodes in one process: each one's). */
 export function captureStats(): CaptureStatus[] {
   return [...statuses.values()].map((s) => s());
 }

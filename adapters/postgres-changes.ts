@@ -5,8 +5,8 @@
  * with REPLICATION, a free slot) and the publication and slot could be made, else triggers,
  * with the reason kept for `mobo status`.
  */
-import { MoboError, describeError } from '../runtime/errors.js';
-import { reportCapture, type CaptureMode, type CapturePath, type CaptureReader, type ChangeRelay } from './capture.js';
+import { MoboError, describeError } from '../runtime/index.js';
+import { reportCapture, type CaptureMode, type CapturePath, type CaptureReader, type CaptureStatus, type ChangeRelay } from './capture.js';
 import type { ChangeSource } from './changes.js';
 import { LogicalChangeFeed } from './logical-feed.js';
 import { captureNames, ensureCapture, logicalUnavailable, publishTable, type CaptureNames } from './postgres-capture-setup.js';
@@ -82,13 +82,20 @@ export class PostgresChanges implements ChangeSource {
   private use(feed: ChangeSource, path: CapturePath): ChangeSource {
     this.current = feed;
     this.path = path;
-    this.unreport = reportCapture(this.opts.key, () => ({
+    this.unreport = reportCapture(() => this.status()!);
+    return feed;
+  }
+
+  status(): CaptureStatus | undefined {
+    const path = this.path;
+    if (!path) return undefined;
+    const role = this.role();
+    return {
       key: this.opts.key,
       path,
       ...(this.reason === undefined ? {} : { reason: this.reason }),
-      ...(path === 'logical' ? { slot: this.names.slot, relay: this.opts.relay.kind, ...(this.role() ? { role: this.role()! } : {}) } : {}),
-    }));
-    return feed;
+      ...(path === 'logical' ? { slot: this.names.slot, relay: this.opts.relay.kind, ...(role ? { role } : {}) } : {}),
+    };
   }
 
   private role(): 'holder' | 'follower' | undefined {

@@ -1,4 +1,4 @@
-import type { CaptureMode, ChangeRelay } from './capture.js';
+import type { CaptureMode, CaptureStatus, ChangeRelay } from './capture.js';
 /**
  * The one interface every data source implements (MagDS). Queries arrive as a typed AST
  * (`query.ts`), are checked against the introspected schema, and are compiled per backend
@@ -94,6 +94,8 @@ export interface Adapter extends DataOps {
   transaction<T>(fn: (tx: DataOps) => Promise<T>): Promise<T>;
   /** Change events for every table, at least for every change made through this adapter. */
   watch(onChange: (event: ChangeEvent) => void): Promise<ChangeFeed>;
+  /** How the change feed captures (Postgres: logical replication or triggers), once it started. */
+  captureStatus?(): CaptureStatus | undefined;
   /** Schema changes and migrations (the SQL backends; absent where the backend has no tables to shape). */
   readonly schemaEditor?: SchemaEditor;
   /** MagBackup hooks: a self-contained dump of every table, and its restore. */

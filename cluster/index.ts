@@ -11,3 +11,10 @@ export type { EventStream, EventStreamOptions, StreamedEvent, StreamQuery } from
 export async function openEventStream(opts: import('./event-stream.js').EventStreamOptions): Promise<import('./event-stream.js').EventStream> {
   return (await import('./event-stream.js')).EventStream.open(opts);
 }
+
+export type { JetStreamChangeRelay, JetStreamRelayOptions } from './change-relay.js';
+
+/** Opens a node's JetStream change relay (loads the NATS client only when called: cluster mode). */
+export async function openChangeRelay(opts: import('./change-relay.js').JetStreamRelayOptions): Promise<import('./change-relay.js').JetStreamChangeRelay> {
+  return (await import('./change-relay.js')).JetStreamChangeRelay.open(opts);
+}

@@ -9,7 +9,9 @@
 import { createHash } from 'node:crypto';
 import { resolve } from 'node:path';
 import type { CaptureReader, CapturedChange, ChangeRelay, RelayAttachment } from '../../adapters/index.js';
+import { openChangeRelay, type JetStreamChangeRelay } from '../../cluster/index.js';
 import type { MoboConfig } from '../../config/index.js';
+import { describeError, type Logger } from '../../runtime/index.js';
 
 /** The capture key of a project's source on this node's cluster (or this embedded node). */
 export function captureKey(config: Readonly<MoboConfig>, project: string, source: string): string {
@@ -20,15 +22,18 @@ export function captureKey(config: Readonly<MoboConfig>, project: string, source
 }
 
 /** The relay of one connection actor: undefined when embedded (the reader runs in the adapter's own process). */
-export function changeRelayFor(config: Readonly<MoboConfig>): ChangeRelay | undefined {
-  return config.transport.kind === 'nats' ? new ClusterRelay(config) : undefined;
+export function changeRelayFor(config: Readonly<MoboConfig>, log: Logger): ChangeRelay | undefined {
+  return config.transport.kind === 'nats' ? new ClusterRelay(config, log) : undefined;
 }
 
 class ClusterRelay implements ChangeRelay {
   readonly kind = 'jetstream';
   readonly durable = true;
 
-  constructor(private readonly config: Readonly<MoboConfig>) {}
+  constructor(
+    private readonly config: Readonly<MoboConfig>,
+    private readonly log: Logger,
+  ) {}
 
   async attach(key: string, reader: () => CaptureReader, deliver: (change: CapturedChange) => void): Promise<RelayAttachment> {
     const relay = await this.open();
@@ -56,8 +61,14 @@ class ClusterRelay implements ChangeRelay {
     }
   }
 
-  private async open(): Promise<import('../../cluster/change-relay.js').JetStreamChangeRelay> {
-    const { JetStreamChangeRelay } = await import('../../cluster/change-relay.js');
-    return JetStreamChangeRelay.open({ servers: this.config.transport.natsUrl, clusterId: this.config.transport.cluster, nodeId: this.config.node.id });
+  private open(): Promise<JetStreamChangeRelay> {
+    return openChangeRelay({
+      servers: this.config.transport.natsUrl,
+      clusterId: this.config.transport.cluster,
+      nodeId: this.config.node.id,
+      onHolding: (key, holding) => this.log.info(holding ? 'change reader started here' : 'change reader stopped here', { key }),
+      // The reader restarts by itself (from the last acknowledged transaction); say why it stopped.
+      onError: (key, err) => this.log.warn('change reader failed', { key, error: describeError(err) }),
+    });
   }
 }

@@ -109,7 +109,7 @@ export const catalogSlot: ActorSlot = {
     const provisioner = new Provisioner(config.dataDir, config.ds.provision);
 
     const relayOf = (source: SourceConfig): { relay?: ChangeRelay } => {
-      const relay = source.kind === 'postgres' ? changeRelayFor(config) : undefined;
+      const relay = source.kind === 'postgres' ? changeRelayFor(config, board.log) : undefined;
       return relay ? { relay } : {};
     };
 

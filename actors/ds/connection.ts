@@ -1,4 +1,4 @@
-import { captureStats, createAdapter, feedSeesAllWrites, type ChangeRelay } from '../../adapters/index.js';
+import { createAdapter, feedSeesAllWrites, type ChangeRelay } from '../../adapters/index.js';
 import { forRead, isConnectionLost } from '../../adapters/outcome.js';
 import type { Adapter, ChangeEvent, ChangeFeed, DataOps, Row, SchemaEditor, SourceConfig } from '../../adapters/types.js';
 import { dispatch, on, type Behavior, type Handlers } from '../../runtime/behavior.js';
@@ -160,7 +160,7 @@ export function connectionBehavior(spec: ConnectionSpec, events: EventBus, adapt
         if (h.latencyMs !== undefined) status.latencyMs = h.latencyMs;
       }
       if (lastError) status.lastError = lastError;
-      const capture = captureStats().find((c) => c.key === spec.config.captureKey);
+      const capture = adapter.captureStatus?.();
       if (capture) status.changes = capture;
       return status;
     }),
