@@ -6,12 +6,12 @@
  * as the trigger path's are. No trigger: tables join the publication when the source learns of
  * them (tableCreated: DDL through the adapter, or a schema refresh that found a psql table).
  */
-import type { CapturedChange, ChangeRelay, RelayAttachment } from './capture.js';
+import type { CaptureReader, CapturedChange, ChangeRelay, RelayAttachment } from './capture.js';
 import type { ChangeSource } from './changes.js';
+import { FeedListeners } from './feed-listeners.js';
 import { decodeJsonRow } from './postgres-feed.js';
 import type { SchemaCache } from './schema-cache.js';
 import type { ChangeEvent, ChangeFeed, TableInfo } from './types.js';
-import type { CaptureReader } from './capture.js';
 
 /** The Postgres parts the feed drives (postgres.ts wires them to the source's driver). */
 export interface LogicalCapture {
@@ -25,8 +25,11 @@ export interface LogicalCapture {
 
 export class LogicalChangeFeed implements ChangeSource {
   readonly wanted = false;
-  private readonly listeners = new Set<(event: ChangeEvent) => void>();
-  private starting: Promise<RelayAttachment> | undefined;
+  private readonly listeners = new FeedListeners(
+    () => this.start(),
+    () => this.stop(),
+  );
+  private attachment: RelayAttachment | undefined;
   private delivery: Promise<void> = Promise.resolve();
 
   constructor(
@@ -42,50 +45,27 @@ export class LogicalChangeFeed implements ChangeSource {
     return this.attachment?.role();
   }
 
-  private attachment: RelayAttachment | undefined;
-
-  async subscribe(onChange: (event: ChangeEvent) => void): Promise<ChangeFeed> {
-    const listener = (event: ChangeEvent): void => onChange(event);
-    this.listeners.add(listener);
-    try {
-      this.starting ??= this.start().catch((err: unknown) => {
-        this.starting = undefined;
-        throw err;
-      });
-      await this.starting;
-    } catch (err) {
-      this.listeners.delete(listener);
-      throw err;
-    }
-    return {
-      close: async () => {
-        this.listeners.delete(listener);
-        if (this.listeners.size === 0) await this.stop();
-      },
-    };
+  subscribe(onChange: (event: ChangeEvent) => void): Promise<ChangeFeed> {
+    return this.listeners.subscribe(onChange);
   }
 
   async tableCreated(table: TableInfo): Promise<void> {
-    if (this.starting) await this.capture.publish(table);
+    if (this.listeners.started) await this.capture.publish(table);
   }
 
-  async close(): Promise<void> {
-    this.listeners.clear();
-    await this.stop();
+  close(): Promise<void> {
+    return this.listeners.close();
   }
 
-  private async start(): Promise<RelayAttachment> {
+  private async start(): Promise<void> {
     const { tables } = await this.schema.get(true);
     await this.capture.ensure(tables);
     this.attachment = await this.relay.attach(this.capture.key, () => this.capture.reader(), (change) => this.enqueue(change));
-    return this.attachment;
   }
 
   private async stop(): Promise<void> {
-    const starting = this.starting;
-    this.starting = undefined;
+    const attachment = this.attachment;
     this.attachment = undefined;
-    const attachment = await starting?.catch(() => undefined);
     await attachment?.close();
   }
 
@@ -100,12 +80,6 @@ export class LogicalChangeFeed implements ChangeSource {
     const event: ChangeEvent = { table: change.table, op: change.op, at: change.at };
     if (change.row) event.row = decodeJsonRow(table, change.row);
     if (change.old) event.old = decodeJsonRow(table, change.old);
-    for (const listener of this.listeners) {
-      try {
-        listener(event);
-      } catch {
-        // A listener's failure is its own.
-      }
-    }
+    this.listeners.deliver(event);
   }
 }

@@ -12,18 +12,16 @@
  *    inserted with plain SQL (outside the node), each stamped with the insert's send time;
  *    p50/p99 over every client's receipt, per path.
  *
- *   npm run bench -- --only cdc      (CDC_INSERTS, CDC_CONCURRENCY, CDC_CLIENTS, CDC_EVENTS)
+ *   npm run bench -- --only cdc      (sizes: CDC_INSERTS, CDC_CONCURRENCY, CDC_CLIENTS, CDC_EVENTS)
  */
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import pg from 'pg';
 import PusherJs from 'pusher-js';
 import { createAdapter, dropChangeCapture, type ChangeRelay, type SourceConfig } from '../adapters/index.js';
-import { describeLoad, describeMachine } from './machine.js';
 import { fmtSummary, summarize } from './stats.js';
 import { stopper, waitForLine } from './ws-servers.js';
 
@@ -187,18 +185,4 @@ export async function run(): Promise<string[]> {
   for (const r of rates.slice(1)) lines.push(`  ${r.path} ÷ trigger: ${(r.perSecond / trigger).toFixed(2)}× (goal ≥ 2×)`);
   for (const path of ['logical', 'trigger'] as const) lines.push(await clientLatency(path));
   return lines;
-}
-
-if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
-  console.log(`machine: ${describeMachine()}\n${describeLoad()}`);
-  run().then(
-    (lines) => {
-      for (const line of lines) console.log(line);
-      process.exit(0);
-    },
-    (err: unknown) => {
-      console.error(err);
-      process.exit(1);
-    },
-  );
 }
