@@ -1,8 +1,9 @@
 /**
  * A Postgres logical replication reader (pgoutput through pg-logical-replication, the only file
  * importing it): streams the source's slot, gathers each transaction's row changes, hands them
- * on at COMMIT and acknowledges the commit's end LSN to the server only once the handler has
- * resolved (the relay has them), in commit order. Never the library's automatic
+ * on at COMMIT (without waiting for the transactions before it) and acknowledges the commit's
+ * end LSN to the server only once the handler has resolved for it and every earlier one (the
+ * relay has them), in commit order. Never the library's automatic
  * acknowledgement: it would confirm what was received, not what is safe. A keepalive that asks
  * for an answer gets the last safe LSN, or the server's position when nothing is pending (so a
  * quiet source does not pin WAL).
@@ -143,8 +144,12 @@ export class PostgresLogicalReader implements CaptureReader {
               paused = true;
               connectionStream()?.pause?.();
             }
+            // Handed on at once (the relay publishes in commit order, many in flight); acknowledged
+            // in commit order, each only once it and every transaction before it are safe.
+            const safe = txn.changes.length > 0 ? onTransaction(txn.changes) : Promise.resolve();
+            safe.catch(() => undefined);
             chain = chain
-              .then(() => (txn.changes.length > 0 ? onTransaction(txn.changes) : undefined))
+              .then(() => safe)
               .then(() => {
                 pending -= 1;
                 if (paused && pending <= MAX_PENDING / 2) {
