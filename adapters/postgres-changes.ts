@@ -3,7 +3,7 @@
  * (`ds.changes`): `logical` (logical replication, logical-feed.ts), `trigger` (triggers + NOTIFY,
  * postgres-feed.ts), or `auto`: logical where the server allows it (wal_level=logical, a role
  * with REPLICATION, a free slot) and the publication and slot could be made, else triggers,
- * with the reason kept for `mobo status`.
+ * with the reason kept for `mobo status` (also when the embedded reader's first start fails).
  */
 import { MoboError, describeError } from '../runtime/index.js';
 import { reportCapture, type CaptureMode, type CapturePath, type CaptureReader, type CaptureStatus, type ChangeRelay } from './capture.js';
@@ -45,7 +45,19 @@ export class PostgresChanges implements ChangeSource {
       this.chosen = undefined;
       throw err;
     });
-    return (await this.chosen).subscribe(onChange);
+    const chosen = await this.chosen;
+    try {
+      return await chosen.subscribe(onChange);
+    } catch (err) {
+      // `auto` whose reader could not start (no free walsender, say): triggers instead, saying why.
+      if (this.opts.mode !== 'auto' || this.path !== 'logical') throw err;
+      this.unreport?.();
+      await chosen.close().catch(() => undefined);
+      this.reason = describeError(err);
+      const trigger = this.use(this.opts.trigger(), 'trigger');
+      this.chosen = Promise.resolve(trigger);
+      return trigger.subscribe(onChange);
+    }
   }
 
   async tableCreated(table: TableInfo): Promise<void> {
