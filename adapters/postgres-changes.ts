@@ -23,6 +23,8 @@ export interface PostgresChangesOptions {
   relay: ChangeRelay;
   trigger(): ChangeSource;
   reader(names: CaptureNames): CaptureReader;
+  /** One reader's share of the server's connection budget (replication-share.ts): its release, or why not. */
+  claimReader(): (() => void) | string;
 }
 
 export class PostgresChanges implements ChangeSource {
@@ -32,6 +34,7 @@ export class PostgresChanges implements ChangeSource {
   private path: CapturePath | undefined;
   private reason: string | undefined;
   private unreport: (() => void) | undefined;
+  private releaseReader: (() => void) | undefined;
   private readonly names: CaptureNames;
 
   constructor(private readonly opts: PostgresChangesOptions) {
@@ -53,6 +56,7 @@ export class PostgresChanges implements ChangeSource {
       if (this.opts.mode !== 'auto' || this.path !== 'logical') throw err;
       this.unreport?.();
       await chosen.close().catch(() => undefined);
+      this.releaseReader?.();
       this.reason = describeError(err);
       const trigger = this.use(this.opts.trigger(), 'trigger');
       this.chosen = Promise.resolve(trigger);
@@ -67,18 +71,23 @@ export class PostgresChanges implements ChangeSource {
   async close(): Promise<void> {
     this.unreport?.();
     await this.current?.close();
+    this.releaseReader?.();
   }
 
   private async choose(): Promise<ChangeSource> {
     const { mode } = this.opts;
     if (mode !== 'trigger') {
-      const why = await logicalUnavailable(this.opts.runner, this.names);
+      let why = await logicalUnavailable(this.opts.runner, this.names);
+      const claim = why === undefined ? this.opts.claimReader() : undefined;
+      if (typeof claim === 'string') why = claim;
+      else this.releaseReader = claim;
       if (why === undefined) {
         try {
           // The publication and slot are made here, so a refusal (no ownership of a table) still falls back.
           await ensureCapture(this.opts.runner, this.names, this.opts.namespace, (await this.opts.schema.get(true)).tables, this.opts.relay.durable);
           return this.use(this.logicalFeed(), 'logical');
         } catch (err) {
+          this.releaseReader?.();
           if (mode === 'logical') throw err;
           this.reason = describeError(err);
         }

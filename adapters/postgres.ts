@@ -31,6 +31,7 @@ import { directRelay } from './capture.js';
 import { PostgresChanges } from './postgres-changes.js';
 import { captureNames, dropCapture, takeOverSlot, type CaptureNames } from './postgres-capture-setup.js';
 import { PostgresLogicalReader } from './postgres-logical.js';
+import { claimReplication } from './replication-share.js';
 import type { Adapter, AdapterDeps, ColumnInfo, ColumnType, NativeTable, SchemaInfo, SourceConfig, SourceConnections, TableInfo } from './types.js';
 
 export function createPostgresAdapter(config: SourceConfig, deps: AdapterDeps = {}): Adapter {
@@ -50,6 +51,7 @@ export function createPostgresAdapter(config: SourceConfig, deps: AdapterDeps = 
         relay,
         trigger: () => new PostgresChangeFeed(driver.namespace, runner, schema, (onNotify, onLost) => driver.listen(onNotify, onLost)),
         reader: (names) => driver.logicalReader(names, runner, !relay.durable),
+        claimReader: () => claimReplication(serverBudget(driver.feedTarget.server, config.budget)),
       }),
   );
 }

@@ -18,7 +18,7 @@ const URL = process.env.PG_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 async function openSource(extra: Partial<SourceConfig> = {}, url = URL): Promise<OpenedAdapter & { schema: string; config: SourceConfig }> {
   const schema = uniqueName('mobo_lc');
   await pgQuery(URL, `CREATE SCHEMA "${schema}"`);
-  if (extra.url) await pgQuery(URL, `ALTER SCHEMA "${schema}" OWNER TO "${new globalThis.URL(extra.url).username}"`);
+  if (extra.url && new globalThis.URL(extra.url).username !== 'postgres') await pgQuery(URL, `ALTER SCHEMA "${schema}" OWNER TO "${new globalThis.URL(extra.url).username}"`);
   const config: SourceConfig = { kind: 'postgres', url, namespace: schema, changes: 'logical', captureKey: uniqueName('test_lc'), ...extra };
   const adapter = createAdapter(config);
   await adapter.connect();
@@ -71,6 +71,23 @@ describe('postgres logical change capture', () => {
       const log = new EventLog();
       const feed = await adapter.watch(log.push);
       expect(captureStats().find((s) => s.key === config.captureKey)).toMatchObject({ path: 'trigger' });
+      await pgQuery(URL, `INSERT INTO "${schema}".t (note) VALUES ('x')`);
+      await log.until((events) => events.some((e) => e.table === 't'));
+      await feed.close();
+    } finally {
+      await cleanup();
+    }
+  });
+
+  it('keeps logical readers to a quarter of the server budget: past it, auto runs on triggers and says why', async () => {
+    // Its own server key (localhost, not 127.0.0.1), so the small budget is this test's alone.
+    const small = URL.replace('127.0.0.1', 'localhost');
+    const { adapter, schema, config, cleanup } = await openSource({ changes: 'auto', url: small, budget: { limit: 3 } }, small);
+    try {
+      await pgQuery(URL, `CREATE TABLE "${schema}".t (id serial PRIMARY KEY, note text)`);
+      const log = new EventLog();
+      const feed = await adapter.watch(log.push);
+      expect(captureStats().find((s) => s.key === config.captureKey)).toMatchObject({ path: 'trigger', reason: expect.stringContaining('share of the connection budget') });
       await pgQuery(URL, `INSERT INTO "${schema}".t (note) VALUES ('x')`);
       await log.until((events) => events.some((e) => e.table === 't'));
       await feed.close();
