@@ -16,8 +16,8 @@ export type { CaptureReader, CapturedChange, ChangeRelay, RelayAttachment } from
 /** How a source's changes are captured: `auto` picks logical replication where the server allows it. */
 export type CaptureMode = 'auto' | 'logical' | 'trigger';
 
-/** The path a source actually uses once started (`local`: the adapter's own writes only). */
-export type CapturePath = 'logical' | 'trigger' | 'local';
+/** The path a source actually uses once its feed started. */
+export type CapturePath = 'logical' | 'trigger';
 
 /** What `mobo status` shows of one source's change capture. */
 export interface CaptureStatus {
