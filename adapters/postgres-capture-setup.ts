@@ -89,6 +89,11 @@ export async function dropCapture(runner: SqlRunner, names: CaptureNames): Promi
   await runner.run({ sql: `DROP PUBLICATION IF EXISTS ${quote(names.publication)}`, params: [] });
 }
 
+/** Drops the publication alone (an embedded feed closing: its temporary slot went with its connection). */
+export async function dropPublication(runner: SqlRunner, names: CaptureNames): Promise<void> {
+  await runner.run({ sql: `DROP PUBLICATION IF EXISTS ${quote(names.publication)}`, params: [] });
+}
+
 function ignoreDuplicate(p: Promise<unknown>): Promise<void> {
   return p.then(
     () => undefined,

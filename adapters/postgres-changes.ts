@@ -9,7 +9,7 @@ import { MoboError, describeError } from '../runtime/index.js';
 import { reportCapture, type CaptureMode, type CapturePath, type CaptureReader, type CaptureStatus, type ChangeRelay } from './capture.js';
 import type { ChangeSource } from './changes.js';
 import { LogicalChangeFeed } from './logical-feed.js';
-import { captureNames, ensureCapture, logicalUnavailable, publishTable, type CaptureNames } from './postgres-capture-setup.js';
+import { captureNames, dropPublication, ensureCapture, logicalUnavailable, publishTable, type CaptureNames } from './postgres-capture-setup.js';
 import type { SchemaCache } from './schema-cache.js';
 import type { SqlRunner } from './sql/driver.js';
 import type { ChangeEvent, ChangeFeed, TableInfo } from './types.js';
@@ -72,6 +72,8 @@ export class PostgresChanges implements ChangeSource {
     this.unreport?.();
     await this.current?.close();
     this.releaseReader?.();
+    // Embedded, nothing of the capture outlives the feed (the slot was the connection's own).
+    if (this.path === 'logical' && !this.opts.relay.durable) await dropPublication(this.opts.runner, this.names).catch(() => undefined);
   }
 
   private async choose(): Promise<ChangeSource> {

@@ -12,6 +12,7 @@ import { isMoboError } from '../../runtime/errors.js';
 import { adapterConformance, type OpenedAdapter } from './conformance.js';
 import { EventLog, uniqueName } from './helpers.js';
 import { pgQuery } from '../support/sql.js';
+import { waitFor } from '../support/wait.js';
 
 const URL = process.env.PG_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 
@@ -61,6 +62,27 @@ describe('postgres logical change capture', () => {
       await feed.close();
     } finally {
       await cleanup();
+    }
+  });
+
+  it('embedded, leaves nothing behind when the adapter closes: the slot was temporary, the publication goes', async () => {
+    const schema = uniqueName('mobo_lc');
+    await pgQuery(URL, `CREATE SCHEMA "${schema}"; CREATE TABLE "${schema}".t (id serial PRIMARY KEY)`);
+    const config: SourceConfig = { kind: 'postgres', url: URL, namespace: schema, changes: 'logical', captureKey: uniqueName('test_lc') };
+    const adapter = createAdapter(config);
+    try {
+      await adapter.connect();
+      const feed = await adapter.watch(() => undefined);
+      const slot = captureStats().find((s) => s.key === config.captureKey)!.slot!;
+      expect(await pgQuery(URL, 'SELECT temporary FROM pg_replication_slots WHERE slot_name = $1', [slot])).toEqual([{ temporary: true }]);
+      await feed.close();
+      await adapter.close();
+      // The server drops a temporary slot as its session ends, just after the client has gone.
+      await waitFor(async () => (await pgQuery(URL, 'SELECT 1 FROM pg_replication_slots WHERE slot_name = $1', [slot])).length === 0, 'the temporary slot is gone', 30_000);
+      expect(await pgQuery(URL, 'SELECT 1 FROM pg_publication WHERE pubname = $1', [slot])).toEqual([]);
+    } finally {
+      await dropChangeCapture(config);
+      await pgQuery(URL, `DROP SCHEMA "${schema}" CASCADE`);
     }
   });
 

@@ -8,7 +8,7 @@ import { tempDir } from './cli.js';
 /** An in-process embedded node on a fresh data directory, HTTP on a free port. */
 export async function startTestNode(env: Record<string, string> = {}, dataDir = tempDir('mobo-node-')): Promise<MoboNode> {
   const loaded = loadConfig({ cwd: dataDir, env: { MOBO_HTTP_PORT: '0', MOBO_DATA_DIR: dataDir, MOBO_HEALTH__INTERVAL_MS: '0', ...env }, sections: configSections(defaultSlots()) });
-  const node = await MoboNode.create({ loaded, log: process.env.DEBUG_NODE_LOG ? Logger.stderr('debug', 'json') : Logger.silent() });
+  const node = await MoboNode.create({ loaded, log: Logger.silent() });
   await node.boot();
   return node;
 }
