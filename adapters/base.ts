@@ -6,6 +6,7 @@
 import { MoboError, describeError, isMoboError } from '../runtime/errors.js';
 import type { RestRead, RestReadResult, RestWrite, RestWriteResult } from './rest-plan.js';
 import { withTimeout } from '../runtime/timeout.js';
+import type { CaptureStatus } from './capture.js';
 import type { ChangeSource } from './changes.js';
 import { dumpTables, restoreTables } from './dump.js';
 import { HEALTH_TIMEOUT_MS } from './options.js';
@@ -86,6 +87,10 @@ export abstract class BaseAdapter implements Adapter {
 
   watch(onChange: (event: ChangeEvent) => void): Promise<ChangeFeed> {
     return this.changes.subscribe(onChange);
+  }
+
+  captureStatus(): CaptureStatus | undefined {
+    return this.changes.status?.();
   }
 
   dump(): AsyncIterable<DumpChunk> {

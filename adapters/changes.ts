@@ -5,6 +5,7 @@
  * are not seen). Write paths collect changed rows only when `wanted` says someone listens.
  */
 import type { ChangeEvent, ChangeFeed, ChangeOp, Row, TableInfo } from './types.js';
+import type { CaptureStatus } from './capture.js';
 import { primaryKeyOf } from './columns.js';
 
 export interface ChangeSink {
@@ -16,6 +17,8 @@ export interface ChangeSource extends ChangeSink {
   subscribe(onChange: (event: ChangeEvent) => void): Promise<ChangeFeed>;
   /** Tables were created through the adapter or found new (Postgres installs their triggers, in one statement). */
   tablesCreated?(tables: readonly TableInfo[]): Promise<void>;
+  /** How the changes are captured, once the feed started (Postgres: logical or trigger). */
+  status?(): CaptureStatus | undefined;
   close(): Promise<void>;
 }
 

@@ -6,7 +6,8 @@
 import { MoboError } from '../runtime/errors.js';
 import { LazyAdapter } from './lazy.js';
 import { dropMysql, dropPostgres, provisionMysql, provisionPostgres, type AdminRunner, type Provisioned } from './provision.js';
-import type { Adapter, AdapterKind, SourceConfig } from './types.js';
+import type { ChangeRelay } from './capture.js';
+import type { Adapter, AdapterDeps, AdapterKind, SourceConfig } from './types.js';
 
 export type * from './types.js';
 export type { Scalar, ComparisonOp } from './query.js';
@@ -21,6 +22,8 @@ export { derivedName, type Provisioned } from './provision.js';
 export { postgresTarget } from './postgres-url.js';
 export { budgetStats, type BudgetStats } from './server-budget.js';
 export { listenConnections } from './listen-hub.js';
+export { captureStats, changePosition, directRelay, PositionFilter, ReaderLoop } from './capture.js';
+export type { CaptureMode, CapturePath, CaptureReader, CaptureStatus, CapturedChange, ChangeRelay, RelayAttachment } from './capture.js';
 
 /**
  * Whether a backend's change feed reports every committed change, whoever made it (Postgres:
@@ -59,14 +62,24 @@ async function openAdmin(kind: 'postgres' | 'mysql', url: string): Promise<Admin
   return kind === 'postgres' ? (await import('./postgres.js')).openAdmin(url) : (await import('./mysql.js')).openAdmin(url);
 }
 
-export function createAdapter(config: SourceConfig): Adapter {
-  return new LazyAdapter(config.kind, () => loadBackend(config));
+export function createAdapter(config: SourceConfig, deps: AdapterDeps = {}): Adapter {
+  return new LazyAdapter(config.kind, () => loadBackend(config, deps));
 }
 
-async function loadBackend(config: SourceConfig): Promise<Adapter> {
+/**
+ * Forgets a removed source's change capture: its replication slot and publication (Postgres
+ * with logical replication; nothing elsewhere) and what the relay keeps for it.
+ */
+export async function dropChangeCapture(config: SourceConfig, relay?: ChangeRelay): Promise<void> {
+  if (config.kind !== 'postgres' || !config.captureKey) return;
+  await (await import('./postgres.js')).dropPostgresCapture(config, config.captureKey);
+  await relay?.drop(config.captureKey);
+}
+
+async function loadBackend(config: SourceConfig, deps: AdapterDeps): Promise<Adapter> {
   switch (config.kind) {
     case 'postgres':
-      return (await import('./postgres.js')).createPostgresAdapter(config);
+      return (await import('./postgres.js')).createPostgresAdapter(config, deps);
     case 'sqlite':
       return (await import('./sqlite.js')).createSqliteAdapter(config);
     case 'mysql':

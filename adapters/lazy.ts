@@ -1,5 +1,6 @@
 import type { RestRead, RestReadResult, RestWrite, RestWriteResult } from './rest-plan.js';
 import { MoboError } from '../runtime/errors.js';
+import type { CaptureStatus } from './capture.js';
 import type { Adapter, AdapterHealth, AdapterKind, ChangeEvent, ChangeFeed, DataOps, DumpChunk, Query, RestoreOptions, Row, SchemaEditor, SchemaInfo, TableInfo } from './types.js';
 
 /**
@@ -66,6 +67,7 @@ export class LazyAdapter implements Adapter {
   delete = async (query: Pick<Query, 'table' | 'where'>, returning?: boolean): Promise<Row[]> => this.ready.delete(query, returning);
   transaction = async <T>(fn: (tx: DataOps) => Promise<T>): Promise<T> => this.ready.transaction(fn);
   watch = async (onChange: (event: ChangeEvent) => void): Promise<ChangeFeed> => this.ready.watch(onChange);
+  captureStatus = (): CaptureStatus | undefined => this.inner?.captureStatus?.();
   restWrite = async (write: RestWrite): Promise<RestWriteResult> => this.ready.restWrite(write);
   restRead = async (read: RestRead): Promise<RestReadResult> => this.ready.restRead(read);
   restore = async (chunks: AsyncIterable<DumpChunk>, options?: RestoreOptions): Promise<void> => this.ready.restore(chunks, options);

@@ -12,6 +12,7 @@
  * replayed. Triggers stay installed after the feed closes (an unheard NOTIFY is cheap).
  */
 import type { ChangeSource } from './changes.js';
+import { FeedListeners } from './feed-listeners.js';
 import type { SchemaCache } from './schema-cache.js';
 import type { SqlRunner } from './sql/driver.js';
 import { postgresDialect } from './sql/dialects.js';
@@ -46,9 +47,11 @@ const literal = (text: string): string => `'${text.split("'").join("''")}'`;
 
 export class PostgresChangeFeed implements ChangeSource {
   readonly wanted = false;
-  private readonly listeners = new Set<(event: ChangeEvent) => void>();
+  private readonly listeners = new FeedListeners(
+    () => this.start(),
+    () => this.stop(),
+  );
   private connection: ListenConnection | undefined;
-  private starting: Promise<void> | undefined;
   private delivery: Promise<void> = Promise.resolve();
   private reconnectTimer: NodeJS.Timeout | undefined;
   private backoffMs = RECONNECT_MIN_MS;
@@ -63,34 +66,16 @@ export class PostgresChangeFeed implements ChangeSource {
   /** Triggers publish the changes; the write paths have nothing to add. */
   publish(): void {}
 
-  async subscribe(onChange: (event: ChangeEvent) => void): Promise<ChangeFeed> {
-    const listener = (event: ChangeEvent): void => onChange(event);
-    this.listeners.add(listener);
-    try {
-      this.starting ??= this.start().catch((err: unknown) => {
-        this.starting = undefined;
-        throw err;
-      });
-      await this.starting;
-    } catch (err) {
-      this.listeners.delete(listener);
-      throw err;
-    }
-    return {
-      close: async () => {
-        this.listeners.delete(listener);
-        if (this.listeners.size === 0) await this.stop();
-      },
-    };
+  subscribe(onChange: (event: ChangeEvent) => void): Promise<ChangeFeed> {
+    return this.listeners.subscribe(onChange);
   }
 
   async tablesCreated(tables: readonly TableInfo[]): Promise<void> {
-    if (this.starting && tables.length > 0) await this.install(tables);
+    if (this.listeners.started && tables.length > 0) await this.install(tables);
   }
 
-  async close(): Promise<void> {
-    this.listeners.clear();
-    await this.stop();
+  close(): Promise<void> {
+    return this.listeners.close();
   }
 
   private async start(): Promise<void> {
@@ -102,7 +87,6 @@ export class PostgresChangeFeed implements ChangeSource {
   private async stop(): Promise<void> {
     clearTimeout(this.reconnectTimer);
     this.reconnectTimer = undefined;
-    this.starting = undefined;
     const connection = this.connection;
     this.connection = undefined;
     await connection?.close();
@@ -177,13 +161,7 @@ END $install$`,
     const event: ChangeEvent = { table: notice.t, op: notice.op, at: Date.now() };
     if (notice.row) event.row = decodeJsonRow(table, notice.row);
     if (notice.old) event.old = decodeJsonRow(table, notice.old);
-    for (const listener of this.listeners) {
-      try {
-        listener(event);
-      } catch {
-        // A listener's failure is its own.
-      }
-    }
+    this.listeners.deliver(event);
   }
 
   private async storedChange(notice: Notice): Promise<Notice> {
@@ -197,7 +175,7 @@ END $install$`,
 }
 
 /** A row as to_jsonb wrote it, in canonical form (bytea arrives as "\\x…" hex). */
-function decodeJsonRow(table: TableInfo | undefined, raw: Row): Row {
+export function decodeJsonRow(table: TableInfo | undefined, raw: Row): Row {
   if (!table) return raw;
   const row: Row = {};
   for (const column of table.columns) {

@@ -27,11 +27,43 @@ import type { AdminRunner } from './provision.js';
 import { sharedListen } from './listen-hub.js';
 import { postgresTarget, type PostgresTarget } from './postgres-url.js';
 import { serverBudget, type ServerBudget } from './server-budget.js';
-import type { Adapter, ColumnInfo, ColumnType, NativeTable, SchemaInfo, SourceConfig, SourceConnections, TableInfo } from './types.js';
+import { directRelay } from './capture.js';
+import { PostgresChanges } from './postgres-changes.js';
+import { captureNames, dropCapture, takeOverSlot, type CaptureNames } from './postgres-capture-setup.js';
+import { PostgresLogicalReader } from './postgres-logical.js';
+import { claimReplication } from './replication-share.js';
+import type { Adapter, AdapterDeps, ColumnInfo, ColumnType, NativeTable, SchemaInfo, SourceConfig, SourceConnections, TableInfo } from './types.js';
 
-export function createPostgresAdapter(config: SourceConfig): Adapter {
+export function createPostgresAdapter(config: SourceConfig, deps: AdapterDeps = {}): Adapter {
   const driver = new PostgresDriver(config);
-  return new SqlAdapter(driver, ({ schema, runner }) => new PostgresChangeFeed(driver.namespace, runner, schema, (onNotify, onLost) => driver.listen(onNotify, onLost)));
+  const relay = deps.changeRelay ?? directRelay;
+  return new SqlAdapter(
+    driver,
+    ({ schema, runner }) =>
+      new PostgresChanges({
+        // Logical capture makes a slot, which someone must own: a source without a capture key (not
+        // started by the catalog) keeps triggers unless it asks for more.
+        mode: config.changes ?? (config.captureKey ? 'auto' : 'trigger'),
+        key: config.captureKey ?? `${driver.feedTarget.server}/${driver.feedTarget.database}/${driver.namespace}`,
+        namespace: driver.namespace,
+        runner,
+        schema,
+        relay,
+        trigger: () => new PostgresChangeFeed(driver.namespace, runner, schema, (onNotify, onLost) => driver.listen(onNotify, onLost)),
+        reader: (names) => driver.logicalReader(names, runner, !relay.durable),
+        claimReader: () => claimReplication(serverBudget(driver.feedTarget.server, config.budget)),
+      }),
+  );
+}
+
+/** Drops a source's slot and publication (the source is removed: a slot nobody reads holds WAL forever). */
+export async function dropPostgresCapture(config: SourceConfig, key: string): Promise<void> {
+  const admin = await openAdmin(config.feedUrl ?? config.url);
+  try {
+    await dropCapture({ inTransaction: false, run: async (statement) => ({ rows: await admin.run(statement.sql, statement.params), affected: 0 }) }, captureNames(key));
+  } finally {
+    await admin.close().catch(() => undefined);
+  }
 }
 
 /** Plain statements on one connection of an admin URL (provisioning: adapters/provision.ts). */
@@ -306,13 +338,33 @@ class PostgresDriver implements SqlDriver {
     };
   }
 
+  /** Where the change feed connects: `feedUrl` when set (the data URL points at a pooler in transaction mode). */
+  get feedTarget(): PostgresTarget {
+    return this.config.feedUrl ? postgresTarget(this.config.feedUrl) : this.target;
+  }
+
+  /** A logical replication reader of this source's slot, its connection under the server's budget. */
+  logicalReader(names: CaptureNames, runner: SqlRunner, temporarySlot: boolean): PostgresLogicalReader {
+    const target = this.feedTarget;
+    return new PostgresLogicalReader({
+      connectionString: target.connectionString,
+      connectTimeoutMs: poolOptions(this.config).connectTimeoutMs,
+      names,
+      namespace: this.namespace,
+      budget: serverBudget(target.server, this.config.budget),
+      tenant: `${target.server}/${target.database}/${names.slot}`,
+      takeOver: () => takeOverSlot(runner, names),
+      temporarySlot,
+    });
+  }
+
   /**
    * The LISTEN connection of this database, shared with every other source of this process on
    * it (listen-hub.ts); on `feedUrl` when set (the data URL points at a pooler in transaction
    * mode, where LISTEN does not hold). It takes a permit of the budget like any connection.
    */
   listen(onNotify: (payload: string) => void, onLost: (err: unknown) => void): Promise<ListenConnection> {
-    const target = this.config.feedUrl ? postgresTarget(this.config.feedUrl) : this.target;
+    const target = this.feedTarget;
     return sharedListen(`${target.server}/${target.database}`, (notify, lost) => this.openListen(target, notify, lost), onNotify, onLost);
   }
 

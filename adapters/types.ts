@@ -1,3 +1,4 @@
+import type { CaptureMode, CaptureStatus, ChangeRelay } from './capture.js';
 /**
  * The one interface every data source implements (MagDS). Queries arrive as a typed AST
  * (`query.ts`), are checked against the introspected schema, and are compiled per backend
@@ -93,6 +94,8 @@ export interface Adapter extends DataOps {
   transaction<T>(fn: (tx: DataOps) => Promise<T>): Promise<T>;
   /** Change events for every table, at least for every change made through this adapter. */
   watch(onChange: (event: ChangeEvent) => void): Promise<ChangeFeed>;
+  /** How the change feed captures (Postgres: logical replication or triggers), once it started. */
+  captureStatus?(): CaptureStatus | undefined;
   /** Schema changes and migrations (the SQL backends; absent where the backend has no tables to shape). */
   readonly schemaEditor?: SchemaEditor;
   /** MagBackup hooks: a self-contained dump of every table, and its restore. */
@@ -168,8 +171,18 @@ export interface SourceConfig {
   pool?: Partial<PoolOptions>;
   /** Postgres: the connection budget of the source's server (adapters/server-budget.ts). */
   budget?: { limit?: number; waitMs?: number };
-  /** Postgres: a direct URL for the change feed's LISTEN when `url` points at a pooler in transaction mode. */
+  /** Postgres: a direct URL for the change feed (LISTEN, logical replication) when `url` points at a pooler in transaction mode. */
   feedUrl?: string;
+  /** Postgres: how changes are captured (adapters/postgres-changes.ts); default `auto`. */
+  changes?: CaptureMode;
+  /** Postgres: names the source's replication slot, publication and change stream; unique per source and cluster (or node). */
+  captureKey?: string;
+}
+
+/** What an adapter is given beside its configuration. */
+export interface AdapterDeps {
+  /** Carries logically replicated changes to this node (cluster: a JetStream stream per source); default: this process. */
+  changeRelay?: ChangeRelay;
 }
 
 /** A source's connections (Postgres): its pool, and the server whose budget it shares. */

@@ -38,8 +38,9 @@ export function clusterId(prefix: string): string {
   return `${prefix}_${randomBytes(4).toString('hex')}`;
 }
 
-export function spawnMember(nats: string, cluster: string, node: string, env: Record<string, string> = {}): MemberProcess {
-  const proc = spawn(process.execPath, [MEMBER], { env: { ...process.env, MOBO_NATS: nats, MOBO_CLUSTER: cluster, MOBO_NODE: node, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+/** `script`: another member script built beside this one (bench/change-reader.ts). */
+export function spawnMember(nats: string, cluster: string, node: string, env: Record<string, string> = {}, script = MEMBER): MemberProcess {
+  const proc = spawn(process.execPath, [script], { env: { ...process.env, MOBO_NATS: nats, MOBO_CLUSTER: cluster, MOBO_NODE: node, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   const events: MemberEvent[] = [];
   const waiters = new Set<() => void>();
   let stderr = '';

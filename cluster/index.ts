@@ -4,10 +4,17 @@ export * from './shared-buckets.js';
 // KvLease is imported where cluster mode needs it (it loads the NATS client).
 export * from './detector.js';
 export * from './placed-child.js';
-// Membership, SingletonLease and ClusterPlacer load the NATS client: import them from their files in cluster mode.
+// Membership, SingletonLease, ClusterPlacer and JetStreamChangeRelay (change-relay.ts) load the NATS client: import them from their files in cluster mode.
 export type { EventStream, EventStreamOptions, StreamedEvent, StreamQuery } from './event-stream.js';
 
 /** Opens a bounded JetStream stream of bus events (loads the NATS client only when called: cluster mode). */
 export async function openEventStream(opts: import('./event-stream.js').EventStreamOptions): Promise<import('./event-stream.js').EventStream> {
   return (await import('./event-stream.js')).EventStream.open(opts);
+}
+
+export type { JetStreamChangeRelay, JetStreamRelayOptions } from './change-relay.js';
+
+/** Opens a node's JetStream change relay (loads the NATS client only when called: cluster mode). */
+export async function openChangeRelay(opts: import('./change-relay.js').JetStreamRelayOptions): Promise<import('./change-relay.js').JetStreamChangeRelay> {
+  return (await import('./change-relay.js')).JetStreamChangeRelay.open(opts);
 }

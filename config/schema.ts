@@ -195,6 +195,12 @@ export const configSchema = z
         budgetWaitMs: z.number().int().positive().default(2_000),
         /** An idle pooled connection closes after this long (a quiet source holds none). */
         idleTimeoutMs: z.number().int().positive().default(30_000),
+        /**
+         * Postgres change capture: `logical` (logical replication, no trigger; a cluster runs one
+         * reader per source and relays over JetStream), `trigger` (triggers + NOTIFY), or `auto`:
+         * logical where the server allows it (wal_level=logical, REPLICATION, a free slot), else triggers.
+         */
+        changes: z.enum(['auto', 'logical', 'trigger']).default('auto'),
         provision: provisionSchema,
       })
       .strict()

@@ -19,3 +19,4 @@ export * from './protocol.js';
 export * from './topics.js';
 export * from './nats-names.js';
 export * from './process-alive.js';
+export * from './change-relay.js';

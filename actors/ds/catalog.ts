@@ -1,7 +1,8 @@
 import { redactSecrets } from '../../runtime/redact.js';
 import { z } from 'zod';
-import { createAdapter } from '../../adapters/index.js';
-import type { Row, SourceConfig } from '../../adapters/types.js';
+import { createAdapter, dropChangeCapture } from '../../adapters/index.js';
+import { captureKey, changeRelayFor } from './capture.js';
+import type { ChangeRelay, Row, SourceConfig } from '../../adapters/index.js';
 import { dispatch, on, type Behavior } from '../../runtime/behavior.js';
 import type { TimerHandle } from '../../runtime/clock.js';
 import { MoboError, describeError, isMoboError } from '../../runtime/errors.js';
@@ -107,6 +108,11 @@ export const catalogSlot: ActorSlot = {
     const box = SecretBox.forNode(config.dataDir, config.secrets.key);
     const provisioner = new Provisioner(config.dataDir, config.ds.provision);
 
+    const relayOf = (source: SourceConfig): { relay?: ChangeRelay } => {
+      const relay = source.kind === 'postgres' ? changeRelayFor(config, board.log) : undefined;
+      return relay ? { relay } : {};
+    };
+
     /** Starts the source's connection actor under `ds`, remembering which version of the source it serves. */
     const startConnection = async (row: Row): Promise<void> => {
       const [extras] = await store.select({ table: SOURCE_EXTRAS, where: { op: 'eq', column: 'id', value: String(row.id) } });
@@ -114,18 +120,25 @@ export const catalogSlot: ActorSlot = {
       await board.tree.addChildTo(dsPoolSlot.name, spec);
     };
 
-    const connectionSpec = (row: Row, extras: Row | undefined): ChildSpec => {
-      const project = String(row.project);
-      const name = String(row.name);
+    /** A stored source's settings on this node. */
+    const connectionSource = (row: Row, extras: Row | undefined, project: string, name: string): SourceConfig => {
       const source: SourceConfig = sourceConfig(config.ds, { kind: row.kind as SourceConfig['kind'], url: box.open(String(row.url_sealed)) });
       if (row.namespace) source.namespace = String(row.namespace);
       if (extras?.feed_url_sealed) source.feedUrl = box.open(String(extras.feed_url_sealed));
       source.pool = { ...source.pool, max: Number(row.pool_max ?? config.ds.poolMax) };
+      if (source.kind === 'postgres') source.captureKey = captureKey(config, project, name);
+      return source;
+    };
+
+    const connectionSpec = (row: Row, extras: Row | undefined): ChildSpec => {
+      const project = String(row.project);
+      const name = String(row.name);
+      const source = connectionSource(row, extras, project, name);
       return {
         name: `${project}.${name}`,
         tag: String(row.created_at),
         create: () =>
-          board.system.spawn(sourceAddress(project, name), () => connectionBehavior({ project, source: name, config: source, watch: true, records }, board.system.events), {
+          board.system.spawn(sourceAddress(project, name), () => connectionBehavior({ project, source: name, config: source, watch: true, records, ...relayOf(source) }, board.system.events), {
             mailbox: { concurrency: IN_FLIGHT_PER_CONNECTION * (source.pool?.max ?? config.ds.poolMax) },
             queue: 'ds',
             downError: 'DS_UNAVAILABLE',
@@ -259,10 +272,20 @@ export const catalogSlot: ActorSlot = {
       const id = `${project}/${name}`;
       await stopConnection(`${project}.${name}`);
       const [extras] = await store.select({ table: SOURCE_EXTRAS, where: { op: 'eq', column: 'id', value: id } });
+      await forgetChanges(project, name, extras);
       if (options.dropProvisioned && extras?.provisioned) await provisioner.drop(JSON.parse(String(extras.provisioned)) as ProvisionRecord);
       await store.delete(SOURCE_EXTRAS, { op: 'eq', column: 'id', value: id }, false);
       await store.delete(SOURCES, { op: 'eq', column: 'id', value: id }, false);
       announce(project, name);
+    };
+    /** A removed source's replication slot and publication go (a slot nobody reads holds WAL forever), and its change stream. */
+    const forgetChanges = async (project: string, name: string, extras: Row | undefined): Promise<void> => {
+      const [row] = await store.select({ table: SOURCES, where: { op: 'eq', column: 'id', value: `${project}/${name}` } });
+      if (!row || row.kind !== 'postgres') return;
+      const source = connectionSource(row, extras, project, name);
+      await dropChangeCapture(source, relayOf(source).relay).catch((err: unknown) =>
+        board.log.warn('change capture not dropped: drop its replication slot by hand', { project, source: name, key: source.captureKey, error: describeError(err) }),
+      );
     };
     const announce = (project: string, name: string): void => {
       board.system.events.emit(SOURCES_CHANGED_TOPIC, { node: board.nodeId, project, name } satisfies SourcesChanged);

@@ -1,4 +1,4 @@
-import { createAdapter, feedSeesAllWrites } from '../../adapters/index.js';
+import { createAdapter, feedSeesAllWrites, type ChangeRelay } from '../../adapters/index.js';
 import { forRead, isConnectionLost } from '../../adapters/outcome.js';
 import type { Adapter, ChangeEvent, ChangeFeed, DataOps, Row, SchemaEditor, SourceConfig } from '../../adapters/types.js';
 import { dispatch, on, type Behavior, type Handlers } from '../../runtime/behavior.js';
@@ -18,6 +18,8 @@ export interface ConnectionSpec {
   watch: boolean;
   /** Where idempotent writes record their outcome (project sources; not the control store itself). */
   records?: WriteRecords;
+  /** Cluster mode: carries the source's logically replicated changes to this node (actors/ds/capture.ts). */
+  relay?: ChangeRelay;
 }
 
 const CONNECT_TIMEOUT_MS = 5_000;
@@ -38,7 +40,7 @@ export function changeTopic(project: string, source: string, table: string): str
  * connection lost fails the actor when the source no longer answers a health probe,
  * and its supervisor restarts it with backoff.
  */
-export function connectionBehavior(spec: ConnectionSpec, events: EventBus, adapter: Adapter = createAdapter(spec.config)): Behavior {
+export function connectionBehavior(spec: ConnectionSpec, events: EventBus, adapter: Adapter = createAdapter(spec.config, spec.relay ? { changeRelay: spec.relay } : {})): Behavior {
   let connected = false;
   let feed: ChangeFeed | undefined;
   let lastError: string | undefined;
@@ -162,6 +164,8 @@ export function connectionBehavior(spec: ConnectionSpec, events: EventBus, adapt
         if (h.latencyMs !== undefined) status.latencyMs = h.latencyMs;
       }
       if (lastError) status.lastError = lastError;
+      const capture = adapter.captureStatus?.();
+      if (capture) status.changes = capture;
       return status;
     }),
   };

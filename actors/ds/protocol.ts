@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { Filter } from '../../adapters/query.js';
-import type { AppliedMigration, DescribedTable, MigrationStep, Query, Rehearsal, Row, SchemaChange, SchemaInfo, SchemaOp, TableInfo, RestRead, RestReadResult, RestWrite, RestWriteResult } from '../../adapters/index.js';
+import type { AppliedMigration, CaptureStatus, DescribedTable, MigrationStep, Query, Rehearsal, Row, SchemaChange, SchemaInfo, SchemaOp, TableInfo, RestRead, RestReadResult, RestWrite, RestWriteResult } from '../../adapters/index.js';
 import { outcomeUnknown } from '../../adapters/outcome.js';
 import { isMoboError, MoboError, type ErrorCode } from '../../runtime/errors.js';
 import type { ActorRef, AskOptions } from '../../runtime/ref.js';
@@ -92,6 +92,8 @@ export interface SourceStatus {
   connected: boolean;
   latencyMs?: number;
   lastError?: string;
+  /** How its changes are captured (Postgres: logical replication or triggers), once its feed started. */
+  changes?: CaptureStatus;
 }
 
 /** A typed face on a connection actor's ref: what the gateway, auth and the bridge call. */

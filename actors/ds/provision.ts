@@ -59,5 +59,6 @@ export function sourceConfig(ds: DsConfig, source: Pick<SourceConfig, 'kind' | '
   const server = postgresTarget(source.url).server;
   const limit = ds.servers[server]?.budget ?? ds.budget;
   config.budget = { waitMs: ds.budgetWaitMs, ...(limit !== undefined ? { limit } : {}) };
+  config.changes = ds.changes;
   return config;
 }

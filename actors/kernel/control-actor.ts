@@ -1,4 +1,4 @@
-import { budgetStats } from '../../adapters/index.js';
+import { budgetStats, captureStats } from '../../adapters/index.js';
 import { z } from 'zod';
 import { dispatch, on, type Behavior } from '../../runtime/behavior.js';
 import type { Board, ComponentSlot } from '../board.js';
@@ -54,6 +54,8 @@ export const controlSlot: ComponentSlot = {
         components: flatten(board.tree.statuses()),
         // Per database server (host:port): connections in use, idle, waiting, and the budget.
         connections: budgetStats(),
+        // Per source whose change feed started: logical replication or triggers (and why), its slot, who runs the reader.
+        changes: captureStats(),
         // How the run before this one ended, from the state actor's memory (null if it is down).
         previousRun: await board.system
           .ref(board.address(stateSlot.name))

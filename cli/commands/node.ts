@@ -2,6 +2,7 @@ import { join } from 'node:path';
 import { previousRun, readMemory, type Run } from '../../actors/kernel/node-memory.js';
 import { StateFile } from '../../actors/kernel/state-file.js';
 import type { ComponentStatus } from '../../actors/kernel/tree-view.js';
+import type { CaptureStatus } from '../../adapters/index.js';
 import { loadConfig } from '../../config/load.js';
 import { isMoboError } from '../../runtime/errors.js';
 import { flagString, type ParsedArgs } from '../args.js';
@@ -21,6 +22,8 @@ export interface NodeStatus {
   previousRun: Run | null;
   /** Per database server: connections in use, idle, waiting for the budget, and the budget. */
   connections?: Array<{ server: string; budget: number; inUse: number; idle: number; waiting: number }>;
+  /** Per source whose change feed started: how its changes are captured. */
+  changes?: CaptureStatus[];
 }
 
 /** The client for the node a command targets (`--config`, `--node`). */
@@ -54,6 +57,9 @@ export const statusCommand: Command = {
         componentTable(status.components),
         ...(status.connections?.length
           ? [table([['SERVER', 'IN USE', 'IDLE', 'WAITING', 'BUDGET'], ...status.connections.map((c) => [c.server, String(c.inUse), String(c.idle), String(c.waiting), String(c.budget)])])]
+          : []),
+        ...(status.changes?.length
+          ? [table([['CHANGES', 'PATH', 'READER', 'SLOT', 'WHY'], ...status.changes.map((c) => [c.key, c.path, c.role ? `${c.role} (${c.relay})` : '-', c.slot ?? '-', c.reason ?? ''])])]
           : []),
         ...(status.previousRun ? [`previous run: ${runLine(status.previousRun)}`] : []),
       ].join('\n'),

@@ -297,7 +297,9 @@ describe('Idempotency-Key across a cluster (two nodes, NATS, one Postgres contro
     await pgQuery(PG_URL, `CREATE DATABASE ${db}`);
     const controlUrl = new URL(PG_URL);
     controlUrl.pathname = `/${db}`;
-    const shared = { ...ROOMY, MOBO_NATS_URL: NATS_URL, MOBO_CONTROL__KIND: 'postgres', MOBO_CONTROL__URL: controlUrl.toString(), MOBO_SECRETS__KEY: randomBytes(32).toString('base64') };
+    // Triggers: a source on `public` captured by logical replication would leave a durable slot
+    // behind (these nodes stop without removing it); test/realtime/db-logical.test.ts covers that path.
+    const shared = { ...ROOMY, MOBO_NATS_URL: NATS_URL, MOBO_DS__CHANGES: 'trigger', MOBO_CONTROL__KIND: 'postgres', MOBO_CONTROL__URL: controlUrl.toString(), MOBO_SECRETS__KEY: randomBytes(32).toString('base64') };
     for (const [i, dir] of dirs.entries()) nodes.push(await startTestNode({ ...shared, MOBO_NODE_ID: `idem-${i}-${db.slice(-8)}` }, dir));
     const a = nodes[0]!;
     const ask = <T>(actor: string, type: string, payload: unknown) => a.system.ref(a.address(actor)).ask<T>(type, payload, { timeoutMs: 15_000 });

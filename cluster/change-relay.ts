@@ -1,0 +1,147 @@
+/**
+ * The cluster's change relay: a source's log reader runs as a cluster singleton (singleton.ts,
+ * lease `cdc-<key hash>`) and publishes every captured change into the source's JetStream stream
+ * `MOBO_CDC_<key hash>_<cluster>` (subject `mobo.<cluster>.t.cdc.<key hash>`), with the change's
+ * position as Nats-Msg-Id; the reader acknowledges a transaction to Postgres only once JetStream
+ * has acknowledged every one of its messages. Every node (the holder too) consumes the stream
+ * from its tail with an ordered consumer and drops positions it has seen.
+ *
+ * Failover: the holder dies or is cut off, its lease expires, another node takes the lease and
+ * starts the reader, which resumes from the slot's last acknowledged transaction. What the old
+ * holder published but had not acknowledged comes again: JetStream drops it as a duplicate
+ * (within its duplicate window) and consumers by position (beyond it). So no change is lost
+ * and none is delivered twice. A holder that loses its lease stops its reader first.
+ */
+import { createHash } from 'node:crypto';
+import { DeliverPolicy, jetstream, jetstreamManager, type ConsumerMessages, type JetStreamClient, type JetStreamManager } from '@nats-io/jetstream';
+import { connect, type NatsConnection } from '@nats-io/transport-node';
+import { natsNames, PositionFilter, ReaderLoop, type CaptureReader, type CapturedChange, type ChangeRelay, type NatsNames, type RelayAttachment } from '../runtime/index.js';
+import { SingletonLease } from './singleton.js';
+
+export interface JetStreamRelayOptions {
+  servers: string;
+  clusterId: string;
+  nodeId: string;
+  /** The reader's singleton lease (default singleton.ts's). */
+  leaseMs?: number;
+  /** How long the stream keeps changes (default an hour): consumers read its tail, so this only bounds it. */
+  maxAgeMs?: number;
+  /** False: this node only consumes, it never runs a reader (default true). */
+  runReaders?: boolean;
+  /** A reader's stream failed (it restarts, resuming from the last acknowledged transaction). */
+  onError?(key: string, err: unknown): void;
+  /** This node started (true) or stopped (false) running `key`'s reader. */
+  onHolding?(key: string, holding: boolean): void;
+}
+
+const MS_NS = 1_000_000;
+const DEFAULT_MAX_AGE_MS = 3_600_000;
+/** JetStream drops a message id seen within this window; consumers drop older repeats by position. */
+const DUPLICATE_WINDOW_MS = 120_000;
+
+export class JetStreamChangeRelay implements ChangeRelay {
+  readonly kind = 'jetstream';
+  readonly durable = true;
+  private readonly names: NatsNames;
+
+  private constructor(
+    private readonly nc: NatsConnection,
+    private readonly js: JetStreamClient,
+    private readonly jsm: JetStreamManager,
+    private readonly opts: JetStreamRelayOptions,
+  ) {
+    this.names = natsNames(opts.clusterId);
+  }
+
+  static async open(opts: JetStreamRelayOptions): Promise<JetStreamChangeRelay> {
+    const nc = await connect({ servers: opts.servers, name: `mobo-cdc-${opts.nodeId}`, maxReconnectAttempts: -1 });
+    try {
+      return new JetStreamChangeRelay(nc, jetstream(nc), await jetstreamManager(nc), opts);
+    } catch (err) {
+      await nc.close();
+      throw err;
+    }
+  }
+
+  /** The stream, subject and lease of one capture key. */
+  where(key: string): { stream: string; subject: string; lease: string } {
+    const id = createHash('sha256').update(key).digest('hex').slice(0, 16);
+    return { stream: this.names.stream(`cdc_${id}`), subject: `${this.names.topic}cdc.${id}`, lease: `cdc-${id}` };
+  }
+
+  async attach(key: string, reader: () => CaptureReader, deliver: (change: CapturedChange) => void): Promise<RelayAttachment> {
+    const { stream, subject, lease: leaseName } = this.where(key);
+    await this.ensureStream(stream, subject);
+    const messages = await this.follow(stream, deliver);
+    if (this.opts.runReaders === false) return { role: () => 'follower', close: async () => void (await messages.close()) };
+    let loop: ReaderLoop | undefined;
+    let lease: SingletonLease;
+    try {
+      lease = await SingletonLease.open({
+        servers: this.opts.servers,
+        clusterId: this.opts.clusterId,
+        nodeId: this.opts.nodeId,
+        name: leaseName,
+        ...(this.opts.leaseMs === undefined ? {} : { leaseMs: this.opts.leaseMs }),
+        onAcquired: () => {
+          loop = new ReaderLoop(reader, (changes) => this.publish(subject, changes), (err) => this.opts.onError?.(key, err));
+          this.opts.onHolding?.(key, true);
+        },
+        onLost: async () => {
+          const stopping = loop;
+          loop = undefined;
+          await stopping?.stop();
+          if (stopping) this.opts.onHolding?.(key, false);
+        },
+      });
+    } catch (err) {
+      await messages.close();
+      throw err;
+    }
+    return {
+      role: () => (loop ? 'holder' : 'follower'),
+      close: async () => {
+        await lease.close();
+        await messages.close();
+      },
+    };
+  }
+
+  async drop(key: string): Promise<void> {
+    await this.jsm.streams.delete(this.where(key).stream).catch(() => undefined);
+  }
+
+  async close(): Promise<void> {
+    if (!this.nc.isClosed()) await this.nc.close();
+  }
+
+  /** Every node opens it; the first creates it. */
+  private async ensureStream(stream: string, subject: string): Promise<void> {
+    const config = { name: stream, subjects: [subject], max_age: (this.opts.maxAgeMs ?? DEFAULT_MAX_AGE_MS) * MS_NS, duplicate_window: DUPLICATE_WINDOW_MS * MS_NS };
+    await this.jsm.streams.info(stream).catch(() => this.jsm.streams.add(config).catch(() => this.jsm.streams.info(stream)));
+  }
+
+  /** One transaction's changes, each with its position as message id; resolves once JetStream has them all. */
+  private async publish(subject: string, changes: readonly CapturedChange[]): Promise<void> {
+    await Promise.all(changes.map((change) => this.js.publish(subject, JSON.stringify(change), { msgID: change.pos })));
+  }
+
+  /** This node's reading of the stream, from its tail, each position once. */
+  private async follow(stream: string, deliver: (change: CapturedChange) => void): Promise<ConsumerMessages> {
+    const consumer = await this.js.consumers.get(stream, { deliver_policy: DeliverPolicy.New });
+    const messages = await consumer.consume();
+    const seen = new PositionFilter();
+    void (async () => {
+      for await (const m of messages) {
+        let change: CapturedChange;
+        try {
+          change = m.json<CapturedChange>();
+        } catch {
+          continue;
+        }
+        if (seen.fresh(change.pos)) deliver(change);
+      }
+    })().catch(() => undefined);
+    return messages;
+  }
+}
