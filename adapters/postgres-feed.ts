@@ -54,6 +54,8 @@ export class PostgresChangeFeed implements ChangeSource {
   private delivery: Promise<void> = Promise.resolve();
   private reconnectTimer: NodeJS.Timeout | undefined;
   private backoffMs = RECONNECT_MIN_MS;
+  /** Tables whose trigger this feed installed or found in place. */
+  private readonly verified = new Set<string>();
 
   constructor(
     private readonly namespace: string,
@@ -86,8 +88,11 @@ export class PostgresChangeFeed implements ChangeSource {
     };
   }
 
+  /** A table this feed found or put its trigger on before is looked at first (one catalog read); a new one gets it at once. */
   async tableCreated(table: TableInfo): Promise<void> {
-    if (this.starting) await this.install([table]);
+    if (!this.starting) return;
+    if (this.verified.has(table.name) && (await this.installed([table]))) return;
+    await this.install([table]);
   }
 
   async close(): Promise<void> {
@@ -97,7 +102,8 @@ export class PostgresChangeFeed implements ChangeSource {
 
   private async start(): Promise<void> {
     const { tables } = await this.schema.get(true);
-    if (!(await this.installed(tables))) await this.install(tables);
+    if (await this.installed(tables)) for (const t of tables) this.verified.add(t.name);
+    else await this.install(tables);
     this.connection = await this.openListener((payload) => this.enqueue(payload), () => this.lost());
   }
 
@@ -183,6 +189,7 @@ export class PostgresChangeFeed implements ChangeSource {
   ${triggers.join('\n  ')}
 END $install$`,
     });
+    for (const t of tables) this.verified.add(t.name);
   }
 
   /** Deliveries are chained so events reach listeners in notification (commit) order. */

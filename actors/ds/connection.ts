@@ -9,7 +9,7 @@ import { withTimeout } from '../../runtime/timeout.js';
 import { topics } from '../../runtime/topics.js';
 import { DS, SCHEMA_CHANGED_TOPIC, SCHEMA_CHECK_TOPIC, SCHEMA_REFRESHED_TOPIC, type SourceStatus, type WriteOp } from './protocol.js';
 import type { RecordRef, WriteRecords } from './write-records.js';
-import { connectGate, type GateTicket } from './connect-gate.js';
+import { backgroundGate, type GateTicket } from './background-gate.js';
 
 export interface ConnectionSpec {
   project: string;
@@ -47,7 +47,7 @@ export function connectionBehavior(spec: ConnectionSpec, events: EventBus, adapt
   let lastFailure: unknown;
   let lastAttempt = 0;
   let connecting: Promise<void> | undefined;
-  /** Its place in the node's line of background connects (connect-gate.ts). */
+  /** Its place in the line of background connects (background-gate.ts). */
   let ticket: GateTicket | undefined;
   let busyRetry: NodeJS.Timeout | undefined;
   let stopped = false;
@@ -87,12 +87,16 @@ export function connectionBehavior(spec: ConnectionSpec, events: EventBus, adapt
     return connecting;
   };
 
-  /** Requests that come while the source connects (at boot, every source connects in turn) wait for it. */
+  /**
+   * Requests that come while the source connects (at boot, every source connects in turn) wait
+   * for it; one that finds it away tries again (at most once a second) and is served if that
+   * works, so a source is never left down after the pressure or the outage passed.
+   */
   const ready = async (ctx: ActorContext): Promise<void> => {
     if (connected) return;
     await settled();
+    if (!connected && Date.now() - lastAttempt > RECONNECT_EVERY_MS) await connect(ctx);
     if (connected) return;
-    if (Date.now() - lastAttempt > RECONNECT_EVERY_MS) void connect(ctx);
     if (isMoboError(lastFailure, 'DS_BUSY')) throw lastFailure;
     throw new MoboError('DS_UNAVAILABLE', undefined, { details: { project: spec.project, source: spec.source } });
   };
@@ -148,6 +152,8 @@ export function connectionBehavior(spec: ConnectionSpec, events: EventBus, adapt
   };
   const refreshed = (): void => events.emitLocal(SCHEMA_REFRESHED_TOPIC, { project: spec.project, source: spec.source });
   let offSchema: Array<() => void> = [];
+  /** The periodic schema check of this source, in line or running. */
+  let checking: GateTicket | undefined;
 
   const handlers: Handlers = {
     [DS.select.type]: on(DS.select.schema, (q, ctx) => read(ctx, () => adapter.select(q))),
@@ -197,13 +203,14 @@ export function connectionBehavior(spec: ConnectionSpec, events: EventBus, adapt
         events.on<{ project?: unknown; source?: unknown }>(SCHEMA_CHANGED_TOPIC, ({ payload }) => {
           if (mine(payload)) ctx.self.tell(DS.refresh.type, { announce: true });
         }),
+        // Every source checks at once: the looks go through the background line, a few at a time.
         events.on(SCHEMA_CHECK_TOPIC, () => {
-          if (connected) ctx.self.tell(DS.refresh.type, { announce: false });
+          if (connected && !checking) checking = backgroundGate.enter(() => ctx.self.ask(DS.refresh.type, { announce: false }).finally(() => (checking = undefined)));
         }),
       ];
       // Not awaited: a node with a thousand sources is READY at once, its sources connecting in
       // the background a few at a time; a request that comes first waits for its source (ready()).
-      ticket = connectGate.enter(() => connect(ctx));
+      ticket = backgroundGate.enter(() => connect(ctx));
     },
     receive: (msg, ctx) => dispatch(handlers, msg, ctx),
     async health() {
@@ -216,6 +223,7 @@ export function connectionBehavior(spec: ConnectionSpec, events: EventBus, adapt
       offSchema.forEach((off) => off());
       stopped = true;
       ticket?.cancel();
+      checking?.cancel();
       clearTimeout(busyRetry);
       // A connect still under way finishes first, so the feed it opens is closed here too.
       await connecting;
