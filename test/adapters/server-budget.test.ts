@@ -58,11 +58,17 @@ const source = (url: string, limit: number, extra: Partial<SourceConfig> = {}): 
 /** The budget of the local server (this file's describes run one after the other; each configures its limit). */
 const stats = (_role: string) => budgetStats().find((s) => s.server === '127.0.0.1:5432')!;
 
-describe('200 Postgres tenants (a schema each) under a budget of 20 connections', () => {
+/**
+ * The issue's case: 200 tenants on a server that takes 100 connections. The local server allows
+ * more, so the role these tenants connect as is limited to 100 (CONNECTION LIMIT: the server
+ * itself refuses the 101st, as max_connections 100 would); the budget is 80 and the server's
+ * own count of that role's connections (pg_stat_activity) is sampled throughout.
+ */
+describe('200 Postgres tenants (a schema each) on a server taking 100 connections, budget 80', () => {
   let srv: Server;
   const adapters: Adapter[] = [];
   beforeAll(async () => {
-    srv = await server(200);
+    srv = await server(200, { connectionLimit: 100 });
   });
   afterAll(async () => {
     await Promise.all(adapters.map((a) => a.close().catch(() => undefined)));
@@ -70,7 +76,7 @@ describe('200 Postgres tenants (a schema each) under a budget of 20 connections'
   });
 
   it('every tenant answers its writes and reads, and the server never sees more than the budget', async () => {
-    for (let i = 0; i < 200; i++) adapters.push(createAdapter(source(srv.url(`t-${i}`), 20)));
+    for (let i = 0; i < 200; i++) adapters.push(createAdapter(source(srv.url(`t-${i}`), 80)));
     let peak = 0;
     let sampling = true;
     const sampler = (async () => {
@@ -87,8 +93,8 @@ describe('200 Postgres tenants (a schema each) under a budget of 20 connections'
       await sampler;
     }
     expect(peak).toBeGreaterThan(0);
-    expect(peak).toBeLessThanOrEqual(20);
-    expect(stats(srv.role).budget).toBe(20);
+    expect(peak).toBeLessThanOrEqual(80);
+    expect(stats(srv.role).budget).toBe(80);
   });
 
   it('their change feeds share one LISTEN connection to the database, each hearing only its own schema', async () => {
