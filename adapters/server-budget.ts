@@ -252,7 +252,9 @@ export class ServerBudget {
           const at = queue.indexOf(waiter);
           if (at >= 0) queue.splice(at, 1);
           if (queue.length === 0 && this.queues.get(who) === queue) this.queues.delete(who);
-          reject(this.open >= this.limit ? busy(this.server, this.limit) : poolBusy(who));
+          // A source at its own pool size waited for itself; otherwise for the server's budget.
+          const atMax = isTenant(who) && (this.seats.get(who)?.inUse ?? 0) >= who.max;
+          reject(atMax ? poolBusy(who) : busy(this.server, this.limit));
         }, this.waitMs),
       };
       waiter.timer.unref();
