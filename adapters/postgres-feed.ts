@@ -24,6 +24,8 @@ const INLINE_LIMIT_BYTES = 7500;
 const RETENTION = "interval '1 minute'";
 const RECONNECT_MIN_MS = 100;
 const RECONNECT_MAX_MS = 5_000;
+/** Marks the installed trigger function (its comment): a newer body here is installed over an older one. */
+const FEED_VERSION = 'mobo feed 2';
 
 export interface ListenConnection {
   close(): Promise<void>;
@@ -55,6 +57,8 @@ export class PostgresChangeFeed implements ChangeSource {
   private delivery: Promise<void> = Promise.resolve();
   private reconnectTimer: NodeJS.Timeout | undefined;
   private backoffMs = RECONNECT_MIN_MS;
+  /** Tables whose trigger this feed installed or found in place. */
+  private readonly verified = new Set<string>();
 
   constructor(
     private readonly namespace: string,
@@ -70,8 +74,16 @@ export class PostgresChangeFeed implements ChangeSource {
     return this.listeners.subscribe(onChange);
   }
 
+  /**
+   * Tables this feed put its trigger on before are looked at first (one catalog read: a table
+   * dropped and made again lost it); the others get it at once.
+   */
   async tablesCreated(tables: readonly TableInfo[]): Promise<void> {
-    if (this.listeners.started && tables.length > 0) await this.install(tables);
+    if (!this.listeners.started || tables.length === 0) return;
+    const known = tables.filter((t) => this.verified.has(t.name));
+    const stale = known.length > 0 && !(await this.installed(known));
+    const todo = stale ? tables : tables.filter((t) => !this.verified.has(t.name));
+    if (todo.length > 0) await this.install(todo);
   }
 
   close(): Promise<void> {
@@ -80,7 +92,8 @@ export class PostgresChangeFeed implements ChangeSource {
 
   private async start(): Promise<void> {
     const { tables } = await this.schema.get(true);
-    await this.install(tables);
+    if (await this.installed(tables)) for (const t of tables) this.verified.add(t.name);
+    else await this.install(tables);
     this.connection = await this.openListener((payload) => this.enqueue(payload), () => this.lost());
   }
 
@@ -110,7 +123,25 @@ export class PostgresChangeFeed implements ChangeSource {
     this.backoffMs = Math.min(this.backoffMs * 2, RECONNECT_MAX_MS);
   }
 
-  /** Function, side table and one trigger per table, under a lock so concurrent installs do not collide. */
+  /**
+   * Whether this version of the function, the side table and a trigger with the right key on
+   * every table are there already: one catalog read, no lock, so a node starting a thousand
+   * sources does not rewrite a thousand schemas' triggers one after the other.
+   */
+  private async installed(tables: readonly TableInfo[]): Promise<boolean> {
+    const { rows } = await this.runner.run({
+      params: [this.namespace, SIDE_TABLE],
+      sql: `SELECT (SELECT obj_description(p.oid, 'pg_proc') FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace WHERE n.nspname = $1 AND p.proname = 'mobo_notify' AND p.pronargs = 0) AS version,
+  EXISTS (SELECT 1 FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = $1 AND c.relname = $2) AS side,
+  (SELECT json_object_agg(c.relname, encode(t.tgargs, 'hex')) FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = $1 AND t.tgname = 'mobo_watch') AS triggers`,
+    });
+    const row = rows[0];
+    if (!row || row['version'] !== FEED_VERSION || row['side'] !== true) return false;
+    const triggers = (row['triggers'] ?? {}) as Record<string, string>;
+    return tables.every((t) => triggers[t.name] === Buffer.from(t.primaryKey.map((k) => `${k}\0`).join(''), 'utf8').toString('hex'));
+  }
+
+  /** Function, side table and one trigger per table, under a lock of the schema so concurrent installs do not collide. */
   private async install(tables: readonly TableInfo[]): Promise<void> {
     const schema = quote(this.namespace);
     const side = `${schema}.${quote(SIDE_TABLE)}`;
@@ -122,7 +153,7 @@ export class PostgresChangeFeed implements ChangeSource {
     await this.runner.run({
       params: [],
       sql: `DO $install$ BEGIN
-  PERFORM pg_advisory_xact_lock(hashtext('mobo_feed'));
+  PERFORM pg_advisory_xact_lock(hashtext('mobo_feed:' || ${literal(this.namespace)}));
   CREATE TABLE IF NOT EXISTS ${side} (id bigserial PRIMARY KEY, at timestamptz NOT NULL DEFAULT now(), payload jsonb NOT NULL);
   CREATE OR REPLACE FUNCTION ${schema}.mobo_notify() RETURNS trigger LANGUAGE plpgsql AS $notify$
   DECLARE
@@ -143,9 +174,11 @@ export class PostgresChangeFeed implements ChangeSource {
     PERFORM pg_notify('mobo_changes', payload);
     RETURN NULL;
   END $notify$;
+  COMMENT ON FUNCTION ${schema}.mobo_notify() IS ${literal(FEED_VERSION)};
   ${triggers.join('\n  ')}
 END $install$`,
     });
+    for (const t of tables) this.verified.add(t.name);
   }
 
   /** Deliveries are chained so events reach listeners in notification (commit) order. */

@@ -16,7 +16,7 @@
 import { LogicalReplicationService, PgoutputPlugin, type Pgoutput } from 'pg-logical-replication';
 import { changePosition, type CaptureReader, type CapturedChange } from './capture.js';
 import type { CaptureNames } from './postgres-capture-setup.js';
-import type { BudgetTenant, ServerBudget } from './server-budget.js';
+import type { PermitHolder, ServerBudget } from './server-budget.js';
 import type { Row } from './types.js';
 
 export interface LogicalReaderOptions {
@@ -73,7 +73,7 @@ export class PostgresLogicalReader implements CaptureReader {
   constructor(private readonly opts: LogicalReaderOptions) {}
 
   async run(onTransaction: (changes: readonly CapturedChange[]) => Promise<void>, onStarted: () => void = () => undefined): Promise<void> {
-    const holder: BudgetTenant = { tenant: this.opts.tenant, shedIdle: () => false, idleCount: () => 0 };
+    const holder: PermitHolder = { tenant: this.opts.tenant };
     await this.opts.budget.acquire(holder);
     try {
       for (let attempt = 1; ; attempt++) {

@@ -6,7 +6,7 @@
  * connection. Change feed: triggers + LISTEN/NOTIFY (postgres-feed.ts), so it sees every
  * committed change, whoever made it.
  */
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { stageName } from './sql/stage.js';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -33,6 +33,14 @@ import { captureNames, dropCapture, takeOverSlot, type CaptureNames } from './po
 import { PostgresLogicalReader } from './postgres-logical.js';
 import { claimReplication } from './replication-share.js';
 import type { Adapter, AdapterDeps, ColumnInfo, ColumnType, NativeTable, SchemaInfo, SourceConfig, SourceConnections, TableInfo } from './types.js';
+
+/** The application_name of pooled connections unless the URL sets one. */
+const APPLICATION_NAME = 'mobo:data';
+
+/** Which connections are interchangeable: the same URL (database, role, password, parameters) and session options. A hash, so no credential is kept in it. */
+function connectionTarget(config: pg.ClientConfig): string {
+  return createHash('sha256').update(JSON.stringify([config.connectionString, config.options ?? '', config.application_name])).digest('hex');
+}
 
 export function createPostgresAdapter(config: SourceConfig, deps: AdapterDeps = {}): Adapter {
   const driver = new PostgresDriver(config);
@@ -102,7 +110,7 @@ class PostgresDriver implements SqlDriver {
   readonly readRetries: number;
   readonly groupCommit = true;
   readonly maxNameBytes = 63;
-  /** Names this adapter's connections in pg_stat_activity. */
+  /** Names this adapter's connections in pg_stat_activity (a URL's own application_name wins): they serve every source of their database and role. */
   readonly applicationName: string;
   readonly pool: BudgetPool<pg.Client>;
   private readonly target: PostgresTarget;
@@ -117,7 +125,7 @@ class PostgresDriver implements SqlDriver {
     this.target = postgresTarget(config.url);
     this.namespace = config.namespace ?? this.target.schema ?? 'public';
     this.readRetries = options.max;
-    this.applicationName = `mobo:${this.namespace}`.slice(0, 63);
+    this.applicationName = APPLICATION_NAME;
     this.budget = serverBudget(this.target.server, config.budget);
     const clientConfig: pg.ClientConfig = {
       connectionString: this.target.connectionString,
@@ -127,6 +135,8 @@ class PostgresDriver implements SqlDriver {
     };
     this.pool = new BudgetPool<pg.Client>(this.budget, {
       tenant: `${this.target.server}/${this.target.database}/${this.namespace}`,
+      // Every statement names its schema, so sources that differ only in schema share connections.
+      target: connectionTarget(clientConfig),
       max: options.max,
       idleTimeoutMs: options.idleTimeoutMs,
       open: () => this.openClient(clientConfig),
@@ -370,7 +380,7 @@ class PostgresDriver implements SqlDriver {
 
   private async openListen(target: PostgresTarget, onNotify: (payload: string) => void, onLost: (err: unknown) => void): Promise<ListenConnection> {
     const budget = serverBudget(target.server, this.config.budget);
-    const holder = { tenant: `${target.server}/${target.database}/listen`, shedIdle: () => false, idleCount: () => 0 };
+    const holder = { tenant: `${target.server}/${target.database}/listen` };
     await budget.acquire(holder);
     let released = false;
     const release = (): void => {

@@ -63,7 +63,9 @@ export async function provisionPostgres(admin: AdminRunner, adminUrl: string, pr
     }
     const db = database ?? postgresTarget(adminUrl).database;
     await admin.run(`CREATE SCHEMA ${role} AUTHORIZATION ${role}`);
-    await admin.run(`GRANT CONNECT ON DATABASE ${pgQuote(db)} TO ${role}`);
+    // CREATE: a restore builds its tables in a stage schema beside the project's and swaps them in
+    // (dump.ts); what the role makes there is its own and goes with DROP OWNED when the project does.
+    await admin.run(`GRANT CONNECT, CREATE ON DATABASE ${pgQuote(db)} TO ${role}`);
     return { kind: 'postgres', url: withCredentials(adminUrl, name, secret, db, { schema: name }), database: db, role: name, schema: name };
   } catch (err) {
     await dropPostgres(admin, { kind: 'postgres', url: '', database: per === 'database' ? name : '', role: name, ...(per === 'schema' ? { schema: name } : {}) }).catch(() => undefined);

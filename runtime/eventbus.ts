@@ -71,7 +71,10 @@ export class EventBus {
       timeoutMs: opts.timeoutMs ?? this.defaultTimeoutMs,
       seq: this.seq++,
     };
-    this.subs = [...this.subs, sub].sort((a, b) => b.priority - a.priority || a.seq - b.seq);
+    // After every subscription of the same or a higher priority (a node subscribes thousands: one per source, no re-sort).
+    let at = this.subs.length;
+    while (at > 0 && this.subs[at - 1]!.priority < sub.priority) at--;
+    this.subs = [...this.subs.slice(0, at), sub, ...this.subs.slice(at)];
     return () => this.off(handler as EventHandler);
   }
 

@@ -3,12 +3,13 @@ import { forRead, isConnectionLost } from '../../adapters/outcome.js';
 import type { Adapter, ChangeEvent, ChangeFeed, DataOps, Row, SchemaEditor, SourceConfig } from '../../adapters/types.js';
 import { dispatch, on, type Behavior, type Handlers } from '../../runtime/behavior.js';
 import type { ActorContext } from '../../runtime/context.js';
-import { MoboError, describeError } from '../../runtime/errors.js';
+import { MoboError, describeError, isMoboError } from '../../runtime/errors.js';
 import type { EventBus } from '../../runtime/eventbus.js';
 import { withTimeout } from '../../runtime/timeout.js';
 import { topics } from '../../runtime/topics.js';
 import { DS, SCHEMA_CHANGED_TOPIC, SCHEMA_CHECK_TOPIC, SCHEMA_REFRESHED_TOPIC, type SourceStatus, type WriteOp } from './protocol.js';
 import type { RecordRef, WriteRecords } from './write-records.js';
+import { backgroundGate, type GateTicket } from './background-gate.js';
 
 export interface ConnectionSpec {
   project: string;
@@ -44,8 +45,14 @@ export function connectionBehavior(spec: ConnectionSpec, events: EventBus, adapt
   let connected = false;
   let feed: ChangeFeed | undefined;
   let lastError: string | undefined;
+  /** Why the last attempt failed: a spent connection budget is told as DS_BUSY, not as a source that is down. */
+  let lastFailure: unknown;
   let lastAttempt = 0;
   let connecting: Promise<void> | undefined;
+  /** Its place in the line of background connects (background-gate.ts). */
+  let ticket: GateTicket | undefined;
+  let busyRetry: NodeJS.Timeout | undefined;
+  let stopped = false;
 
   const connect = (ctx: ActorContext): Promise<void> => {
     lastAttempt = Date.now();
@@ -55,10 +62,20 @@ export function connectionBehavior(spec: ConnectionSpec, events: EventBus, adapt
         if (spec.watch && !feed) feed = await adapter.watch((e) => publish(events, spec, e));
         connected = true;
         lastError = undefined;
+        lastFailure = undefined;
       } catch (err) {
         connected = false;
+        lastFailure = err;
         lastError = describeError(err);
         ctx.log.warn('data source unavailable', { project: spec.project, source: spec.source, error: lastError });
+        // A spent budget is pressure, not an outage: try again by itself, so the feed comes up too.
+        if (isMoboError(err, 'DS_BUSY') && !stopped && !busyRetry) {
+          busyRetry = setTimeout(() => {
+            busyRetry = undefined;
+            if (!connected && !stopped) void connect(ctx);
+          }, RECONNECT_EVERY_MS);
+          busyRetry.unref();
+        }
       } finally {
         connecting = undefined;
       }
@@ -66,9 +83,23 @@ export function connectionBehavior(spec: ConnectionSpec, events: EventBus, adapt
     return connecting;
   };
 
-  const ready = (ctx: ActorContext): void => {
+  /** The connect under way, if any: a source still in the background line is connected now, ahead of it. */
+  const settled = (): Promise<void> | undefined => {
+    ticket?.hurry();
+    return connecting;
+  };
+
+  /**
+   * Requests that come while the source connects (at boot, every source connects in turn) wait
+   * for it; one that finds it away tries again (at most once a second) and is served if that
+   * works, so a source is never left down after the pressure or the outage passed.
+   */
+  const ready = async (ctx: ActorContext): Promise<void> => {
     if (connected) return;
-    if (Date.now() - lastAttempt > RECONNECT_EVERY_MS) void connect(ctx);
+    await settled();
+    if (!connected && Date.now() - lastAttempt > RECONNECT_EVERY_MS) await connect(ctx);
+    if (connected) return;
+    if (isMoboError(lastFailure, 'DS_BUSY')) throw lastFailure;
     throw new MoboError('DS_UNAVAILABLE', undefined, { details: { project: spec.project, source: spec.source } });
   };
 
@@ -79,7 +110,7 @@ export function connectionBehavior(spec: ConnectionSpec, events: EventBus, adapt
    * DS_OUTCOME_UNKNOWN by their DataClient (protocol.ts).
    */
   const run = async <T>(ctx: ActorContext, op: () => Promise<T>): Promise<T> => {
-    ready(ctx);
+    if (!connected) await ready(ctx);
     try {
       return await op();
     } catch (err) {
@@ -131,6 +162,8 @@ export function connectionBehavior(spec: ConnectionSpec, events: EventBus, adapt
       refreshed();
     }
   };
+  /** The periodic schema check of this source, in line or running. */
+  let checking: GateTicket | undefined;
 
   const handlers: Handlers = {
     [DS.select.type]: on(DS.select.schema, (q, ctx) => read(ctx, () => adapter.select(q))),
@@ -157,6 +190,7 @@ export function connectionBehavior(spec: ConnectionSpec, events: EventBus, adapt
       return changed;
     }),
     [DS.status.type]: on(DS.status.schema, async (): Promise<SourceStatus> => {
+      await settled();
       const status: SourceStatus = { project: spec.project, source: spec.source, kind: spec.config.kind, connected };
       if (connected) {
         const h = await adapter.health();
@@ -177,20 +211,30 @@ export function connectionBehavior(spec: ConnectionSpec, events: EventBus, adapt
         events.on<{ project?: unknown; source?: unknown }>(SCHEMA_CHANGED_TOPIC, ({ payload }) => {
           if (mine(payload)) ctx.self.tell(DS.refresh.type, { announce: true });
         }),
+        // Every source checks at once: the looks go through the background line, a few at a time.
         events.on(SCHEMA_CHECK_TOPIC, () => {
-          if (connected) ctx.self.tell(DS.refresh.type, { announce: false });
+          if (connected && !checking) checking = backgroundGate.enter(() => ctx.self.ask(DS.refresh.type, { announce: false }).finally(() => (checking = undefined)));
         }),
       ];
-      return connect(ctx);
+      // Not awaited: a node with a thousand sources is READY at once, its sources connecting in
+      // the background a few at a time; a request that comes first waits for its source (ready()).
+      ticket = backgroundGate.enter(() => connect(ctx));
     },
     receive: (msg, ctx) => dispatch(handlers, msg, ctx),
     async health() {
+      await settled();
       if (!connected) return { status: 'down', details: { lastError } };
       const h = await adapter.health();
       return { status: h.status === 'ok' ? 'ok' : 'down', details: { latencyMs: h.latencyMs } };
     },
     async stop() {
       offSchema.forEach((off) => off());
+      stopped = true;
+      ticket?.cancel();
+      checking?.cancel();
+      clearTimeout(busyRetry);
+      // A connect still under way finishes first, so the feed it opens is closed here too.
+      await connecting;
       await feed?.close().catch(() => undefined);
       await adapter.close();
     },

@@ -34,10 +34,11 @@ const postgres: Backend = {
     await pgQuery(PG_URL, `CREATE SCHEMA "${schema}"`);
     await pgQuery(PG_URL, `CREATE TABLE "${schema}".t (id bigint PRIMARY KEY, code text NOT NULL)`);
     await pgQuery(PG_URL, `INSERT INTO "${schema}".t VALUES (1, 'one')`);
-    const adapter = createAdapter({ kind: 'postgres', url: PG_URL, namespace: schema, pool: { max: 2 } });
+    // Connections of its own (named by its schema), so the test kills only this adapter's.
+    const adapter = createAdapter({ kind: 'postgres', url: `${PG_URL}?application_name=${schema}`, namespace: schema, pool: { max: 2 } });
     await adapter.connect();
     postgres.killWaiting = async () =>
-      (await pgQuery(PG_URL, `SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = $1 AND wait_event_type = 'Lock'`, [`mobo:${schema}`])).length;
+      (await pgQuery(PG_URL, `SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = $1 AND wait_event_type = 'Lock'`, [schema])).length;
     postgres.hold = async () => {
       const other = new pg.Client({ connectionString: PG_URL });
       await other.connect();
