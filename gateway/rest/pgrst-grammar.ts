@@ -23,6 +23,16 @@ const AGGREGATES = new Set<Aggregate>(['count', 'sum', 'avg', 'max', 'min']);
 const MAX_DEPTH = 16;
 const IGNORED = new Set(['columns', 'on_conflict']);
 
+/** The Prefer header's `key=value` items (postgrest-js sends several, comma-joined). */
+export function preferences(req: { headers: Record<string, string | undefined> }): Map<string, string> {
+  const prefs = new Map<string, string>();
+  for (const part of (req.headers['prefer'] ?? '').split(',')) {
+    const [k, v] = part.trim().split('=');
+    if (k) prefs.set(k, v ?? '');
+  }
+  return prefs;
+}
+
 /** PostgREST's parse failure: status 400, code PGRST100 (the /rest/v1 dialect writes it so). */
 export function parseFault(message: string, details?: string): MoboError {
   return new MoboError('DS_QUERY_INVALID', message, { details: { postgrest: { code: 'PGRST100', status: 400, details: details ?? null, hint: null } } });

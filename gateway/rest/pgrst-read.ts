@@ -5,7 +5,7 @@
  * A source that cannot (SQLite, MySQL, Redis, MongoDB) answers a plain read through the
  * simple path; embedding there is DS_UNSUPPORTED naming the feature and the backend.
  */
-import { embeddedNames, type Filter, type RestRead, type RestReadResult, type RestWrite, type RestWriteResult } from '../../adapters/index.js';
+import { embeddedNames, type Filter, type RestCall, type RestCallResult, type RestRead, type RestReadResult, type RestWrite, type RestWriteResult } from '../../adapters/index.js';
 import { isMoboError } from '../../runtime/index.js';
 import type { HttpRequest, HttpResponse } from '../http-types.js';
 import { parseRange } from './grammar.js';
@@ -24,7 +24,7 @@ interface Gate {
 
 export interface PgrstReadDeps {
   gate: Gate;
-  client(project: string, source: string, requestId: string): { restRead(read: RestRead): Promise<RestReadResult>; restWrite(write: RestWrite): Promise<RestWriteResult> };
+  client(project: string, source: string, requestId: string): { restRead(read: RestRead): Promise<RestReadResult>; restWrite(write: RestWrite): Promise<RestWriteResult>; restCall(call: RestCall): Promise<RestCallResult> };
   /** The source's table names: an embed may pass through join tables the select does not name. */
   tables(project: string, source: string): Promise<string[]>;
 }
@@ -59,7 +59,7 @@ export async function pgrstRead(deps: PgrstReadDeps, req: HttpRequest, simple: (
     }
     throw err;
   }
-  return answer(req, result, parsed.root.offset ?? 0);
+  return readAnswer(req, result, parsed.root.offset ?? 0);
 }
 
 /**
@@ -84,7 +84,8 @@ export async function rulesFor(deps: PgrstReadDeps, principal: Principal, projec
   return rules;
 }
 
-function answer(req: HttpRequest, result: RestReadResult, offset: number): HttpResponse {
+/** Rows as PostgREST answers a read: Content-Range, 206 when counted and partial, one object, HEAD, CSV. */
+export function readAnswer(req: HttpRequest, result: RestReadResult, offset: number): HttpResponse {
   const range = result.returned === 0 ? '*' : `${offset}-${offset + result.returned - 1}`;
   const headers: Record<string, string> = { 'content-range': `${range}/${result.total ?? '*'}` };
   const partial = result.total !== undefined && (offset > 0 || result.returned < result.total);

@@ -12,14 +12,14 @@ import type { RestCatalog, Relation } from './catalog.js';
 import { badRequest, restFault } from './errors.js';
 import { resolveRelationship, type Relationship } from './relationships.js';
 
-const quote = (name: string): string => `"${name.replace(/"/g, '""')}"`;
+export const quote = (name: string): string => `"${name.replace(/"/g, '""')}"`;
 const literal = (text: string): string => `'${text.replace(/'/g, "''")}'`;
 const CAST = /^[a-z_][a-z0-9_ ]*(\[\])?$/i;
 const COMPARE = { eq: '=', neq: '<>', gt: '>', gte: '>=', lt: '<', lte: '<=', like: 'LIKE', ilike: 'ILIKE', match: '~', imatch: '~*' } as const;
-const RANGE = { cs: '@>', cd: '<@', ov: '&&', sl: '<<', sr: '>>', nxl: '&<', nxr: '&>', adj: '-|-' } as const;
+const RANGE = { cs: '@>', cd: '<@', ov: '&&', sl: '<<', sr: '>>', nxl: '&>', nxr: '&<', adj: '-|-' } as const;
 const FTS = { fts: 'to_tsquery', plfts: 'plainto_tsquery', phfts: 'phraseto_tsquery', wfts: 'websearch_to_tsquery' } as const;
 
-class Builder {
+export class Builder {
   readonly params: unknown[] = [];
   private aliases = 0;
 
@@ -46,16 +46,21 @@ class Builder {
     return r;
   }
 
+  /** Whether `name` is a computed column of the relation: a function of one argument, its row. */
+  computed(relation: Relation, name: string): boolean {
+    return (this.catalog.routines.get(name) ?? []).some((r) => r.computedOf === relation.name);
+  }
+
   ref(relation: Relation): string {
     return `${quote(this.catalog.schema)}.${quote(relation.name)}`;
   }
 }
 
 function column(relation: Relation, alias: string, ref: ColumnRef, b: Builder, asText = false): string {
-  if (!relation.columns.has(ref.column)) {
-    throw restFault('DS_COLUMN_NOT_FOUND', { code: '42703', status: 400, message: `column ${relation.name}.${ref.column} does not exist` });
-  }
-  let sql = `${alias}.${quote(ref.column)}`;
+  let sql: string;
+  if (relation.columns.has(ref.column)) sql = `${alias}.${quote(ref.column)}`;
+  else if (b.computed(relation, ref.column)) sql = `${quote(b.catalog.schema)}.${quote(ref.column)}(${alias})`;
+  else throw restFault('DS_COLUMN_NOT_FOUND', { code: '42703', status: 400, message: `column ${relation.name}.${ref.column} does not exist` });
   for (const step of ref.path ?? []) sql += ` ${step.arrow} ${/^-?\d+$/.test(step.key) ? Number(step.key) : literal(step.key)}`;
   return asText && ref.path?.length && ref.path[ref.path.length - 1]!.arrow === '->' ? `(${sql})::text` : sql;
 }
@@ -143,7 +148,7 @@ interface Compiled {
  * One resource: `SELECT <row jsonb> AS v FROM <table> <alias> <laterals> WHERE … ORDER … LIMIT …`.
  * `link` is the join condition to the parent (embedded resources), `extraFrom` a junction.
  */
-function resource(b: Builder, relation: Relation, node: RestNode, link: { from?: string; where: string[]; source?: string }, paged = true): Compiled & { alias: string } {
+export function resource(b: Builder, relation: Relation, node: RestNode, link: { from?: string; where: string[]; source?: string; hidden?: string }, paged = true): Compiled & { alias: string } {
   const alias = b.alias();
   const laterals: string[] = [];
   const where: string[] = [...link.where.map((w) => w.replaceAll('$$ALIAS$$', alias))];
@@ -154,7 +159,7 @@ function resource(b: Builder, relation: Relation, node: RestNode, link: { from?:
   for (const item of node.select.length === 0 ? [{ kind: 'star' } as SelectItem] : node.select) {
     switch (item.kind) {
       case 'star':
-        parts.push(`to_jsonb(${alias}.*)`);
+        parts.push(link.hidden ? `(to_jsonb(${alias}.*) - ${literal(link.hidden)})` : `to_jsonb(${alias}.*)`);
         break;
       case 'column': {
         let sql = column(relation, alias, item.ref, b);
@@ -275,14 +280,13 @@ export function compileRestWrite(catalog: RestCatalog, write: RestWrite): SqlSta
     const rows = write.rows ?? [];
     const columns = write.columns ?? [...new Set(rows.flatMap((r) => Object.keys(r)))];
     const names = columns.map(known).join(', ');
-    const json = b.bind(JSON.stringify(rows));
-    cte = columns.length === 0 ? `INSERT INTO ${ref} DEFAULT VALUES` : `INSERT INTO ${ref} (${names}) SELECT ${names} FROM json_populate_recordset(NULL::${ref}, ${json}::json)`;
+    cte = columns.length === 0 ? `INSERT INTO ${ref} DEFAULT VALUES` : `INSERT INTO ${ref} (${names}) SELECT ${names} FROM ${insertedRows(b, relation, columns, rows, write.missingDefault === true)}`;
     if (write.onConflict) {
       const target = write.onConflict.columns ?? relation.primaryKey;
       if (target.length === 0) throw badRequest(`${relation.name} has no primary key: name on_conflict columns`);
       cte += ` ON CONFLICT (${target.map(known).join(', ')})`;
-      const updates = columns.filter((c) => !target.includes(c));
-      cte += write.onConflict.resolution === 'ignore' || updates.length === 0 ? ' DO NOTHING' : ` DO UPDATE SET ${updates.map((c) => `${quote(c)} = EXCLUDED.${quote(c)}`).join(', ')}`;
+      // As PostgREST: a merge sets every column the body names, the conflict target's too.
+      cte += write.onConflict.resolution === 'ignore' || columns.length === 0 ? ' DO NOTHING' : ` DO UPDATE SET ${columns.map((c) => `${quote(c)} = EXCLUDED.${quote(c)}`).join(', ')}`;
     }
   } else {
     const alias = b.alias();
@@ -300,10 +304,33 @@ export function compileRestWrite(catalog: RestCatalog, write: RestWrite): SqlSta
       cte = `UPDATE ${ref} AS ${alias} SET (${names}) = (SELECT ${names} FROM json_populate_record(NULL::${ref}, ${b.bind(JSON.stringify(patch))}::json))${clause}`;
     }
   }
-  const select = write.returning ? write.root : { ...write.root, select: [] };
-  const page = resource(b, relation, { select: select.select, where: [] }, { where: [], source: 'pgrst_source' });
+  // An upsert tells inserted rows from updated ones (xmax is 0 on a row this statement inserted): all updated is 200.
+  const upsert = write.kind === 'insert' && write.onConflict !== undefined;
+  const returning = upsert ? `RETURNING *, (xmax = 0) AS ${quote(INSERTED)}` : 'RETURNING *';
+  const body = write.returning
+    ? `(SELECT COALESCE(jsonb_agg(p.v), '[]'::jsonb)::text FROM (${resource(b, relation, { select: write.root.select, where: [] }, { where: [], source: 'pgrst_source', ...(upsert ? { hidden: INSERTED } : {}) }).sql}) AS p)`
+    : "'[]'";
+  const inserted = upsert ? `, (SELECT count(*) FROM pgrst_source WHERE ${quote(INSERTED)}) AS inserted` : '';
   return {
-    sql: `WITH pgrst_source AS (${cte} RETURNING *) SELECT ${write.returning ? "COALESCE(jsonb_agg(p.v), '[]'::jsonb)::text" : "'[]'"} AS body, (SELECT count(*) FROM pgrst_source) AS affected FROM (${page.sql}) AS p`,
+    sql: `WITH pgrst_source AS (${cte} ${returning}) SELECT ${body} AS body, (SELECT count(*) FROM pgrst_source) AS affected${inserted}`,
     params: b.params,
   };
+}
+
+/** The column an upsert's CTE adds to say whether each row was inserted; never shown. */
+const INSERTED = 'pgrst_inserted';
+
+/**
+ * The body's rows as a record set of the table's type. With `missing=default` a key a row
+ * leaves out takes the column's default, evaluated per row as PostgREST does (a sequence
+ * advances for every row), instead of NULL.
+ */
+function insertedRows(b: Builder, relation: Relation, columns: string[], rows: Array<Record<string, unknown>>, missingDefault: boolean): string {
+  const ref = b.ref(relation);
+  const json = b.bind(JSON.stringify(rows));
+  const defaults = missingDefault ? columns.filter((c) => relation.defaults.has(c)).map((c) => `${literal(c)}, ${relation.defaults.get(c)!}`) : [];
+  if (defaults.length === 0) return `json_populate_recordset(NULL::${ref}, ${json}::json)`;
+  const objects: string[] = [];
+  for (let i = 0; i < defaults.length; i += 50) objects.push(`jsonb_build_object(${defaults.slice(i, i + 50).join(', ')})`);
+  return `jsonb_populate_recordset(NULL::${ref}, (SELECT jsonb_agg(${objects.join(' || ')} || e ORDER BY n) FROM jsonb_array_elements(${json}::jsonb) WITH ORDINALITY AS d(e, n)))`;
 }

@@ -1,6 +1,7 @@
-import type { RestRead, RestReadResult, RestWrite, RestWriteResult } from '../../rest-plan.js';
+import type { RestCall, RestCallResult, RestRead, RestReadResult, RestWrite, RestWriteResult } from '../../rest-plan.js';
 import type { SqlRunner } from '../driver.js';
 import { RestCatalogs } from './catalog.js';
+import { compileRestCall } from './call.js';
 import { compileRestRead, compileRestWrite } from './compile.js';
 import { fromPostgres, restFault } from './errors.js';
 import { MoboError } from '../../../runtime/index.js';
@@ -40,14 +41,39 @@ export class PostgresRest {
         const row = (await runner.run(statement)).rows[0]!;
         const affected = Number(row['affected']);
         outcome = { body: String(row['body']), returned: write.returning ? affected : 0, affected };
+        if (row['inserted'] !== undefined) outcome.inserted = Number(row['inserted']);
         if (write.count) outcome.total = affected;
         if (write.maxAffected !== undefined && affected > write.maxAffected) {
-          throw restFault('DS_QUERY_INVALID', { code: 'PGRST124', status: 400, message: 'Query result exceeds max-affected preference constraint', details: `The query affects ${affected} rows` });
+          throw tooMany(affected);
         }
         if (write.single && affected !== 1) {
           throw restFault('DS_QUERY_INVALID', { code: 'PGRST116', status: 406, message: 'JSON object requested, multiple (or no) rows returned', details: `The result contains ${affected} rows` });
         }
         if (write.rollback) throw ROLLBACK;
+      });
+    } catch (err) {
+      if (err === ROLLBACK && outcome) return outcome;
+      throw err instanceof MoboError && err.details?.['postgrest'] ? err : fromPostgres(err);
+    }
+    return outcome!;
+  }
+
+  /**
+   * A function call in a transaction of its own, read only when asked (a write in it is then
+   * 25006, 405): undone on tx=rollback and when it gave more rows than max-affected (PGRST124).
+   */
+  async call(call: RestCall, transaction: <T>(fn: (runner: SqlRunner) => Promise<T>) => Promise<T>): Promise<RestCallResult> {
+    const { statement, returns } = compileRestCall(await this.catalog(call.schema), call);
+    let outcome: RestCallResult | undefined;
+    try {
+      await transaction(async (runner) => {
+        if (call.readOnly) await runner.run({ sql: 'SET TRANSACTION READ ONLY', params: [] });
+        const row = (await runner.run(statement)).rows[0]!;
+        const affected = Number(row['affected']);
+        outcome = { body: String(row['body']), returned: row['returned'] === undefined ? affected : Number(row['returned']), returns };
+        if (call.count) outcome.total = row['total'] === undefined || row['total'] === null ? affected : Number(row['total']);
+        if (call.maxAffected !== undefined && affected > call.maxAffected) throw tooMany(affected);
+        if (call.rollback) throw ROLLBACK;
       });
     } catch (err) {
       if (err === ROLLBACK && outcome) return outcome;
@@ -69,6 +95,10 @@ export class PostgresRest {
       throw fromPostgres(err);
     }
   }
+}
+
+function tooMany(affected: number): MoboError {
+  return restFault('DS_QUERY_INVALID', { code: 'PGRST124', status: 400, message: 'Query result exceeds max-affected preference constraint', details: `The query affects ${affected} rows` });
 }
 
 /** Thrown inside the transaction to undo it after its answer was read (tx=rollback). */
