@@ -7,7 +7,8 @@
 import type { RestCall, RestCallResult, RestFilter } from '../../rest-plan.js';
 import type { SqlStatement } from '../compile.js';
 import type { Relation, RestCatalog, Routine } from './catalog.js';
-import { Builder, quote, resource } from './compile.js';
+import { Builder, quote } from './builder.js';
+import { resource } from './resource.js';
 import { badRequest, restFault } from './errors.js';
 
 export interface CompiledCall {
