@@ -57,6 +57,10 @@ export interface RestRead {
   rules: Record<string, Filter | null>;
   /** Rows are not wanted (HEAD): only the counts. */
   headOnly?: boolean;
+  /** The body as PostgREST's text/csv, or a GeoJSON FeatureCollection (PostGIS's ST_AsGeoJSON of each row); JSON when absent. */
+  format?: 'csv' | 'geojson';
+  /** The statement's plan instead of its rows (Accept: application/vnd.pgrst.plan+json|text; options=analyze|verbose|…). */
+  explain?: { format: 'json' | 'text'; options: Array<'analyze' | 'verbose' | 'settings' | 'buffers' | 'wal'> };
 }
 
 export interface RestReadResult {

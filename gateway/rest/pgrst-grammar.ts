@@ -119,6 +119,8 @@ function parseSelect(raw: string, depth: number): SelectItem[] {
 
 function parseItem(raw: string, depth: number): SelectItem {
   if (raw === '*') return { kind: 'star' };
+  // In an embedded resource a bare `count` is the aggregate: `messages(count)`.
+  if (raw === 'count' && depth > 0) return { kind: 'count' };
   const spread = raw.startsWith('...');
   const text = spread ? raw.slice(3) : raw;
   const open = text.indexOf('(');
@@ -136,7 +138,11 @@ function parseItem(raw: string, depth: number): SelectItem {
       else throw parseFault(`"${raw}" has an unexpected "!${m}"`);
     }
     if (!name) throw parseFault(`"${raw}" names no resource`);
-    const item: SelectItem = { kind: 'embed', name: name.trim(), spread, node: { select: parseSelect(text.slice(open + 1, -1), depth + 1), where: [] } };
+    // `sum()` with no column before it is no embed: PostgREST looks for a column of that name.
+    if (AGGREGATES.has(name.trim() as Aggregate) && text.slice(open + 1, -1).trim() === '' && marks.length === 0) return { kind: 'column', ref: { column: name.trim() } };
+    // `users()` selects nothing of it: the embed then only filters (with !inner) and shows no key.
+    const inner = text.slice(open + 1, -1);
+    const item: SelectItem = { kind: 'embed', name: name.trim(), spread, node: { select: inner.trim() === '' ? [] : parseSelect(inner, depth + 1), where: [] } };
     if (alias) item.alias = alias;
     if (hint) item.hint = hint;
     if (join) item.join = join;

@@ -18,14 +18,23 @@ const FTS = { fts: 'to_tsquery', plfts: 'plainto_tsquery', phfts: 'phraseto_tsqu
 export class Builder {
   readonly params: unknown[] = [];
   private aliases = 0;
+  private readonly shown = new Map<string, string>();
 
   constructor(
     readonly catalog: RestCatalog,
     readonly rules: RestRead['rules'],
   ) {}
 
-  alias(): string {
-    return `t${this.aliases++}`;
+  /** A fresh alias; `shown` is the name errors give it (PostgREST's: the table, `<table>_<depth>` when embedded). */
+  alias(shown?: string): string {
+    const alias = `t${this.aliases++}`;
+    if (shown) this.shown.set(alias, shown);
+    return alias;
+  }
+
+  /** The name an error gives the alias's table. */
+  nameOf(alias: string, relation: Relation): string {
+    return this.shown.get(alias) ?? relation.name;
   }
 
   bind(value: unknown): string {
@@ -56,7 +65,7 @@ export function column(relation: Relation, alias: string, ref: ColumnRef, b: Bui
   let sql: string;
   if (relation.columns.has(ref.column)) sql = `${alias}.${quote(ref.column)}`;
   else if (b.computed(relation, ref.column)) sql = `${quote(b.catalog.schema)}.${quote(ref.column)}(${alias})`;
-  else throw restFault('DS_COLUMN_NOT_FOUND', { code: '42703', status: 400, message: `column ${relation.name}.${ref.column} does not exist` });
+  else throw restFault('DS_COLUMN_NOT_FOUND', { code: '42703', status: 400, message: `column ${b.nameOf(alias, relation)}.${ref.column} does not exist` });
   for (const step of ref.path ?? []) sql += ` ${step.arrow} ${/^-?\d+$/.test(step.key) ? Number(step.key) : literal(step.key)}`;
   return asText && ref.path?.length && ref.path[ref.path.length - 1]!.arrow === '->' ? `(${sql})::text` : sql;
 }

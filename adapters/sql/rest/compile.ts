@@ -9,18 +9,37 @@ import { Builder, condition, literal, quote, ruleCondition } from './builder.js'
 import { badRequest, restFault } from './errors.js';
 import { resource } from './resource.js';
 
-/** The whole read as one statement: `body` (a JSON array text), `returned`, and `total` when counted exactly. */
-export function compileRestRead(catalog: RestCatalog, read: RestRead): SqlStatement {
+export interface CompiledRead {
+  statement: SqlStatement;
+  /** count=planned|estimated: the count query, to EXPLAIN for the planner's estimate. */
+  counting?: SqlStatement;
+}
+
+/**
+ * The whole read as one statement: `body` (a JSON array text; CSV or a GeoJSON collection when
+ * asked), `returned`, and `total` when counted exactly. The page goes through a CTE that CSV
+ * reads twice (its header from the first row, as PostgREST writes it).
+ */
+export function compileRestRead(catalog: RestCatalog, read: RestRead): CompiledRead {
   const b = new Builder(catalog, read.rules);
   const relation = b.relation(read.table);
-  const page = resource(b, relation, read.root, { where: [] });
-  let sql = `SELECT COALESCE(jsonb_agg(p.v), '[]'::jsonb)::text AS body, count(*) AS returned`;
-  if (read.count === 'exact' || read.count === 'planned' || read.count === 'estimated') {
-    const all = resource(b, relation, { ...read.root, order: [] }, { where: [] }, false);
-    sql += `, (SELECT count(*) FROM (${all.sql}) AS c) AS total`;
+  const page = resource(b, relation, read.root, { where: [] }, true, read.format !== undefined);
+  let body = "COALESCE(jsonb_agg(p.v), '[]'::jsonb)::text";
+  if (read.format === 'csv') {
+    const header = "(SELECT COALESCE(string_agg(k.key, ','), '') FROM (SELECT json_object_keys(row_to_json(h)) AS key FROM (SELECT * FROM pgrst_page LIMIT 1) AS h) AS k)";
+    body = `${header} || E'\\n' || COALESCE(string_agg(substring(p::text, 2, length(p::text) - 2), E'\\n'), '')`;
+  } else if (read.format === 'geojson') {
+    body = "json_build_object('type', 'FeatureCollection', 'features', COALESCE(json_agg(ST_AsGeoJSON(p)::json), '[]'::json))::text";
   }
-  sql += ` FROM (${page.sql}) AS p`;
-  return { sql, params: b.params };
+  let sql = `WITH pgrst_page AS (${page.sql}) SELECT ${body} AS body, count(*) AS returned`;
+  if (read.count === 'exact' || read.count === 'estimated') sql += `, (SELECT count(*) FROM (${resource(b, relation, { ...read.root, order: [] }, { where: [] }, false).sql}) AS c) AS total`;
+  sql += ' FROM pgrst_page AS p';
+  const compiled: CompiledRead = { statement: { sql, params: b.params } };
+  if (read.count === 'planned' || read.count === 'estimated') {
+    const c = new Builder(catalog, read.rules);
+    compiled.counting = { sql: `SELECT 1 FROM (${resource(c, relation, { ...read.root, order: [] }, { where: [] }, false).sql}) AS c`, params: c.params };
+  }
+  return compiled;
 }
 
 /**

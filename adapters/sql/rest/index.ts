@@ -1,4 +1,5 @@
 import type { RestCall, RestCallResult, RestRead, RestReadResult, RestWrite, RestWriteResult } from '../../rest-plan.js';
+import type { SqlStatement } from '../compile.js';
 import type { SqlRunner } from '../driver.js';
 import { RestCatalogs } from './catalog.js';
 import { compileRestCall } from './call.js';
@@ -82,19 +83,45 @@ export class PostgresRest {
     return outcome!;
   }
 
+  /**
+   * The read's one statement; count=planned adds an EXPLAIN of the count query (the planner's
+   * estimate, as PostgREST gives it), count=estimated takes the larger of it and the exact count.
+   */
   async read(read: RestRead): Promise<RestReadResult> {
     const catalog = await this.catalog(read.schema);
-    const statement = compileRestRead(catalog, read);
+    const { statement, counting } = compileRestRead(catalog, read);
     try {
-      const { rows } = await this.runner.run(statement);
+      if (read.explain) return await this.explain(statement, read.explain);
+      const [{ rows }, planned] = await Promise.all([this.runner.run(statement), counting ? this.plannedRows(counting) : undefined]);
       const row = rows[0]!;
       const result: RestReadResult = { body: String(row['body']), returned: Number(row['returned']) };
-      if (row['total'] !== undefined && row['total'] !== null) result.total = Number(row['total']);
+      const exact = row['total'] === undefined || row['total'] === null ? undefined : Number(row['total']);
+      const total = planned === undefined ? exact : exact === undefined ? planned : Math.max(exact, planned);
+      if (total !== undefined) result.total = total;
       return result;
     } catch (err) {
       throw fromPostgres(err);
     }
   }
+
+  private async plannedRows(statement: SqlStatement): Promise<number> {
+    const { rows } = await this.runner.run({ sql: `EXPLAIN (FORMAT JSON) ${statement.sql}`, params: statement.params });
+    return Number(planOf(rows)[0]?.Plan?.['Plan Rows'] ?? 0);
+  }
+
+  /** The statement's plan as PostgREST's vnd.pgrst.plan answers: the JSON document, or the text lines. */
+  private async explain(statement: SqlStatement, explain: NonNullable<RestRead['explain']>): Promise<RestReadResult> {
+    const options = [`FORMAT ${explain.format.toUpperCase()}`, ...explain.options.map((o) => o.toUpperCase())].join(', ');
+    const { rows } = await this.runner.run({ sql: `EXPLAIN (${options}) ${statement.sql}`, params: statement.params });
+    const body = explain.format === 'json' ? JSON.stringify(planOf(rows)) : rows.map((r) => String(r['QUERY PLAN'])).join('\n');
+    return { body, returned: 0 };
+  }
+}
+
+/** EXPLAIN (FORMAT JSON)'s one row: its plan document (pg hands it parsed or as text). */
+function planOf(rows: Array<Record<string, unknown>>): Array<{ Plan?: Record<string, unknown> }> {
+  const doc = rows[0]?.['QUERY PLAN'];
+  return (typeof doc === 'string' ? JSON.parse(doc) : doc) as Array<{ Plan?: Record<string, unknown> }>;
 }
 
 function tooMany(affected: number): MoboError {

@@ -11,81 +11,142 @@ import { badRequest, restFault } from './errors.js';
 import { resolveRelationship, type Relationship } from './relationships.js';
 
 interface Compiled {
-  /** The subquery's SQL: one column `v` (the row as jsonb). */
+  /** The subquery's SQL: one column `v` (the row as jsonb), or the row's own columns (`columns`). */
   sql: string;
+  alias: string;
+}
+
+export interface Link {
+  /** Join conditions to the parent; `$$ALIAS$$` stands for this resource's alias. */
+  where: string[];
+  /** A junction joined in (many-to-many). */
+  from?: string;
+  /** Rows from a CTE (a write's or a call's) instead of the table: no row rule is added. */
+  source?: string;
+  /** A column of the source never shown. */
+  hidden?: string;
+  /** How deep below the top resource (PostgREST names an embedded table `<name>_<depth>` in errors). */
+  depth?: number;
+}
+
+interface Embedded {
+  alias: string;
+  relation: Relation;
+  single: boolean;
+}
+
+const STAR: SelectItem = { kind: 'star' };
+
+/** A column item's key in the row: its alias, the aggregate's name, or the column (the last JSON path step). */
+function itemKey(item: Extract<SelectItem, { kind: 'column' }>): string {
+  return item.alias ?? (item.aggregate && !item.ref.path ? item.aggregate : keyOf(item.ref));
+}
+
+/** Where an embed goes: the related rows resolved and whether they are one row at most. */
+function related(b: Builder, relation: Relation, item: Extract<SelectItem, { kind: 'embed' }>): { rel: Relationship; target: Relation; single: boolean } {
+  const rel = resolveRelationship(b.catalog, relation.name, item.name, item.hint);
+  const target = b.relation(rel.target);
+  const single = rel.kind === 'to-one' || (rel.kind === 'to-many' && sameColumns(rel.fk.fromColumns, target.primaryKey));
+  return { rel, target, single };
+}
+
+/** The keys a resource's rows have, known before it runs (a spread merges them into its parent's). */
+function outputKeys(b: Builder, relation: Relation, node: RestNode): string[] {
+  const keys: string[] = [];
+  for (const item of node.select.length === 0 ? [STAR] : node.select) {
+    if (item.kind === 'star') keys.push(...relation.columns.keys());
+    else if (item.kind === 'column') keys.push(itemKey(item));
+    else if (item.kind === 'count') keys.push(item.alias ?? 'count');
+    else if (item.node.select.length > 0) keys.push(...(item.spread ? outputKeys(b, related(b, relation, item).target, item.node) : [item.alias ?? item.name]));
+  }
+  return keys;
+}
+
+/** jsonb_build_object over key/value pairs, in pieces of 50 (its argument limit is 100). */
+function objectOf(pairs: string[]): string {
+  if (pairs.length === 0) return "'{}'::jsonb";
+  const pieces: string[] = [];
+  for (let i = 0; i < pairs.length; i += 50) pieces.push(`jsonb_build_object(${pairs.slice(i, i + 50).join(', ')})`);
+  return pieces.join(' || ');
 }
 
 /**
- * One resource: `SELECT <row jsonb> AS v FROM <table> <alias> <laterals> WHERE … ORDER … LIMIT …`.
- * `link` is the join condition to the parent (embedded resources), `extraFrom` a junction.
+ * One resource: `SELECT <row jsonb> AS v FROM <table> <alias> <laterals> WHERE … GROUP BY …
+ * ORDER … LIMIT …`; with `columns`, the row's values as columns of their own (CSV, GeoJSON).
  */
-export function resource(b: Builder, relation: Relation, node: RestNode, link: { from?: string; where: string[]; source?: string; hidden?: string }, paged = true): Compiled & { alias: string } {
-  const alias = b.alias();
+export function resource(b: Builder, relation: Relation, node: RestNode, link: Link, paged = true, columns = false): Compiled {
+  const depth = link.depth ?? 0;
+  const alias = b.alias(depth === 0 ? relation.name : `${relation.name}_${depth}`);
   const laterals: string[] = [];
   const where: string[] = [...link.where.map((w) => w.replaceAll('$$ALIAS$$', alias))];
   const parts: string[] = [];
   const pairs: string[] = [];
-  const embeds = new Map<string, { alias: string; relation: Relation; single: boolean }>();
-  const aggregates: string[] = [];
-  for (const item of node.select.length === 0 ? [{ kind: 'star' } as SelectItem] : node.select) {
+  const cols: string[] = [];
+  const groups: string[] = [];
+  const embeds = new Map<string, Embedded>();
+  let aggregated = false;
+  const put = (key: string, sql: string) => (columns ? cols.push(`${sql} AS ${quote(key)}`) : pairs.push(`${literal(key)}, ${sql}`));
+  for (const item of node.select.length === 0 ? [STAR] : node.select) {
     switch (item.kind) {
       case 'star':
-        parts.push(link.hidden ? `(to_jsonb(${alias}.*) - ${literal(link.hidden)})` : `to_jsonb(${alias}.*)`);
+        if (columns) cols.push(`${alias}.*`);
+        else parts.push(link.hidden ? `(to_jsonb(${alias}.*) - ${literal(link.hidden)})` : `to_jsonb(${alias}.*)`);
         break;
       case 'column': {
         let sql = column(relation, alias, item.ref, b);
         if (item.aggregate) {
           sql = `${item.aggregate}(${sql})`;
-          aggregates.push(sql);
-        }
+          aggregated = true;
+        } else groups.push(sql);
         if (item.cast) {
           if (!CAST.test(item.cast)) throw badRequest(`"${item.cast}" is not a type name`);
           sql = `CAST(${sql} AS ${item.cast})`;
         }
-        pairs.push(`${literal(item.alias ?? (item.aggregate && !item.ref.path ? item.aggregate : keyOf(item.ref)))}, ${sql}`);
+        put(itemKey(item), sql);
         break;
       }
       case 'count':
-        aggregates.push('count(*)');
-        pairs.push(`${literal(item.alias ?? 'count')}, count(*)`);
+        aggregated = true;
+        put(item.alias ?? 'count', 'count(*)');
         break;
       case 'embed': {
-        const rel = resolveRelationship(b.catalog, relation.name, item.name, item.hint);
-        const target = b.relation(rel.target);
-        const single = rel.kind === 'to-one' || (rel.kind === 'to-many' && sameColumns(rel.fk.fromColumns, target.primaryKey));
-        const e = embedded(b, relation, alias, rel, target, item.node, single);
+        const { rel, target, single } = related(b, relation, item);
+        const shown = item.node.select.length > 0;
+        // An embed of no columns shows nothing; with !inner it still keeps only the rows that have some.
+        if (!shown && item.join !== 'inner') break;
+        const keys = item.spread ? outputKeys(b, target, item.node) : [];
+        const mode = item.spread && !single ? 'spread' : single ? 'object' : 'array';
         const lateral = `e${laterals.length}_${alias}`;
-        laterals.push(`LEFT JOIN LATERAL (${e}) AS ${lateral} ON TRUE`);
+        laterals.push(`LEFT JOIN LATERAL (${embedded(b, alias, rel, target, shown ? item.node : { ...item.node, select: [STAR] }, mode, keys, depth + 1)}) AS ${lateral} ON TRUE`);
         const value = `${lateral}.v`;
-        if (item.join === 'inner') where.push(single ? `${value} IS NOT NULL` : `jsonb_array_length(${value}) > 0`);
-        if (item.spread) {
-          if (!single) parts.push(`COALESCE(${value}, '{}'::jsonb)`);
-          else parts.push(`COALESCE(${value}, '{}'::jsonb)`);
-        } else pairs.push(`${literal(item.alias ?? item.name)}, ${value}`);
+        groups.push(value);
+        if (item.join === 'inner') where.push(mode === 'object' ? `${value} IS NOT NULL` : mode === 'array' ? `jsonb_array_length(${value}) > 0` : `${lateral}.n > 0`);
         embeds.set(item.alias ?? item.name, { alias: lateral, relation: target, single });
+        if (!shown) break;
+        if (!item.spread) put(item.alias ?? item.name, value);
+        else if (columns) cols.push(...keys.map((k) => `${value} -> ${literal(k)} AS ${quote(k)}`));
+        // A to-one spread with no row gives each of its keys as null, as PostgREST's columns do.
+        else parts.push(mode === 'object' ? `COALESCE(${value}, ${objectOf(keys.map((k) => `${literal(k)}, NULL`))})` : value);
         break;
       }
     }
   }
-  for (let i = 0; i < pairs.length; i += 50) parts.push(`jsonb_build_object(${pairs.slice(i, i + 50).join(', ')})`);
+  if (pairs.length > 0) parts.push(objectOf(pairs));
   const rule = link.source ? undefined : b.rules[relation.name];
   if (rule) where.push(ruleCondition(b, relation, alias, rule));
   for (const f of node.where) where.push(condition(b, relation, alias, f));
-  const row = parts.length === 0 ? "'{}'::jsonb" : parts.join(' || ');
-  let sql = `SELECT ${row} AS v FROM ${link.source ?? b.ref(relation)} AS ${alias}${link.from ? ` ${link.from.replaceAll('$$ALIAS$$', alias)}` : ''} ${laterals.join(' ')}`;
+  const row = columns ? cols.join(', ') : `${parts.length === 0 ? "'{}'::jsonb" : parts.join(' || ')} AS v`;
+  let sql = `SELECT ${row} FROM ${link.source ?? b.ref(relation)} AS ${alias}${link.from ? ` ${link.from.replaceAll('$$ALIAS$$', alias)}` : ''} ${laterals.join(' ')}`;
   if (where.length > 0) sql += ` WHERE ${where.join(' AND ')}`;
-  if (aggregates.length > 0) {
-    // Aggregates group by every plain selected column (PostgREST's rule).
-    const groups = node.select.filter((i): i is Extract<SelectItem, { kind: 'column' }> => i.kind === 'column' && !i.aggregate).map((i) => column(relation, alias, i.ref, b));
-    if (groups.length > 0) sql += ` GROUP BY ${groups.join(', ')}`;
-  }
+  // Aggregates group by every plain selected column and every embedded value (PostgREST's rule).
+  if (aggregated && groups.length > 0) sql += ` GROUP BY ${groups.join(', ')}`;
   if (node.order?.length && paged) sql += ` ORDER BY ${node.order.map((o) => orderKey(b, relation, alias, o, embeds)).join(', ')}`;
   if (paged && node.limit !== undefined) sql += ` LIMIT ${node.limit}`;
   if (paged && node.offset) sql += ` OFFSET ${node.offset}`;
   return { sql, alias };
 }
 
-function orderKey(b: Builder, relation: Relation, alias: string, o: RestOrder, embeds: Map<string, { alias: string; relation: Relation; single: boolean }>): string {
+function orderKey(b: Builder, relation: Relation, alias: string, o: RestOrder, embeds: Map<string, Embedded>): string {
   let expr: string;
   if (o.embed) {
     const e = embeds.get(o.embed);
@@ -101,20 +162,24 @@ function sameColumns(a: string[], b: string[]): boolean {
   return a.length === b.length && a.every((c) => b.includes(c));
 }
 
-/** The lateral of one embedded resource: its rows linked to the parent's alias. */
-function embedded(b: Builder, parent: Relation, parentAlias: string, rel: Relationship, target: Relation, node: RestNode, single: boolean): string {
+/**
+ * The lateral of one embedded resource, its rows linked to the parent's alias: one object
+ * (or null), an array of them, or (a to-many spread) one array per key, as PostgREST 13 gives.
+ */
+function embedded(b: Builder, parentAlias: string, rel: Relationship, target: Relation, node: RestNode, mode: 'object' | 'array' | 'spread', keys: string[], depth: number): string {
   const on = (fromAlias: string, fromCols: string[], toAlias: string, toCols: string[]) => fromCols.map((c, i) => `${fromAlias}.${quote(c)} = ${toAlias}.${quote(toCols[i]!)}`);
   let inner: Compiled;
-  if (rel.kind === 'to-one') inner = resource(b, target, node, { where: on(parentAlias, rel.fk.fromColumns, '$$ALIAS$$', rel.fk.toColumns) });
-  else if (rel.kind === 'to-many') inner = resource(b, target, node, { where: on('$$ALIAS$$', rel.fk.fromColumns, parentAlias, rel.fk.toColumns) });
+  if (rel.kind === 'to-one') inner = resource(b, target, node, { where: on(parentAlias, rel.fk.fromColumns, '$$ALIAS$$', rel.fk.toColumns), depth });
+  else if (rel.kind === 'to-many') inner = resource(b, target, node, { where: on('$$ALIAS$$', rel.fk.fromColumns, parentAlias, rel.fk.toColumns), depth });
   else {
     const junction = b.relation(rel.junction);
-    const j = b.alias();
+    const j = b.alias(junction.name);
     const rule = b.rules[junction.name];
     const where = [...on(j, rel.toParent.fromColumns, parentAlias, rel.toParent.toColumns), ...(rule ? [ruleCondition(b, junction, j, rule)] : [])];
     const join = `JOIN ${b.ref(junction)} AS ${j} ON ${on(j, rel.toTarget.fromColumns, '$$ALIAS$$', rel.toTarget.toColumns).join(' AND ')}`;
-    inner = resource(b, target, node, { from: join, where });
+    inner = resource(b, target, node, { from: join, where, depth });
   }
-  void parent;
-  return single ? `SELECT s.v FROM (${inner.sql}) AS s LIMIT 1` : `SELECT COALESCE(jsonb_agg(s.v), '[]'::jsonb) AS v FROM (${inner.sql}) AS s`;
+  if (mode === 'object') return `SELECT s.v FROM (${inner.sql}) AS s LIMIT 1`;
+  if (mode === 'array') return `SELECT COALESCE(jsonb_agg(s.v), '[]'::jsonb) AS v FROM (${inner.sql}) AS s`;
+  return `SELECT ${objectOf(keys.map((k) => `${literal(k)}, COALESCE(jsonb_agg(s.v -> ${literal(k)}), '[]'::jsonb)`))} AS v, count(*) AS n FROM (${inner.sql}) AS s`;
 }
