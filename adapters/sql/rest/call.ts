@@ -58,7 +58,7 @@ export function compileRestCall(catalog: RestCatalog, call: RestCall): CompiledC
   }
   const rows = rowsOf(catalog, routine);
   const page = resource(b, rows, root, { where: [], source: SOURCE });
-  const body = routine.set ? "COALESCE(jsonb_agg(p.v), '[]'::jsonb)::text" : "COALESCE(jsonb_agg(p.v) -> 0, 'null'::jsonb)::text";
+  const body = routine.set ? "COALESCE(json_agg(p.v), '[]'::json)::text" : "COALESCE(json_agg(p.v) -> 0, 'null'::json)::text";
   let sql = `WITH ${SOURCE} AS MATERIALIZED (SELECT r.* FROM ${invocation.lateral} AS r) SELECT ${body} AS body, count(*) AS returned, (SELECT count(*) FROM ${SOURCE}) AS affected`;
   if (call.count) sql += `, (SELECT count(*) FROM (${resource(b, rows, { ...root, order: [] }, { where: [], source: SOURCE }, false).sql}) AS c) AS total`;
   return { returns: routine.set ? 'set' : 'object', statement: { sql: `${sql} FROM (${page.sql}) AS p`, params: b.params } };

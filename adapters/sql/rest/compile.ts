@@ -24,7 +24,7 @@ export function compileRestRead(catalog: RestCatalog, read: RestRead): CompiledR
   const b = new Builder(catalog, read.rules);
   const relation = b.relation(read.table);
   const page = resource(b, relation, read.root, { where: [] }, true, read.format !== undefined);
-  let body = "COALESCE(jsonb_agg(p.v), '[]'::jsonb)::text";
+  let body = "COALESCE(json_agg(p.v), '[]'::json)::text";
   if (read.format === 'csv') {
     const header = "(SELECT COALESCE(string_agg(k.key, ','), '') FROM (SELECT json_object_keys(row_to_json(h)) AS key FROM (SELECT * FROM pgrst_page LIMIT 1) AS h) AS k)";
     body = `${header} || E'\\n' || COALESCE(string_agg(substring(p::text, 2, length(p::text) - 2), E'\\n'), '')`;
@@ -88,7 +88,7 @@ export function compileRestWrite(catalog: RestCatalog, write: RestWrite): SqlSta
   const upsert = write.kind === 'insert' && write.onConflict !== undefined;
   const returning = upsert ? `RETURNING *, (xmax = 0) AS ${quote(INSERTED)}` : 'RETURNING *';
   const body = write.returning
-    ? `(SELECT COALESCE(jsonb_agg(p.v), '[]'::jsonb)::text FROM (${resource(b, relation, { select: write.root.select, where: [] }, { where: [], source: 'pgrst_source', ...(upsert ? { hidden: INSERTED } : {}) }).sql}) AS p)`
+    ? `(SELECT COALESCE(json_agg(p.v), '[]'::json)::text FROM (${resource(b, relation, { select: write.root.select, where: [] }, { where: [], source: 'pgrst_source' }).sql}) AS p)`
     : "'[]'";
   const inserted = upsert ? `, (SELECT count(*) FROM pgrst_source WHERE ${quote(INSERTED)}) AS inserted` : '';
   return {

@@ -1,5 +1,7 @@
 /**
- * One resource of the select tree as a subquery building each row as jsonb: every embedded
+ * One resource of the select tree as a subquery building each row as json, its keys in the
+ * table's column order as PostgREST writes them (json, not jsonb: no key sorting, and cheaper
+ * to build and print; jsonb only where Postgres must compare values): every embedded
  * resource a LEFT JOIN LATERAL under its parent (to-one: an object or null; to-many: an array,
  * filtered, ordered and paged inside; spread: its keys merged into the parent's row), `!inner`
  * a condition on the lateral's value, the table's row rule ANDed in.
@@ -11,7 +13,7 @@ import { badRequest, restFault } from './errors.js';
 import { resolveRelationship, type Relationship } from './relationships.js';
 
 interface Compiled {
-  /** The subquery's SQL: one column `v` (the row as jsonb), or the row's own columns (`columns`). */
+  /** The subquery's SQL: one column `v` (the row as json), or the row's own columns (`columns`). */
   sql: string;
   alias: string;
 }
@@ -23,8 +25,6 @@ export interface Link {
   from?: string;
   /** Rows from a CTE (a write's or a call's) instead of the table: no row rule is added. */
   source?: string;
-  /** A column of the source never shown. */
-  hidden?: string;
   /** How deep below the top resource (PostgREST names an embedded table `<name>_<depth>` in errors). */
   depth?: number;
 }
@@ -62,16 +62,17 @@ function outputKeys(b: Builder, relation: Relation, node: RestNode): string[] {
   return keys;
 }
 
-/** jsonb_build_object over key/value pairs, in pieces of 50 (its argument limit is 100). */
+/** json_build_object over key/value pairs; past 50 (its limit is 100 arguments) jsonb pieces joined. */
 function objectOf(pairs: string[]): string {
-  if (pairs.length === 0) return "'{}'::jsonb";
+  if (pairs.length === 0) return "'{}'::json";
+  if (pairs.length <= 50) return `json_build_object(${pairs.join(', ')})`;
   const pieces: string[] = [];
   for (let i = 0; i < pairs.length; i += 50) pieces.push(`jsonb_build_object(${pairs.slice(i, i + 50).join(', ')})`);
-  return pieces.join(' || ');
+  return `(${pieces.join(' || ')})::json`;
 }
 
 /**
- * One resource: `SELECT <row jsonb> AS v FROM <table> <alias> <laterals> WHERE … GROUP BY …
+ * One resource: `SELECT <row json> AS v FROM <table> <alias> <laterals> WHERE … GROUP BY …
  * ORDER … LIMIT …`; with `columns`, the row's values as columns of their own (CSV, GeoJSON).
  */
 export function resource(b: Builder, relation: Relation, node: RestNode, link: Link, paged = true, columns = false): Compiled {
@@ -79,25 +80,23 @@ export function resource(b: Builder, relation: Relation, node: RestNode, link: L
   const alias = b.alias(depth === 0 ? relation.name : `${relation.name}_${depth}`);
   const laterals: string[] = [];
   const where: string[] = [...link.where.map((w) => w.replaceAll('$$ALIAS$$', alias))];
-  const parts: string[] = [];
   const pairs: string[] = [];
   const cols: string[] = [];
   const groups: string[] = [];
   const embeds = new Map<string, Embedded>();
-  let aggregated = false;
+  // json has no equality: an aggregated resource groups by (and shows) its embeds' values as jsonb.
+  const aggregated = node.select.some((i) => i.kind === 'count' || (i.kind === 'column' && i.aggregate !== undefined));
   const put = (key: string, sql: string) => (columns ? cols.push(`${sql} AS ${quote(key)}`) : pairs.push(`${literal(key)}, ${sql}`));
   for (const item of node.select.length === 0 ? [STAR] : node.select) {
     switch (item.kind) {
       case 'star':
         if (columns) cols.push(`${alias}.*`);
-        else parts.push(link.hidden ? `(to_jsonb(${alias}.*) - ${literal(link.hidden)})` : `to_jsonb(${alias}.*)`);
+        else for (const name of relation.columns.keys()) pairs.push(`${literal(name)}, ${alias}.${quote(name)}`);
         break;
       case 'column': {
         let sql = column(relation, alias, item.ref, b);
-        if (item.aggregate) {
-          sql = `${item.aggregate}(${sql})`;
-          aggregated = true;
-        } else groups.push(sql);
+        if (item.aggregate) sql = `${item.aggregate}(${sql})`;
+        else groups.push(sql);
         if (item.cast) {
           if (!CAST.test(item.cast)) throw badRequest(`"${item.cast}" is not a type name`);
           sql = `CAST(${sql} AS ${item.cast})`;
@@ -106,7 +105,6 @@ export function resource(b: Builder, relation: Relation, node: RestNode, link: L
         break;
       }
       case 'count':
-        aggregated = true;
         put(item.alias ?? 'count', 'count(*)');
         break;
       case 'embed': {
@@ -118,24 +116,22 @@ export function resource(b: Builder, relation: Relation, node: RestNode, link: L
         const mode = item.spread && !single ? 'spread' : single ? 'object' : 'array';
         const lateral = `e${laterals.length}_${alias}`;
         laterals.push(`LEFT JOIN LATERAL (${embedded(b, alias, rel, target, shown ? item.node : { ...item.node, select: [STAR] }, mode, keys, depth + 1)}) AS ${lateral} ON TRUE`);
-        const value = `${lateral}.v`;
+        const value = aggregated ? `(${lateral}.v::jsonb)` : `${lateral}.v`;
         groups.push(value);
-        if (item.join === 'inner') where.push(mode === 'object' ? `${value} IS NOT NULL` : mode === 'array' ? `jsonb_array_length(${value}) > 0` : `${lateral}.n > 0`);
+        if (item.join === 'inner') where.push(mode === 'object' ? `${lateral}.v IS NOT NULL` : mode === 'array' ? `json_array_length(${lateral}.v) > 0` : `${lateral}.n > 0`);
         embeds.set(item.alias ?? item.name, { alias: lateral, relation: target, single });
         if (!shown) break;
         if (!item.spread) put(item.alias ?? item.name, value);
-        else if (columns) cols.push(...keys.map((k) => `${value} -> ${literal(k)} AS ${quote(k)}`));
-        // A to-one spread with no row gives each of its keys as null, as PostgREST's columns do.
-        else parts.push(mode === 'object' ? `COALESCE(${value}, ${objectOf(keys.map((k) => `${literal(k)}, NULL`))})` : value);
+        // A spread's keys join the row's (a to-one spread with no row gives each as null, as PostgREST's columns do).
+        else for (const k of keys) put(k, `${value} -> ${literal(k)}`);
         break;
       }
     }
   }
-  if (pairs.length > 0) parts.push(objectOf(pairs));
   const rule = link.source ? undefined : b.rules[relation.name];
   if (rule) where.push(ruleCondition(b, relation, alias, rule));
   for (const f of node.where) where.push(condition(b, relation, alias, f));
-  const row = columns ? cols.join(', ') : `${parts.length === 0 ? "'{}'::jsonb" : parts.join(' || ')} AS v`;
+  const row = columns ? cols.join(', ') : `${objectOf(pairs)} AS v`;
   let sql = `SELECT ${row} FROM ${link.source ?? b.ref(relation)} AS ${alias}${link.from ? ` ${link.from.replaceAll('$$ALIAS$$', alias)}` : ''} ${laterals.join(' ')}`;
   if (where.length > 0) sql += ` WHERE ${where.join(' AND ')}`;
   // Aggregates group by every plain selected column and every embedded value (PostgREST's rule).
@@ -152,7 +148,7 @@ function orderKey(b: Builder, relation: Relation, alias: string, o: RestOrder, e
     const e = embeds.get(o.embed);
     if (!e || !e.single) throw badRequest(`"${o.embed}" must be an embedded to-one resource of this request to order by it`);
     if (!e.relation.columns.has(o.ref.column)) throw restFault('DS_COLUMN_NOT_FOUND', { code: '42703', status: 400, message: `column ${e.relation.name}.${o.ref.column} does not exist` });
-    expr = `(${e.alias}.v -> ${literal(o.ref.column)})`;
+    expr = `(${e.alias}.v::jsonb -> ${literal(o.ref.column)})`;
   } else expr = column(relation, alias, o.ref, b);
   const nulls = o.nulls ?? (o.direction === 'desc' ? 'first' : 'last');
   return `${expr} ${o.direction === 'desc' ? 'DESC' : 'ASC'} NULLS ${nulls === 'first' ? 'FIRST' : 'LAST'}`;
@@ -180,6 +176,6 @@ function embedded(b: Builder, parentAlias: string, rel: Relationship, target: Re
     inner = resource(b, target, node, { from: join, where, depth });
   }
   if (mode === 'object') return `SELECT s.v FROM (${inner.sql}) AS s LIMIT 1`;
-  if (mode === 'array') return `SELECT COALESCE(jsonb_agg(s.v), '[]'::jsonb) AS v FROM (${inner.sql}) AS s`;
-  return `SELECT ${objectOf(keys.map((k) => `${literal(k)}, COALESCE(jsonb_agg(s.v -> ${literal(k)}), '[]'::jsonb)`))} AS v, count(*) AS n FROM (${inner.sql}) AS s`;
+  if (mode === 'array') return `SELECT COALESCE(json_agg(s.v), '[]'::json) AS v FROM (${inner.sql}) AS s`;
+  return `SELECT ${objectOf(keys.map((k) => `${literal(k)}, COALESCE(json_agg(s.v -> ${literal(k)}), '[]'::json)`))} AS v, count(*) AS n FROM (${inner.sql}) AS s`;
 }
