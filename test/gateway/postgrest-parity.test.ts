@@ -155,5 +155,8 @@ describe('MagGate /rest/v1 in PostgREST grammar', () => {
     const lite = await fetch(`${base}/rest/v1/blog/lite/anything?select=*,other(*)`, { headers: { authorization: `Bearer ${owner}` } });
     expect(lite.status).toBe(400);
     expect(await lite.json()).toMatchObject({ code: 'DS_UNSUPPORTED', details: expect.stringContaining('sqlite') });
+    const rpc = await fetch(`${base}/rest/v1/blog/lite/rpc/anything`, { method: 'POST', headers: { authorization: `Bearer ${owner}`, 'content-type': 'application/json' }, body: '{}' });
+    expect(rpc.status).toBe(400);
+    expect(await rpc.json()).toMatchObject({ code: 'DS_UNSUPPORTED', message: 'PostgREST function calls (rpc) are not supported on sqlite sources' });
   });
 });
