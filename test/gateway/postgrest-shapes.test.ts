@@ -38,6 +38,7 @@ describe('MagGate /rest/v1 shapes and media types', () => {
        INSERT INTO channel_details VALUES (1, 'the public one'), (2, 'a random one');
        INSERT INTO messages VALUES (10, 1, 'hi'), (11, 1, 'there'), (12, 2, 'yo');
        INSERT INTO folders VALUES (1, NULL, 'root'), (2, 1, 'a'), (3, 1, 'b');
+       CREATE VIEW channel_names AS SELECT id AS channel, slug AS name, 1 AS one FROM channels;
        INSERT INTO shops VALUES (1, '1 Main St, "corner"', ST_SetSRID(ST_MakePoint(-71.1, 42.37), 4326));`,
     );
     const roomy = { MOBO_RATE_LIMITS__PER_IP__RPS: '10000', MOBO_RATE_LIMITS__PER_IP__BURST: '10000', MOBO_RATE_LIMITS__PER_KEY__RPS: '10000', MOBO_RATE_LIMITS__PER_KEY__BURST: '10000' };
@@ -94,6 +95,9 @@ describe('MagGate /rest/v1 shapes and media types', () => {
     const c = client(owner);
     expect((await c.from('folders').select('name, folders(name)').eq('id', 1).order('id', { referencedTable: 'folders' })).data).toEqual([{ name: 'root', folders: [{ name: 'a' }, { name: 'b' }] }]);
     expect((await c.from('folders').select('name, parent_id(name)').eq('id', 2)).data).toEqual([{ name: 'a', parent_id: { name: 'root' } }]);
+    // A view of channels carries their keys: embedded by its name; by the key's column it stays the table.
+    expect((await c.from('messages').select('id, channel_names(name)').eq('id', 12)).data).toEqual([{ id: 12, channel_names: { name: 'random' } }]);
+    expect((await c.from('messages').select('id, channel_id(slug)').eq('id', 12)).data).toEqual([{ id: 12, channel_id: { slug: 'random' } }]);
     const ambiguous = await c.from('channels').select('friends(*)');
     expect(ambiguous.status).toBe(300);
     expect(ambiguous.error?.details).toEqual([

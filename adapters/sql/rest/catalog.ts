@@ -4,6 +4,7 @@
  * (the relationships embedding follows). Read in one statement, kept a few seconds.
  */
 import type { SqlRunner } from '../driver.js';
+import { viewForeignKeys, type Origins, type RawView } from './view-keys.js';
 
 export interface Relation {
   name: string;
@@ -15,6 +16,8 @@ export interface Relation {
 
 export interface ForeignKey {
   name: string;
+  /** A key carried through a view (view-keys.ts): which of its sides is the view. */
+  view?: 'from' | 'to';
   from: string;
   fromColumns: string[];
   to: string;
@@ -53,6 +56,8 @@ const CATALOG = `
 SELECT json_build_object(
   'relations', (SELECT COALESCE(json_agg(json_build_object(
       'name', c.relname,
+      'oid', c.oid,
+      'attnums', (SELECT json_agg(json_build_array(a.attnum, a.attname)) FROM pg_attribute a WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped),
       'columns', (SELECT json_agg(json_build_array(a.attname, format_type(a.atttypid, a.atttypmod)) ORDER BY a.attnum)
                   FROM pg_attribute a WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped),
       'defaults', (SELECT json_agg(json_build_array(a.attname, CASE WHEN a.attidentity <> ''
@@ -73,6 +78,9 @@ SELECT json_build_object(
                     JOIN pg_attribute a ON a.attrelid = con.confrelid AND a.attnum = k.attnum))), '[]'::json)
     FROM pg_constraint con JOIN pg_class fc ON fc.oid = con.conrelid JOIN pg_class tc ON tc.oid = con.confrelid
     WHERE con.contype = 'f' AND fc.relnamespace = n.oid AND tc.relnamespace = n.oid),
+  'views', (SELECT COALESCE(json_agg(json_build_object('name', c.relname, 'rule', r.ev_action::text)), '[]'::json)
+    FROM pg_class c JOIN pg_rewrite r ON r.ev_class = c.oid AND r.rulename = '_RETURN'
+    WHERE c.relnamespace = n.oid AND c.relkind IN ('v', 'm')),
   'routines', (SELECT COALESCE(json_agg(json_build_object(
       'name', p.proname,
       'args', (SELECT COALESCE(json_agg(json_build_object('name', COALESCE(p.proargnames[k.i], ''), 'type', format_type(k.t, NULL), 'mode', COALESCE(p.proargmodes[k.i], 'i'),
@@ -104,9 +112,19 @@ interface RawRoutine {
 }
 
 interface Raw {
-  relations: Array<{ name: string; columns: Array<[string, string]>; defaults: Array<[string, string]> | null; pk: string[] }>;
+  relations: Array<{ name: string; oid: number; attnums: Array<[number, string]> | null; columns: Array<[string, string]>; defaults: Array<[string, string]> | null; pk: string[] }>;
   fks: ForeignKey[];
+  views: RawView[];
   routines: RawRoutine[];
+}
+
+/** Tables of this schema by oid, and their columns by attribute number. */
+function originsOf(raw: Raw): Origins {
+  const byOid = new Map(raw.relations.map((r) => [Number(r.oid), r]));
+  return {
+    table: (oid) => byOid.get(oid)?.name,
+    column: (table, attnum) => raw.relations.find((r) => r.name === table)?.attnums?.find(([n]) => n === attnum)?.[1],
+  };
 }
 
 /** IN, INOUT and VARIADIC arguments are passed; OUT and TABLE ones are result columns. */
@@ -155,7 +173,7 @@ export class RestCatalogs {
     return {
       schema,
       relations: new Map(raw.relations.map((r) => [r.name, { name: r.name, columns: new Map(r.columns ?? []), defaults: new Map(r.defaults ?? []), primaryKey: r.pk }])),
-      foreignKeys: raw.fks,
+      foreignKeys: [...raw.fks, ...viewForeignKeys(raw.views, raw.fks, originsOf(raw))],
       routines: raw.routines.map(routine).reduce((byName, r) => byName.set(r.name, [...(byName.get(r.name) ?? []), r]), new Map<string, Routine[]>()),
     };
   }

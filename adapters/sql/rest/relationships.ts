@@ -35,13 +35,15 @@ export function resolveRelationship(catalog: RestCatalog, origin: string, name: 
   const constraint = (c: Candidate, x: string) => c.rel.kind !== 'many-to-many' && c.rel.fk.name === x;
   const column = (c: Candidate, x: string) => c.rel.kind !== 'many-to-many' && single(c.originColumns, x);
   const referenced = (c: Candidate, x: string) => c.rel.kind !== 'many-to-many' && single(c.targetColumns, x);
+  // A view is embedded by its name only, never by a key's constraint or column (PostgREST's rule).
+  const toView = (c: Candidate) => c.rel.kind !== 'many-to-many' && c.rel.fk.view === (c.rel.kind === 'to-one' ? 'to' : 'from');
   const matching = candidates.filter((c) => {
     const toMany = c.cardinality === 'one-to-many';
     if (c.self) {
       if (hint === undefined) return (c.rel.target === name && toMany) || (column(c, name) && c.cardinality === 'many-to-one');
       return c.rel.target === name && toMany && referenced(c, hint);
     }
-    if (hint === undefined) return c.rel.target === name || constraint(c, name) || column(c, name);
+    if (hint === undefined) return c.rel.target === name || (!toView(c) && (constraint(c, name) || column(c, name)));
     return c.rel.target === name && (constraint(c, hint) || column(c, hint) || referenced(c, hint) || (c.rel.kind === 'many-to-many' && c.rel.junction === hint));
   });
   if (matching.length === 1) return matching[0]!.rel;
