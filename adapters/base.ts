@@ -4,7 +4,7 @@
  * driver-facing parts (connect, probe, DDL, transactions, its DataOps).
  */
 import { MoboError, describeError, isMoboError } from '../runtime/errors.js';
-import type { RestRead, RestReadResult, RestWrite, RestWriteResult } from './rest-plan.js';
+import type { RestCall, RestCallResult, RestRead, RestReadResult, RestWrite, RestWriteResult } from './rest-plan.js';
 import { withTimeout } from '../runtime/timeout.js';
 import type { CaptureStatus } from './capture.js';
 import type { ChangeSource } from './changes.js';
@@ -50,6 +50,10 @@ export abstract class BaseAdapter implements Adapter {
 
   restWrite(_write: RestWrite): Promise<RestWriteResult> {
     return Promise.reject(unsupportedRest(this.kind, 'PostgREST writes (upsert, returning embeds, tx=rollback, max-affected)'));
+  }
+
+  restCall(_call: RestCall): Promise<RestCallResult> {
+    return Promise.reject(unsupportedRest(this.kind, 'PostgREST function calls (rpc)'));
   }
 
   async integrity(): Promise<string[]> {

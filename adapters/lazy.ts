@@ -1,4 +1,4 @@
-import type { RestRead, RestReadResult, RestWrite, RestWriteResult } from './rest-plan.js';
+import type { RestCall, RestCallResult, RestRead, RestReadResult, RestWrite, RestWriteResult } from './rest-plan.js';
 import { MoboError } from '../runtime/errors.js';
 import type { CaptureStatus } from './capture.js';
 import type { Adapter, AdapterHealth, AdapterKind, ChangeEvent, ChangeFeed, DataOps, DumpChunk, Query, RestoreOptions, Row, SchemaEditor, SchemaInfo, TableInfo } from './types.js';
@@ -70,6 +70,7 @@ export class LazyAdapter implements Adapter {
   captureStatus = (): CaptureStatus | undefined => this.inner?.captureStatus?.();
   restWrite = async (write: RestWrite): Promise<RestWriteResult> => this.ready.restWrite(write);
   restRead = async (read: RestRead): Promise<RestReadResult> => this.ready.restRead(read);
+  restCall = async (call: RestCall): Promise<RestCallResult> => this.ready.restCall(call);
   restore = async (chunks: AsyncIterable<DumpChunk>, options?: RestoreOptions): Promise<void> => this.ready.restore(chunks, options);
 
   async *dump(): AsyncIterable<DumpChunk> {

@@ -57,6 +57,10 @@ export interface RestRead {
   rules: Record<string, Filter | null>;
   /** Rows are not wanted (HEAD): only the counts. */
   headOnly?: boolean;
+  /** The body as PostgREST's text/csv, or a GeoJSON FeatureCollection (PostGIS's ST_AsGeoJSON of each row); JSON when absent. */
+  format?: 'csv' | 'geojson';
+  /** The statement's plan instead of its rows (Accept: application/vnd.pgrst.plan+json|text; options=analyze|verbose|…). */
+  explain?: { format: 'json' | 'text'; options: Array<'analyze' | 'verbose' | 'settings' | 'buffers' | 'wal'> };
 }
 
 export interface RestReadResult {
@@ -74,6 +78,8 @@ export interface RestWrite {
   /** insert: the rows (columns: the union of their keys, or `columns`); update: one patch. */
   rows?: Array<Record<string, unknown>>;
   columns?: string[];
+  /** Prefer: missing=default: a key a row leaves out takes the column's default, not NULL. */
+  missingDefault?: boolean;
   /** Upsert: the conflict target (default: the primary key) and what a conflict does. */
   onConflict?: { columns?: string[]; resolution: 'merge' | 'ignore' };
   /** update/delete: the filters of the root node; insert: the select tree over the rows written. */
@@ -92,6 +98,40 @@ export interface RestWrite {
 
 export interface RestWriteResult extends RestReadResult {
   affected: number;
+  /** Upserts: how many of the affected rows were inserted (the others were updated). */
+  inserted?: number;
+}
+
+/**
+ * `/rpc/<fn>`: a function called by its named arguments, with the select tree, filters, order
+ * and paging over the rows a set-returning one gives. It runs in a transaction of its own, read
+ * only when `readOnly` (GET and HEAD, and callers who may not write): the function's body runs
+ * with the source's rights, so MagGate calls it only for callers no row rule narrows.
+ */
+export interface RestCall {
+  schema?: string;
+  fn: string;
+  /** Arguments by name: the POST body's JSON values, or texts for the argument types' input (GET). */
+  args: Record<string, unknown>;
+  /** A POST body that is not an object, for a function of one unnamed json or jsonb argument. */
+  body?: unknown;
+  /**
+   * GET and HEAD: the query string's plain keys, each an argument when the function has one of
+   * that name, else a filter on its rows (`filter` absent: the value did not parse as one).
+   */
+  candidates?: Array<{ name: string; value: string; filter?: RestFilter }>;
+  root: RestNode;
+  rules: Record<string, Filter | null>;
+  count?: 'exact' | 'planned' | 'estimated';
+  readOnly: boolean;
+  rollback?: boolean;
+  /** More rows than this fails with PGRST124 and undoes the call. */
+  maxAffected?: number;
+}
+
+export interface RestCallResult extends RestReadResult {
+  /** What the function gives: nothing, one value, one row (an object or null), or a set (an array). */
+  returns: 'void' | 'scalar' | 'object' | 'set';
 }
 
 /** The relationship names a select tree mentions (embed names and hints), for authorising them first. */

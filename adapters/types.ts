@@ -5,7 +5,7 @@ import type { CaptureMode, CaptureStatus, ChangeRelay } from './capture.js';
  * with every value bound as a parameter. Adapters throw MoboError with DS_* codes only.
  */
 import type { Query, Filter, SortKey } from './query.js';
-import type { RestRead, RestReadResult, RestWrite, RestWriteResult } from './rest-plan.js';
+import type { RestCall, RestCallResult, RestRead, RestReadResult, RestWrite, RestWriteResult } from './rest-plan.js';
 
 export type { Query, Filter, SortKey };
 
@@ -109,6 +109,8 @@ export interface Adapter extends DataOps {
   /** A PostgREST read (rest-plan.ts) as one statement; DS_UNSUPPORTED naming the feature where the backend cannot. */
   restRead(read: RestRead): Promise<RestReadResult>;
   restWrite(write: RestWrite): Promise<RestWriteResult>;
+  /** A PostgREST `/rpc/<fn>` call in a transaction of its own; DS_UNSUPPORTED where the backend has no functions to call. */
+  restCall(call: RestCall): Promise<RestCallResult>;
 }
 
 /**

@@ -23,7 +23,7 @@ async function main(): Promise<void> {
   const dataDir = mkdtempSync(join(tmpdir(), 'mobo-pgjs-'));
   const roomy = { MOBO_RATE_LIMITS__PER_IP__RPS: '100000', MOBO_RATE_LIMITS__PER_IP__BURST: '100000', MOBO_RATE_LIMITS__PER_KEY__RPS: '100000', MOBO_RATE_LIMITS__PER_KEY__BURST: '100000' };
   const loaded = loadConfig({ cwd: dataDir, env: { MOBO_HTTP_PORT: '0', MOBO_DATA_DIR: dataDir, MOBO_HEALTH__INTERVAL_MS: '0', ...roomy }, sections: configSections(defaultSlots()) });
-  const node = await MoboNode.create({ loaded, log: Logger.silent() });
+  const node = await MoboNode.create({ loaded, log: Logger.stderr('warn', 'json') });
   await node.boot();
   const ask = <T>(actor: string, type: string, payload: unknown) => node.system.ref(node.address(actor)).ask<T>(type, payload, { timeoutMs: 30_000 });
   await ask('catalog', 'project.create', { project: 'pgjs' });
@@ -33,13 +33,17 @@ async function main(): Promise<void> {
   const proxy = createServer((req, res) => {
     const headers = { ...req.headers };
     if (!headers.authorization || headers.authorization === 'Bearer ') headers.authorization = `Bearer ${key}`;
-    const upstream = request({ host: '127.0.0.1', port, path: req.url, method: req.method, headers }, (answer) => {
+    // No keep-alive upstream: a reused socket the node closes at the same moment fails a request.
+    const upstream = request({ host: '127.0.0.1', port, path: req.url, method: req.method, headers, agent: false }, (answer) => {
       res.writeHead(answer.statusCode ?? 502, answer.headers);
       answer.pipe(res);
     });
     upstream.on('error', () => (res.headersSent ? res.destroy() : res.writeHead(502).end()));
     req.pipe(upstream);
   });
+  // The suite's client closes idle sockets after the server's hint less one second: a long hint
+  // makes it close first, so it never writes to a socket the proxy is closing.
+  proxy.keepAliveTimeout = 60_000;
   await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
   const proxied = (proxy.address() as AddressInfo).port;
   writeFileSync(out, JSON.stringify({ url: `http://127.0.0.1:${proxied}/rest/v1/pgjs/db`, key }));

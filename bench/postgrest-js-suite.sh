@@ -11,7 +11,8 @@
 # `extensions` schema those files expect); (2) boot a node (bench/postgrest-js-node.ts) with
 # project `pgjs`, Postgres source `db` on that database, an owner key and raised rate limits;
 # (3) copy the checkout's tests into a scratch copy whose REST_URL is MagGate's
-# /rest/v1/pgjs/db (the proxy there adds the owner key; the only change to the files);
+# /rest/v1/pgjs/db for both of its server URLs (the proxy there adds the owner key; the only
+# change to the files);
 # (4) run jest there and print passed/failed counts. The node is stopped at the end.
 set -euo pipefail
 CHECKOUT=${1:?usage: $0 /path/to/postgrest-js-checkout [jest args]}
@@ -37,7 +38,7 @@ done
 $PG -d "$PGJS_DB" -c "ALTER DATABASE $PGJS_DB SET search_path = public, extensions"
 
 # (2) the node
-node "$REPO/dist/bench/postgrest-js-node.js" "postgres://postgres@$PGHOST:5432/$PGJS_DB" "$WORK/node.json" &
+node "$REPO/dist/bench/postgrest-js-node.js" "postgres://postgres@$PGHOST:5432/$PGJS_DB" "$WORK/node.json" 2>"$WORK/node.log" &
 NODE_PID=$!
 trap 'kill $NODE_PID 2>/dev/null || true; wait $NODE_PID 2>/dev/null || true' EXIT
 for _ in $(seq 1 120); do [ -s "$WORK/node.json" ] && break; sleep 0.5; done
@@ -47,7 +48,8 @@ KEY=$(node -e "console.log(require('$WORK/node.json').key)")
 # (3) a scratch copy of the checkout pointed at MagGate
 cp -a "$CHECKOUT"/. "$WORK/suite"
 cd "$WORK/suite"
-grep -rl "http://localhost:3000" test | xargs sed -i "s#http://localhost:3000#$URL#g"
+# Both servers of its docker-compose (PostgREST 12 on :3000, 13 on :3001, one database) are MagGate.
+grep -rlE "http://localhost:300[01]" test | xargs sed -i -E "s#http://localhost:300[01]#$URL#g"
 # (4) the suite
 set +e
 npx jest --runInBand --ci --json --outputFile="$WORK/result.json" "$@" > "$WORK/jest.log" 2>&1
@@ -57,4 +59,4 @@ const r=require('$WORK/result.json');
 console.log('passed', r.numPassedTests, 'failed', r.numFailedTests, 'total', r.numTotalTests);
 for (const f of r.testResults) for (const t of f.assertionResults) if (t.status==='failed') console.log('FAIL', f.name.split('/').pop(), '::', t.fullName);
 "
-echo "details: $WORK/jest.log $WORK/result.json"
+echo "details: $WORK/jest.log $WORK/result.json $WORK/node.log (the node's warnings)"

@@ -170,6 +170,7 @@ export function connectionBehavior(spec: ConnectionSpec, events: EventBus, adapt
     [DS.count.type]: on(DS.count.schema, (q, ctx) => read(ctx, () => adapter.count(q))),
     [DS.restWrite.type]: on(DS.restWrite.schema, (m, ctx) => run(ctx, () => adapter.restWrite(m))),
     [DS.restRead.type]: on(DS.restRead.schema, (q, ctx) => read(ctx, () => adapter.restRead(q))),
+    [DS.restCall.type]: on(DS.restCall.schema, (c, ctx) => run(ctx, () => adapter.restCall(c))),
     [DS.insert.type]: on(DS.insert.schema, (m, ctx) => write(ctx, m.record, () => adapter.insert(m.table, m.rows, m.returning))),
     [DS.update.type]: on(DS.update.schema, (m, ctx) => write(ctx, m.record, () => adapter.update({ table: m.table, where: m.where }, m.patch, m.returning))),
     [DS.delete.type]: on(DS.delete.schema, (m, ctx) => write(ctx, m.record, () => adapter.delete({ table: m.table, where: m.where }, m.returning))),

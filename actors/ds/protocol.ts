@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { Filter } from '../../adapters/query.js';
-import type { AppliedMigration, CaptureStatus, DescribedTable, MigrationStep, Query, Rehearsal, Row, SchemaChange, SchemaInfo, SchemaOp, TableInfo, RestRead, RestReadResult, RestWrite, RestWriteResult } from '../../adapters/index.js';
+import type { AppliedMigration, CaptureStatus, DescribedTable, MigrationStep, Query, Rehearsal, Row, SchemaChange, SchemaInfo, SchemaOp, TableInfo, RestRead, RestReadResult, RestWrite, RestWriteResult, RestCall, RestCallResult } from '../../adapters/index.js';
 import { outcomeUnknown } from '../../adapters/outcome.js';
 import { isMoboError, MoboError, type ErrorCode } from '../../runtime/errors.js';
 import type { ActorRef, AskOptions } from '../../runtime/ref.js';
@@ -75,6 +75,7 @@ export const DS = {
   /** Re-read the schema; `announce`: say so (SCHEMA_REFRESHED_TOPIC) even when nothing differs. */
   refresh: { type: 'ds.schema.refresh', schema: z.object({ announce: z.boolean() }) },
   restWrite: { type: 'ds.restWrite', schema: z.custom<RestWrite>((v) => isObject(v) && typeof v.table === 'string' && typeof v.kind === 'string' && isObject(v.root) && isObject(v.rules), 'A REST write has a table, a kind, a root and rules') },
+  restCall: { type: 'ds.restCall', schema: z.custom<RestCall>((v) => isObject(v) && typeof v.fn === 'string' && isObject(v.args) && isObject(v.root) && isObject(v.rules), 'A REST call has a function, arguments, a root and rules') },
   restRead: { type: 'ds.restRead', schema: z.custom<RestRead>((v) => isObject(v) && typeof v.table === 'string' && isObject(v.root) && isObject(v.rules), 'A REST read has a table, a root and rules') },
 } as const;
 
@@ -169,6 +170,10 @@ export class DataClient {
   /** A PostgREST write as one statement in one transaction (adapters/rest-plan.ts). */
   restWrite(write: RestWrite): Promise<RestWriteResult> {
     return this.write(DS.restWrite.type, write);
+  }
+  /** A PostgREST function call in a transaction of its own (adapters/rest-plan.ts); it may write. */
+  restCall(call: RestCall): Promise<RestCallResult> {
+    return this.write(DS.restCall.type, call);
   }
   status(): Promise<SourceStatus> {
     return this.ref.ask(DS.status.type, null, this.opts);

@@ -20,7 +20,7 @@ import { SqlDataOps } from './ops.js';
 import { SqlSchemaEditor } from './schema-editor.js';
 import { SqlStage } from './stage.js';
 import { PostgresRest } from './rest/index.js';
-import type { RestRead, RestReadResult, RestWrite, RestWriteResult } from '../rest-plan.js';
+import type { RestCall, RestCallResult, RestRead, RestReadResult, RestWrite, RestWriteResult } from '../rest-plan.js';
 
 /** COPY text is cut into chunks of whole lines of about this size. */
 const COPY_CHUNK_BYTES = 1 << 20;
@@ -130,6 +130,12 @@ export class SqlAdapter extends BaseAdapter {
     if (this.driver.kind !== 'postgres') return super.restWrite(write);
     this.rest ??= new PostgresRest(this.driver.runner, this.driver.namespace ?? 'public');
     return this.rest.write(write, (fn) => this.driver.transaction(fn));
+  }
+
+  override restCall(call: RestCall): Promise<RestCallResult> {
+    if (this.driver.kind !== 'postgres') return super.restCall(call);
+    this.rest ??= new PostgresRest(this.driver.runner, this.driver.namespace ?? 'public');
+    return this.rest.call(call, (fn) => this.driver.transaction(fn));
   }
 
   protected probe(): Promise<unknown> {

@@ -2,6 +2,7 @@ import type { Row } from '../../adapters/types.js';
 import { MoboError, toMoboError } from '../../runtime/errors.js';
 import { fail, ok } from '../envelope.js';
 import type { HttpRequest, HttpResponse } from '../http-types.js';
+import { toCsv } from './csv.js';
 
 export interface ListMeta {
   offset: number;
@@ -59,6 +60,9 @@ function singleObject(rows: Row[]): HttpResponse {
 export const postgrestDialect: Dialect = {
   list(req, rows, meta) {
     if (req.headers.accept === SINGLE) return singleObject(rows);
+    if ((req.headers.accept ?? '').startsWith('text/csv')) {
+      return { status: 200, headers: { 'content-range': contentRange(meta.offset, rows.length, meta.total), 'content-type': 'text/csv; charset=utf-8' }, body: toCsv(rows) };
+    }
     return { status: 200, headers: { 'content-range': contentRange(meta.offset, rows.length, meta.total) }, body: rows };
   },
   one: (_req, row) => singleObject([row]),
@@ -72,7 +76,7 @@ export const postgrestDialect: Dialect = {
   },
   error(_req, err) {
     const e = publicError(err);
-    const fault = e.details?.['postgrest'] as { code: string; status: number; details: string | null; hint: string | null } | undefined;
+    const fault = e.details?.['postgrest'] as { code: string; status: number; details: unknown; hint: string | null } | undefined;
     if (fault) return { status: fault.status, body: { code: fault.code, message: e.message, details: fault.details, hint: fault.hint } };
     const details = e.details === undefined ? null : JSON.stringify(e.details);
     return { status: e.status, body: { code: e.code, message: e.message, details, hint: null } };

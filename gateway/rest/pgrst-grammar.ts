@@ -23,6 +23,16 @@ const AGGREGATES = new Set<Aggregate>(['count', 'sum', 'avg', 'max', 'min']);
 const MAX_DEPTH = 16;
 const IGNORED = new Set(['columns', 'on_conflict']);
 
+/** The Prefer header's `key=value` items (postgrest-js sends several, comma-joined). */
+export function preferences(req: { headers: Record<string, string | undefined> }): Map<string, string> {
+  const prefs = new Map<string, string>();
+  for (const part of (req.headers['prefer'] ?? '').split(',')) {
+    const [k, v] = part.trim().split('=');
+    if (k) prefs.set(k, v ?? '');
+  }
+  return prefs;
+}
+
 /** PostgREST's parse failure: status 400, code PGRST100 (the /rest/v1 dialect writes it so). */
 export function parseFault(message: string, details?: string): MoboError {
   return new MoboError('DS_QUERY_INVALID', message, { details: { postgrest: { code: 'PGRST100', status: 400, details: details ?? null, hint: null } } });
@@ -109,6 +119,8 @@ function parseSelect(raw: string, depth: number): SelectItem[] {
 
 function parseItem(raw: string, depth: number): SelectItem {
   if (raw === '*') return { kind: 'star' };
+  // In an embedded resource a bare `count` is the aggregate: `messages(count)`.
+  if (raw === 'count' && depth > 0) return { kind: 'count' };
   const spread = raw.startsWith('...');
   const text = spread ? raw.slice(3) : raw;
   const open = text.indexOf('(');
@@ -126,7 +138,11 @@ function parseItem(raw: string, depth: number): SelectItem {
       else throw parseFault(`"${raw}" has an unexpected "!${m}"`);
     }
     if (!name) throw parseFault(`"${raw}" names no resource`);
-    const item: SelectItem = { kind: 'embed', name: name.trim(), spread, node: { select: parseSelect(text.slice(open + 1, -1), depth + 1), where: [] } };
+    // `sum()` with no column before it is no embed: PostgREST looks for a column of that name.
+    if (AGGREGATES.has(name.trim() as Aggregate) && text.slice(open + 1, -1).trim() === '' && marks.length === 0) return { kind: 'column', ref: { column: name.trim() } };
+    // `users()` selects nothing of it: the embed then only filters (with !inner) and shows no key.
+    const inner = text.slice(open + 1, -1);
+    const item: SelectItem = { kind: 'embed', name: name.trim(), spread, node: { select: inner.trim() === '' ? [] : parseSelect(inner, depth + 1), where: [] } };
     if (alias) item.alias = alias;
     if (hint) item.hint = hint;
     if (join) item.join = join;

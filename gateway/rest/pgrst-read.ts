@@ -5,12 +5,11 @@
  * A source that cannot (SQLite, MySQL, Redis, MongoDB) answers a plain read through the
  * simple path; embedding there is DS_UNSUPPORTED naming the feature and the backend.
  */
-import { embeddedNames, type Filter, type RestRead, type RestReadResult, type RestWrite, type RestWriteResult } from '../../adapters/index.js';
-import { isMoboError } from '../../runtime/index.js';
+import { embeddedNames, type Filter, type RestCall, type RestCallResult, type RestRead, type RestReadResult, type RestWrite, type RestWriteResult } from '../../adapters/index.js';
+import { MoboError, isMoboError } from '../../runtime/index.js';
 import type { HttpRequest, HttpResponse } from '../http-types.js';
 import { parseRange } from './grammar.js';
-import { parsePgrstQuery } from './pgrst-grammar.js';
-import { toCsv } from './csv.js';
+import { parseFault, parsePgrstQuery } from './pgrst-grammar.js';
 
 const SINGLE = 'application/vnd.pgrst.object+json';
 
@@ -24,7 +23,7 @@ interface Gate {
 
 export interface PgrstReadDeps {
   gate: Gate;
-  client(project: string, source: string, requestId: string): { restRead(read: RestRead): Promise<RestReadResult>; restWrite(write: RestWrite): Promise<RestWriteResult> };
+  client(project: string, source: string, requestId: string): { restRead(read: RestRead): Promise<RestReadResult>; restWrite(write: RestWrite): Promise<RestWriteResult>; restCall(call: RestCall): Promise<RestCallResult> };
   /** The source's table names: an embed may pass through join tables the select does not name. */
   tables(project: string, source: string): Promise<string[]>;
 }
@@ -49,17 +48,48 @@ export async function pgrstRead(deps: PgrstReadDeps, req: HttpRequest, simple: (
   if (profile) read.schema = profile;
   const count = /\bcount=(exact|planned|estimated)\b/.exec(req.headers.prefer ?? '')?.[1] as RestRead['count'];
   if (count) read.count = count;
+  const media = mediaOf(req.headers.accept);
+  if (media.kind === 'csv' || media.kind === 'geojson') read.format = media.kind;
+  if (media.kind === 'plan') {
+    // A plan's row estimates count rows a row rule hides: only for a caller no rule narrows.
+    if (Object.values(rules).some((rule) => rule !== null)) throw new MoboError('AUTH_FORBIDDEN', 'A query plan shows row estimates beyond what a row rule lets this caller read', { details: { table } });
+    read.explain = { format: media.format, options: media.options };
+  }
   let result: RestReadResult;
   try {
     result = await deps.client(project, source, req.requestId).restRead(read);
   } catch (err) {
-    if (isMoboError(err, 'DS_UNSUPPORTED') && embeds.size === 0 && !profile) {
+    // The simple path has no embeds, schemas, GeoJSON or plans (CSV it writes itself): those stay refused.
+    if (isMoboError(err, 'DS_UNSUPPORTED') && embeds.size === 0 && !profile && (media.kind === 'json' || media.kind === 'csv')) {
       simpleOnly.add(`${project}/${source}`);
       return simple();
     }
     throw err;
   }
-  return answer(req, result, parsed.root.offset ?? 0);
+  if (media.kind === 'plan') {
+    return { status: 200, headers: { 'content-type': `application/vnd.pgrst.plan+${media.format}; for="${media.for}"; charset=utf-8` }, body: result.body };
+  }
+  return readAnswer(req, result, parsed.root.offset ?? 0);
+}
+
+type Media =
+  | { kind: 'json' | 'single' | 'csv' | 'geojson' }
+  | { kind: 'plan'; format: 'json' | 'text'; for: string; options: NonNullable<RestRead['explain']>['options'] };
+
+const PLAN_OPTIONS = new Set(['analyze', 'verbose', 'settings', 'buffers', 'wal']);
+
+/** The answer the Accept header asks for: `application/vnd.pgrst.plan+json; for="…"; options=analyze|verbose;` is a plan. */
+function mediaOf(accept: string | undefined): Media {
+  const value = accept ?? '';
+  if (value === SINGLE) return { kind: 'single' };
+  if (value.startsWith('text/csv')) return { kind: 'csv' };
+  if (value.startsWith('application/geo+json')) return { kind: 'geojson' };
+  const plan = /^application\/vnd\.pgrst\.plan(?:\+(json|text))?/.exec(value);
+  if (!plan) return { kind: 'json' };
+  const options = (/options=([\w|]*)/.exec(value)?.[1] ?? '').split('|').filter((o) => o.length > 0);
+  const unknown = options.find((o) => !PLAN_OPTIONS.has(o));
+  if (unknown) throw parseFault(`"${unknown}" is not a plan option (analyze, verbose, settings, buffers, wal)`);
+  return { kind: 'plan', format: plan[1] === 'json' ? 'json' : 'text', for: /for="([^"]*)"/.exec(value)?.[1] ?? 'application/json', options: options as NonNullable<RestRead['explain']>['options'] };
 }
 
 /**
@@ -84,7 +114,8 @@ export async function rulesFor(deps: PgrstReadDeps, principal: Principal, projec
   return rules;
 }
 
-function answer(req: HttpRequest, result: RestReadResult, offset: number): HttpResponse {
+/** Rows as PostgREST answers a read: Content-Range, 206 when counted and partial, one object, HEAD, CSV. */
+export function readAnswer(req: HttpRequest, result: RestReadResult, offset: number): HttpResponse {
   const range = result.returned === 0 ? '*' : `${offset}-${offset + result.returned - 1}`;
   const headers: Record<string, string> = { 'content-range': `${range}/${result.total ?? '*'}` };
   const partial = result.total !== undefined && (offset > 0 || result.returned < result.total);
@@ -98,6 +129,7 @@ function answer(req: HttpRequest, result: RestReadResult, offset: number): HttpR
     return { status: 200, headers: { ...headers, 'content-type': 'application/vnd.pgrst.object+json; charset=utf-8' }, body: JSON.stringify(rows[0]) };
   }
   if (req.method === 'HEAD') return { status, headers };
-  if (accept.startsWith('text/csv')) return { status, headers: { ...headers, 'content-type': 'text/csv; charset=utf-8' }, body: toCsv(JSON.parse(result.body) as Array<Record<string, unknown>>) };
+  if (accept.startsWith('text/csv')) return { status, headers: { ...headers, 'content-type': 'text/csv; charset=utf-8' }, body: result.body };
+  if (accept.startsWith('application/geo+json')) return { status, headers: { ...headers, 'content-type': 'application/geo+json; charset=utf-8' }, body: result.body };
   return { status, headers: { ...headers, 'content-type': 'application/json; charset=utf-8' }, body: result.body };
 }

@@ -11,21 +11,12 @@ import { embeddedNames, type RestWrite } from '../../adapters/index.js';
 import { isMoboError } from '../../runtime/index.js';
 import { parseJsonBody } from '../envelope.js';
 import type { HttpRequest, HttpResponse } from '../http-types.js';
-import { parsePgrstQuery, parseFault } from './pgrst-grammar.js';
+import { parsePgrstQuery, parseFault, preferences } from './pgrst-grammar.js';
 import { rulesFor, type Operation, type PgrstReadDeps } from './pgrst-read.js';
 import { bodyRows } from './shape.js';
 
 const SINGLE = 'application/vnd.pgrst.object+json';
 const unsupported = new Set<string>();
-
-function preferences(req: HttpRequest): Map<string, string> {
-  const prefs = new Map<string, string>();
-  for (const part of (req.headers.prefer ?? '').split(',')) {
-    const [k, v] = part.trim().split('=');
-    if (k) prefs.set(k, v ?? '');
-  }
-  return prefs;
-}
 
 export async function pgrstWrite(deps: PgrstReadDeps, req: HttpRequest, kind: RestWrite['kind'], simple: () => Promise<HttpResponse>): Promise<HttpResponse> {
   const { project, source, table } = req.params as { project: string; source: string; table: string };
@@ -56,6 +47,7 @@ export async function pgrstWrite(deps: PgrstReadDeps, req: HttpRequest, kind: Re
   const count = prefs.get('count');
   if (count === 'exact' || count === 'planned' || count === 'estimated') write.count = count;
   if (prefs.get('tx') === 'rollback') write.rollback = true;
+  if (prefs.get('missing') === 'default') write.missingDefault = true;
   const max = prefs.get('max-affected');
   if (max !== undefined && prefs.get('handling') === 'strict') {
     if (!/^\d{1,9}$/.test(max)) throw parseFault('max-affected must be a whole number');
@@ -75,8 +67,9 @@ export async function pgrstWrite(deps: PgrstReadDeps, req: HttpRequest, kind: Re
   }
   const headers: Record<string, string> = {};
   if (write.count) headers['content-range'] = `*/${result.affected}`;
-  const status = kind === 'insert' ? 201 : write.returning ? 200 : 204;
-  if (!write.returning) return { status: kind === 'insert' ? 201 : 204, headers };
+  // PostgREST: a merge that inserted nothing (every row updated) is 200; any other insert 201.
+  const status = kind === 'insert' ? (resolution === 'merge-duplicates' && result.inserted === 0 ? 200 : 201) : write.returning ? 200 : 204;
+  if (!write.returning) return { status: kind === 'insert' ? status : 204, headers };
   if (single) {
     const [row] = JSON.parse(result.body) as unknown[];
     return { status, headers: { ...headers, 'content-type': 'application/vnd.pgrst.object+json; charset=utf-8' }, body: JSON.stringify(row) };

@@ -14,6 +14,7 @@ import type { ReadCoalescer } from './read-coalescer.js';
 import type { SchemaCache } from './schema-cache.js';
 import { pgrstRead, type PgrstReadDeps } from './pgrst-read.js';
 import { pgrstWrite } from './pgrst-write.js';
+import { pgrstCall } from './pgrst-call.js';
 import { allOf, bodyRows, byId, coerceFilter, listQuery, withForced } from './shape.js';
 
 export interface RestDeps {
@@ -66,6 +67,15 @@ export function mountRestRoutes(router: RouteRegistrar, deps: RestDeps): void {
       router.post(base, write('insert', 'create', create), options);
       router.patch(base, write('update', 'update', updateMatching), options);
       router.delete(base, write('delete', 'delete', deleteMatching), options);
+      const call = (req: HttpRequest) =>
+        guarded(deps, dialect, req, () => pgrstCall(grammar, req)).finally(() => {
+          // A function may have written anything: no cached read of the source survives a POST call.
+          if (req.method === 'POST') deps.cache.invalidate(deps.schemas.client(req.params.project!, req.params.source!).address);
+        });
+      const rpc = `${prefix}/:project/:source/rpc/:fn`;
+      router.get(rpc, call, options);
+      router.add('HEAD', rpc, call, options);
+      router.post(rpc, call, options);
       continue;
     }
     router.get(base, route('read', list), options);

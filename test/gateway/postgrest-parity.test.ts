@@ -104,7 +104,8 @@ describe('MagGate /rest/v1 in PostgREST grammar', () => {
   it('upserts, counts writes, rolls back tx=rollback and refuses more than max-affected without changing anything', async () => {
     const c = client(owner);
     const up = await c.from('users').upsert({ id: 1, 'näme-x': 'ann', owner_id: 'alice' }).select('id, "näme-x"');
-    expect(up.status).toBe(201);
+    // Every row updated, none inserted: 200, as PostgREST answers a merge.
+    expect(up.status).toBe(200);
     expect(up.data).toEqual([{ id: 1, 'näme-x': 'ann' }]);
     const ignored = await c.from('users').upsert({ id: 1, 'näme-x': 'nope' }, { ignoreDuplicates: true }).select();
     expect(ignored.data).toEqual([]);
@@ -154,5 +155,8 @@ describe('MagGate /rest/v1 in PostgREST grammar', () => {
     const lite = await fetch(`${base}/rest/v1/blog/lite/anything?select=*,other(*)`, { headers: { authorization: `Bearer ${owner}` } });
     expect(lite.status).toBe(400);
     expect(await lite.json()).toMatchObject({ code: 'DS_UNSUPPORTED', details: expect.stringContaining('sqlite') });
+    const rpc = await fetch(`${base}/rest/v1/blog/lite/rpc/anything`, { method: 'POST', headers: { authorization: `Bearer ${owner}`, 'content-type': 'application/json' }, body: '{}' });
+    expect(rpc.status).toBe(400);
+    expect(await rpc.json()).toMatchObject({ code: 'DS_UNSUPPORTED', message: 'PostgREST function calls (rpc) are not supported on sqlite sources' });
   });
 });

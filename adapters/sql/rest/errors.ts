@@ -8,11 +8,12 @@ import { MoboError, type ErrorCode } from '../../../runtime/index.js';
 export interface PostgrestFault {
   code: string;
   status: number;
-  details: string | null;
+  /** Text, or a list where PostgREST gives one (PGRST201's relationships). */
+  details: string | null | Array<Record<string, string>>;
   hint: string | null;
 }
 
-export function restFault(catalogue: ErrorCode, fault: { code: string; status: number; message: string; details?: string | null; hint?: string | null }): MoboError {
+export function restFault(catalogue: ErrorCode, fault: { code: string; status: number; message: string; details?: PostgrestFault['details']; hint?: string | null }): MoboError {
   const postgrest: PostgrestFault = { code: fault.code, status: fault.status, details: fault.details ?? null, hint: fault.hint ?? null };
   return new MoboError(catalogue, fault.message, { details: { postgrest } });
 }
