@@ -4,7 +4,8 @@ export * from './shared-buckets.js';
 // KvLease is imported where cluster mode needs it (it loads the NATS client).
 export * from './detector.js';
 export * from './placed-child.js';
-// Membership, SingletonLease and ClusterPlacer load the NATS client: import them from their files in cluster mode.
+export * from './node-cluster.js';
+// Membership, SingletonLease, ClusterPlacer and NatsCluster load the NATS client: import them from their files in cluster mode.
 export type { EventStream, EventStreamOptions, StreamedEvent, StreamQuery } from './event-stream.js';
 
 /** Opens a bounded JetStream stream of bus events (loads the NATS client only when called: cluster mode). */

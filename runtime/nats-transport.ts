@@ -54,6 +54,11 @@ export class NatsTransport implements Transport {
     readonly names: NatsNames,
   ) {}
 
+  /** The node's NATS connection, for cluster modules that share it (membership, singleton leases). */
+  get connection(): NatsConnection {
+    return this.nc;
+  }
+
   static async connect(opts: NatsTransportOptions): Promise<NatsTransport> {
     const names = natsNames(opts.cluster);
     try {
