@@ -128,6 +128,7 @@ export const ERROR_CATALOGUE = {
   // the plug-in contract and the edge
   COMPONENT_RESTARTING: { status: 503, message: 'The component serving this route is restarting; retry shortly' },
   COMPONENT_STOPPED: { status: 503, message: 'The component serving this route is stopped' },
+  NODE_DRAINING: { status: 503, message: 'This node is draining and takes no new requests; retry (another node serves it)' },
   COMPONENT_NOT_STOPPABLE: { status: 409, message: 'That component cannot be stopped: the operator channel needs it' },
   COMPONENT_INVALID: { status: 500, message: 'A component declaration is invalid' },
   HTTP_ROUTE_CONFLICT: { status: 500, message: 'Two routes claim the same requests' },
