@@ -9,6 +9,7 @@ import { bridgeCopyCommand } from './bridge.js';
 import { ACCESS_COMMANDS } from './access.js';
 import { AUTH_COMMANDS } from './auth.js';
 import { BACKUP_COMMANDS } from './backup.js';
+import { CLUSTER_COMMANDS } from './cluster.js';
 import { MQTT_COMMANDS } from './mqtt.js';
 import { SENTINEL_COMMANDS } from './sentinel.js';
 import { SCHEMA_COMMANDS } from './schema.js';
@@ -37,6 +38,7 @@ export const COMMANDS: readonly Command[] = [
   healthReportCommand,
   healthWatchCommand,
   chaosKillCommand,
+  ...CLUSTER_COMMANDS,
   projectCreateCommand,
   projectListCommand,
   projectDeleteCommand,
