@@ -12,7 +12,7 @@ import type { MailboxOptions } from '../runtime/mailbox.js';
 import type { ChildSpec, RestartType } from '../supervisors/child.js';
 import type { IntensityLimit } from '../supervisors/intensity.js';
 import type { Strategy } from '../supervisors/strategy.js';
-import type { NodeCluster } from '../cluster/node-cluster.js';
+import type { NodeCluster } from '../cluster/index.js';
 import type { Placement } from '../supervisors/child.js';
 
 /** What every component sees of the node it is plugged into: the motherboard's bus. */

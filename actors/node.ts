@@ -8,7 +8,7 @@ import { ActorSystem } from '../runtime/system.js';
 import type { Transport } from '../runtime/transport.js';
 import type { Supervisor } from '../supervisors/supervisor.js';
 import type { Board, ComponentSlot, ConfigStore, TreeControl } from './board.js';
-import { SoloCluster, type NodeCluster } from '../cluster/node-cluster.js';
+import { SoloCluster, joinNatsCluster, type NatsClusterOptions, type NodeCluster } from '../cluster/index.js';
 import { defaultSlots } from './components.js';
 import { controlSlot } from './kernel/control-actor.js';
 import { lockDataDir, type DataDirLock } from './kernel/data-dir-lock.js';
@@ -136,10 +136,9 @@ export class MoboNode implements Board {
 /** On NATS, joins the cluster's membership on the transport's connection; embedded, a cluster of one. */
 async function joinCluster(config: Readonly<MoboConfig>, transport: Transport | undefined, system: ActorSystem): Promise<NodeCluster> {
   if (config.transport.kind !== 'nats' || !transport) return new SoloCluster(config.node.id);
-  const { NatsCluster } = await import('../cluster/nats-cluster.js');
-  const { NatsTransport } = await import('../runtime/nats-transport.js');
-  const connection = transport instanceof NatsTransport ? transport.connection : undefined;
-  return NatsCluster.join({
+  // The NATS transport shares its connection (runtime/nats-transport.ts `connection`).
+  const connection = 'connection' in transport ? (transport as { connection: NatsClusterOptions['connection'] }).connection : undefined;
+  return joinNatsCluster({
     servers: config.transport.natsUrl,
     ...(connection ? { connection } : {}),
     clusterId: config.transport.cluster,

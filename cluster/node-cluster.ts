@@ -37,6 +37,29 @@ export interface NodeCluster {
   leave(): Promise<void>;
 }
 
+/** What `GET /v1/admin/cluster` (and `mobo cluster:status`) answers. */
+export interface ClusterStatus {
+  mode: ClusterMode;
+  cluster: string;
+  node: string;
+  incarnation: string;
+  state: NodeState;
+  traffic: { state: 'serving' | 'draining' | 'refusing' | 'drained'; inFlight: number };
+  members: Partial<Record<NodeState, number>>;
+  singletons: Array<{ name: string; runsHere: boolean; term: number | null }>;
+}
+
+/** What a drain or a leave answers. */
+export interface DrainReport {
+  node: string;
+  /** Singletons that ran here and were handed over. */
+  handedOver: string[];
+  /** Requests still running when the wait timed out (0: all finished). */
+  inFlightLeft: number;
+  waitedMs: number;
+  shutdown: boolean;
+}
+
 /** Cluster timings (config `cluster`): the failure detector's and the singleton lease's. */
 export interface ClusterTimings extends DetectorTimeouts {
   leaseMs: number;

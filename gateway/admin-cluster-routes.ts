@@ -7,9 +7,8 @@
  *   POST /v1/admin/cluster/leave   leave now (hand singletons over, then shut down)
  */
 import { z } from 'zod';
-import type { Board } from '../actors/board.js';
-import type { MemberView } from '../cluster/index.js';
-import { MoboError } from '../runtime/errors.js';
+import type { ClusterStatus, DrainReport, MemberView, NodeState } from '../cluster/index.js';
+import { MoboError } from '../runtime/index.js';
 import type { EdgeContext } from './edge.js';
 import { parseJsonBody } from './envelope.js';
 import type { HttpRequest } from './http-types.js';
@@ -26,24 +25,7 @@ const drainInput = z
   })
   .strict();
 
-export interface ClusterStatus {
-  mode: 'embedded' | 'cluster';
-  cluster: string;
-  node: string;
-  incarnation: string;
-  state: string;
-  traffic: { state: Traffic['state']; inFlight: number };
-  members: Record<string, number>;
-  singletons: Array<{ name: string; runsHere: boolean; term: number | null }>;
-}
-
-export interface DrainReport {
-  node: string;
-  handedOver: string[];
-  inFlightLeft: number;
-  waitedMs: number;
-  shutdown: boolean;
-}
+type Board = EdgeContext['board'];
 
 export function mountClusterAdminRoutes({ router, board, admin, traffic }: EdgeContext): void {
   router.get('/v1/admin/cluster', admin(async () => clusterStatus(board, traffic)));
@@ -82,7 +64,7 @@ function nodeView(m: MemberView): Record<string, unknown> {
 
 function clusterStatus(board: Board, traffic: Traffic): ClusterStatus {
   const { cluster } = board;
-  const members: Record<string, number> = {};
+  const members: Partial<Record<NodeState, number>> = {};
   for (const m of cluster.members()) members[m.state] = (members[m.state] ?? 0) + 1;
   const own = cluster.members().find((m) => m.node === cluster.nodeId);
   return {

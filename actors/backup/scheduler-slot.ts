@@ -1,13 +1,10 @@
 import { z } from 'zod';
-import { LocalLease, type Lease as ScheduleLease } from '../../cluster/lease.js';
-import { dispatch, on, type Behavior } from '../../runtime/behavior.js';
-import { MoboError, describeError } from '../../runtime/errors.js';
-import { natsNames } from '../../runtime/index.js';
+import { LocalLease, openKvLease, type Lease as ScheduleLease } from '../../cluster/index.js';
+import { MoboError, describeError, dispatch, natsNames, on, topics, type Behavior } from '../../runtime/index.js';
 import type { ActorSlot, Board } from '../board.js';
 import type { Job } from '../kernel/jobs.js';
 import { controlStore } from '../kernel/store-slot.js';
 import type { BackupSlotOptions } from './backup-actor.js';
-import { topics } from '../../runtime/topics.js';
 import { ScheduleStore } from './schedule-store.js';
 import { Scheduler, type Schedule } from './scheduler.js';
 
@@ -104,6 +101,5 @@ async function finished(board: Board, start: () => Promise<Job<unknown>>): Promi
 async function defaultLease(board: Board): Promise<ScheduleLease> {
   const config = board.configStore.current();
   if (config.transport.kind !== 'nats') return new LocalLease();
-  const { KvLease } = await import('../../cluster/kv-lease.js');
-  return KvLease.open({ servers: config.transport.natsUrl, bucket: natsNames(config.transport.cluster).bucket('backup'), key: 'schedule' });
+  return openKvLease({ servers: config.transport.natsUrl, bucket: natsNames(config.transport.cluster).bucket('backup'), key: 'schedule' });
 }

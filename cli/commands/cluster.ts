@@ -1,4 +1,4 @@
-import type { ClusterStatus, DrainReport } from '../../gateway/admin-cluster-routes.js';
+import type { ClusterStatus, DrainReport } from '../../cluster/index.js';
 import { flagString, usage } from '../args.js';
 import type { Command } from '../command.js';
 import { EXIT } from '../exit-codes.js';
