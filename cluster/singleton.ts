@@ -57,6 +57,8 @@ export class SingletonLease {
   private busy: Promise<void> = Promise.resolve();
   private closed = false;
   private watcher: QueuedIterator<KvWatchEntry> | undefined;
+  /** The key's last change as the watch delivered it: a contender claims from it without reading the key again. */
+  private latest: KvEntry | undefined;
   private readonly leaseMs: number;
   private readonly marginMs: number;
   private readonly now: () => number;
@@ -125,6 +127,7 @@ export class SingletonLease {
 
   private observe(entry: KvWatchEntry): void {
     if (this.closed) return;
+    this.latest = entry;
     const held = entry.operation === 'PUT' ? parse(entry) : { owner: null, term: 0 };
     if (this.holding) {
       // Someone else's write under a newer term: our copy must stop now, not at the next renewal.
@@ -168,7 +171,8 @@ export class SingletonLease {
   private async step(): Promise<void> {
     if (this.closed) return;
     if (this.holding) return this.renew();
-    const entry = await this.kv.get(this.opts.name);
+    // The watch's copy saves a round trip at the moment of takeover; a stale copy only loses the compare-and-set.
+    const entry = this.latest ?? (await this.kv.get(this.opts.name));
     if (!entry || entry.operation !== 'PUT') return this.claim(undefined, 1);
     const held = parse(entry);
     if (entry.revision !== this.revision) {
@@ -185,7 +189,8 @@ export class SingletonLease {
     try {
       revision = entry ? await this.kv.update(this.opts.name, value, entry.revision) : await this.kv.create(this.opts.name, value);
     } catch {
-      return; // another contender won the compare-and-set
+      this.latest = undefined; // another contender won the compare-and-set (or our copy was stale): read it next time
+      return;
     }
     this.revision = revision;
     this.since = sentAt;
