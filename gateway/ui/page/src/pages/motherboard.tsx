@@ -45,6 +45,18 @@ function depths(components: Component[]): Map<string, number> {
   return depth;
 }
 
+function Head({ columns }: { columns: string[] }) {
+  return (
+    <thead>
+      <tr>
+        {columns.map((c) => (
+          <th scope="col">{c}</th>
+        ))}
+      </tr>
+    </thead>
+  );
+}
+
 function Tree({ status, refresh }: { status: Status; refresh: () => Promise<void> }) {
   const depth = depths(status.components);
   const act = (path: string) => async () => {
@@ -54,17 +66,7 @@ function Tree({ status, refresh }: { status: Status; refresh: () => Promise<void
   return (
     <div class="scroll">
       <table aria-label="Supervision tree" id="tree">
-        <thead>
-          <tr>
-            <th scope="col">component</th>
-            <th scope="col">supervisor</th>
-            <th scope="col">state</th>
-            <th scope="col">health</th>
-            <th scope="col">restarts</th>
-            <th scope="col">POST ms</th>
-            <th scope="col">actions</th>
-          </tr>
-        </thead>
+        <Head columns={['component', 'supervisor', 'state', 'health', 'restarts', 'POST ms', 'actions']} />
         <tbody>
           {status.components.map((c) => (
             <tr data-component={c.name} data-state={c.state} data-restarts={c.restarts}>
@@ -124,14 +126,7 @@ function Cluster() {
       )}
       <div class="scroll">
         <table aria-label="Cluster nodes" id="cluster-nodes">
-          <thead>
-            <tr>
-              <th scope="col">node</th>
-              <th scope="col">state</th>
-              <th scope="col">HTTP</th>
-              <th scope="col">last heard</th>
-            </tr>
-          </thead>
+          <Head columns={['node', 'state', 'HTTP', 'last heard']} />
           <tbody>
             {(nodes ?? []).map((n) => (
               <tr data-node={n.node} data-state={n.state}>
