@@ -5,6 +5,7 @@ export * from './shared-buckets.js';
 export * from './detector.js';
 export * from './placed-child.js';
 export * from './node-cluster.js';
+export * from './follow-ref.js';
 // Membership, SingletonLease, ClusterPlacer and NatsCluster load the NATS client: import them from their files in cluster mode.
 export type { NatsClusterOptions } from './nats-cluster.js';
 export type { EventStream, EventStreamOptions, StreamedEvent, StreamQuery } from './event-stream.js';

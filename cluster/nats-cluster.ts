@@ -45,6 +45,10 @@ export class NatsCluster implements NodeCluster {
     return this.membership.incarnation;
   }
 
+  locate(name: string): string | undefined {
+    return this.placer.locate(name);
+  }
+
   members(): MemberView[] {
     return this.membership.members();
   }

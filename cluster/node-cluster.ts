@@ -28,6 +28,8 @@ export interface NodeCluster {
   members(): MemberView[];
   /** Where placed children go (absent embedded: every placement runs here). */
   readonly placer: (Placer & { held(): Array<{ name: string; term: number | undefined }>; handOver(): Promise<void> }) | undefined;
+  /** The node a singleton runs on now (embedded: this one), or undefined while it moves. */
+  locate(name: string): string | undefined;
   onChange(listener: (change: MemberChange) => void): () => void;
   /** Adds to what the node says about itself (its HTTP address once it listens). */
   describe(meta: Record<string, string>): void;
@@ -75,6 +77,10 @@ export class SoloCluster implements NodeCluster {
   private readonly listeners = new Set<(change: MemberChange) => void>();
 
   constructor(readonly nodeId: string, readonly clusterId = 'embedded') {}
+
+  locate(): string | undefined {
+    return this.state === 'down' ? undefined : this.nodeId;
+  }
 
   members(): MemberView[] {
     return [{ node: this.nodeId, state: this.state, incarnation: this.incarnation, silentMs: 0, meta: this.meta }];

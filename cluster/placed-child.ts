@@ -30,6 +30,8 @@ export interface LeaseHandlers {
 
 export interface HeldLease {
   readonly currentTerm: number;
+  /** Who holds it, as last seen here. */
+  holder(): string | undefined;
   valid(): boolean;
   close(): Promise<void>;
 }
@@ -111,6 +113,11 @@ export class SingletonChild extends PlacedChild {
 
   get term(): number | undefined {
     return this.lease?.valid() ? this.lease.currentTerm : undefined;
+  }
+
+  /** The node running the copy, as this node last saw the lease (undefined while it moves). */
+  holder(): string | undefined {
+    return this.lease?.holder();
   }
 
   /** Stops our copy if we hold it, gives the lease up so another node takes it at once, and stops contending. */

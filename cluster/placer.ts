@@ -32,6 +32,11 @@ export class ClusterPlacer implements Placer {
     return [...this.singletons].map(([name, c]) => ({ name, term: c.term }));
   }
 
+  /** Where the singleton `name` runs now, as this node sees its lease (undefined while it moves, or if not placed here). */
+  locate(name: string): string | undefined {
+    return this.singletons.get(name)?.holder();
+  }
+
   /** Drain: every singleton placed here stops its copy (if it runs here) and stops contending. */
   async handOver(): Promise<void> {
     await Promise.all([...this.singletons.values()].map((c) => c.handOver()));

@@ -94,6 +94,13 @@ export class SingletonLease {
     return this.holding && this.now() - this.since < this.leaseMs - this.marginMs;
   }
 
+  /** The node holding the lease as this node last saw it (the watch), or undefined while nobody does. */
+  holder(): string | undefined {
+    if (this.holding) return this.opts.nodeId;
+    if (!this.latest || this.latest.operation !== 'PUT') return undefined;
+    return parse(this.latest).owner ?? undefined;
+  }
+
   get currentTerm(): number {
     return this.term;
   }

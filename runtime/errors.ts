@@ -22,6 +22,7 @@ export const ERROR_CATALOGUE = {
   ACTOR_ASK_TIMEOUT: { status: 504, message: 'The actor did not answer in time' },
   ACTOR_NOT_FOUND: { status: 404, message: 'No actor at that address' },
   ACTOR_STOPPED: { status: 503, message: 'The actor stopped before it answered' },
+  ACTOR_MOVING: { status: 503, message: 'The actor is moving to another node of the cluster; retry shortly' },
   ACTOR_CRASHED: { status: 500, message: 'The actor crashed while handling the message' },
   ACTOR_NAME_TAKEN: { status: 409, message: 'An actor with that name is already running' },
   ACTOR_BAD_NAME: { status: 400, message: 'Actor names are dot-separated tokens of letters, digits, _ and -' },

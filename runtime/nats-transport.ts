@@ -83,7 +83,10 @@ export class NatsTransport implements Transport {
     return {
       address,
       close: async () => {
-        sub.unsubscribe();
+        // Drain, not unsubscribe: a request the server routed here before it dropped the subscription
+        // still reaches the handler (a stopping actor answers ACTOR_STOPPED) instead of being dropped
+        // by the client, which would leave its asker waiting out its whole timeout.
+        if (!this.nc.isClosed() && !sub.isClosed()) await sub.drain().catch(() => undefined);
         await local.close();
         // Once close resolves the server has dropped the subscription: no peer's request can still be routed here.
         if (!this.nc.isClosed()) await this.nc.flush();
