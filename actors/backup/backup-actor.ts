@@ -9,7 +9,7 @@ import { controlStore } from '../kernel/store-slot.js';
 import type { Progress } from './create.js';
 import { Cron } from './cron.js';
 import { JobTable } from '../kernel/jobs.js';
-import type { Lease as ScheduleLease } from '../../cluster/lease.js';
+import { followRef, type Lease as ScheduleLease } from '../../cluster/index.js';
 import { ArchiveLibrary } from './library.js';
 import { ScheduleStore } from './schedule-store.js';
 import { SCHEDULER_NAME } from './scheduler-slot.js';
@@ -86,8 +86,10 @@ export function backupSlot(options: BackupSlotOptions = {}): ActorSlot {
         'backup.schedule.set': on(scheduleInput, async ({ cron, keep }) => {
           if (cron !== null) Cron.parse(cron);
           await schedules.save(cron === null ? null : { cron, ...(keep ? { keep } : {}) }, now());
-          // The runner, if this node holds it, takes the change before we answer; elsewhere it hears the event.
-          await board.system.ref(board.address(SCHEDULER_NAME)).ask('schedule.reload', null, { timeoutMs: 10_000 }).catch(() => undefined);
+          // The runner takes the change before we answer, on whichever node it runs (the event covers a runner mid-move).
+          await followRef({ locate: (n) => board.cluster.locate(n), ref: (a) => board.system.ref(a), address: (node, n) => `${node}.${n}` }, SCHEDULER_NAME)
+            .ask('schedule.reload', null, { timeoutMs: 10_000 })
+            .catch(() => undefined);
           board.system.events.emit(`${BACKUP_TOPIC}.schedule.changed`, { node: board.nodeId });
           return scheduleView();
         }),
