@@ -12,6 +12,8 @@ import type { MailboxOptions } from '../runtime/mailbox.js';
 import type { ChildSpec, RestartType } from '../supervisors/child.js';
 import type { IntensityLimit } from '../supervisors/intensity.js';
 import type { Strategy } from '../supervisors/strategy.js';
+import type { NodeCluster } from '../cluster/index.js';
+import type { Placement } from '../supervisors/child.js';
 
 /** What every component sees of the node it is plugged into: the motherboard's bus. */
 export interface Board {
@@ -20,6 +22,8 @@ export interface Board {
   readonly log: Logger;
   readonly configStore: ConfigStore;
   readonly tree: TreeControl;
+  /** The cluster this node is a member of (embedded: a cluster of one). */
+  readonly cluster: NodeCluster;
   /** The actor address of a component of this node. */
   address(component: string): string;
   /** Asks the node to shut down (the CLI's `mobo shutdown`). */
@@ -61,6 +65,8 @@ interface SlotBase {
   dependsOn?: string[];
   restart?: RestartType;
   shutdownMs?: number;
+  /** Where it runs in a cluster: `node` (every node, the default), `singleton` (one node, under a lease), `sharded`. Embedded, here. */
+  placement?: Placement;
   /** Its config section (`configSection(key, zodSchema)`), merged into the node's schema: unknown keys still refused. */
   config?: ConfigSection;
   /** Its error codes (`defineErrors({...})`), merged into the one catalogue at boot; a code two components declare fails boot. */

@@ -128,6 +128,7 @@ function componentSpec(board: Board, slot: ComponentSlot, siblings: readonly Com
         : () => board.system.spawn(board.address(slot.name), () => withRoutes(slot, board, plug), slot.mailbox ? { mailbox: slot.mailbox } : {}),
   };
   if (slot.restart) spec.restart = slot.restart;
+  if (slot.placement) spec.placement = slot.placement;
   if (slot.shutdownMs) spec.shutdownMs = slot.shutdownMs;
   return spec;
 }

@@ -8,6 +8,7 @@ import { ActorSystem } from '../runtime/system.js';
 import type { Transport } from '../runtime/transport.js';
 import type { Supervisor } from '../supervisors/supervisor.js';
 import type { Board, ComponentSlot, ConfigStore, TreeControl } from './board.js';
+import { SoloCluster, joinNatsCluster, type NatsClusterOptions, type NodeCluster } from '../cluster/index.js';
 import { defaultSlots } from './components.js';
 import { controlSlot } from './kernel/control-actor.js';
 import { lockDataDir, type DataDirLock } from './kernel/data-dir-lock.js';
@@ -47,12 +48,14 @@ export class MoboNode implements Board {
     config: Readonly<MoboConfig>,
     loadOptions: LoadOptions,
     slots: readonly ComponentSlot[],
+    readonly cluster: NodeCluster,
   ) {
     this.nodeId = config.node.id;
     let current = config;
     this.configStore = { current: () => current, replace: (next) => void (current = next), loadOptions };
     this.ended = new Promise((resolve) => (this.end = (end) => resolve((this.ending ??= end))));
-    this.tree = buildMotherboard(this, slots, config, { clock: system.clock, events: system.events, log }, [controlSlot.name]);
+    const placer = cluster.placer;
+    this.tree = buildMotherboard(this, slots, config, { clock: system.clock, events: system.events, log, ...(placer ? { placer } : {}) }, [controlSlot.name]);
     this.tree.onExit((reason: ExitReason) => this.end({ kind: 'fatal', error: reason.error }));
     system.events.on('system.config.changed', () => {
       const { health } = this.configStore.current();
@@ -68,10 +71,17 @@ export class MoboNode implements Board {
     mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
     const transport = await createTransport(config);
     const system = new ActorSystem({ nodeId: config.node.id, transport, log });
+    let cluster: NodeCluster;
+    try {
+      cluster = await joinCluster(config, transport, system);
+    } catch (err) {
+      await system.shutdown().catch(() => undefined);
+      throw err;
+    }
     const slots = opts.slots ?? defaultSlots();
     // A reload re-reads the config with the same component sections.
     const loadOptions = { ...(opts.loadOptions ?? { file: opts.loaded.file }), sections: configSections(slots) };
-    return new MoboNode(system, log, config, loadOptions, slots);
+    return new MoboNode(system, log, config, loadOptions, slots, cluster);
   }
 
   async boot(): Promise<void> {
@@ -81,6 +91,7 @@ export class MoboNode implements Board {
       await this.tree.start();
     } catch (err) {
       this.releaseLock();
+      await this.cluster.leave().catch(() => undefined);
       await this.system.shutdown().catch(() => undefined);
       throw err;
     }
@@ -104,11 +115,14 @@ export class MoboNode implements Board {
       .ref(this.address(stateSlot.name))
       .ask('state.ending', { kind: end.kind, reason: reason.slice(0, 500) }, { timeoutMs: 2_000 })
       .catch((err: unknown) => this.log.warn('could not record how this run ends', { error: describeError(err) }));
+    // Others stop placing work here while the tree stops (its singletons hand over as they stop).
+    await this.cluster.leaving().catch(() => undefined);
     try {
       await this.tree.stop();
     } catch (err) {
       this.log.error('shutdown was not clean', { error: describeError(err) });
     }
+    await this.cluster.leave().catch((err: unknown) => this.log.warn('could not leave the cluster cleanly', { error: describeError(err) }));
     await this.system.shutdown();
     this.releaseLock();
   }
@@ -117,6 +131,22 @@ export class MoboNode implements Board {
     this.lock?.release();
     this.lock = undefined;
   }
+}
+
+/** On NATS, joins the cluster's membership on the transport's connection; embedded, a cluster of one. */
+async function joinCluster(config: Readonly<MoboConfig>, transport: Transport | undefined, system: ActorSystem): Promise<NodeCluster> {
+  if (config.transport.kind !== 'nats' || !transport) return new SoloCluster(config.node.id);
+  // The NATS transport shares its connection (runtime/nats-transport.ts `connection`).
+  const connection = 'connection' in transport ? (transport as { connection: NatsClusterOptions['connection'] }).connection : undefined;
+  return joinNatsCluster({
+    servers: config.transport.natsUrl,
+    ...(connection ? { connection } : {}),
+    clusterId: config.transport.cluster,
+    nodeId: config.node.id,
+    events: system.events,
+    meta: { pid: String(process.pid) },
+    ...config.cluster,
+  });
 }
 
 /** Embedded mode never loads the NATS client. */

@@ -90,14 +90,14 @@ export async function stopMembers(members: readonly MemberProcess[]): Promise<vo
   );
 }
 
-/** Deletes the KV buckets a cluster made (membership, singletons). */
+/** Deletes the KV buckets a cluster made (membership, singletons, the backup schedule's claims). */
 export async function dropClusterBuckets(nats: string, cluster: string): Promise<void> {
   const { connect } = await import('@nats-io/transport-node');
   const { jetstreamManager } = await import('@nats-io/jetstream');
   const nc = await connect({ servers: nats });
   try {
     const jsm = await jetstreamManager(nc);
-    for (const bucket of [`mobo_members_${cluster}`, `mobo_singletons_${cluster}`]) await jsm.streams.delete(`KV_${bucket}`).catch(() => undefined);
+    for (const bucket of [`mobo_members_${cluster}`, `mobo_singletons_${cluster}`, `mobo_${cluster}_backup`]) await jsm.streams.delete(`KV_${bucket}`).catch(() => undefined);
   } finally {
     await nc.close();
   }

@@ -27,6 +27,8 @@ export const DEFAULT_TIMEOUTS: DetectorTimeouts = { heartbeatMs: 500, suspectMs:
 
 export interface Transition {
   node: string;
+  /** Which run of the node (a restarted node is a new incarnation: its old one goes down). */
+  incarnation: string;
   from: NodeState | undefined;
   to: NodeState;
 }
@@ -115,6 +117,6 @@ export class FailureDetector {
 
   private set(node: string, m: Member, to: NodeState, from: NodeState | null = m.state): Transition {
     m.state = to;
-    return { node, from: from ?? undefined, to };
+    return { node, incarnation: m.incarnation, from: from ?? undefined, to };
   }
 }

@@ -3,8 +3,8 @@
  * bucket `mobo_members_<cluster>` every `heartbeatMs`; the bucket's max age is `downMs`, so
  * a dead node's entry expires by itself (nats-server 2.9 has no per-key TTL; one bucket per
  * cluster gives the same). Every node watches the bucket and runs its own FailureDetector
- * over what it hears; state changes go to listeners and, as `cluster.node.<state>`, to this
- * node's event bus (emitted locally: each node's detector speaks for itself, and clusters
+ * over what it hears; state changes go to listeners and, as `system.node.<state>`
+ * (`system.node.up`, `system.node.down` …), to this node's event bus (emitted locally: each node's detector speaks for itself, and clusters
  * sharing a NATS server never hear each other, their buckets being apart).
  */
 import { Kvm, type KV, type KvWatchEntry } from '@nats-io/kv';
@@ -14,11 +14,16 @@ import { randomBytes } from 'node:crypto';
 import type { EventBus } from '../runtime/index.js';
 import { DEFAULT_TIMEOUTS, FailureDetector, type Announced, type DetectorTimeouts, type MemberView, type NodeState, type Transition } from './detector.js';
 
-export const MEMBER_TOPIC = 'cluster.node';
+export const MEMBER_TOPIC = 'system.node';
 const TOKEN = /^[A-Za-z0-9_-]{1,64}$/;
 
 export interface MembershipOptions extends Partial<DetectorTimeouts> {
   servers: string | string[];
+  /**
+   * The node's own NATS connection (its transport's), so heartbeats stop when the node's
+   * link does; left open by `close()`. Without it, Membership connects on its own.
+   */
+  connection?: NatsConnection;
   /** Nodes with the same cluster id form one cluster; others on the same NATS are not seen. */
   clusterId: string;
   nodeId: string;
@@ -56,6 +61,7 @@ export class Membership {
     private readonly nc: NatsConnection,
     private readonly kv: KV,
     private readonly opts: MembershipOptions & DetectorTimeouts & { now: () => number },
+    private readonly ownsConnection: boolean,
   ) {
     this.detector = new FailureDetector(opts);
   }
@@ -66,18 +72,23 @@ export class Membership {
       if (!TOKEN.test(options[field])) throw new RangeError(`cluster ${field} must be 1-64 letters, digits, _ or - (got ${JSON.stringify(options[field])})`);
     }
     const opts = { ...DEFAULT_TIMEOUTS, now: () => performance.now(), ...options };
-    const nc = await connect({ servers: opts.servers, name: `mobo-members-${opts.nodeId}`, maxReconnectAttempts: -1 });
-    try {
+    const nc = opts.connection ?? (await connect({ servers: opts.servers, name: `mobo-members-${opts.nodeId}`, maxReconnectAttempts: -1 }));
+    const membership = await (async () => {
       const kvm = new Kvm(nc);
       const bucket = membersBucket(opts.clusterId);
       const kv = await kvm.create(bucket, { history: 1, ttl: opts.downMs }).catch(() => kvm.open(bucket));
-      const membership = new Membership(nc, kv, opts);
+      return new Membership(nc, kv, opts, !opts.connection);
+    })().catch(async (err: unknown) => {
+      if (!opts.connection) await nc.close();
+      throw err;
+    });
+    try {
       await membership.start();
-      return membership;
     } catch (err) {
-      await nc.close();
+      await membership.close();
       throw err;
     }
+    return membership;
   }
 
   get nodeId(): string {
@@ -100,6 +111,12 @@ export class Membership {
   /** Members work may be placed on (up or suspect), sorted. A leaving node is not among them. */
   live(): string[] {
     return this.detector.live();
+  }
+
+  /** Adds to what this node says about itself (its HTTP address once it listens); sent with the next beat. */
+  describe(meta: Record<string, string>): void {
+    this.opts.meta = { ...this.opts.meta, ...meta };
+    void this.beat();
   }
 
   onChange(listener: (event: ClusterEvent) => void): () => void {
@@ -127,7 +144,7 @@ export class Membership {
     this.closed = true;
     clearInterval(this.timer);
     this.watcher?.stop();
-    if (!this.nc.isClosed()) await this.nc.close();
+    if (this.ownsConnection && !this.nc.isClosed()) await this.nc.close();
   }
 
   private async start(): Promise<void> {

@@ -30,6 +30,8 @@ export interface LeaseHandlers {
 
 export interface HeldLease {
   readonly currentTerm: number;
+  /** Who holds it, as last seen here. */
+  holder(): string | undefined;
   valid(): boolean;
   close(): Promise<void>;
 }
@@ -102,6 +104,8 @@ abstract class PlacedChild implements Child {
 /** One copy in the cluster, under a lease with a fencing term (`currentTerm`). */
 export class SingletonChild extends PlacedChild {
   private lease: HeldLease | undefined;
+  /** Handed over (the node drains): it stands by and no longer contends. */
+  private handedOver = false;
 
   constructor(inner: Child, private readonly openLease: (handlers: LeaseHandlers) => Promise<HeldLease>, stopMs = 1_000) {
     super(inner, stopMs);
@@ -111,8 +115,22 @@ export class SingletonChild extends PlacedChild {
     return this.lease?.valid() ? this.lease.currentTerm : undefined;
   }
 
+  /** The node running the copy, as this node last saw the lease (undefined while it moves). */
+  holder(): string | undefined {
+    return this.lease?.holder();
+  }
+
+  /** Stops our copy if we hold it, gives the lease up so another node takes it at once, and stops contending. */
+  async handOver(): Promise<void> {
+    this.handedOver = true;
+    const lease = this.lease;
+    this.lease = undefined;
+    await lease?.close();
+  }
+
   async start(): Promise<void> {
     this.status = 'running';
+    if (this.handedOver) return;
     this.lease = await this.openLease({
       onAcquired: () => this.activate(),
       // Lost: stop at once (someone may hold it soon); released by us: stop gracefully.

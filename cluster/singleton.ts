@@ -5,6 +5,11 @@
  * The holder renews every leaseMs/3 by compare-and-set on the entry's revision. A contender
  * that sees the same revision for a whole leaseMs (its own monotonic clock, from when it first
  * saw it) takes over with term + 1, also by compare-and-set, so exactly one contender wins.
+ * Contenders watch the key, so takeover is event-driven: each renewal re-arms a timer for the
+ * moment that revision's lease runs out (no polling granularity added to a failover), and a
+ * release (owner null) is claimed the moment it arrives; a slow poll remains as a fallback for
+ * a watch that missed something across a reconnect. A holder that sees someone else's claim
+ * in the watch stops at once.
  * The holder counts its lease from when it *sent* its last successful renewal, and stops
  * its copy `marginMs` before a contender could take over: by its own timer, or, after a
  * pause (SIGSTOP, a long GC), by `valid()` being false the moment it runs again. A renewal
@@ -12,11 +17,14 @@
  * Effects outside the process (a database write) should carry the term, so a store can
  * refuse a stale holder (the fencing token).
  */
-import { Kvm, type KV, type KvEntry } from '@nats-io/kv';
+import { Kvm, type KV, type KvEntry, type KvWatchEntry } from '@nats-io/kv';
+import type { QueuedIterator } from '@nats-io/nats-core';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 
 export interface SingletonOptions {
   servers: string | string[];
+  /** A connection to share (the node's transport's); left open by `close()`. Default: its own. */
+  connection?: NatsConnection;
   clusterId: string;
   nodeId: string;
   /** What the singleton is (letters, digits, _ and -). */
@@ -48,6 +56,9 @@ export class SingletonLease {
   private watchdog: NodeJS.Timeout | undefined;
   private busy: Promise<void> = Promise.resolve();
   private closed = false;
+  private watcher: QueuedIterator<KvWatchEntry> | undefined;
+  /** The key's last change as the watch delivered it: a contender claims from it without reading the key again. */
+  private latest: KvEntry | undefined;
   private readonly leaseMs: number;
   private readonly marginMs: number;
   private readonly now: () => number;
@@ -63,16 +74,17 @@ export class SingletonLease {
   }
 
   static async open(opts: SingletonOptions): Promise<SingletonLease> {
-    const nc = await connect({ servers: opts.servers, name: `mobo-singleton-${opts.name}-${opts.nodeId}`, maxReconnectAttempts: -1 });
+    const nc = opts.connection ?? (await connect({ servers: opts.servers, name: `mobo-singleton-${opts.name}-${opts.nodeId}`, maxReconnectAttempts: -1 }));
     try {
       const kvm = new Kvm(nc);
       const bucket = `mobo_singletons_${opts.clusterId}`;
       const kv = await kvm.create(bucket, { history: 1 }).catch(() => kvm.open(bucket));
       const lease = new SingletonLease(nc, kv, opts);
+      await lease.watch();
       lease.schedule(0);
       return lease;
     } catch (err) {
-      await nc.close();
+      if (!opts.connection) await nc.close();
       throw err;
     }
   }
@@ -80,6 +92,13 @@ export class SingletonLease {
   /** True while this node holds the lease and no one else can yet have taken it. */
   valid(): boolean {
     return this.holding && this.now() - this.since < this.leaseMs - this.marginMs;
+  }
+
+  /** The node holding the lease as this node last saw it (the watch), or undefined while nobody does. */
+  holder(): string | undefined {
+    if (this.holding) return this.opts.nodeId;
+    if (!this.latest || this.latest.operation !== 'PUT') return undefined;
+    return parse(this.latest).owner ?? undefined;
   }
 
   get currentTerm(): number {
@@ -100,7 +119,34 @@ export class SingletonLease {
     this.closed = true;
     clearTimeout(this.timer);
     clearTimeout(this.watchdog);
-    if (!this.nc.isClosed()) await this.nc.close();
+    this.watcher?.stop();
+    if (!this.opts.connection && !this.nc.isClosed()) await this.nc.close();
+  }
+
+  /** Follows the key: contenders time their claim from each change, a holder hears a takeover. */
+  private async watch(): Promise<void> {
+    const watcher = await this.kv.watch({ key: this.opts.name });
+    this.watcher = watcher;
+    void (async () => {
+      for await (const entry of watcher) this.observe(entry);
+    })().catch(() => undefined);
+  }
+
+  private observe(entry: KvWatchEntry): void {
+    if (this.closed) return;
+    this.latest = entry;
+    const held = entry.operation === 'PUT' ? parse(entry) : { owner: null, term: 0 };
+    if (this.holding) {
+      // Someone else's write under a newer term: our copy must stop now, not at the next renewal.
+      if (held.owner !== this.opts.nodeId && held.term > this.term) void this.serial(() => this.lose('taken'));
+      return;
+    }
+    if (entry.revision !== this.revision) {
+      this.revision = entry.revision;
+      this.since = this.now();
+    }
+    // Released (or gone): claim now. Held: look again the moment this revision's lease runs out.
+    this.schedule(held.owner === null ? 0 : this.untilExpiry());
   }
 
   private schedule(ms: number): void {
@@ -110,8 +156,18 @@ export class SingletonLease {
     this.timer.unref();
   }
 
+  /**
+   * Holder: its renewal cadence. Contender: the moment the revision it saw runs out, or a slow
+   * fallback poll, whichever is sooner (the watch re-arms the timer on every change anyway).
+   */
   private pollMs(): number {
-    return Math.max(20, Math.round(this.leaseMs / (this.holding ? 3 : 10)));
+    if (this.holding) return Math.max(20, Math.round(this.leaseMs / 3));
+    const fallback = Math.round(this.leaseMs / 2);
+    return this.revision === 0 ? fallback : Math.min(fallback, this.untilExpiry());
+  }
+
+  private untilExpiry(): number {
+    return Math.max(0, this.leaseMs - (this.now() - this.since)) + 1;
   }
 
   private serial(fn: () => Promise<void>): Promise<void> {
@@ -122,7 +178,8 @@ export class SingletonLease {
   private async step(): Promise<void> {
     if (this.closed) return;
     if (this.holding) return this.renew();
-    const entry = await this.kv.get(this.opts.name);
+    // The watch's copy saves a round trip at the moment of takeover; a stale copy only loses the compare-and-set.
+    const entry = this.latest ?? (await this.kv.get(this.opts.name));
     if (!entry || entry.operation !== 'PUT') return this.claim(undefined, 1);
     const held = parse(entry);
     if (entry.revision !== this.revision) {
@@ -139,7 +196,8 @@ export class SingletonLease {
     try {
       revision = entry ? await this.kv.update(this.opts.name, value, entry.revision) : await this.kv.create(this.opts.name, value);
     } catch {
-      return; // another contender won the compare-and-set
+      this.latest = undefined; // another contender won the compare-and-set (or our copy was stale): read it next time
+      return;
     }
     this.revision = revision;
     this.since = sentAt;

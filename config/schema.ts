@@ -66,8 +66,6 @@ const realtimeSchema = z
     maxPresenceMembers: z.number().int().positive().default(100),
     /** HTTP API: how far auth_timestamp may be from this clock. */
     timestampSkewSeconds: z.number().int().positive().default(600),
-    /** Cluster presence: each node's heartbeat; its members go after three missed beats. */
-    heartbeatMs: z.number().int().positive().default(2_000),
     connector: z
       .object({
         /** Base URL of the external server's HTTP API, e.g. http://127.0.0.1:6001. */
@@ -95,6 +93,27 @@ export const configSchema = z
         cluster: z.string().regex(token, 'letters, digits, _ and - only').max(64).default('default'),
       })
       .strict()
+      .default({}),
+    /**
+     * Cluster timings (transport `nats`): heartbeats every heartbeatMs, a silent node is suspect
+     * after suspectMs and down after downMs (its presence goes, sharded children move); a
+     * singleton's holder renews every leaseMs/3, stops leaseMs/5 before its lease could pass,
+     * and a contender takes over leaseMs after the last renewal it saw. Why these defaults:
+     * docs/cluster.md.
+     */
+    cluster: z
+      .object({
+        heartbeatMs: z.number().int().min(10).default(250),
+        suspectMs: z.number().int().min(20).default(1_000),
+        downMs: z.number().int().min(30).default(2_000),
+        leaseMs: z.number().int().min(100).default(1_000),
+        /** `cluster:drain`: how long the node keeps serving after its health says draining, so a load balancer takes it out first. */
+        drainGraceMs: z.number().int().min(0).default(2_000),
+        /** `cluster:drain`: the longest wait for in-flight requests before leaving anyway. */
+        drainTimeoutMs: z.number().int().min(0).default(30_000),
+      })
+      .strict()
+      .refine((c) => c.heartbeatMs < c.suspectMs && c.suspectMs < c.downMs, { message: 'cluster timings must satisfy heartbeatMs < suspectMs < downMs' })
       .default({}),
     http: z
       .object({

@@ -39,7 +39,7 @@ export function adminGuard(adminToken: string, ownerSession: OwnerSessionCheck):
   };
 }
 
-export function mountAdminRoutes({ router, board, admin }: EdgeContext): void {
+export function mountAdminRoutes({ router, board, admin, traffic }: EdgeContext): void {
   const health = board.system.ref(board.address('health'));
   const control = (req: HttpRequest) => {
     const node = req.query.get('node');
@@ -48,6 +48,8 @@ export function mountAdminRoutes({ router, board, admin }: EdgeContext): void {
 
   router.get('/health', async () => {
     const report = await health.ask<HealthReportBody>('health.report');
+    // A draining node answers 503 whatever its components say, so a load balancer takes it out.
+    if (traffic.state !== 'serving') return { status: 503, body: { ...report, status: 'draining', traffic: traffic.state } };
     const serving = report.status === 'healthy' || report.status === 'degraded';
     return { status: serving ? 200 : 503, body: report };
   });

@@ -10,6 +10,7 @@ import { requestView } from './hooks.js';
 import type { HttpRequest, HttpResponse, RouteHandler, RouteOptions } from './http-types.js';
 import { Metrics } from './metrics.js';
 import { Router, type Route } from './router.js';
+import { Traffic } from './traffic.js';
 import type { Socket, TopicPublisher, WebSocketRoute } from './websocket-types.js';
 
 export type { EdgeHook, RequestView, ResponseView } from './hooks.js';
@@ -22,6 +23,8 @@ export interface EdgeContext {
   /** Wraps a handler so it runs only with the node's admin token. */
   admin: AdminHandler;
   metrics: Metrics;
+  /** Requests in flight and the node's drain state (the operator API's cluster:drain, `/health`). */
+  traffic: Traffic;
   log: Logger;
   /** Runs when the component's slot stops or crashes (timers, subscriptions, sockets). */
   onStop(release: () => void | Promise<void>): void;
@@ -104,8 +107,12 @@ function claimsOnlyReserved(owner: string, method: string, pattern: string): voi
   });
 }
 
+/** Owners whose routes a drain never refuses nor waits for: the operator API, `/health`, the admin page. */
+const DRAIN_EXEMPT = new Set(['admin', 'ui']);
+
 export class Edge {
   readonly metrics = new Metrics();
+  readonly traffic = new Traffic();
   private readonly router = new Router();
   private readonly owners = new Map<string, Attachment>();
   /** Hooks of every component, flattened on change so a request does no allocation for them. */
@@ -178,6 +185,7 @@ export class Edge {
       board: this.board,
       admin: adminGuard(ensureAdminToken(this.board.configStore.current().dataDir), (token) => this.board.system.ref(this.board.address('auth'), 'http').ask('owner.session', { token })),
       metrics: this.metrics,
+      traffic: this.traffic,
       log,
       onStop: (release) => void releases.push(release),
       hook: (hook) => {
@@ -221,11 +229,17 @@ export class Edge {
     const started = performance.now();
     let route: Route | undefined;
     let response: HttpResponse;
+    let counted = false;
     try {
       const match = this.router.match(req.method, req.path);
       route = match.route;
       onRoute(match.pattern);
       req.params = match.params;
+      if (!DRAIN_EXEMPT.has(route.owner)) {
+        if (this.traffic.refusing) throw new MoboError('NODE_DRAINING', undefined, { details: { node: this.board.nodeId, retryAfterSeconds: 1 } });
+        this.traffic.begin();
+        counted = true;
+      }
       const state = this.owners.get(route.owner)?.state ?? 'restarting';
       if (state !== 'up') throw new MoboError(NOT_UP[state], undefined, { details: { component: route.owner, retryAfterSeconds: 1 } });
       if (this.onRequest.length > 0) await this.runHooks(this.onRequest, 'onRequest', req, route);
@@ -237,6 +251,7 @@ export class Edge {
       if (!(err instanceof MoboError)) this.board.log.error('request failed', { path: req.path, requestId: req.requestId, error: describeError(err) });
       response = route?.options.error ? route.options.error(req, err) : fail(req.requestId, err);
     }
+    if (counted) this.traffic.end();
     if (this.onResponse.length > 0 && route) this.observe(req, route, response, performance.now() - started);
     return response;
   }

@@ -1,6 +1,7 @@
 import type { Board, ComponentSlot, SlotPlug } from '../actors/board.js';
 import type { Behavior } from '../runtime/behavior.js';
 import { mountBackupAdminRoutes } from './admin-backup-routes.js';
+import { mountClusterAdminRoutes } from './admin-cluster-routes.js';
 import { mountDataAdminRoutes } from './admin-ds-routes.js';
 import { mountAdminRoutes } from './admin-routes.js';
 import { mountAuthRoutes } from './auth-routes.js';
@@ -37,6 +38,7 @@ export const httpSlot: ComponentSlot = {
         server = new HttpServer(edge, { bodyLimitBytes: config.http.bodyLimitBytes, corsOrigins: config.http.corsOrigins, gzipMinBytes: config.http.gzipMinBytes, metrics: edge.metrics }, ctx.log);
         edge.bindListener(server);
         recorded = await listenAndRecord(server, board);
+        board.cluster.describe({ http: `http://${config.http.host}:${recorded.port}` });
         ctx.log.info('listening', { host: config.http.host, port: recorded.port });
       },
       receive: () => null,
@@ -57,7 +59,7 @@ export const adminSlot: ComponentSlot = {
   group: 'edge',
   stoppable: false,
   routes: async (edge: EdgeContext) => {
-    for (const mount of [mountAdminRoutes, mountDataAdminRoutes, mountBackupAdminRoutes, mountMetricsRoute]) await mount(edge);
+    for (const mount of [mountAdminRoutes, mountClusterAdminRoutes, mountDataAdminRoutes, mountBackupAdminRoutes, mountMetricsRoute]) await mount(edge);
   },
 };
 

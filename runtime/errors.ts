@@ -22,6 +22,7 @@ export const ERROR_CATALOGUE = {
   ACTOR_ASK_TIMEOUT: { status: 504, message: 'The actor did not answer in time' },
   ACTOR_NOT_FOUND: { status: 404, message: 'No actor at that address' },
   ACTOR_STOPPED: { status: 503, message: 'The actor stopped before it answered' },
+  ACTOR_MOVING: { status: 503, message: 'The actor is moving to another node of the cluster; retry shortly' },
   ACTOR_CRASHED: { status: 500, message: 'The actor crashed while handling the message' },
   ACTOR_NAME_TAKEN: { status: 409, message: 'An actor with that name is already running' },
   ACTOR_BAD_NAME: { status: 400, message: 'Actor names are dot-separated tokens of letters, digits, _ and -' },
@@ -128,6 +129,7 @@ export const ERROR_CATALOGUE = {
   // the plug-in contract and the edge
   COMPONENT_RESTARTING: { status: 503, message: 'The component serving this route is restarting; retry shortly' },
   COMPONENT_STOPPED: { status: 503, message: 'The component serving this route is stopped' },
+  NODE_DRAINING: { status: 503, message: 'This node is draining and takes no new requests; retry (another node serves it)' },
   COMPONENT_NOT_STOPPABLE: { status: 409, message: 'That component cannot be stopped: the operator channel needs it' },
   COMPONENT_INVALID: { status: 500, message: 'A component declaration is invalid' },
   HTTP_ROUTE_CONFLICT: { status: 500, message: 'Two routes claim the same requests' },

@@ -71,6 +71,11 @@ export class NatsTransport implements Transport {
     readonly names: NatsNames,
   ) {}
 
+  /** The node's NATS connection, for cluster modules that share it (membership, singleton leases). */
+  get connection(): NatsConnection {
+    return this.nc;
+  }
+
   static async connect(opts: NatsTransportOptions): Promise<NatsTransport> {
     const names = natsNames(opts.cluster);
     try {
@@ -95,7 +100,10 @@ export class NatsTransport implements Transport {
     return {
       address,
       close: async () => {
-        sub.unsubscribe();
+        // Drain, not unsubscribe: a request the server routed here before it dropped the subscription
+        // still reaches the handler (a stopping actor answers ACTOR_STOPPED) instead of being dropped
+        // by the client, which would leave its asker waiting out its whole timeout.
+        if (!this.nc.isClosed() && !sub.isClosed()) await sub.drain().catch(() => undefined);
         await local.close();
         // Once close resolves the server has dropped the subscription: no peer's request can still be routed here.
         if (!this.nc.isClosed()) await this.nc.flush();

@@ -4,16 +4,15 @@ import type { Clock } from '../../runtime/clock.js';
 import { MoboError, describeError } from '../../runtime/errors.js';
 import type { ActorSlot, Board } from '../board.js';
 import { resourceName } from '../ds/names.js';
-import { natsNames } from '../../runtime/index.js';
 import { SecretBox } from '../kernel/secret-box.js';
 import { controlStore } from '../kernel/store-slot.js';
 import type { Progress } from './create.js';
 import { Cron } from './cron.js';
 import { JobTable } from '../kernel/jobs.js';
-import { LocalLease, type Lease as ScheduleLease } from '../../cluster/lease.js';
+import { followRef, type Lease as ScheduleLease } from '../../cluster/index.js';
 import { ArchiveLibrary } from './library.js';
 import { ScheduleStore } from './schedule-store.js';
-import { Scheduler, type Schedule } from './scheduler.js';
+import { SCHEDULER_NAME } from './scheduler-slot.js';
 import type { RestoreCheckpoint } from './restore.js';
 import { BackupService } from './service.js';
 import { topics } from '../../runtime/topics.js';
@@ -24,7 +23,7 @@ export interface BackupSlotOptions {
   clock?: Clock;
   /** Overrides `backup.key`. */
   key?: string;
-  /** Default: a JetStream KV lease on the NATS transport, a local one embedded. */
+  /** The scheduler's claim of each due time. Default: a JetStream KV lease on the NATS transport, a local one embedded. */
   lease?: (board: Board) => Promise<ScheduleLease>;
   /** The failure-injection hook of restores: called at every step; throwing aborts there (tests). */
   restoreCheckpoint?: RestoreCheckpoint;
@@ -44,7 +43,8 @@ export const BACKUP_TOPIC = topics.job.root('backup');
  * MagBackup: backups of everything the node owns (control store, config, every project's
  * sources) into one archive each, verify, restore, prune and a cluster-wide schedule.
  * Backups, verifies and restores run as jobs, off the mailbox: the request is answered with
- * the job at once and the actor (and the node) keep serving while it runs.
+ * the job at once and the actor (and the node) keep serving while it runs. The schedule is
+ * kept here; its runner is the `backup-scheduler` singleton (scheduler-slot.ts).
  */
 export function backupSlot(options: BackupSlotOptions = {}): ActorSlot {
   return {
@@ -61,9 +61,6 @@ export function backupSlot(options: BackupSlotOptions = {}): ActorSlot {
       const jobs = new JobTable<Progress>({ events: board.system.events, topic: BACKUP_TOPIC, notFound: 'BACKUP_JOB_NOT_FOUND', now });
       const schedules = new ScheduleStore(controlStore(board));
       const idle: Progress = { step: 'starting', done: 0, total: 0, rows: 0 };
-      let scheduler: Scheduler | undefined;
-      let lease: ScheduleLease | undefined;
-      let unsubscribe: (() => void) | undefined;
 
       /** Backups and restores take turns: a restore must not race a backup of the same data. */
       const exclusive = (kind: 'create' | 'restore', work: (report: (p: Progress) => void) => Promise<unknown>) => {
@@ -71,15 +68,10 @@ export function backupSlot(options: BackupSlotOptions = {}): ActorSlot {
         if (busy) throw new MoboError('BACKUP_BUSY', `A ${busy.kind} job (${busy.id}) is running`, { details: { job: busy.id } });
         return jobs.start(kind, idle, work);
       };
-      const scheduleView = () => {
-        const next = scheduler?.next;
-        return { schedule: scheduler?.current ?? null, next: next === undefined ? null : new Date(next).toISOString(), timezone: 'UTC' };
-      };
-      const runScheduled = async (_dueAt: number, schedule: Schedule): Promise<void> => {
-        const job = exclusive('create', (report) => service.create('scheduled', report));
-        const done = await jobs.finished(job.id);
-        if (done.state === 'failed') throw MoboError.fromBody(done.error!);
-        if (schedule.keep !== undefined) await service.prune({ keep: schedule.keep }, false);
+      const scheduleView = async () => {
+        const schedule = await schedules.load();
+        const next = schedule ? new Date(Cron.parse(schedule.cron).next(clock.now())).toISOString() : null;
+        return { schedule, next, timezone: 'UTC' };
       };
 
       const handlers = {
@@ -94,46 +86,22 @@ export function backupSlot(options: BackupSlotOptions = {}): ActorSlot {
         'backup.schedule.set': on(scheduleInput, async ({ cron, keep }) => {
           if (cron !== null) Cron.parse(cron);
           await schedules.save(cron === null ? null : { cron, ...(keep ? { keep } : {}) }, now());
-          await scheduler?.reload();
+          // The runner takes the change before we answer, on whichever node it runs (the event covers a runner mid-move).
+          await followRef({ locate: (n) => board.cluster.locate(n), ref: (a) => board.system.ref(a), address: (node, n) => `${node}.${n}` }, SCHEDULER_NAME)
+            .ask('schedule.reload', null, { timeoutMs: 10_000 })
+            .catch(() => undefined);
           board.system.events.emit(`${BACKUP_TOPIC}.schedule.changed`, { node: board.nodeId });
           return scheduleView();
         }),
       };
 
       return {
-        async start(ctx) {
+        async start() {
           await schedules.ensure();
-          lease = await (options.lease ?? defaultLease)(board);
-          scheduler = new Scheduler({
-            clock,
-            lease,
-            load: () => schedules.load(),
-            run: runScheduled,
-            onTick: (tick) => {
-              if (tick.error !== undefined) ctx.log.error('scheduled backup failed', { error: describeError(tick.error) });
-              board.system.events.emit(`${BACKUP_TOPIC}.schedule.tick`, { dueAt: new Date(tick.dueAt).toISOString(), ran: tick.ran, node: board.nodeId, ...(tick.error === undefined ? {} : { error: describeError(tick.error) }) });
-            },
-          });
-          await scheduler.reload();
-          unsubscribe = board.system.events.on<{ node: string }>(`${BACKUP_TOPIC}.schedule.changed`, (e) => {
-            if (e.payload.node !== board.nodeId) void scheduler?.reload().catch((err: unknown) => ctx.log.warn('could not reload the backup schedule', { error: describeError(err) }));
-          });
         },
         receive: (msg, ctx) => dispatch(handlers, msg, ctx),
-        health: () => ({ status: 'ok', details: { running: jobs.running().length, nextScheduled: scheduleView().next } }),
-        async stop() {
-          unsubscribe?.();
-          scheduler?.stop();
-          await lease?.close();
-        },
+        health: () => ({ status: 'ok', details: { running: jobs.running().length } }),
       };
     },
   };
-}
-
-async function defaultLease(board: Board): Promise<ScheduleLease> {
-  const config = board.configStore.current();
-  if (config.transport.kind !== 'nats') return new LocalLease();
-  const { KvLease } = await import('../../cluster/kv-lease.js');
-  return KvLease.open({ servers: config.transport.natsUrl, bucket: natsNames(config.transport.cluster).bucket('backup'), key: 'schedule' });
 }

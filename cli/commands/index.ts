@@ -10,6 +10,7 @@ import { ACCESS_COMMANDS } from './access.js';
 import { AUTH_COMMANDS } from './auth.js';
 import { OWNER_COMMANDS } from './owner.js';
 import { BACKUP_COMMANDS } from './backup.js';
+import { CLUSTER_COMMANDS } from './cluster.js';
 import { MQTT_COMMANDS } from './mqtt.js';
 import { SENTINEL_COMMANDS } from './sentinel.js';
 import { SCHEMA_COMMANDS } from './schema.js';
@@ -38,6 +39,7 @@ export const COMMANDS: readonly Command[] = [
   healthReportCommand,
   healthWatchCommand,
   chaosKillCommand,
+  ...CLUSTER_COMMANDS,
   projectCreateCommand,
   projectListCommand,
   projectDeleteCommand,

@@ -2,14 +2,15 @@
  * MagWS's wire between nodes: transport topics `rt.<kind>` (NATS subjects in a cluster,
  * in-process on an embedded node). Every message carries its node id; a node hears its
  * own messages too (the local fast path), and handlers that already applied them skip them.
- * A hub is named by its node id and a random incarnation, so a restarted node is a new
- * peer (its old self's state expires) and two processes reusing a node id never mix.
+ * A hub is named by its node's run (`<node id>.<membership incarnation>`) and a random
+ * suffix, so a restarted node is a new peer (its old self's state goes when the membership
+ * declares that run down) and two processes reusing a node id never mix.
  */
 import { randomBytes } from 'node:crypto';
 import type { Listener, Transport } from '../../runtime/transport.js';
 
 export interface LinkMessage {
-  /** The sending hub: `<node id>.<incarnation>`. */
+  /** The sending hub: `<node id>.<membership incarnation>.<random>`. */
   n: string;
 }
 

@@ -2,6 +2,7 @@
  * The built-in realtime server of one node: local delivery (uWS topics), cluster fan-out,
  * replicated presence, channel occupancy queries and database channels, wired together.
  */
+import type { NodeCluster } from '../../cluster/index.js';
 import type { EventBus } from '../../runtime/eventbus.js';
 import type { Transport } from '../../runtime/transport.js';
 import type { TopicPublisher } from '../websocket-types.js';
@@ -19,7 +20,8 @@ export interface HubOptions {
   transport: Transport;
   events: EventBus;
   topics: TopicPublisher;
-  heartbeatMs: number;
+  /** The node's cluster: which hubs are alive is its membership's answer. */
+  cluster: Pick<NodeCluster, 'incarnation' | 'members' | 'onChange'>;
 }
 
 /** `appId:channel`: the key of a presence channel in the member registry. */
@@ -35,9 +37,9 @@ export class RealtimeHub {
 
   constructor(opts: HubOptions) {
     this.delivery = new LocalDelivery(opts.topics);
-    this.link = new ClusterLink(opts.transport, opts.nodeId);
+    this.link = new ClusterLink(opts.transport, `${opts.nodeId}.${opts.cluster.incarnation}`);
     this.fanout = new Fanout(this.link, this.delivery);
-    this.presence = new PresenceSync(this.link, opts.heartbeatMs, (changes) => this.announce(changes));
+    this.presence = new PresenceSync(this.link, opts.cluster, (changes) => this.announce(changes));
     this.query = new ChannelQuery(this.link, this.delivery, this.presence.peers);
     this.db = new DbChannels(opts.events, this.delivery);
   }

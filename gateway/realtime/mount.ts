@@ -45,7 +45,7 @@ export async function mountRealtime(edge: EdgeContext): Promise<void> {
     return;
   }
 
-  const hub = new RealtimeHub({ nodeId: board.nodeId, transport: board.system.transport, events: board.system.events, topics: edge.server, heartbeatMs: settings.heartbeatMs });
+  const hub = new RealtimeHub({ nodeId: board.nodeId, transport: board.system.transport, events: board.system.events, topics: edge.server, cluster: board.cluster });
   const publisher: RealtimePublisher = { trigger: async (app, e) => hub.trigger({ ...e, appId: app.id }) };
   const info: ChannelInfo = {
     occupancy: (appId, filter) => hub.occupancy(appId, filter),

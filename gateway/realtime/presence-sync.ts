@@ -2,11 +2,11 @@
  * Presence kept consistent across nodes. A node announces a member when its first
  * connection of that member joins a channel (`p.join`) and when its last leaves
  * (`p.leave`); a node new to the cluster gets everyone's snapshot (`p.snap`, which
- * replaces what that node was believed to hold); a node that says goodbye or stops
- * beating has its members removed. Every node then tells its own clients.
+ * replaces what that node was believed to hold); a node that says goodbye or that the
+ * cluster's membership declares down has its members removed. Every node then tells its own clients.
  */
 import type { ClusterLink, LinkMessage } from './cluster-link.js';
-import { Peers } from './peers.js';
+import { Peers, type PeerLiveness } from './peers.js';
 import { PresenceMembers, type MemberChange, type MemberEntry } from './presence.js';
 
 interface Join extends LinkMessage {
@@ -28,10 +28,10 @@ export class PresenceSync {
 
   constructor(
     private readonly link: ClusterLink,
-    heartbeatMs: number,
+    cluster: PeerLiveness,
     private readonly announce: (changes: MemberChange[]) => void,
   ) {
-    this.peers = new Peers(link, heartbeatMs, {
+    this.peers = new Peers(link, cluster, {
       joined: () => this.sendSnapshot(),
       gone: (node) => this.announce(this.members.dropNode(node)),
     });

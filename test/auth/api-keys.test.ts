@@ -55,7 +55,7 @@ describe('MagAuth API keys: shown once, hashed, scoped, rotated and revoked at o
   it('invalidates a second gatekeeper (another node) through the security.* event bus', async () => {
     // Another board on the same bus: only the event reaches it, as it would reach another node over NATS.
     const n = t.node;
-    const elsewhere: Board = { nodeId: 'node2', system: n.system, log: n.log, configStore: n.configStore, tree: n.tree, address: (c) => n.address(c), requestShutdown: () => undefined };
+    const elsewhere: Board = { nodeId: 'node2', system: n.system, log: n.log, configStore: n.configStore, tree: n.tree, cluster: n.cluster, address: (c) => n.address(c), requestShutdown: () => undefined };
     const remote = createGatekeeper(elsewhere);
     try {
       const k = await create({ role: 'viewer' });

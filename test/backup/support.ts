@@ -2,7 +2,7 @@ import mysql from 'mysql2/promise';
 import pg from 'pg';
 import { Redis } from 'ioredis';
 import { MongoClient } from 'mongodb';
-import { backupSlot, type BackupSlotOptions } from '../../actors/backup/index.js';
+import { backupSlots, type BackupSlotOptions } from '../../actors/backup/index.js';
 import { defaultSlots } from '../../actors/components.js';
 import { MoboNode } from '../../actors/node.js';
 import type { SourceConfig, TableInfo } from '../../adapters/types.js';
@@ -16,7 +16,7 @@ export const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 /** An embedded node whose backup slot takes test options (a ManualClock, a key, a lease). */
 export async function startBackupNode(dataDir: string, options: BackupSlotOptions = {}, env: Record<string, string> = {}): Promise<MoboNode> {
   const loaded = loadConfig({ cwd: dataDir, env: { MOBO_HTTP_PORT: '0', MOBO_DATA_DIR: dataDir, MOBO_HEALTH__INTERVAL_MS: '0', ...env } });
-  const slots = [...defaultSlots().filter((s) => s.name !== 'backup'), backupSlot(options)];
+  const slots = [...defaultSlots().filter((s) => !s.name.startsWith('backup')), ...backupSlots(options)];
   const node = await MoboNode.create({ loaded, log: Logger.silent(), slots });
   await node.boot();
   return node;

@@ -9,13 +9,13 @@ const timeouts = { heartbeatMs: 100, suspectMs: 300, downMs: 600 };
 describe('failure detector', () => {
   it('goes joining → up → suspect → down on silence, and back up on a beat', () => {
     const d = new FailureDetector(timeouts);
-    expect(d.heard('a', 'joining', 'i1', 0)).toEqual([{ node: 'a', from: undefined, to: 'joining' }]);
-    expect(d.heard('a', 'up', 'i1', 50)).toEqual([{ node: 'a', from: 'joining', to: 'up' }]);
+    expect(d.heard('a', 'joining', 'i1', 0)).toEqual([{ node: 'a', incarnation: 'i1', from: undefined, to: 'joining' }]);
+    expect(d.heard('a', 'up', 'i1', 50)).toEqual([{ node: 'a', incarnation: 'i1', from: 'joining', to: 'up' }]);
     expect(d.tick(349)).toEqual([]);
-    expect(d.tick(350)).toEqual([{ node: 'a', from: 'up', to: 'suspect' }]);
+    expect(d.tick(350)).toEqual([{ node: 'a', incarnation: 'i1', from: 'up', to: 'suspect' }]);
     expect(d.live()).toEqual(['a']);
-    expect(d.heard('a', 'up', 'i1', 400)).toEqual([{ node: 'a', from: 'suspect', to: 'up' }]);
-    expect(d.tick(1_000)).toEqual([{ node: 'a', from: 'up', to: 'down' }]);
+    expect(d.heard('a', 'up', 'i1', 400)).toEqual([{ node: 'a', incarnation: 'i1', from: 'suspect', to: 'up' }]);
+    expect(d.tick(1_000)).toEqual([{ node: 'a', incarnation: 'i1', from: 'up', to: 'down' }]);
     expect(d.live()).toEqual([]);
   });
 
@@ -23,8 +23,8 @@ describe('failure detector', () => {
     const d = new FailureDetector(timeouts);
     d.heard('a', 'up', 'i1', 0);
     expect(d.heard('a', 'joining', 'i2', 10)).toEqual([
-      { node: 'a', from: 'up', to: 'down' },
-      { node: 'a', from: undefined, to: 'joining' },
+      { node: 'a', incarnation: 'i1', from: 'up', to: 'down' },
+      { node: 'a', incarnation: 'i2', from: undefined, to: 'joining' },
     ]);
   });
 
@@ -32,9 +32,9 @@ describe('failure detector', () => {
     const d = new FailureDetector(timeouts);
     d.heard('a', 'up', 'i1', 0);
     d.heard('b', 'up', 'i1', 0);
-    expect(d.heard('a', 'leaving', 'i1', 5)).toEqual([{ node: 'a', from: 'up', to: 'leaving' }]);
+    expect(d.heard('a', 'leaving', 'i1', 5)).toEqual([{ node: 'a', incarnation: 'i1', from: 'up', to: 'leaving' }]);
     expect(d.live()).toEqual(['b']);
-    expect(d.left('a')).toEqual([{ node: 'a', from: 'leaving', to: 'down' }]);
+    expect(d.left('a')).toEqual([{ node: 'a', incarnation: 'i1', from: 'leaving', to: 'down' }]);
     expect(d.left('a')).toEqual([]);
   });
 

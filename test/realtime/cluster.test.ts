@@ -27,7 +27,7 @@ describe('MagWS across nodes over NATS', () => {
   };
 
   beforeAll(async () => {
-    const config = (id: string) => ({ node: { id }, realtime: { apps: [{ id: app.appId, key: app.key, secret: app.secret, project: app.project }], clientEvents: true, heartbeatMs: 100 } });
+    const config = (id: string) => ({ node: { id }, realtime: { apps: [{ id: app.appId, key: app.key, secret: app.secret, project: app.project }], clientEvents: true }, cluster: { heartbeatMs: 100, suspectMs: 300, downMs: 600 } });
     a = await startRealtimeNode(config(`a${run}`), { MOBO_NATS_URL: NATS_URL });
     b = await startRealtimeNode(config(`b${run}`), { MOBO_NATS_URL: NATS_URL });
   });

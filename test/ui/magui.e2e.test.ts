@@ -56,6 +56,10 @@ describe('MagUI in Chromium', () => {
     expect(await page.evaluate("sessionStorage.getItem('mobo.admin.token')")).toBe(token);
     expect(await page.locator('#tree tbody tr').count()).toBeGreaterThan(10);
     await page.locator('.chart canvas').first().waitFor();
+    // The cluster's nodes with their states: embedded, this node alone, up.
+    await page.locator(`#cluster-nodes tr[data-node="${node.nodeId}"][data-state="up"]`).waitFor();
+    expect(await page.locator('#cluster-nodes tbody tr').count()).toBe(1);
+    await expect.poll(() => page.locator('#cluster-line').textContent()).toContain('embedded: this node is the cluster');
     await screenshot(page, 'motherboard');
   }, LONG);
 

@@ -22,6 +22,20 @@ interface Status {
   components: Component[];
 }
 
+interface ClusterNode {
+  node: string;
+  state: 'joining' | 'up' | 'suspect' | 'down' | 'leaving';
+  silentMs: number;
+  http?: string;
+}
+interface ClusterStatus {
+  mode: 'embedded' | 'cluster';
+  cluster: string;
+  node: string;
+  traffic: { state: string; inFlight: number };
+  singletons: Array<{ name: string; runsHere: boolean; term: number | null }>;
+}
+
 const WINDOW = 150; // points of 2 s: the last five minutes
 
 /** Depth of each component under the root, from the flat parents-first list. */
@@ -29,6 +43,18 @@ function depths(components: Component[]): Map<string, number> {
   const depth = new Map<string, number>();
   for (const c of components) depth.set(c.name, (depth.get(c.supervisor) ?? -1) + 1);
   return depth;
+}
+
+function Head({ columns }: { columns: string[] }) {
+  return (
+    <thead>
+      <tr>
+        {columns.map((c) => (
+          <th scope="col">{c}</th>
+        ))}
+      </tr>
+    </thead>
+  );
 }
 
 function Tree({ status, refresh }: { status: Status; refresh: () => Promise<void> }) {
@@ -40,17 +66,7 @@ function Tree({ status, refresh }: { status: Status; refresh: () => Promise<void
   return (
     <div class="scroll">
       <table aria-label="Supervision tree" id="tree">
-        <thead>
-          <tr>
-            <th scope="col">component</th>
-            <th scope="col">supervisor</th>
-            <th scope="col">state</th>
-            <th scope="col">health</th>
-            <th scope="col">restarts</th>
-            <th scope="col">POST ms</th>
-            <th scope="col">actions</th>
-          </tr>
-        </thead>
+        <Head columns={['component', 'supervisor', 'state', 'health', 'restarts', 'POST ms', 'actions']} />
         <tbody>
           {status.components.map((c) => (
             <tr data-component={c.name} data-state={c.state} data-restarts={c.restarts}>
@@ -80,6 +96,55 @@ function Tree({ status, refresh }: { status: Status; refresh: () => Promise<void
         </tbody>
       </table>
     </div>
+  );
+}
+
+/** The cluster's nodes with their states as this node's failure detector sees them (embedded: this node alone). */
+function Cluster() {
+  const [nodes, setNodes] = useState<ClusterNode[] | undefined>(undefined);
+  const [status, setStatus] = useState<ClusterStatus | undefined>(undefined);
+  const [error, setError] = useState<unknown>(undefined);
+  usePoll(async () => {
+    try {
+      const [n, s] = await Promise.all([admin.get<ClusterNode[]>('/cluster/nodes'), admin.get<ClusterStatus>('/cluster')]);
+      setNodes(n);
+      setStatus(s);
+      setError(undefined);
+    } catch (e) {
+      setError(e);
+    }
+  }, 1_000);
+  const here = new Set(status?.singletons.filter((x) => x.runsHere).map((x) => x.name) ?? []);
+  return (
+    <>
+      <ErrorLine error={error} />
+      {status && (
+        <p class="muted" id="cluster-line">
+          {status.mode === 'embedded' ? 'embedded: this node is the cluster' : `cluster ${status.cluster}`} · traffic {status.traffic.state} ({status.traffic.inFlight} in flight)
+          {here.size > 0 ? ` · singletons here: ${[...here].join(', ')}` : ''}
+        </p>
+      )}
+      <div class="scroll">
+        <table aria-label="Cluster nodes" id="cluster-nodes">
+          <Head columns={['node', 'state', 'HTTP', 'last heard']} />
+          <tbody>
+            {(nodes ?? []).map((n) => (
+              <tr data-node={n.node} data-state={n.state}>
+                <th scope="row">
+                  {n.node}
+                  {n.node === status?.node ? ' (this node)' : ''}
+                </th>
+                <td>
+                  <span class={`state node-${n.state}`}>{n.state}</span>
+                </td>
+                <td>{n.http ?? '—'}</td>
+                <td class="num">{n.silentMs} ms ago</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </div>
+    </>
   );
 }
 
@@ -116,7 +181,7 @@ function Charts() {
   );
 }
 
-/** The supervision tree live (1 s), chaos per component, and the node's metrics over the last minutes. */
+/** The supervision tree live (1 s), chaos per component, the cluster's nodes, and the node's metrics over the last minutes. */
 export function MotherboardPage() {
   const [status, setStatus] = useState<Status | undefined>(undefined);
   const [error, setError] = useState<unknown>(undefined);
@@ -138,6 +203,9 @@ export function MotherboardPage() {
         </p>
       )}
       <Section title="Supervision tree">{status ? <Tree status={status} refresh={refresh} /> : <p class="muted">Loading…</p>}</Section>
+      <Section title="Cluster nodes">
+        <Cluster />
+      </Section>
       <Section title="Metrics (last minutes)">
         <Charts />
       </Section>
