@@ -113,6 +113,8 @@ export interface RestoreStage {
   insert(table: string, rows: Row[]): Promise<unknown>;
   /** Loads COPY text as is, where the stage is Postgres (else the rows are decoded and inserted); answers the rows loaded. */
   copy?(table: string, columns: readonly string[], data: AsyncIterable<string>): Promise<number>;
+  /** How many `copy` calls can run at once (each holds a connection until its data ends); default 1. */
+  readonly copyStreams?: number;
   /** After every row: keys, foreign keys, indexes, key generators. */
   finish(): Promise<void>;
   /** The rows of a staged table (where they all came through `copy`, the rows COPY reported). */
@@ -134,7 +136,8 @@ export async function restoreStaged(stage: RestoreStage, chunks: AsyncIterable<D
     const tables = new Map<string, TableInfo>();
     const inserts = new InFlight(RESTORE_IN_FLIGHT);
     const copy = stage.copy;
-    const copies = copy ? new CopyStreams(copy, RESTORE_COPY_STREAMS) : undefined;
+    // More COPYs open than the stage has connections would wait on each other for ever.
+    const copies = copy ? new CopyStreams(copy, Math.max(1, Math.min(RESTORE_COPY_STREAMS, stage.copyStreams ?? 1))) : undefined;
     const iterator = chunks[Symbol.asyncIterator]();
     try {
       for (let at = await iterator.next(); !at.done; at = await iterator.next()) {

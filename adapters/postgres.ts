@@ -301,6 +301,7 @@ class PostgresDriver implements SqlDriver {
     const driver = new PostgresDriver({ ...this.config, url: this.config.feedUrl ?? this.config.url, namespace: stage }, stage);
     return {
       driver,
+      copyStreams: poolOptions(this.config).max,
       swap: (tables, beforeCommit) =>
         this.transaction(async (runner) => {
           const replaced = `mobo_replaced_${randomBytes(6).toString('hex')}`;

@@ -24,6 +24,8 @@ export type NativeSequence = NativeTable['sequences'][number];
 export interface StageDriver {
   /** A driver on the stage's namespace: native statements run there unqualified. */
   readonly driver: SqlDriver;
+  /** Where the driver loads COPY: how many COPYs it can run at once (its pool's connections). */
+  readonly copyStreams?: number;
   /** Moves the staged tables in place of the live ones of the same names, in one step. */
   swap(tables: readonly string[], beforeCommit: () => Promise<void>): Promise<void>;
   /** Drops the stage (its namespace or file) and closes its driver. */

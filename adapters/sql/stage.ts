@@ -68,6 +68,10 @@ export class SqlStage implements RestoreStage {
     return this.adapter.insert(table, rows, false);
   }
 
+  get copyStreams(): number | undefined {
+    return this.stage.copyStreams;
+  }
+
   get copy(): RestoreStage['copy'] {
     const { driver } = this.stage;
     const copyIn = driver.copyIn?.bind(driver);
