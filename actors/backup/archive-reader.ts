@@ -4,7 +4,7 @@ import { FLAG_MANIFEST, TRAILER_BYTES, corrupt, decodeHeader, decodeTrailer, typ
 import type { FrameCipher } from './frame-cipher.js';
 import { FrameCodec, readExactly, readFrame, type Frame } from './frames.js';
 import { manifestSchema, type Manifest, type PartEntry } from './manifest.js';
-import { RecordCodec, lines, type PartRecord } from './records.js';
+import { RecordCodec, type FrameRecord, type PartRecord } from './records.js';
 import { PartTally } from './tally.js';
 
 const HEAD_BYTES = 64 * 1024 + 12;
@@ -132,7 +132,7 @@ export class ArchiveReader {
    * Records from the frame at `offset` on; with `only`, just that part's (contiguous) records;
    * with `skip`, the frames between `skip.after` and `skip.resume` are passed over unread.
    */
-  private async *lines(offset: number, index: number, only: string | undefined, skip?: FrameSkip): AsyncIterable<{ part: string; record: PartRecord; line: Buffer }> {
+  private async *lines(offset: number, index: number, only: string | undefined, skip?: FrameSkip): AsyncIterable<FrameRecord> {
     const codec = new RecordCodec();
     let started = false;
     const read = (at: number, i: number): Promise<Frame> | undefined => {
@@ -148,8 +148,7 @@ export class ArchiveReader {
       if (frame.flags & FLAG_MANIFEST) throw corrupt('A manifest frame sits among the data frames');
       const jump = skip && skip.after === index && skip.resume.offset > frame.next ? skip.resume : undefined;
       ahead = jump ? read(jump.offset, jump.index) : read(frame.next, index + 1);
-      for (const line of lines(frame.data)) {
-        const { part, record } = codec.decode(line);
+      for (const { part, record, line } of codec.records(frame.data)) {
         if (only !== undefined && part !== only) {
           if (started) return;
           continue;
