@@ -11,6 +11,7 @@
  */
 import { MoboError } from '../runtime/errors.js';
 import { decodeCopyText } from './copy-text.js';
+import { CopyStreams } from './copy-streams.js';
 import { InFlight } from './in-flight.js';
 import { BATCH_SIZE, RESTORE_IN_FLIGHT } from './options.js';
 import type { Scalar, SortKey } from './query.js';
@@ -98,15 +99,25 @@ export async function restoreTables(target: Restorable, chunks: AsyncIterable<Du
   return [...created.values()];
 }
 
+/**
+ * COPYs a Postgres stage runs at once: a dump's tables come interleaved, read on this many
+ * connections of one snapshot (sql/adapter.ts), and load side by side on as many (a backup
+ * target's pool holds two).
+ */
+const RESTORE_COPY_STREAMS = 2;
+
 /** Where a restore builds tables beside the live ones (a shadow schema, database or file). */
 export interface RestoreStage {
   /** Creates the table from its native definition when it is this backend's, else from the portable one. */
   createTable(table: TableInfo, native: NativeTable | undefined): Promise<void>;
   insert(table: string, rows: Row[]): Promise<unknown>;
-  /** Loads COPY text as is, where the stage is Postgres (else the rows are decoded and inserted). */
-  copy?(table: string, columns: readonly string[], data: AsyncIterable<string>): Promise<void>;
+  /** Loads COPY text as is, where the stage is Postgres (else the rows are decoded and inserted); answers the rows loaded. */
+  copy?(table: string, columns: readonly string[], data: AsyncIterable<string>): Promise<number>;
+  /** How many `copy` calls can run at once (each holds a connection until its data ends); default 1. */
+  readonly copyStreams?: number;
   /** After every row: keys, foreign keys, indexes, key generators. */
   finish(): Promise<void>;
+  /** The rows of a staged table (where they all came through `copy`, the rows COPY reported). */
   count(table: string): Promise<number>;
   /** Replaces the live tables of the staged tables' names in one step; `beforeCommit` runs inside it. */
   swap(beforeCommit: () => Promise<void>): Promise<void>;
@@ -124,36 +135,29 @@ export async function restoreStaged(stage: RestoreStage, chunks: AsyncIterable<D
     await step('staged');
     const tables = new Map<string, TableInfo>();
     const inserts = new InFlight(RESTORE_IN_FLIGHT);
+    const copy = stage.copy;
+    // More COPYs open than the stage has connections would wait on each other for ever.
+    const copies = copy ? new CopyStreams(copy, Math.max(1, Math.min(RESTORE_COPY_STREAMS, stage.copyStreams ?? 1))) : undefined;
     const iterator = chunks[Symbol.asyncIterator]();
-    const at: { current: IteratorResult<DumpChunk> } = { current: await iterator.next() };
-    const next = async () => void (at.current = await iterator.next());
     try {
-      while (!at.current.done) {
-        const chunk: DumpChunk = at.current.value;
-        if (isNativeOnly(chunk)) {
-          await next();
-        } else if (chunk.kind === 'table') {
+      for (let at = await iterator.next(); !at.done; at = await iterator.next()) {
+        const chunk: DumpChunk = at.value;
+        if (isNativeOnly(chunk)) continue;
+        if (chunk.kind === 'table') {
           await stage.createTable(chunk.table, chunk.native);
           tables.set(chunk.table.name, chunk.table);
           if (tables.size === 1) await step('created');
-          await next();
-        } else if (chunk.kind === 'copy' && stage.copy) {
-          // One COPY per run of consecutive copy chunks of a table.
-          const { table, columns } = chunk;
+        } else if (chunk.kind === 'copy' && copies) {
           await inserts.drain();
-          await stage.copy(table, columns, (async function* () {
-            for (let c = at.current; !c.done && c.value.kind === 'copy' && c.value.table === table; c = at.current) {
-              yield c.value.data;
-              await next();
-            }
-          })());
+          await copies.push(chunk.table, chunk.columns, chunk.data);
         } else {
           const rows = chunk.kind === 'rows' ? chunk.rows : decodeCopyText(definition(tables, chunk.table), chunk.columns, chunk.data);
           if (rows.length > 0) await inserts.add(() => stage.insert(chunk.table, rows));
-          await next();
         }
       }
+      await copies?.finish();
     } catch (err) {
+      await copies?.abort(err);
       await inserts.settle();
       await iterator.return?.();
       throw err;

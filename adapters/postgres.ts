@@ -211,10 +211,40 @@ class PostgresDriver implements SqlDriver {
    * (describePostgres), COPY text with ISO UTC timestamps and hex bytea (copy-text.ts).
    */
   snapshot<T>(fn: (runner: SqlRunner) => Promise<T>): Promise<T> {
-    return this.inTransaction(
-      `BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY; SET LOCAL search_path = ${this.dialect.quote(this.namespace)}; ` +
-        "SET LOCAL TimeZone = 'UTC'; SET LOCAL DateStyle = 'ISO, YMD'; SET LOCAL IntervalStyle = 'postgres'; SET LOCAL bytea_output = 'hex'; SET LOCAL extra_float_digits = 1",
-      fn,
+    return this.inTransaction(`BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY; ${this.dumpSettings()}`, fn);
+  }
+
+  /**
+   * The snapshot exported (pg_export_snapshot) and imported by transactions of their own, with
+   * the same settings: a dump reads several tables at once and still sees one moment.
+   */
+  async snapshotPeers<T>(runner: SqlRunner, count: number, fn: (peers: SqlRunner[]) => Promise<T>): Promise<T> {
+    // The pool's other connections: with the snapshot's own held, a wait for more would never end.
+    const spare = Math.min(count, poolOptions(this.config).max - 1);
+    if (spare <= 0) return fn([]);
+    const { rows } = await runner.run({ sql: 'SELECT pg_export_snapshot() AS id', params: [] });
+    const id = String(rows[0]?.['id'] ?? '');
+    // The server makes snapshot ids of hex digits and dashes; anything else is not put in SQL.
+    if (!/^[0-9A-Fa-f-]+$/.test(id)) return fn([]);
+    const open = (left: number, peers: SqlRunner[]): Promise<T> => {
+      if (left === 0) return fn(peers);
+      let joined = false;
+      return this.inTransaction(`BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY; SET TRANSACTION SNAPSHOT '${id}'; ${this.dumpSettings()}`, (peer) => {
+        joined = true;
+        return open(left - 1, [...peers, peer]);
+      }).catch((err: unknown) => {
+        // No connection (pool or server budget spent): the ones there are do the work.
+        if (joined) throw err;
+        return fn(peers);
+      });
+    };
+    return open(spare, []);
+  }
+
+  private dumpSettings(): string {
+    return (
+      `SET LOCAL search_path = ${this.dialect.quote(this.namespace)}; ` +
+      "SET LOCAL TimeZone = 'UTC'; SET LOCAL DateStyle = 'ISO, YMD'; SET LOCAL IntervalStyle = 'postgres'; SET LOCAL bytea_output = 'hex'; SET LOCAL extra_float_digits = 1"
     );
   }
 
@@ -297,14 +327,16 @@ class PostgresDriver implements SqlDriver {
     return { sql: `COPY ${this.tableRef(table.name)} (${columns.map((c) => this.dialect.quote(c)).join(', ')}) TO STDOUT`, columns };
   }
 
-  /** COPY FROM on a pooled connection. */
-  async copyIn(ref: string, columns: readonly string[], data: AsyncIterable<string>): Promise<void> {
+  /** COPY FROM on a pooled connection; answers the rows it loaded (COPY's command tag). */
+  async copyIn(ref: string, columns: readonly string[], data: AsyncIterable<string>): Promise<number> {
     const lease = await this.pool.connect();
     const client = lease.client;
     let failed: unknown;
     try {
       const sql = `COPY ${ref} (${columns.map((c) => this.dialect.quote(c)).join(', ')}) FROM STDIN`;
-      await pipeline(Readable.from(buffers(data)), client.query(copyFrom(sql)));
+      const copy = client.query(copyFrom(sql));
+      await pipeline(Readable.from(buffers(data)), copy);
+      return copy.rowCount;
     } catch (err) {
       failed = err;
       throw postgresError(err);
@@ -331,6 +363,7 @@ class PostgresDriver implements SqlDriver {
     const driver = new PostgresDriver({ ...this.config, url: this.config.feedUrl ?? this.config.url, namespace: stage }, stage);
     return {
       driver,
+      copyStreams: poolOptions(this.config).max,
       swap: (tables, beforeCommit) =>
         this.transaction(async (runner) => {
           const replaced = `mobo_replaced_${randomBytes(6).toString('hex')}`;

@@ -22,10 +22,11 @@ import { promisify } from 'node:util';
 import pg from 'pg';
 import { backupSlot, type Manifest } from '../actors/backup/index.js';
 import { defaultSlots } from '../actors/components.js';
+import { configSections } from '../actors/motherboard.js';
 import { MoboNode } from '../actors/node.js';
 import { loadConfig } from '../config/load.js';
 import { Logger } from '../runtime/logger.js';
-import { describeMachine } from './machine.js';
+import { describeLoad, describeMachine } from './machine.js';
 
 const exec = promisify(execFile);
 const URL = process.env['PG_URL'] ?? 'postgres://postgres@127.0.0.1:5432/test';
@@ -63,6 +64,7 @@ interface Side {
 
 /** The bench module entry bench/run.ts calls. */
 export async function run(): Promise<string[]> {
+  const load = describeLoad();
   const schema = `mobo_bench_bk_${Math.random().toString(36).slice(2, 8)}`;
   const dir = mkdtempSync(join(tmpdir(), 'mobo-bench-backup-'));
   const admin = new pg.Client({ connectionString: URL });
@@ -92,7 +94,7 @@ export async function run(): Promise<string[]> {
     const rate = (ms: number) => `${((ROWS / ms) * 1000 / 1000).toFixed(0)} k rows/s`;
     return [
       `MagBackup vs pg_dump/pg_restore · ${new Date().toISOString()}`,
-      `machine: ${describeMachine()}`,
+      `machine: ${describeMachine()} · ${load}`,
       `one Postgres source, ${ROWS} rows in ${TABLES.length} tables (mixed types), median of ${ROUNDS} alternating rounds`,
       `  rounds:  MagBackup backup ${each(mobo, 'backupMs')} · restore ${each(mobo, 'restoreMs')}; pg_dump ${each(tools, 'backupMs')} · pg_restore ${each(tools, 'restoreMs')}`,
       `  backup:  MagBackup ${fmt(m.backupMs)} (${rate(m.backupMs)})  pg_dump -Fc ${fmt(t.backupMs)} (${rate(t.backupMs)})  ratio ${(m.backupMs / t.backupMs).toFixed(2)}×`,
@@ -108,7 +110,10 @@ export async function run(): Promise<string[]> {
 }
 
 async function bootNode(dir: string): Promise<MoboNode> {
-  const loaded = loadConfig({ cwd: dir, env: { MOBO_HTTP_PORT: '0', MOBO_DATA_DIR: dir, MOBO_HEALTH__INTERVAL_MS: '0' } });
+  // No periodic schema look: its trigger install on tables it has not seen races pg_restore's
+  // own CREATE TRIGGER on the same tables ("trigger mobo_watch already exists").
+  const env = { MOBO_HTTP_PORT: '0', MOBO_DATA_DIR: dir, MOBO_HEALTH__INTERVAL_MS: '0', MOBO_SCHEMA__CHECK_EVERY_MS: '0' };
+  const loaded = loadConfig({ cwd: dir, env, sections: configSections(defaultSlots()) });
   // BENCH_BACKUP_PHASES=1 prints when each restore step is reached (the checkpoint hook).
   const t0 = { at: performance.now() };
   const phases = process.env['BENCH_BACKUP_PHASES'] === '1';

@@ -4,7 +4,7 @@ import { FLAG_MANIFEST, TRAILER_BYTES, corrupt, decodeHeader, decodeTrailer, typ
 import type { FrameCipher } from './frame-cipher.js';
 import { FrameCodec, readExactly, readFrame, type Frame } from './frames.js';
 import { manifestSchema, type Manifest, type PartEntry } from './manifest.js';
-import { RecordCodec, lines, type PartRecord } from './records.js';
+import { RecordCodec, type FrameRecord, type PartRecord } from './records.js';
 import { PartTally } from './tally.js';
 
 const HEAD_BYTES = 64 * 1024 + 12;
@@ -68,11 +68,16 @@ export class ArchiveReader {
     return part;
   }
 
-  /** Reads every frame; each part's sha256, bytes, records and row counts must match the manifest. */
-  async verify(onProgress: (totalBytes: number) => void = () => undefined): Promise<void> {
+  /**
+   * Reads every frame; each part's sha256, bytes, records and row counts must match the manifest.
+   * With `except`, that part is left out and the frames holding nothing else are not read: a
+   * restore checks it as it streams it (`records(except, true)`).
+   */
+  async verify(onProgress: (totalBytes: number) => void = () => undefined, except?: string): Promise<void> {
     let total = 0;
     const seen = new Map<string, PartTally>();
-    for await (const { part, record, line } of this.lines(this.framesStart, 0, undefined)) {
+    for await (const { part, record, line } of this.lines(this.framesStart, 0, undefined, except === undefined ? undefined : this.framesOnlyOf(except))) {
+      if (part === except) continue;
       let tally = seen.get(part);
       if (!tally) seen.set(part, (tally = new PartTally()));
       tally.add(record, line);
@@ -80,27 +85,54 @@ export class ArchiveReader {
       onProgress(total);
     }
     for (const part of this.manifest.parts) {
+      if (part.name === except) continue;
       const tally = seen.get(part.name);
-      if (!(tally ? tally.matches(part) : part.records === 0)) throw new MoboError('BACKUP_CORRUPT', `Part "${part.name}" does not match its checksum`, { details: { part: part.name } });
+      if (!(tally ? tally.matches(part) : part.records === 0)) throw mismatch(part.name);
       seen.delete(part.name);
     }
     if (seen.size > 0) throw corrupt('The archive holds records of parts its manifest does not list');
   }
 
-  /** One part's records, in order. */
-  async *records(name: string): AsyncIterable<PartRecord> {
+  /**
+   * One part's records, in order. With `check`, they are tallied on the way and must match the
+   * part's manifest entry (checksum, sizes, counts): when they do not, the last record is
+   * followed by BACKUP_CORRUPT instead of the end.
+   */
+  async *records(name: string, check = false): AsyncIterable<PartRecord> {
     const part = this.part(name);
-    if (part.records === 0) return;
+    const tally = check ? new PartTally() : undefined;
+    const end = (): void => {
+      if (tally && !tally.matches(part)) throw mismatch(name);
+    };
+    if (part.records === 0) return end();
     let count = 0;
     for await (const line of this.lines(part.start.offset, part.start.index, name)) {
+      tally?.add(line.record, line.line);
       yield line.record;
-      if (++count === part.records) return;
+      if (++count === part.records) return end();
     }
     throw corrupt(`Part "${name}" ends early`);
   }
 
-  /** Records from the frame at `offset` on; with `only`, just that part's (contiguous) records. */
-  private async *lines(offset: number, index: number, only: string | undefined): AsyncIterable<{ part: string; record: PartRecord; line: Buffer }> {
+  /**
+   * The frames that hold `name`'s records alone: those after its first frame (which may also
+   * end the part before) and before the next part's first frame (which may also end this one).
+   * Undefined when there are none, or when the manifest's offsets do not run forward.
+   */
+  private framesOnlyOf(name: string): FrameSkip | undefined {
+    const at = this.manifest.parts.findIndex((p) => p.name === name);
+    const part = this.manifest.parts[at];
+    if (!part) return undefined;
+    const next = this.manifest.parts[at + 1];
+    const resume = next ? next.start : { offset: this.manifestOffset, index: this.manifest.frames };
+    return resume.index > part.start.index + 1 && resume.offset > part.start.offset ? { after: part.start.index, resume } : undefined;
+  }
+
+  /**
+   * Records from the frame at `offset` on; with `only`, just that part's (contiguous) records;
+   * with `skip`, the frames between `skip.after` and `skip.resume` are passed over unread.
+   */
+  private async *lines(offset: number, index: number, only: string | undefined, skip?: FrameSkip): AsyncIterable<FrameRecord> {
     const codec = new RecordCodec();
     let started = false;
     const read = (at: number, i: number): Promise<Frame> | undefined => {
@@ -114,9 +146,9 @@ export class ArchiveReader {
     while (ahead) {
       const frame = await ahead;
       if (frame.flags & FLAG_MANIFEST) throw corrupt('A manifest frame sits among the data frames');
-      ahead = read(frame.next, index + 1);
-      for (const line of lines(frame.data)) {
-        const { part, record } = codec.decode(line);
+      const jump = skip && skip.after === index && skip.resume.offset > frame.next ? skip.resume : undefined;
+      ahead = jump ? read(jump.offset, jump.index) : read(frame.next, index + 1);
+      for (const { part, record, line } of codec.records(frame.data)) {
         if (only !== undefined && part !== only) {
           if (started) return;
           continue;
@@ -124,10 +156,20 @@ export class ArchiveReader {
         started = true;
         yield { part, record, line };
       }
-      index++;
+      index = jump ? jump.index : index + 1;
     }
     if (only === undefined && index !== this.manifest.frames) throw corrupt('The archive is missing frames');
   }
+}
+
+/** Frames a verification passes over: those after frame `after`, up to the one at `resume`. */
+interface FrameSkip {
+  after: number;
+  resume: { offset: number; index: number };
+}
+
+function mismatch(part: string): MoboError {
+  return new MoboError('BACKUP_CORRUPT', `Part "${part}" does not match its checksum`, { details: { part } });
 }
 
 function checkKey(header: ArchiveHeader, cipher: FrameCipher | undefined): void {

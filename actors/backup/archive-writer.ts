@@ -1,6 +1,6 @@
 import { open, rename, rm, type FileHandle } from 'node:fs/promises';
 import { MoboError } from '../../runtime/errors.js';
-import { FLAG_MANIFEST, FORMAT, FRAME_TARGET_BYTES, encodeHeader, encodeTrailer } from './container.js';
+import { FLAG_MANIFEST, FORMAT, FRAME_TARGET_BYTES, encodeHeader, encodeTrailer, type ArchiveFormat } from './container.js';
 import type { FrameCipher } from './frame-cipher.js';
 import { FrameCodec, FrameWriter } from './frames.js';
 import type { Manifest, PartEntry } from './manifest.js';
@@ -25,7 +25,7 @@ export type PartMeta = Omit<PartEntry, 'sha256' | 'bytes' | 'records' | 'rows' |
  */
 export class ArchiveWriter {
   private readonly parts: PartEntry[] = [];
-  private readonly records = new RecordCodec();
+  private readonly records: RecordCodec;
   private pending: Buffer[] = [];
   private pendingBytes = 0;
   private open: PartWriter | undefined;
@@ -38,12 +38,16 @@ export class ArchiveWriter {
     private readonly frames: FrameWriter,
     private readonly identity: ArchiveIdentity,
     private readonly encrypted: boolean,
-  ) {}
+    private readonly format: ArchiveFormat,
+  ) {
+    this.records = new RecordCodec(format);
+  }
 
-  static async create(path: string, identity: ArchiveIdentity, cipher?: FrameCipher): Promise<ArchiveWriter> {
+  /** `format`: FORMAT; an older one only to prove that readers still take it (tests). */
+  static async create(path: string, identity: ArchiveIdentity, cipher?: FrameCipher, format: ArchiveFormat = FORMAT): Promise<ArchiveWriter> {
     const file = await open(partialPath(path), 'wx', 0o600);
     const header = encodeHeader({
-      format: FORMAT,
+      format,
       id: identity.id,
       createdAt: identity.createdAt,
       node: identity.node,
@@ -52,7 +56,7 @@ export class ArchiveWriter {
       ...(cipher ? { keyCheck: cipher.keyCheck() } : {}),
     });
     await file.write(header, 0, header.length, 0);
-    return new ArchiveWriter(file, path, new FrameWriter(file, header.length, new FrameCodec(identity.id, cipher)), identity, cipher !== undefined);
+    return new ArchiveWriter(file, path, new FrameWriter(file, header.length, new FrameCodec(identity.id, cipher)), identity, cipher !== undefined, format);
   }
 
   /** Starts the next part; the previous one must have ended. */
@@ -71,7 +75,7 @@ export class ArchiveWriter {
     if (this.open) throw new MoboError('INTERNAL', `Part ${this.open.meta.name} is still open`);
     await this.flush();
     await this.writing;
-    const manifest: Manifest = { format: FORMAT, ...this.identity, finishedAt: finishedAt.toISOString(), encrypted: this.encrypted, frames: this.frames.frames, parts: this.parts };
+    const manifest: Manifest = { format: this.format, ...this.identity, finishedAt: finishedAt.toISOString(), encrypted: this.encrypted, frames: this.frames.frames, parts: this.parts };
     const manifestOffset = this.frames.offset;
     await this.frames.write(Buffer.from(JSON.stringify(manifest)), FLAG_MANIFEST);
     const trailer = encodeTrailer(manifestOffset);

@@ -1,5 +1,5 @@
 /**
- * The archive's byte layout (format 1). Everything after the header is frames; the last
+ * The archive's byte layout (formats 1 and 2; they differ in records.ts only). Everything after the header is frames; the last
  * frame holds the manifest and a fixed trailer points at it, so a listing reads the head and
  * the tail only, and a truncated file has no trailer.
  *
@@ -10,7 +10,13 @@
 import { z } from 'zod';
 import { MoboError } from '../../runtime/errors.js';
 
-export const FORMAT = 1;
+/**
+ * The format new archives are written in. Readers take both: 1 carries a Postgres COPY chunk
+ * as a JSON string, 2 as raw bytes after its JSON line (records.ts).
+ */
+export const FORMAT = 2;
+export const formatSchema = z.union([z.literal(1), z.literal(2)]);
+export type ArchiveFormat = z.infer<typeof formatSchema>;
 export const MAGIC = Buffer.from('MOBOBAK1');
 export const END_MAGIC = Buffer.from('MOBOEND1');
 export const TRAILER_BYTES = 16;
@@ -22,7 +28,7 @@ export const FRAME_TARGET_BYTES = 1 << 20;
 export const MAX_FRAME_BYTES = 256 << 20;
 
 export const headerSchema = z.object({
-  format: z.literal(FORMAT),
+  format: formatSchema,
   id: z.string().min(1),
   createdAt: z.string(),
   node: z.string(),

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { FORMAT } from './container.js';
+import { formatSchema } from './container.js';
 
 export const partKinds = ['control', 'config', 'source'] as const;
 export type PartKind = (typeof partKinds)[number];
@@ -28,7 +28,7 @@ const partSchema = z.object({
 export type PartEntry = z.infer<typeof partSchema>;
 
 export const manifestSchema = z.object({
-  format: z.literal(FORMAT),
+  format: formatSchema,
   id: z.string().min(1),
   moboVersion: z.string(),
   node: z.string(),

@@ -1,6 +1,6 @@
 import { createAdapter, restoresAtomically } from '../../adapters/index.js';
 import type { Adapter, RestoreOptions, RestoreStep } from '../../adapters/types.js';
-import { MoboError, describeError, toMoboError } from '../../runtime/errors.js';
+import { MoboError, describeError, isMoboError, toMoboError } from '../../runtime/errors.js';
 import type { ArchiveReader } from './archive-reader.js';
 import type { Progress } from './create.js';
 import type { PartEntry } from './manifest.js';
@@ -18,7 +18,7 @@ export type RestorePoint = RestoreStep | 'trial' | 'safety' | 'dropped';
 export type RestoreCheckpoint = (target: string, point: RestorePoint) => void | Promise<void>;
 
 export interface RestorePlan {
-  /** An archive whose checksums were verified: nothing is written before that. */
+  /** The archive; restoreArchive verifies its checksums before it writes anything. */
   reader: ArchiveReader;
   targets: DataTarget[];
   force: boolean;
@@ -54,17 +54,25 @@ interface Step {
 }
 
 /**
- * Puts parts of an archive back. Every target is connected and inspected first; tables that
- * hold rows are only replaced with `force`. What will be replaced is first copied into a
- * safety archive. A SQL or Redis target is restored by its adapter beside the live tables (keys),
- * checked against the manifest's counts and swapped in one step, so a failure leaves it as it was.
- * MongoDB cannot swap: its part is first restored into a scratch database, the
+ * Puts parts of an archive back. The archive's checksums are verified before anything is
+ * written. Every target is connected and inspected first; tables that hold rows are only
+ * replaced with `force`. What will be replaced is copied into a safety archive before the first
+ * live table changes. A SQL or Redis target is restored by its adapter beside the live tables
+ * (keys), checked against the manifest's counts and swapped in one step, so a failure leaves it
+ * as it was. MongoDB cannot swap: its part is first restored into a scratch database, the
  * safety copy is proven restorable the same way, and only then are the replaced keys dropped.
  * If a later target fails, every target already changed gets the safety copy back.
+ *
+ * When the first target swaps, its part is not read twice: every other part is verified up
+ * front, and that one as it streams into the target's stage, whose swap (the first change to
+ * live data) waits for the part's checksum and counts; the safety copy is taken just before it.
  */
 export async function restoreArchive(plan: RestorePlan): Promise<RestoreResult> {
   const steps: Step[] = [];
   const point = async (step: Step, at: RestorePoint) => plan.checkpoint?.(step.target.meta.name, at);
+  const first = plan.targets[0];
+  const streamed = first && restoresAtomically(first.source.kind) ? first.meta.name : undefined;
+  await plan.reader.verify(undefined, streamed);
   try {
     for (const target of plan.targets) {
       const adapter = createAdapter(target.source);
@@ -77,17 +85,28 @@ export async function restoreArchive(plan: RestorePlan): Promise<RestoreResult> 
       await point(step, 'trial');
     }
     const replacing = steps.filter((s) => s.existing.length > 0);
-    const safety = replacing.length > 0 ? await plan.safetyCopy(replacing.map((s) => s.target), (t) => new Set(steps.find((s) => s.target === t)!.existing)) : undefined;
+    let safety: ArchiveReader | undefined;
+    let guarded: Promise<void> | undefined;
+    /** The safety copy, proven restorable where a target cannot swap: once, before live data changes. */
+    const guard = (): Promise<void> =>
+      (guarded ??= (async () => {
+        if (replacing.length === 0) return;
+        safety = await plan.safetyCopy(replacing.map((s) => s.target), (t) => new Set(steps.find((s) => s.target === t)!.existing));
+        for (const step of replacing.filter((s) => !s.atomic)) {
+          await plan.trial(safety, step.target.meta.name);
+          await point(step, 'safety');
+        }
+      })());
     try {
-      for (const step of replacing.filter((s) => !s.atomic)) {
-        await plan.trial(safety!, step.target.meta.name);
-        await point(step, 'safety');
-      }
-      return { parts: await apply(plan, steps, point), ...(safety ? { safetyBackup: safety.manifest.id } : {}) };
+      if (streamed === undefined) await guard();
+      const parts = await apply(plan, steps, point, { streamed, guard });
+      return { parts, ...(safety ? { safetyBackup: (safety as ArchiveReader).manifest.id } : {}) };
     } catch (err) {
+      // A damaged archive found before any live table changed is the answer itself.
+      if (isMoboError(err, 'BACKUP_CORRUPT') && !steps.some((s) => s.touched)) throw err;
       throw await rollBack(steps, safety, err);
     } finally {
-      await safety?.close();
+      await (safety as ArchiveReader | undefined)?.close();
     }
   } finally {
     for (const s of steps) await s.adapter.close().catch(() => undefined);
@@ -119,7 +138,13 @@ export function countsMatch(part: PartEntry): NonNullable<RestoreOptions['check'
   };
 }
 
-async function apply(plan: RestorePlan, steps: Step[], point: (step: Step, at: RestorePoint) => Promise<void>): Promise<RestoredPart[]> {
+/** How apply reads parts: `streamed` is checked as it is read; `guard` runs before live data changes. */
+interface ApplyOptions {
+  streamed: string | undefined;
+  guard(): Promise<void>;
+}
+
+async function apply(plan: RestorePlan, steps: Step[], point: (step: Step, at: RestorePoint) => Promise<void>, how: ApplyOptions): Promise<RestoredPart[]> {
   const progress: Progress = { step: '', done: 0, total: steps.length, rows: 0 };
   const parts: RestoredPart[] = [];
   for (const step of steps) {
@@ -127,11 +152,16 @@ async function apply(plan: RestorePlan, steps: Step[], point: (step: Step, at: R
     progress.step = name;
     plan.onProgress({ ...progress });
     const before = progress.rows;
-    const chunks = dumpChunks(plan.reader.records(name), (rows) => {
+    const chunks = dumpChunks(plan.reader.records(name, name === how.streamed), (rows) => {
       progress.rows += rows;
       plan.onProgress({ ...progress });
     });
-    const options: RestoreOptions = { check: countsMatch(plan.reader.part(name)), checkpoint: (at) => point(step, at) };
+    const counts = countsMatch(plan.reader.part(name));
+    const check: RestoreOptions['check'] = async (count) => {
+      await counts(count);
+      await how.guard();
+    };
+    const options: RestoreOptions = { check, checkpoint: (at) => point(step, at) };
     if (step.atomic) {
       await step.adapter.restore(chunks, options);
     } else {

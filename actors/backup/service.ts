@@ -59,8 +59,8 @@ export class BackupService {
   async restore(request: RestoreRequest, onProgress: OnProgress): Promise<RestoreReport> {
     const reader = await this.open(request.id);
     try {
+      // restoreArchive verifies the checksums before it writes anything.
       onProgress({ step: 'checksums', done: 0, total: 1, rows: 0 });
-      await reader.verify();
       const parts = this.partsToRestore(reader, request);
       const control = controlSource(this.board.configStore.current());
       const targets = parts.map((p) => restoreTarget(p, control, this.box));

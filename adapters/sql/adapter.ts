@@ -24,6 +24,8 @@ import type { RestCall, RestCallResult, RestRead, RestReadResult, RestWrite, Res
 
 /** COPY text is cut into chunks of whole lines of about this size. */
 const COPY_CHUNK_BYTES = 1 << 20;
+/** Connections a COPY dump reads tables on at once (a backup target's pool holds two). */
+const DUMP_CONNECTIONS = 2;
 
 /** What a backend's change source may use: the schema (to decode rows) and the pool. */
 export interface ChangeSourceContext {
@@ -82,25 +84,54 @@ export class SqlAdapter extends BaseAdapter {
   }
 
   /**
-   * Each table's portable and native definition, then its rows: COPY text where the backend has
-   * it (Postgres), else pages of rows; all inside one snapshot.
+   * Each table's portable and native definition, then its rows, all inside one snapshot: where
+   * the backend has COPY (Postgres), every definition first, then the tables' COPY text read on
+   * DUMP_CONNECTIONS connections sharing the snapshot, their chunks interleaved as they come;
+   * else table after table, in pages of rows.
    */
   override dump(): AsyncIterable<DumpChunk> {
     return handoff((emit) =>
       this.driver.snapshot(async (runner) => {
         const schema = new SchemaCache(() => this.driver.loadSchema(runner));
-        const ops = new SqlDataOps(this.driver, runner, schema, NO_CHANGES);
         const { tables } = await schema.get(true);
         const natives = await this.driver.describe(runner, tables);
-        for (const table of tables) {
+        const definition = (table: TableInfo): DumpChunk => {
           const native = natives.get(table.name);
-          await emit({ kind: 'table', table, ...(native ? { native } : {}) });
-          const copy = runner.copyOut && this.driver.copyOutSql?.(table);
-          if (copy) for await (const chunk of copyChunks(runner.copyOut!(copy.sql))) await emit({ kind: 'copy', table: table.name, columns: copy.columns, ...chunk });
-          else for await (const rows of tableBatches(ops, table)) await emit({ kind: 'rows', table: table.name, rows });
+          return { kind: 'table', table, ...(native ? { native } : {}) };
+        };
+        if (runner.copyOut && this.driver.copyOutSql) {
+          for (const table of tables) await emit(definition(table));
+          const peers = this.driver.snapshotPeers?.bind(this.driver) ?? ((_r: SqlRunner, _n: number, fn: (p: SqlRunner[]) => Promise<void>) => fn([]));
+          await peers(runner, Math.min(DUMP_CONNECTIONS, tables.length) - 1, (more) => this.copyTables([runner, ...more], tables, serialized(emit)));
+          return;
+        }
+        const ops = new SqlDataOps(this.driver, runner, schema, NO_CHANGES);
+        for (const table of tables) {
+          await emit(definition(table));
+          for await (const rows of tableBatches(ops, table)) await emit({ kind: 'rows', table: table.name, rows });
         }
       }),
     );
+  }
+
+  /** Each runner COPYs the next table not yet taken; the first failure stops them all. */
+  private async copyTables(runners: SqlRunner[], tables: readonly TableInfo[], emit: (chunk: DumpChunk) => Promise<void>): Promise<void> {
+    const queue = [...tables];
+    const stop: { error?: unknown } = {};
+    const work = async (runner: SqlRunner): Promise<void> => {
+      for (let table = queue.shift(); table && !('error' in stop); table = queue.shift()) {
+        const copy = this.driver.copyOutSql!(table);
+        for await (const chunk of copyChunks(runner.copyOut!(copy.sql))) {
+          if ('error' in stop) throw stop.error;
+          await emit({ kind: 'copy', table: table.name, columns: copy.columns, ...chunk });
+        }
+      }
+    };
+    const failed = (error: unknown): void => {
+      if (!('error' in stop)) stop.error = error;
+    };
+    await Promise.all(runners.map((runner) => work(runner).catch(failed)));
+    if ('error' in stop) throw stop.error;
   }
 
   override async integrity(): Promise<string[]> {
@@ -150,6 +181,12 @@ export class SqlAdapter extends BaseAdapter {
     return this.driver.close();
   }
 
+}
+
+/** emit for several producers: each item waits for the ones before it (the handoff takes one at a time). */
+function serialized<T>(emit: (item: T) => Promise<void>): (item: T) => Promise<void> {
+  let last: Promise<void> = Promise.resolve();
+  return (item) => (last = last.then(() => emit(item)));
 }
 
 /** COPY output re-cut into chunks of whole lines (a line never holds a raw newline) with their row counts. */

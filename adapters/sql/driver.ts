@@ -24,6 +24,8 @@ export type NativeSequence = NativeTable['sequences'][number];
 export interface StageDriver {
   /** A driver on the stage's namespace: native statements run there unqualified. */
   readonly driver: SqlDriver;
+  /** Where the driver loads COPY: how many COPYs it can run at once (its pool's connections). */
+  readonly copyStreams?: number;
   /** Moves the staged tables in place of the live ones of the same names, in one step. */
   swap(tables: readonly string[], beforeCommit: () => Promise<void>): Promise<void>;
   /** Drops the stage (its namespace or file) and closes its driver. */
@@ -71,6 +73,12 @@ export interface SqlDriver {
    * rolled back when it throws; the connection is released either way.
    */
   snapshot<T>(fn: (runner: SqlRunner) => Promise<T>): Promise<T>;
+  /**
+   * Postgres: fn with up to `count` more runners that see the snapshot of `runner` (one of
+   * snapshot()'s), each on a connection of its own until fn settles; fewer when no more
+   * connections can be had.
+   */
+  snapshotPeers?<T>(runner: SqlRunner, count: number, fn: (peers: SqlRunner[]) => Promise<T>): Promise<T>;
   /** The tables and their columns, read on `runner` (default: the driver's own). */
   loadSchema(runner?: SqlRunner): Promise<SchemaInfo>;
   /** The quoted (and, where the backend has namespaces, qualified) name of a known table. */
@@ -86,7 +94,7 @@ export interface SqlDriver {
   /** Postgres: the COPY statement dumping a table (rows then travel as COPY text). */
   copyOutSql?(table: TableInfo): { sql: string; columns: string[] };
   /** Postgres: loads COPY text into a table (`ref` quoted and qualified). */
-  copyIn?(ref: string, columns: readonly string[], data: AsyncIterable<string>): Promise<void>;
+  copyIn?(ref: string, columns: readonly string[], data: AsyncIterable<string>): Promise<number>;
   /** Puts a key generator of a native definition back where it was. */
   setSequence(sequence: NativeSequence): Promise<void>;
   /** A stage beside the live tables, for a restore. */

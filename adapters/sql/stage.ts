@@ -10,6 +10,10 @@ import type { RestoreStage } from '../dump.js';
 import type { Adapter, NativeTable, Row, TableInfo } from '../types.js';
 import { compileCreateTable } from './ddl.js';
 import type { StageDriver } from './driver.js';
+import { InFlight } from '../in-flight.js';
+
+/** Tables whose keys and indexes a Postgres stage builds at once (a backup target's pool holds two connections). */
+const POSTGRES_BUILDS = 2;
 
 /** A stage's name (plain letters and digits, never quoted): `mobo_restore_<namespace hash>_<random>`. */
 export function stageName(namespace: string): string {
@@ -34,6 +38,9 @@ export class SqlStage implements RestoreStage {
   private readonly natives: NativeTable[] = [];
   private readonly portables: TableInfo[] = [];
   private readonly names: string[] = [];
+  /** Rows COPY reported per table, and the tables that also took inserted rows. */
+  private readonly copied = new Map<string, number>();
+  private readonly inserted = new Set<string>();
 
   /** `adapter` works on `stage.driver`: rows go in and are counted through it. */
   constructor(
@@ -57,26 +64,46 @@ export class SqlStage implements RestoreStage {
   }
 
   async insert(table: string, rows: Row[]): Promise<unknown> {
+    this.inserted.add(table);
     return this.adapter.insert(table, rows, false);
+  }
+
+  get copyStreams(): number | undefined {
+    return this.stage.copyStreams;
   }
 
   get copy(): RestoreStage['copy'] {
     const { driver } = this.stage;
     const copyIn = driver.copyIn?.bind(driver);
-    return copyIn && ((table, columns, data) => copyIn(driver.tableRef(table), columns, data));
+    return (
+      copyIn &&
+      (async (table, columns, data) => {
+        const rows = await copyIn(driver.tableRef(table), columns, data);
+        this.copied.set(table, (this.copied.get(table) ?? 0) + rows);
+        return rows;
+      })
+    );
   }
 
   async finish(): Promise<void> {
     const { driver } = this.stage;
     const run = (sql: string) => driver.runner.run({ sql, params: [] });
-    for (const native of this.natives) for (const sql of native.after) await run(sql);
+    // Postgres builds the keys and indexes of two tables at once, each on a connection of the
+    // stage's pool (as pg_restore -j does); foreign keys wait for every key.
+    const builds = new InFlight(driver.kind === 'postgres' ? POSTGRES_BUILDS : 1);
+    for (const native of this.natives) await builds.add(async () => {
+      for (const sql of native.after) await run(sql);
+    });
+    await builds.drain();
     for (const native of this.natives) for (const sql of native.foreignKeys) await run(sql);
     for (const native of this.natives) for (const sequence of native.sequences) await driver.setSequence(sequence);
     for (const table of this.portables) await driver.afterRestore?.(table);
   }
 
+  /** A table filled by COPY alone holds what COPY said it loaded: no count(*) over it. */
   count(table: string): Promise<number> {
-    return this.adapter.count({ table });
+    const copied = this.copied.get(table);
+    return copied !== undefined && !this.inserted.has(table) ? Promise.resolve(copied) : this.adapter.count({ table });
   }
 
   swap(beforeCommit: () => Promise<void>): Promise<void> {

@@ -132,6 +132,6 @@ async function sqliteHarness(file: string): Promise<Harness> {
 export async function throughArchive(chunks: AsyncIterable<DumpChunk>): Promise<DumpChunk[]> {
   const codec = new RecordCodec();
   const out: DumpChunk[] = [];
-  for await (const chunk of chunks) out.push(codec.decode(codec.encode('p', chunk)).record as DumpChunk);
+  for await (const chunk of chunks) for (const { record } of codec.records(codec.encode('p', chunk))) out.push(record as DumpChunk);
   return out;
 }
