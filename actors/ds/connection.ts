@@ -21,6 +21,8 @@ export interface ConnectionSpec {
   records?: WriteRecords;
   /** Cluster mode: carries the source's logically replicated changes to this node (actors/ds/capture.ts). */
   relay?: ChangeRelay;
+  /** Connects in its start instead of in the background line (the control store: its POST checks what it opened). */
+  eager?: boolean;
 }
 
 const CONNECT_TIMEOUT_MS = 5_000;
@@ -217,9 +219,11 @@ export function connectionBehavior(spec: ConnectionSpec, events: EventBus, adapt
           if (connected && !checking) checking = backgroundGate.enter(() => ctx.self.ask(DS.refresh.type, { announce: false }).finally(() => (checking = undefined)));
         }),
       ];
+      if (spec.eager) return connect(ctx);
       // Not awaited: a node with a thousand sources is READY at once, its sources connecting in
       // the background a few at a time; a request that comes first waits for its source (ready()).
       ticket = backgroundGate.enter(() => connect(ctx));
+      return undefined;
     },
     receive: (msg, ctx) => dispatch(handlers, msg, ctx),
     async health() {

@@ -29,7 +29,7 @@ export const storeSlot: ActorSlot = {
     const config = board.configStore.current();
     const source = controlSource(config);
     const adapter = createAdapter(source);
-    const connection = connectionBehavior({ project: '_system', source: 'control', config: source, watch: false }, board.system.events, adapter);
+    const connection = connectionBehavior({ project: '_system', source: 'control', config: source, watch: false, eager: true }, board.system.events, adapter);
     return {
       ...connection,
       async start(ctx) {

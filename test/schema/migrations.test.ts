@@ -61,6 +61,10 @@ describe.each(['postgres', 'sqlite', 'mysql'] as const)('migrations on %s', (kin
     expect([...a.applied, ...b.applied].sort()).toEqual(['20260101000001_lists', '20260101000002_items']);
     const status = await asks[1]!('migrate.status', at);
     expect(status.migrations.map((m: { status: string }) => m.status)).toEqual(['applied', 'applied']);
+    // These two embedded nodes share no bus: node 0 hears nothing of what node 1 applied (when node 1
+    // applied both, node 0 had nothing to run), so it re-reads the schema as a cluster peer would on
+    // node 1's announcement; unrefreshed, it would find the table on its first miss a second later.
+    await nodes[0]!.system.ref('ds.shop.main').ask('ds.schema', { refresh: true });
     const rows = await nodes[0]!.system.ref('ds.shop.main').ask<Array<{ name: string }>>('ds.select', { table: 'lists' });
     expect(rows.map((r) => r.name)).toEqual(['a;b']);
     // Round trip: down twice gives back the starting schema, up again the migrated one.
