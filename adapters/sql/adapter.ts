@@ -20,6 +20,7 @@ import { SqlDataOps } from './ops.js';
 import { SqlSchemaEditor } from './schema-editor.js';
 import { SqlStage } from './stage.js';
 import { PostgresRest } from './rest/index.js';
+import { restUpsert } from './rest-upsert.js';
 import type { RestCall, RestCallResult, RestRead, RestReadResult, RestWrite, RestWriteResult } from '../rest-plan.js';
 
 /** COPY text is cut into chunks of whole lines of about this size. */
@@ -157,8 +158,12 @@ export class SqlAdapter extends BaseAdapter {
     return this.rest.read(read);
   }
 
+  /** Postgres compiles every PostgREST write; SQLite and MySQL answer upserts (rest-upsert.ts), DS_UNSUPPORTED for the rest. */
   override restWrite(write: RestWrite): Promise<RestWriteResult> {
-    if (this.driver.kind !== 'postgres') return super.restWrite(write);
+    if (this.driver.kind !== 'postgres') {
+      const { onConflict } = write;
+      return write.kind === 'insert' && onConflict ? restUpsert(this.driver, this.schema, this.changes, { ...write, onConflict }) : super.restWrite(write);
+    }
     this.rest ??= new PostgresRest(this.driver.runner, this.driver.namespace ?? 'public');
     return this.rest.write(write, (fn) => this.driver.transaction(fn));
   }

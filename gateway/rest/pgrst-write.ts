@@ -20,11 +20,12 @@ const unsupported = new Set<string>();
 
 export async function pgrstWrite(deps: PgrstReadDeps, req: HttpRequest, kind: RestWrite['kind'], simple: () => Promise<HttpResponse>): Promise<HttpResponse> {
   const { project, source, table } = req.params as { project: string; source: string; table: string };
-  if (req.headers['idempotency-key'] !== undefined || unsupported.has(`${project}/${source}`)) return simple();
-  const parsed = parsePgrstQuery(req.query);
   const prefs = preferences(req);
   const resolution = prefs.get('resolution');
   const upsert = kind === 'insert' && (resolution === 'merge-duplicates' || resolution === 'ignore-duplicates');
+  // A source that answered DS_UNSUPPORTED for a plain write may still upsert (SQLite, MySQL).
+  if (req.headers['idempotency-key'] !== undefined || (unsupported.has(`${project}/${source}`) && !upsert)) return simple();
+  const parsed = parsePgrstQuery(req.query);
   const operations: Operation[] = kind === 'insert' ? (upsert && resolution === 'merge-duplicates' ? ['create', 'update'] : ['create']) : [kind];
   const principal = req.principal!;
   const grants = await Promise.all(operations.map((operation) => deps.gate.authorize(principal, { project, source, table, operation })));

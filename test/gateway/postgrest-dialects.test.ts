@@ -1,0 +1,95 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { PostgrestClient } from '@supabase/postgrest-js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { MoboNode } from '../../actors/node.js';
+import { tempDir } from '../support/cli.js';
+import { startTestNode } from '../support/node.js';
+import { mysqlQuery, sqliteExec } from '../support/sql.js';
+
+const MYSQL = process.env.MYSQL_URL ?? 'mysql://root@127.0.0.1:3306/test';
+
+const TABLES = [
+  'CREATE TABLE users (id INTEGER PRIMARY KEY, name VARCHAR(100) NOT NULL, email VARCHAR(100) UNIQUE)',
+  'CREATE TABLE posts (id INTEGER PRIMARY KEY, title VARCHAR(100), author_id INTEGER REFERENCES users(id))',
+  "INSERT INTO users (id, name, email) VALUES (1, 'ann', 'ann@x'), (2, 'bob', 'bob@x')",
+  "INSERT INTO posts (id, title, author_id) VALUES (10, 'hello', 1), (11, 'world', 2), (12, 'orphan', NULL)",
+];
+
+// PostgREST upsert on SQLite and MariaDB sources through the real @supabase/postgrest-js client (issue 13, item 4).
+describe('MagGate /rest/v1 on SQLite and MariaDB sources', () => {
+  const dir = tempDir('mobo-pgrst-dialects-');
+  const database = `pgrst_${Math.random().toString(36).slice(2, 10)}`;
+  let node: MoboNode;
+  let base: string;
+  let owner: string;
+  const client = (source: string) => new PostgrestClient(`${base}/rest/v1/shop/${source}`, { headers: { Authorization: `Bearer ${owner}` } });
+
+  beforeAll(async () => {
+    await sqliteExec(`${dir}/lite.db`, TABLES.join(';\n'));
+    await mysqlQuery(MYSQL, `CREATE DATABASE \`${database}\``);
+    const url = new URL(MYSQL);
+    url.pathname = `/${database}`;
+    for (const sql of TABLES) await mysqlQuery(url.toString(), sql.replace('author_id INTEGER REFERENCES users(id)', 'author_id INTEGER, FOREIGN KEY (author_id) REFERENCES users(id)'));
+    const roomy = { MOBO_RATE_LIMITS__PER_IP__RPS: '10000', MOBO_RATE_LIMITS__PER_IP__BURST: '10000', MOBO_RATE_LIMITS__PER_KEY__RPS: '10000', MOBO_RATE_LIMITS__PER_KEY__BURST: '10000' };
+    node = await startTestNode(roomy, dir);
+    const ask = <T>(actor: string, type: string, payload: unknown) => node.system.ref(node.address(actor)).ask<T>(type, payload, { timeoutMs: 15_000 });
+    await ask('catalog', 'project.create', { project: 'shop' });
+    await ask('catalog', 'source.add', { project: 'shop', name: 'sqlite', kind: 'sqlite', url: `${dir}/lite.db` });
+    await ask('catalog', 'source.add', { project: 'shop', name: 'mysql', kind: 'mysql', url: url.toString() });
+    owner = (await ask<{ key: string }>('auth', 'key.create', { project: 'shop', role: 'owner' })).key;
+    base = `http://127.0.0.1:${(JSON.parse(readFileSync(join(dir, 'node.json'), 'utf8')) as { port: number }).port}`;
+  });
+  afterAll(async () => {
+    await node?.stop();
+    await mysqlQuery(MYSQL, `DROP DATABASE IF EXISTS \`${database}\``);
+  });
+
+  describe.each(['sqlite', 'mysql'])('%s', (source) => {
+    it('upserts: a new row is 201, a merge that only updates is 200, ignoreDuplicates keeps the stored row and gives back only what it inserted', async () => {
+      const plain = await client(source).from('users').insert({ id: 3, name: 'cy', email: 'cy@x' }).select();
+      expect(plain.status).toBe(201);
+      expect(plain.data).toEqual([{ id: 3, name: 'cy', email: 'cy@x' }]);
+
+      const updated = await client(source).from('users').upsert({ id: 3, name: 'cyd', email: 'cy@x' }).select();
+      expect(updated.error).toBeNull();
+      expect(updated.status).toBe(200);
+      expect(updated.data).toEqual([{ id: 3, name: 'cyd', email: 'cy@x' }]);
+
+      const mixed = await client(source).from('users').upsert([{ id: 3, name: 'cye', email: 'cy@x' }, { id: 4, name: 'di', email: 'di@x' }]).select('id, who:name').order('id');
+      expect(mixed.status).toBe(201);
+      expect(mixed.data).toEqual([{ id: 3, who: 'cye' }, { id: 4, who: 'di' }]);
+
+      const ignored = await client(source).from('users').upsert([{ id: 4, name: 'changed', email: 'di@x' }, { id: 5, name: 'ed', email: 'ed@x' }], { ignoreDuplicates: true }).select();
+      expect(ignored.status).toBe(201);
+      expect(ignored.data).toEqual([{ id: 5, name: 'ed', email: 'ed@x' }]);
+
+      const stored = await client(source).from('users').select('id, name').in('id', [3, 4, 5]).order('id');
+      expect(stored.data).toEqual([{ id: 3, name: 'cye' }, { id: 4, name: 'di' }, { id: 5, name: 'ed' }]);
+    });
+
+    it('upserts on a unique key named by on_conflict, and answers 400 naming on_conflict when it is not one', async () => {
+      const byEmail = await client(source).from('posts').upsert({ id: 12, title: 'adopted', author_id: 1 }, { onConflict: 'id' }).select('id, title, author_id');
+      expect(byEmail.status).toBe(200);
+      expect(byEmail.data).toEqual([{ id: 12, title: 'adopted', author_id: 1 }]);
+      await client(source).from('users').insert({ id: 6, name: 'fay', email: 'fay@x' });
+      const email = await client(source).from('users').upsert({ id: 6, name: 'faye', email: 'fay@x' }, { onConflict: 'email' }).select('id, name');
+      expect(email.error).toBeNull();
+      expect(email.status).toBe(200);
+      expect(email.data).toEqual([{ id: 6, name: 'faye' }]);
+
+      const notKey = await client(source).from('users').upsert({ id: 1, name: 'x' }, { onConflict: 'name' });
+      expect(notKey.status).toBe(400);
+      expect(notKey.error).toMatchObject({ code: 'DS_QUERY_INVALID', message: expect.stringContaining('on_conflict (name)') });
+      expect(notKey.error?.details).toContain('on_conflict');
+    });
+
+    it('answers 409 as Postgres does when a row meets another unique key of a different row, and changes nothing', async () => {
+      const res = await client(source).from('users').upsert({ id: 1, name: 'ann2', email: 'bob@x' }, { onConflict: 'id' });
+      expect(res.status).toBe(409);
+      expect(res.error).toMatchObject({ code: 'DS_CONFLICT' });
+      const stored = await client(source).from('users').select('id, name, email').in('id', [1, 2]).order('id');
+      expect(stored.data).toEqual([{ id: 1, name: 'ann', email: 'ann@x' }, { id: 2, name: 'bob', email: 'bob@x' }]);
+    });
+  });
+});
