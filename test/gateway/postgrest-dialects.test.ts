@@ -14,7 +14,15 @@ const TABLES = [
   'CREATE TABLE posts (id INTEGER PRIMARY KEY, title VARCHAR(100), author_id INTEGER REFERENCES users(id))',
   "INSERT INTO users (id, name, email) VALUES (1, 'ann', 'ann@x'), (2, 'bob', 'bob@x')",
   "INSERT INTO posts (id, title, author_id) VALUES (10, 'hello', 1), (11, 'world', 2), (12, 'orphan', NULL)",
+  // Read only: the embedding tests.
+  'CREATE TABLE authors (id INTEGER PRIMARY KEY, name VARCHAR(100), active BOOLEAN, owner_id VARCHAR(20))',
+  'CREATE TABLE books (id INTEGER PRIMARY KEY, title VARCHAR(100), author_id INTEGER REFERENCES authors(id), editor_id INTEGER REFERENCES authors(id), owner_id VARCHAR(20))',
+  "INSERT INTO authors (id, name, active, owner_id) VALUES (1, 'ann', TRUE, 'alice'), (2, 'bob', FALSE, 'bob')",
+  "INSERT INTO books (id, title, author_id, editor_id, owner_id) VALUES (10, 'hello', 1, 2, 'alice'), (11, 'world', 2, 1, 'bob'), (12, 'orphan', NULL, NULL, 'alice'), (13, 'again', 1, NULL, 'alice')",
 ];
+
+/** MySQL writes a column's foreign key as a table constraint (an inline REFERENCES is ignored there). */
+const forMysql = (sql: string) => sql.replace(/(\w+) INTEGER REFERENCES (\w+)\((\w+)\)/g, '$1 INTEGER, FOREIGN KEY ($1) REFERENCES $2($3)');
 
 // PostgREST upsert on SQLite and MariaDB sources through the real @supabase/postgrest-js client (issue 13, item 4).
 describe('MagGate /rest/v1 on SQLite and MariaDB sources', () => {
@@ -23,6 +31,7 @@ describe('MagGate /rest/v1 on SQLite and MariaDB sources', () => {
   let node: MoboNode;
   let base: string;
   let owner: string;
+  let ask: <T>(actor: string, type: string, payload: unknown) => Promise<T>;
   const client = (source: string) => new PostgrestClient(`${base}/rest/v1/shop/${source}`, { headers: { Authorization: `Bearer ${owner}` } });
 
   beforeAll(async () => {
@@ -30,10 +39,10 @@ describe('MagGate /rest/v1 on SQLite and MariaDB sources', () => {
     await mysqlQuery(MYSQL, `CREATE DATABASE \`${database}\``);
     const url = new URL(MYSQL);
     url.pathname = `/${database}`;
-    for (const sql of TABLES) await mysqlQuery(url.toString(), sql.replace('author_id INTEGER REFERENCES users(id)', 'author_id INTEGER, FOREIGN KEY (author_id) REFERENCES users(id)'));
+    for (const sql of TABLES) await mysqlQuery(url.toString(), forMysql(sql));
     const roomy = { MOBO_RATE_LIMITS__PER_IP__RPS: '10000', MOBO_RATE_LIMITS__PER_IP__BURST: '10000', MOBO_RATE_LIMITS__PER_KEY__RPS: '10000', MOBO_RATE_LIMITS__PER_KEY__BURST: '10000' };
     node = await startTestNode(roomy, dir);
-    const ask = <T>(actor: string, type: string, payload: unknown) => node.system.ref(node.address(actor)).ask<T>(type, payload, { timeoutMs: 15_000 });
+    ask = <T>(actor: string, type: string, payload: unknown) => node.system.ref(node.address(actor)).ask<T>(type, payload, { timeoutMs: 15_000 });
     await ask('catalog', 'project.create', { project: 'shop' });
     await ask('catalog', 'source.add', { project: 'shop', name: 'sqlite', kind: 'sqlite', url: `${dir}/lite.db` });
     await ask('catalog', 'source.add', { project: 'shop', name: 'mysql', kind: 'mysql', url: url.toString() });
@@ -82,6 +91,77 @@ describe('MagGate /rest/v1 on SQLite and MariaDB sources', () => {
       expect(notKey.status).toBe(400);
       expect(notKey.error).toMatchObject({ code: 'DS_QUERY_INVALID', message: expect.stringContaining('on_conflict (name)') });
       expect(notKey.error?.details).toContain('on_conflict');
+    });
+
+    it('embeds to-one and to-many resources over the introspected foreign keys, with hints, aliases, order and nesting', async () => {
+      const books = await client(source).from('books').select('id, title, author:authors!author_id(name, active), editor:authors!editor_id(id)').order('id');
+      expect(books.error).toBeNull();
+      expect(books.data).toEqual([
+        { id: 10, title: 'hello', author: { name: 'ann', active: true }, editor: { id: 2 } },
+        { id: 11, title: 'world', author: { name: 'bob', active: false }, editor: { id: 1 } },
+        { id: 12, title: 'orphan', author: null, editor: null },
+        { id: 13, title: 'again', author: { name: 'ann', active: true }, editor: null },
+      ]);
+      const authors = await client(source)
+        .from('authors')
+        .select('id, written:books!author_id(id, title, editor:authors!editor_id(name))')
+        .order('id', { ascending: false })
+        .order('id', { referencedTable: 'written', ascending: false });
+      expect(authors.error).toBeNull();
+      expect(authors.data).toEqual([
+        { id: 2, written: [{ id: 11, title: 'world', editor: { name: 'ann' } }] },
+        { id: 1, written: [{ id: 13, title: 'again', editor: null }, { id: 10, title: 'hello', editor: { name: 'bob' } }] },
+      ]);
+      const star = await client(source).from('books').select('*, authors!author_id(*)').eq('id', 11);
+      expect(star.data).toEqual([{ id: 11, title: 'world', author_id: 2, editor_id: 1, owner_id: 'bob', authors: { id: 2, name: 'bob', active: false, owner_id: 'bob' } }]);
+    });
+
+    it('filters embedded resources, and !inner filters the parents by them', async () => {
+      const filtered = await client(source).from('authors').select('id, books!author_id(title)').eq('books.title', 'world').order('id');
+      expect(filtered.data).toEqual([{ id: 1, books: [] }, { id: 2, books: [{ title: 'world' }] }]);
+      const inner = await client(source).from('authors').select('id, books!author_id!inner(title)').eq('books.title', 'world');
+      expect(inner.error).toBeNull();
+      expect(inner.data).toEqual([{ id: 2, books: [{ title: 'world' }] }]);
+      const paged = await client(source).from('books').select('id, author:authors!author_id!inner(name)').eq('author.name', 'ann').order('id').range(1, 1);
+      expect(paged.data).toEqual([{ id: 13, author: { name: 'ann' } }]);
+    });
+
+    it('says PGRST201 (300) for an ambiguous embed and PGRST200 for none', async () => {
+      const ambiguous = await client(source).from('books').select('authors(*)');
+      expect(ambiguous.status).toBe(300);
+      expect(ambiguous.error).toMatchObject({ code: 'PGRST201' });
+      const none = await client(source).from('users').select('authors(*)');
+      expect(none.status).toBe(400);
+      expect(none.error).toMatchObject({ code: 'PGRST200' });
+    });
+
+    it('applies the caller’s row rule to the top table and to every embedded one', async () => {
+      await ask('auth', 'rule.set', { project: 'shop', rule: { source, table: 'books', column: 'owner_id' } });
+      await ask('auth', 'rule.set', { project: 'shop', rule: { source, table: 'authors', column: 'owner_id' } });
+      try {
+        const { access_token: token } = await ask<{ access_token: string }>('auth', 'token.issue', { project: 'shop', role: 'developer', sub: 'alice' });
+        const as = (key: string) => new PostgrestClient(`${base}/rest/v1/shop/${source}`, { headers: { Authorization: `Bearer ${key}` } });
+        const authors = await as(token).from('authors').select('id, books!author_id(id)').order('id').order('id', { referencedTable: 'books' });
+        expect(authors.error).toBeNull();
+        expect(authors.data).toEqual([{ id: 1, books: [{ id: 10 }, { id: 13 }] }]);
+        // Book 10's editor is bob's row: the rule hides it inside the embed as well, and !inner drops the book.
+        const books = await as(token).from('books').select('id, editor:authors!editor_id(id)').order('id');
+        expect(books.data).toEqual([{ id: 10, editor: null }, { id: 12, editor: null }, { id: 13, editor: null }]);
+        const inner = await as(token).from('books').select('id, editor:authors!editor_id!inner(id)');
+        expect(inner.data).toEqual([]);
+      } finally {
+        await ask('auth', 'rule.delete', { project: 'shop', source, table: 'books' });
+        await ask('auth', 'rule.delete', { project: 'shop', source, table: 'authors' });
+      }
+    });
+
+    it('answers 400 DS_UNSUPPORTED naming the feature and the backend for what it cannot embed', async () => {
+      for (const select of ['id, ...authors!author_id(name)', 'id, authors!author_id(count)']) {
+        const res = await client(source).from('books').select(select);
+        expect(res.status).toBe(400);
+        expect(res.error).toMatchObject({ code: 'DS_UNSUPPORTED' });
+        expect(res.error?.details).toContain(source);
+      }
     });
 
     it('answers 409 as Postgres does when a row meets another unique key of a different row, and changes nothing', async () => {

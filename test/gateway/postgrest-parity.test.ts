@@ -146,15 +146,16 @@ describe('MagGate /rest/v1 in PostgREST grammar', () => {
     }
   });
 
-  it('answers HEAD with counts, text/csv, and names the backend when a SQLite source is asked to embed', async () => {
+  it('answers HEAD with counts, text/csv, 404 for an embed from a table SQLite lacks, and names the backend when it is asked for rpc', async () => {
     const head = await client(owner).from('tags').select('*', { head: true, count: 'exact' });
     expect(head.count).toBeGreaterThanOrEqual(2);
     expect(head.data).toBeNull();
     const csv = await client(owner).from('tags').select('id,label').in('id', [100, 101]).order('id').csv();
     expect(csv.data).toBe('id,label\n100,red\n101,blue');
     const lite = await fetch(`${base}/rest/v1/blog/lite/anything?select=*,other(*)`, { headers: { authorization: `Bearer ${owner}` } });
-    expect(lite.status).toBe(400);
-    expect(await lite.json()).toMatchObject({ code: 'DS_UNSUPPORTED', details: expect.stringContaining('sqlite') });
+    // SQLite embeds now (postgrest-dialects.test.ts): a table it does not have is 404 as on Postgres.
+    expect(lite.status).toBe(404);
+    expect(await lite.json()).toMatchObject({ code: '42P01' });
     const rpc = await fetch(`${base}/rest/v1/blog/lite/rpc/anything`, { method: 'POST', headers: { authorization: `Bearer ${owner}`, 'content-type': 'application/json' }, body: '{}' });
     expect(rpc.status).toBe(400);
     expect(await rpc.json()).toMatchObject({ code: 'DS_UNSUPPORTED', message: 'PostgREST function calls (rpc) are not supported on sqlite sources' });

@@ -1,0 +1,293 @@
+/**
+ * PostgREST resource embedding on SQLite and MySQL/MariaDB, one statement per read: each
+ * embedded resource is a correlated subquery building JSON (SQLite `json_object` /
+ * `json_group_array`, MariaDB `JSON_OBJECT` / `JSON_ARRAYAGG`) over the foreign keys the
+ * backend's own catalogue gives (describe-table.ts), resolved as PostgREST does
+ * (rest/relationships.ts). Every table the tree reaches is read through its row rule (a derived
+ * table filtered by it), so an embed never shows a row the caller may not read. JSON comes back
+ * as text and is decoded here by each embedded table's column types (SQLite booleans are 0/1).
+ *
+ * Supported: `*` and plain columns with aliases, to-one and to-many embeds nested to any depth,
+ * FK hints, `!inner`, filters on every resource (eq neq gt gte lt lte like ilike in is, and/or/not),
+ * order on the top resource and on to-many embeds, limit and offset on the top resource.
+ * Anything else is DS_UNSUPPORTED naming the feature and the backend, never a different query.
+ */
+import { unsupportedRest } from '../base.js';
+import type { Filter } from '../query.js';
+import type { RestFilter, RestNode, RestOrder, RestRead, RestReadResult } from '../rest-plan.js';
+import type { SchemaCache } from '../schema-cache.js';
+import type { Row, SchemaInfo, TableInfo } from '../types.js';
+import { prepareWhere } from '../validate.js';
+import { decodeValue } from '../values.js';
+import { compileSelect } from './compile.js';
+import { describeTable } from './describe-table.js';
+import type { SqlDriver } from './driver.js';
+import { decodeRow } from './ops.js';
+import type { RestCatalog } from './rest/catalog.js';
+import { restFault } from './rest/errors.js';
+import { resolveRelationship, type Relationship } from './rest/relationships.js';
+
+/** How a resource's JSON is turned back into canonical values: its fields in select order. */
+interface Shape {
+  info: TableInfo;
+  fields: Array<{ key: string; column: string } | { key: string; embed: Shape; many: boolean; slot: string }>;
+}
+
+const COMPARE = new Set(['eq', 'neq', 'gt', 'gte', 'lt', 'lte', 'like', 'ilike']);
+
+export class DialectRest {
+  private cached?: { info: SchemaInfo; catalog: RestCatalog; tables: Map<string, TableInfo> };
+
+  constructor(
+    private readonly driver: SqlDriver,
+    private readonly schema: SchemaCache,
+  ) {}
+
+  /** A read with embeds; without, DS_UNSUPPORTED so MagGate answers it on its simple path. */
+  async read(read: RestRead): Promise<RestReadResult> {
+    const refuse = (feature: string) => unsupportedRest(this.driver.kind, feature);
+    if (!read.root.select.some((i) => i.kind === 'embed')) throw refuse('PostgREST resource embedding and operators');
+    if (read.schema) throw refuse('Schema profiles (Accept-Profile)');
+    if (read.format || read.explain) throw refuse('CSV, GeoJSON and plan answers with embedded resources');
+    if (read.count) throw refuse('Counts with embedded resources');
+    const { catalog, tables } = await this.catalog();
+    const c = new Compilation(this.driver, catalog, tables, read.rules, refuse);
+    const { sql, params, shape } = c.root(read.table, read.root);
+    const { rows } = await this.driver.runner.run({ sql, params });
+    const body = rows.map((raw) => materialise(shape, raw, this.driver.dialect.jsonIsText));
+    return { body: JSON.stringify(body), returned: body.length };
+  }
+
+  /** The tables and foreign keys as relationships.ts reads them, rebuilt when the schema changes. */
+  private async catalog(): Promise<{ catalog: RestCatalog; tables: Map<string, TableInfo> }> {
+    const info = await this.schema.get();
+    if (this.cached?.info === info) return this.cached;
+    const catalog: RestCatalog = { schema: this.driver.kind, relations: new Map(), foreignKeys: [], routines: new Map() };
+    const tables = new Map<string, TableInfo>();
+    for (const table of info.tables) {
+      const d = await describeTable(this.driver.dialect.name, this.driver.runner, this.driver.tableRef(table.name), table);
+      tables.set(table.name, table);
+      catalog.relations.set(table.name, { name: table.name, columns: new Map(table.columns.map((col) => [col.name, col.nativeType])), defaults: new Map(), primaryKey: table.primaryKey });
+      for (const fk of d.foreignKeys) catalog.foreignKeys.push({ name: fk.name, from: table.name, fromColumns: fk.columns, to: fk.references.table, toColumns: fk.references.columns });
+    }
+    this.cached = { info, catalog, tables };
+    return this.cached;
+  }
+}
+
+/** Builds the statement strictly left to right: both dialects bind positionally (`?`). */
+class Compilation {
+  readonly params: unknown[] = [];
+  private aliases = 0;
+  private slots = 0;
+  private readonly mysql: boolean;
+
+  constructor(
+    private readonly driver: SqlDriver,
+    private readonly catalog: RestCatalog,
+    private readonly tables: Map<string, TableInfo>,
+    private readonly rules: RestRead['rules'],
+    private readonly refuse: (feature: string) => Error,
+  ) {
+    this.mysql = driver.dialect.name === 'mysql';
+  }
+
+  root(table: string, node: RestNode): { sql: string; params: unknown[]; shape: Shape } {
+    const info = this.info(table);
+    const alias = this.alias();
+    const shape: Shape = { info, fields: [] };
+    const columns: string[] = [`${alias}.*`];
+    for (const item of node.select) {
+      if (item.kind === 'star') shape.fields.push(...info.columns.map((col) => ({ key: col.name, column: col.name })));
+      else if (item.kind === 'column') shape.fields.push({ key: item.alias ?? item.ref.column, column: this.plainColumn(info, item) });
+      else if (item.kind === 'embed') {
+        const slot = `pgrst_embed_${this.slots++}`;
+        const { sql, shape: inner, many } = this.embed(table, alias, item);
+        columns.push(`${sql} AS ${this.q(slot)}`);
+        shape.fields.push({ key: item.alias ?? item.name, embed: inner, many, slot });
+      } else throw this.refuse('Counts and aggregates in select');
+    }
+    let sql = `SELECT ${columns.join(', ')} FROM ${this.rowset(info, node.where)} AS ${alias}`;
+    const inner = this.innerJoins(table, alias, node);
+    if (inner.length > 0) sql += ` WHERE ${inner.join(' AND ')}`;
+    sql += this.orderBy(info, alias, node.order);
+    const whole = (n: number) => {
+      if (!Number.isSafeInteger(n) || n < 0) throw this.refuse('Limits that are not whole numbers');
+      return n;
+    };
+    if (node.limit !== undefined) sql += ` LIMIT ${whole(node.limit)}`;
+    if (node.offset) sql += `${node.limit === undefined ? ` LIMIT ${this.driver.dialect.unlimited ?? '-1'}` : ''} OFFSET ${whole(node.offset)}`;
+    return { sql, params: this.params, shape };
+  }
+
+  /** One embedded resource as a correlated subquery giving its JSON object (to-one) or array (to-many). */
+  private embed(parent: string, parentAlias: string, item: Extract<RestNode['select'][number], { kind: 'embed' }>): { sql: string; shape: Shape; many: boolean } {
+    if (item.spread) throw this.refuse('Spread embeds (...)');
+    const node = item.node;
+    if (node.limit !== undefined || node.offset) throw this.refuse('Limit and offset on embedded resources');
+    const rel = resolveRelationship(this.catalog, parent, item.name, item.hint);
+    if (rel.kind === 'many-to-many') throw this.refuse('Many-to-many embeds through a join table');
+    const info = this.info(rel.target);
+    const alias = this.alias();
+    const shape: Shape = { info, fields: [] };
+    const pairs: string[] = [];
+    for (const field of node.select) {
+      if (field.kind === 'star') {
+        for (const col of info.columns) {
+          shape.fields.push({ key: col.name, column: col.name });
+          pairs.push(`${this.bind(col.name)}, ${alias}.${this.q(col.name)}`);
+        }
+      } else if (field.kind === 'column') {
+        const column = this.plainColumn(info, field);
+        const key = field.alias ?? field.ref.column;
+        shape.fields.push({ key, column });
+        pairs.push(`${this.bind(key)}, ${alias}.${this.q(column)}`);
+      } else if (field.kind === 'embed') {
+        const key = field.alias ?? field.name;
+        const keySql = this.bind(key);
+        const nested = this.embed(rel.target, alias, field);
+        shape.fields.push({ key, embed: nested.shape, many: nested.many, slot: key });
+        pairs.push(`${keySql}, ${this.mysql ? `JSON_EXTRACT(${nested.sql}, '$')` : `json(${nested.sql})`}`);
+      } else throw this.refuse('Counts and aggregates in select');
+    }
+    const object = `${this.mysql ? 'JSON_OBJECT' : 'json_object'}(${pairs.join(', ')})`;
+    const many = rel.kind === 'to-many';
+    const order = many ? this.orderBy(info, alias, node.order) : '';
+    const value = many ? (this.mysql ? `COALESCE(JSON_ARRAYAGG(${object}${order}), '[]')` : `json_group_array(${object}${order})`) : object;
+    const from = this.rowset(info, node.where);
+    const where = [correlation(rel, parentAlias, alias, (c) => this.q(c)), ...this.innerJoins(rel.target, alias, node)];
+    return { sql: `(SELECT ${value} FROM ${from} AS ${alias} WHERE ${where.join(' AND ')}${many ? '' : ' LIMIT 1'})`, shape, many };
+  }
+
+  /** `!inner` embeds of a node: its rows must have at least one of theirs (their own filters and inner embeds included). */
+  private innerJoins(table: string, alias: string, node: RestNode): string[] {
+    const out: string[] = [];
+    for (const item of node.select) {
+      if (item.kind !== 'embed' || item.join !== 'inner') continue;
+      const rel = resolveRelationship(this.catalog, table, item.name, item.hint);
+      if (rel.kind === 'many-to-many') throw this.refuse('Many-to-many embeds through a join table');
+      const info = this.info(rel.target);
+      const inner = this.alias();
+      const from = this.rowset(info, item.node.where);
+      const where = [correlation(rel, alias, inner, (c) => this.q(c)), ...this.innerJoins(rel.target, inner, item.node)];
+      out.push(`EXISTS (SELECT 1 FROM ${from} AS ${inner} WHERE ${where.join(' AND ')})`);
+    }
+    return out;
+  }
+
+  /** The table as the caller may see it: through its row rule and the resource's filters, else the table itself. */
+  private rowset(info: TableInfo, where: RestFilter[]): string {
+    const rule = this.rules[info.name];
+    const filters: Filter[] = [...(rule ? [rule] : []), ...where.map((f) => this.filter(f))];
+    const ref = this.driver.tableRef(info.name);
+    if (filters.length === 0) return ref;
+    const filter: Filter = filters.length === 1 ? filters[0]! : { op: 'and', filters };
+    const statement = compileSelect(this.driver.dialect, { ref, info }, { table: info.name, where: prepareWhere(info, filter)! });
+    this.params.push(...statement.params);
+    return `(${statement.sql})`;
+  }
+
+  /** A PostgREST filter as the portable Filter (its values then meet the column's type as on /v1). */
+  private filter(f: RestFilter): Filter {
+    if (f.kind === 'logic') {
+      const joined: Filter = { op: f.logic, filters: f.filters.map((x) => this.filter(x)) };
+      return f.negate ? { op: 'not', filter: joined } : joined;
+    }
+    if (f.ref.path?.length) throw this.refuse('JSON paths in filters on embedded reads');
+    if (f.quantifier) throw this.refuse(`${f.op}(${f.quantifier}) filters`);
+    let out: Filter;
+    if (COMPARE.has(f.op)) out = { op: f.op as 'eq', column: f.ref.column, value: f.value };
+    else if (f.op === 'in') out = { op: 'in', column: f.ref.column, values: f.values ?? [] };
+    else if (f.op === 'is') {
+      const v = f.value.toLowerCase();
+      if (v === 'null') out = { op: 'is', column: f.ref.column, value: null };
+      else if (v === 'not_null') out = { op: 'not', filter: { op: 'is', column: f.ref.column, value: null } };
+      else if (v === 'true' || v === 'false') out = { op: 'is', column: f.ref.column, value: v === 'true' };
+      else throw this.refuse(`is.${f.value} filters`);
+    } else throw this.refuse(`The ${f.op} operator`);
+    return f.negate ? { op: 'not', filter: out } : out;
+  }
+
+  /** ORDER BY with PostgREST's (Postgres's) NULL placement: last ascending, first descending. */
+  private orderBy(info: TableInfo, alias: string, order: RestOrder[] | undefined): string {
+    if (!order?.length) return '';
+    const keys = order.map((o) => {
+      if (o.embed || o.ref.path?.length) throw this.refuse('Ordering by embedded resources or JSON paths');
+      const col = `${alias}.${this.q(this.column(info, o.ref.column))}`;
+      const nullsFirst = (o.nulls ?? (o.direction === 'desc' ? 'first' : 'last')) === 'first';
+      return `${col} IS NULL ${nullsFirst ? 'DESC' : 'ASC'}, ${col} ${o.direction === 'desc' ? 'DESC' : 'ASC'}`;
+    });
+    return ` ORDER BY ${keys.join(', ')}`;
+  }
+
+  private plainColumn(info: TableInfo, item: Extract<RestNode['select'][number], { kind: 'column' }>): string {
+    if (item.ref.path?.length || item.cast || item.aggregate) throw this.refuse('JSON paths, casts and aggregates in select');
+    return this.column(info, item.ref.column);
+  }
+
+  private column(info: TableInfo, name: string): string {
+    if (!info.columns.some((c) => c.name === name)) throw restFault('DS_COLUMN_NOT_FOUND', { code: '42703', status: 400, message: `column ${info.name}.${name} does not exist` });
+    return name;
+  }
+
+  private info(table: string): TableInfo {
+    const info = this.tables.get(table);
+    if (!info) throw restFault('DS_TABLE_NOT_FOUND', { code: '42P01', status: 404, message: `relation "${table}" does not exist` });
+    if (!(table in this.rules)) throw restFault('AUTH_FORBIDDEN', { code: '42501', status: 403, message: `permission denied for table ${table}` });
+    return info;
+  }
+
+  private alias(): string {
+    return `t${this.aliases++}`;
+  }
+
+  private bind(value: unknown): string {
+    this.params.push(value);
+    return '?';
+  }
+
+  private q(name: string): string {
+    return this.driver.dialect.quote(name);
+  }
+}
+
+/** The join condition of a relationship between the parent's alias and the embedded one's. */
+function correlation(rel: Exclude<Relationship, { kind: 'many-to-many' }>, parent: string, child: string, q: (c: string) => string): string {
+  const { fk } = rel;
+  // to-one: the parent holds the key; to-many: the embedded table does.
+  const [parentColumns, childColumns] = rel.kind === 'to-one' ? [fk.fromColumns, fk.toColumns] : [fk.toColumns, fk.fromColumns];
+  return parentColumns.map((col, i) => `${child}.${q(childColumns[i]!)} = ${parent}.${q(col)}`).join(' AND ');
+}
+
+/** A top-level row: its columns decoded, each embed's JSON text parsed and decoded by its shape. */
+function materialise(shape: Shape, raw: Row, jsonIsText: boolean): Row {
+  const row = decodeRow(shape.info, raw, jsonIsText);
+  const out: Row = {};
+  for (const field of shape.fields) {
+    if ('column' in field) out[field.key] = row[field.column];
+    else {
+      const text = raw[field.slot];
+      const value: unknown = typeof text === 'string' ? JSON.parse(text) : (text ?? null);
+      out[field.key] = embedded(field.embed, value, field.many);
+    }
+  }
+  return out;
+}
+
+function embedded(shape: Shape, value: unknown, many: boolean): unknown {
+  if (value === null || value === undefined) return many ? [] : null;
+  if (many) return (value as Row[]).map((v) => embeddedObject(shape, v));
+  return embeddedObject(shape, value as Row);
+}
+
+/** Inside JSON, values come as the backend wrote them: SQLite booleans 0/1, json columns as text. */
+function embeddedObject(shape: Shape, object: Row): Row {
+  const out: Row = {};
+  for (const field of shape.fields) {
+    if ('column' in field) {
+      const column = shape.info.columns.find((c) => c.name === field.column)!;
+      out[field.key] = decodeValue(column.type, object[field.key], true);
+    } else out[field.key] = embedded(field.embed, object[field.key], field.many);
+  }
+  return out;
+}
