@@ -7,9 +7,9 @@
  * table filtered by it), so an embed never shows a row the caller may not read. JSON comes back
  * as text and is decoded here by each embedded table's column types (SQLite booleans are 0/1).
  *
- * Supported: `*` and plain columns with aliases, to-one and to-many embeds nested to any depth,
+ * Supported: `*` and plain columns with aliases, to-one, to-many and many-to-many embeds nested to any depth,
  * FK hints, `!inner`, filters on every resource (eq neq gt gte lt lte like ilike in is, and/or/not),
- * order on the top resource and on to-many embeds, limit and offset on the top resource.
+ * many-to-many through a join table, order, limit and offset on the top resource and on to-many embeds.
  * Anything else is DS_UNSUPPORTED naming the feature and the backend, never a different query.
  */
 import { unsupportedRest } from '../base.js';
@@ -32,6 +32,9 @@ interface Shape {
   info: TableInfo;
   fields: Array<{ key: string; column: string } | { key: string; embed: Shape; many: boolean; slot: string }>;
 }
+
+/** MariaDB's LIMIT needs a count: one no page reaches. */
+const UNBOUNDED = '18446744073709551615';
 
 const COMPARE = new Set(['eq', 'neq', 'gt', 'gte', 'lt', 'lte', 'like', 'ilike']);
 
@@ -111,12 +114,8 @@ class Compilation {
     const inner = this.innerJoins(table, alias, node);
     if (inner.length > 0) sql += ` WHERE ${inner.join(' AND ')}`;
     sql += this.orderBy(info, alias, node.order);
-    const whole = (n: number) => {
-      if (!Number.isSafeInteger(n) || n < 0) throw this.refuse('Limits that are not whole numbers');
-      return n;
-    };
-    if (node.limit !== undefined) sql += ` LIMIT ${whole(node.limit)}`;
-    if (node.offset) sql += `${node.limit === undefined ? ` LIMIT ${this.driver.dialect.unlimited ?? '-1'}` : ''} OFFSET ${whole(node.offset)}`;
+    if (node.limit !== undefined) sql += ` LIMIT ${this.whole(node.limit)}`;
+    if (node.offset) sql += `${node.limit === undefined ? ` LIMIT ${this.driver.dialect.unlimited ?? '-1'}` : ''} OFFSET ${this.whole(node.offset)}`;
     return { sql, params: this.params, shape };
   }
 
@@ -124,10 +123,10 @@ class Compilation {
   private embed(parent: string, parentAlias: string, item: Extract<RestNode['select'][number], { kind: 'embed' }>): { sql: string; shape: Shape; many: boolean } {
     if (item.spread) throw this.refuse('Spread embeds (...)');
     const node = item.node;
-    if (node.limit !== undefined || node.offset) throw this.refuse('Limit and offset on embedded resources');
     const rel = resolveRelationship(this.catalog, parent, item.name, item.hint);
-    if (rel.kind === 'many-to-many') throw this.refuse('Many-to-many embeds through a join table');
     const info = this.info(rel.target);
+    const many = rel.kind !== 'to-one';
+    if (!many && (node.limit !== undefined || node.offset)) throw this.refuse('Limit and offset on to-one embedded resources');
     const alias = this.alias();
     const shape: Shape = { info, fields: [] };
     const pairs: string[] = [];
@@ -151,12 +150,21 @@ class Compilation {
       } else throw this.refuse('Counts and aggregates in select');
     }
     const object = `${this.mysql ? 'JSON_OBJECT' : 'json_object'}(${pairs.join(', ')})`;
-    const many = rel.kind === 'to-many';
     const order = many ? this.orderBy(info, alias, node.order) : '';
-    const value = many ? (this.mysql ? `COALESCE(JSON_ARRAYAGG(${object}${order}), '[]')` : `json_group_array(${object}${order})`) : object;
-    const from = this.rowset(info, node.where);
-    const where = [correlation(rel, parentAlias, alias, (c) => this.q(c)), ...this.innerJoins(rel.target, alias, node)];
-    return { sql: `(SELECT ${value} FROM ${from} AS ${alias} WHERE ${where.join(' AND ')}${many ? '' : ' LIMIT 1'})`, shape, many };
+    const paged = node.limit !== undefined || (node.offset ?? 0) > 0;
+    // Every value and key above is bound already: the rows, then the conditions, come next in the text.
+    const from = `${this.rowset(info, node.where)} AS ${alias}`;
+    const where = [this.correlate(rel, parentAlias, alias), ...this.innerJoins(rel.target, alias, node)].join(' AND ');
+    if (!many) return { sql: `(SELECT ${object} FROM ${from} WHERE ${where} LIMIT 1)`, shape, many };
+    if (this.mysql) {
+      const page = paged ? ` LIMIT ${node.limit === undefined ? UNBOUNDED : this.whole(node.limit)} OFFSET ${this.whole(node.offset ?? 0)}` : '';
+      return { sql: `(SELECT COALESCE(JSON_ARRAYAGG(${object}${order}${page}), '[]') FROM ${from} WHERE ${where})`, shape, many };
+    }
+    if (!paged) return { sql: `(SELECT json_group_array(${object}${order}) FROM ${from} WHERE ${where})`, shape, many };
+    // SQLite's json_group_array has no LIMIT: the page is a correlated derived table, numbered in its order.
+    const page = ` LIMIT ${node.limit === undefined ? -1 : this.whole(node.limit)} OFFSET ${this.whole(node.offset ?? 0)}`;
+    const rows = `SELECT ${object} AS v, ROW_NUMBER() OVER (${order.trim()}) AS n FROM ${from} WHERE ${where}${order}${page}`;
+    return { sql: `(SELECT json_group_array(json(p.v) ORDER BY p.n) FROM (${rows}) AS p)`, shape, many };
   }
 
   /** `!inner` embeds of a node: its rows must have at least one of theirs (their own filters and inner embeds included). */
@@ -165,14 +173,31 @@ class Compilation {
     for (const item of node.select) {
       if (item.kind !== 'embed' || item.join !== 'inner') continue;
       const rel = resolveRelationship(this.catalog, table, item.name, item.hint);
-      if (rel.kind === 'many-to-many') throw this.refuse('Many-to-many embeds through a join table');
       const info = this.info(rel.target);
       const inner = this.alias();
       const from = this.rowset(info, item.node.where);
-      const where = [correlation(rel, alias, inner, (c) => this.q(c)), ...this.innerJoins(rel.target, inner, item.node)];
+      const where = [this.correlate(rel, alias, inner), ...this.innerJoins(rel.target, inner, item.node)];
       out.push(`EXISTS (SELECT 1 FROM ${from} AS ${inner} WHERE ${where.join(' AND ')})`);
     }
     return out;
+  }
+
+  /**
+   * The join condition between the parent's alias and the embedded one's: the key on either
+   * side, or (many-to-many) a row of the join table, read through its own row rule, naming both.
+   */
+  private correlate(rel: Relationship, parent: string, child: string): string {
+    const equal = (a: string, aColumns: string[], b: string, bColumns: string[]) => aColumns.map((col, i) => `${a}.${this.q(col)} = ${b}.${this.q(bColumns[i]!)}`).join(' AND ');
+    if (rel.kind === 'to-one') return equal(child, rel.fk.toColumns, parent, rel.fk.fromColumns);
+    if (rel.kind === 'to-many') return equal(child, rel.fk.fromColumns, parent, rel.fk.toColumns);
+    const junction = this.alias();
+    const from = this.rowset(this.info(rel.junction), []);
+    return `EXISTS (SELECT 1 FROM ${from} AS ${junction} WHERE ${equal(junction, rel.toParent.fromColumns, parent, rel.toParent.toColumns)} AND ${equal(junction, rel.toTarget.fromColumns, child, rel.toTarget.toColumns)})`;
+  }
+
+  private whole(n: number): number {
+    if (!Number.isSafeInteger(n) || n < 0) throw this.refuse('Limits that are not whole numbers');
+    return n;
   }
 
   /** The table as the caller may see it: through its row rule and the resource's filters, else the table itself. */
@@ -249,14 +274,6 @@ class Compilation {
   private q(name: string): string {
     return this.driver.dialect.quote(name);
   }
-}
-
-/** The join condition of a relationship between the parent's alias and the embedded one's. */
-function correlation(rel: Exclude<Relationship, { kind: 'many-to-many' }>, parent: string, child: string, q: (c: string) => string): string {
-  const { fk } = rel;
-  // to-one: the parent holds the key; to-many: the embedded table does.
-  const [parentColumns, childColumns] = rel.kind === 'to-one' ? [fk.fromColumns, fk.toColumns] : [fk.toColumns, fk.fromColumns];
-  return parentColumns.map((col, i) => `${child}.${q(childColumns[i]!)} = ${parent}.${q(col)}`).join(' AND ');
 }
 
 /** A top-level row: its columns decoded, each embed's JSON text parsed and decoded by its shape. */

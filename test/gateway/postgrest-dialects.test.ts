@@ -19,6 +19,10 @@ const TABLES = [
   'CREATE TABLE books (id INTEGER PRIMARY KEY, title VARCHAR(100), author_id INTEGER REFERENCES authors(id), editor_id INTEGER REFERENCES authors(id), owner_id VARCHAR(20))',
   "INSERT INTO authors (id, name, active, owner_id) VALUES (1, 'ann', TRUE, 'alice'), (2, 'bob', FALSE, 'bob')",
   "INSERT INTO books (id, title, author_id, editor_id, owner_id) VALUES (10, 'hello', 1, 2, 'alice'), (11, 'world', 2, 1, 'bob'), (12, 'orphan', NULL, NULL, 'alice'), (13, 'again', 1, NULL, 'alice')",
+  'CREATE TABLE tags (id INTEGER PRIMARY KEY, label VARCHAR(20))',
+  'CREATE TABLE book_tags (book_id INTEGER REFERENCES books(id), tag_id INTEGER REFERENCES tags(id), PRIMARY KEY (book_id, tag_id))',
+  "INSERT INTO tags (id, label) VALUES (100, 'red'), (101, 'blue'), (102, 'green')",
+  'INSERT INTO book_tags (book_id, tag_id) VALUES (10, 100), (10, 101), (10, 102), (11, 101)',
 ];
 
 /** MySQL writes a column's foreign key as a table constraint (an inline REFERENCES is ignored there). */
@@ -114,6 +118,24 @@ describe('MagGate /rest/v1 on SQLite and MariaDB sources', () => {
       ]);
       const star = await client(source).from('books').select('*, authors!author_id(*)').eq('id', 11);
       expect(star.data).toEqual([{ id: 11, title: 'world', author_id: 2, editor_id: 1, owner_id: 'bob', authors: { id: 2, name: 'bob', active: false, owner_id: 'bob' } }]);
+    });
+
+    it('embeds many-to-many through the join table, and pages embedded arrays with their own order, limit and offset', async () => {
+      const all = await client(source).from('books').select('id, tags(label)').in('id', [10, 11, 12]).order('id').order('label', { referencedTable: 'tags' });
+      expect(all.error).toBeNull();
+      expect(all.data).toEqual([
+        { id: 10, tags: [{ label: 'blue' }, { label: 'green' }, { label: 'red' }] },
+        { id: 11, tags: [{ label: 'blue' }] },
+        { id: 12, tags: [] },
+      ]);
+      const paged = await client(source).from('books').select('id, tags(label)').in('id', [10, 11]).order('id').order('label', { referencedTable: 'tags', ascending: false }).range(1, 2, { referencedTable: 'tags' });
+      expect(paged.error).toBeNull();
+      expect(paged.data).toEqual([
+        { id: 10, tags: [{ label: 'green' }, { label: 'blue' }] },
+        { id: 11, tags: [] },
+      ]);
+      const back = await client(source).from('tags').select('label, books(id)').eq('label', 'blue').order('id', { referencedTable: 'books' });
+      expect(back.data).toEqual([{ label: 'blue', books: [{ id: 10 }, { id: 11 }] }]);
     });
 
     it('filters embedded resources, and !inner filters the parents by them', async () => {
