@@ -4,8 +4,9 @@
  * `Prefer: resolution=merge-duplicates|ignore-duplicates`), `return=representation|minimal`
  * with the select tree over the written rows, counts, `tx=rollback` (really undone),
  * `max-affected` with `handling=strict` (PGRST124, nothing changed), a single-object Accept
- * that fails without changing anything. Sources that cannot, and requests carrying an
- * Idempotency-Key (recorded by the simple path), take the simple path.
+ * that fails without changing anything. Sources that cannot (SQLite and MySQL upsert only:
+ * adapters/sql/rest-upsert.ts), and requests carrying an Idempotency-Key (recorded by the
+ * simple path), take the simple path.
  */
 import { embeddedNames, type RestWrite } from '../../adapters/index.js';
 import { isMoboError } from '../../runtime/index.js';
