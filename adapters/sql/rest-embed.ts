@@ -57,7 +57,8 @@ export class DialectRest {
     const c = new Compilation(this.driver, catalog, tables, read.rules, refuse);
     const { sql, params, shape } = c.root(read.table, read.root);
     const { rows } = await this.driver.runner.run({ sql, params });
-    const body = rows.map((raw) => materialise(shape, raw, this.driver.dialect.jsonIsText));
+    const inJson = this.driver.dialect.name === 'mysql' ? fromMysqlJson : fromSqliteJson;
+    const body = rows.map((raw) => materialise(shape, raw, this.driver.dialect.jsonIsText, inJson));
     return { body: JSON.stringify(body), returned: body.length };
   }
 
@@ -276,8 +277,24 @@ class Compilation {
   }
 }
 
+/** A value inside the backend's JSON as a canonical one (values.ts), by its column's type. */
+type JsonDecoder = (type: TableInfo['columns'][number]['type'], value: unknown) => unknown;
+
+/** SQLite writes booleans as 0/1 and a json column's text as a JSON string. */
+const fromSqliteJson: JsonDecoder = (type, value) => decodeValue(type, value, true);
+
+/**
+ * MariaDB writes a json column's value as JSON itself (never parsed again), booleans as 0/1,
+ * and DATETIME as `YYYY-MM-DD HH:MM:SS[.fff]` in UTC (the driver's timezone, Z), never local.
+ */
+const fromMysqlJson: JsonDecoder = (type, value) => {
+  if (type === 'timestamp' && typeof value === 'string' && MYSQL_DATETIME.test(value)) return decodeValue(type, `${value.replace(' ', 'T')}Z`, false);
+  return decodeValue(type, value, false);
+};
+const MYSQL_DATETIME = /^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}(\.\d+)?$/;
+
 /** A top-level row: its columns decoded, each embed's JSON text parsed and decoded by its shape. */
-function materialise(shape: Shape, raw: Row, jsonIsText: boolean): Row {
+function materialise(shape: Shape, raw: Row, jsonIsText: boolean, inJson: JsonDecoder): Row {
   const row = decodeRow(shape.info, raw, jsonIsText);
   const out: Row = {};
   for (const field of shape.fields) {
@@ -285,26 +302,25 @@ function materialise(shape: Shape, raw: Row, jsonIsText: boolean): Row {
     else {
       const text = raw[field.slot];
       const value: unknown = typeof text === 'string' ? JSON.parse(text) : (text ?? null);
-      out[field.key] = embedded(field.embed, value, field.many);
+      out[field.key] = embedded(field.embed, value, field.many, inJson);
     }
   }
   return out;
 }
 
-function embedded(shape: Shape, value: unknown, many: boolean): unknown {
+function embedded(shape: Shape, value: unknown, many: boolean, inJson: JsonDecoder): unknown {
   if (value === null || value === undefined) return many ? [] : null;
-  if (many) return (value as Row[]).map((v) => embeddedObject(shape, v));
-  return embeddedObject(shape, value as Row);
+  if (many) return (value as Row[]).map((v) => embeddedObject(shape, v, inJson));
+  return embeddedObject(shape, value as Row, inJson);
 }
 
-/** Inside JSON, values come as the backend wrote them: SQLite booleans 0/1, json columns as text. */
-function embeddedObject(shape: Shape, object: Row): Row {
+function embeddedObject(shape: Shape, object: Row, inJson: JsonDecoder): Row {
   const out: Row = {};
   for (const field of shape.fields) {
     if ('column' in field) {
       const column = shape.info.columns.find((c) => c.name === field.column)!;
-      out[field.key] = decodeValue(column.type, object[field.key], true);
-    } else out[field.key] = embedded(field.embed, object[field.key], field.many);
+      out[field.key] = inJson(column.type, object[field.key]);
+    } else out[field.key] = embedded(field.embed, object[field.key], field.many, inJson);
   }
   return out;
 }

@@ -15,9 +15,9 @@ const TABLES = [
   "INSERT INTO users (id, name, email) VALUES (1, 'ann', 'ann@x'), (2, 'bob', 'bob@x')",
   "INSERT INTO posts (id, title, author_id) VALUES (10, 'hello', 1), (11, 'world', 2), (12, 'orphan', NULL)",
   // Read only: the embedding tests.
-  'CREATE TABLE authors (id INTEGER PRIMARY KEY, name VARCHAR(100), active BOOLEAN, owner_id VARCHAR(20))',
+  'CREATE TABLE authors (id INTEGER PRIMARY KEY, name VARCHAR(100), active BOOLEAN, owner_id VARCHAR(20), meta JSON, born DATETIME(3))',
   'CREATE TABLE books (id INTEGER PRIMARY KEY, title VARCHAR(100), author_id INTEGER REFERENCES authors(id), editor_id INTEGER REFERENCES authors(id), owner_id VARCHAR(20))',
-  "INSERT INTO authors (id, name, active, owner_id) VALUES (1, 'ann', TRUE, 'alice'), (2, 'bob', FALSE, 'bob')",
+  `INSERT INTO authors (id, name, active, owner_id, meta, born) VALUES (1, 'ann', TRUE, 'alice', '{"a":1}', '2024-01-02 03:04:05.678'), (2, 'bob', FALSE, 'bob', '"123"', NULL)`,
   "INSERT INTO books (id, title, author_id, editor_id, owner_id) VALUES (10, 'hello', 1, 2, 'alice'), (11, 'world', 2, 1, 'bob'), (12, 'orphan', NULL, NULL, 'alice'), (13, 'again', 1, NULL, 'alice')",
   'CREATE TABLE tags (id INTEGER PRIMARY KEY, label VARCHAR(20))',
   'CREATE TABLE book_tags (book_id INTEGER REFERENCES books(id), tag_id INTEGER REFERENCES tags(id), PRIMARY KEY (book_id, tag_id))',
@@ -117,7 +117,18 @@ describe('MagGate /rest/v1 on SQLite and MariaDB sources', () => {
         { id: 1, written: [{ id: 13, title: 'again', editor: null }, { id: 10, title: 'hello', editor: { name: 'bob' } }] },
       ]);
       const star = await client(source).from('books').select('*, authors!author_id(*)').eq('id', 11);
-      expect(star.data).toEqual([{ id: 11, title: 'world', author_id: 2, editor_id: 1, owner_id: 'bob', authors: { id: 2, name: 'bob', active: false, owner_id: 'bob' } }]);
+      expect(star.data).toEqual([{ id: 11, title: 'world', author_id: 2, editor_id: 1, owner_id: 'bob', authors: { id: 2, name: 'bob', active: false, owner_id: 'bob', meta: '123', born: null } }]);
+    });
+
+    it('gives an embedded row the same values as reading its table: booleans, json, timestamps', async () => {
+      const rows = await client(source).from('authors').select('id, active, meta, born').order('id');
+      expect(rows.data).toEqual([
+        { id: 1, active: true, meta: { a: 1 }, born: expect.any(String) },
+        { id: 2, active: false, meta: '123', born: null },
+      ]);
+      const embedded = await client(source).from('books').select('id, author:authors!author_id(id, active, meta, born)').in('id', [10, 11]).order('id');
+      expect(embedded.error).toBeNull();
+      expect((embedded.data as Array<{ author: unknown }>).map((b) => b.author)).toEqual(rows.data);
     });
 
     it('embeds many-to-many through the join table, and pages embedded arrays with their own order, limit and offset', async () => {
