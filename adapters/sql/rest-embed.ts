@@ -9,7 +9,8 @@
  *
  * Supported: `*` and plain columns with aliases, to-one, to-many and many-to-many embeds nested to any depth,
  * FK hints, `!inner`, filters on every resource (eq neq gt gte lt lte like ilike in is, and/or/not),
- * many-to-many through a join table, order, limit and offset on the top resource and on to-many embeds.
+ * many-to-many through a join table, order, limit and offset on the top resource and on to-many embeds,
+ * exact (and estimated, given exact) counts.
  * Anything else is DS_UNSUPPORTED naming the feature and the backend, never a different query.
  */
 import { unsupportedRest } from '../base.js';
@@ -33,6 +34,9 @@ interface Shape {
   fields: Array<{ key: string; column: string } | { key: string; embed: Shape; many: boolean; slot: string }>;
 }
 
+/** The column carrying the count of all matching rows beside each row of the page. */
+const TOTAL = 'pgrst_total';
+
 /** MariaDB's LIMIT needs a count: one no page reaches. */
 const UNBOUNDED = '18446744073709551615';
 
@@ -52,14 +56,25 @@ export class DialectRest {
     if (!read.root.select.some((i) => i.kind === 'embed')) throw refuse('PostgREST resource embedding and operators');
     if (read.schema) throw refuse('Schema profiles (Accept-Profile)');
     if (read.format || read.explain) throw refuse('CSV, GeoJSON and plan answers with embedded resources');
-    if (read.count) throw refuse('Counts with embedded resources');
+    if (read.count === 'planned') throw refuse('Planned counts');
     const { catalog, tables } = await this.catalog();
-    const c = new Compilation(this.driver, catalog, tables, read.rules, refuse);
-    const { sql, params, shape } = c.root(read.table, read.root);
+    const compilation = () => new Compilation(this.driver, catalog, tables, read.rules, refuse);
+    const counted = read.count !== undefined;
+    const { sql, params, shape } = compilation().root(read.table, read.root, counted);
     const { rows } = await this.driver.runner.run({ sql, params });
     const inJson = this.driver.dialect.name === 'mysql' ? fromMysqlJson : fromSqliteJson;
     const body = rows.map((raw) => materialise(shape, raw, this.driver.dialect.jsonIsText, inJson));
-    return { body: JSON.stringify(body), returned: body.length };
+    const result: RestReadResult = { body: JSON.stringify(body), returned: body.length };
+    if (counted) {
+      // The page's rows carry the count of all (COUNT(*) OVER ()); a page past them or of none asks again.
+      const paged = (read.root.offset ?? 0) > 0 || read.root.limit === 0;
+      if (rows.length > 0) result.total = Number(rows[0]![TOTAL]);
+      else if (paged) {
+        const count = compilation().count(read.table, read.root);
+        result.total = Number((await this.driver.runner.run(count)).rows[0]?.['n'] ?? 0);
+      } else result.total = 0;
+    }
+    return result;
   }
 
   /** The tables and foreign keys as relationships.ts reads them, rebuilt when the schema changes. */
@@ -96,11 +111,11 @@ class Compilation {
     this.mysql = driver.dialect.name === 'mysql';
   }
 
-  root(table: string, node: RestNode): { sql: string; params: unknown[]; shape: Shape } {
+  root(table: string, node: RestNode, counted: boolean): { sql: string; params: unknown[]; shape: Shape } {
     const info = this.info(table);
     const alias = this.alias();
     const shape: Shape = { info, fields: [] };
-    const columns: string[] = [`${alias}.*`];
+    const columns: string[] = [`${alias}.*`, ...(counted ? [`COUNT(*) OVER () AS ${this.q(TOTAL)}`] : [])];
     for (const item of node.select) {
       if (item.kind === 'star') shape.fields.push(...info.columns.map((col) => ({ key: col.name, column: col.name })));
       else if (item.kind === 'column') shape.fields.push({ key: item.alias ?? item.ref.column, column: this.plainColumn(info, item) });
@@ -118,6 +133,16 @@ class Compilation {
     if (node.limit !== undefined) sql += ` LIMIT ${this.whole(node.limit)}`;
     if (node.offset) sql += `${node.limit === undefined ? ` LIMIT ${this.driver.dialect.unlimited ?? '-1'}` : ''} OFFSET ${this.whole(node.offset)}`;
     return { sql, params: this.params, shape };
+  }
+
+  /** The rows the read matches, counted (a page of none cannot carry the count). */
+  count(table: string, node: RestNode): { sql: string; params: unknown[] } {
+    const info = this.info(table);
+    const alias = this.alias();
+    let sql = `SELECT COUNT(*) AS n FROM ${this.rowset(info, node.where)} AS ${alias}`;
+    const inner = this.innerJoins(table, alias, node);
+    if (inner.length > 0) sql += ` WHERE ${inner.join(' AND ')}`;
+    return { sql, params: this.params };
   }
 
   /** One embedded resource as a correlated subquery giving its JSON object (to-one) or array (to-many). */

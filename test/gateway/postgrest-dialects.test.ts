@@ -159,6 +159,19 @@ describe('MagGate /rest/v1 on SQLite and MariaDB sources', () => {
       expect(paged.data).toEqual([{ id: 13, author: { name: 'ann' } }]);
     });
 
+    it('counts a read with embeds exactly, on a page, past the last page and with HEAD', async () => {
+      const page = await client(source).from('books').select('id, author:authors!author_id!inner(name)', { count: 'exact' }).order('id').range(0, 1);
+      expect(page.error).toBeNull();
+      expect(page.count).toBe(3);
+      expect(page.data).toEqual([{ id: 10, author: { name: 'ann' } }, { id: 11, author: { name: 'bob' } }]);
+      const past = await client(source).from('books').select('id, author:authors!author_id(name)', { count: 'exact' }).order('id').range(10, 11);
+      expect(past.count).toBe(4);
+      expect(past.data).toEqual([]);
+      const head = await client(source).from('books').select('id, tags(label)', { count: 'exact', head: true });
+      expect(head.count).toBe(4);
+      expect(head.data).toBeNull();
+    });
+
     it('says PGRST201 (300) for an ambiguous embed and PGRST200 for none', async () => {
       const ambiguous = await client(source).from('books').select('authors(*)');
       expect(ambiguous.status).toBe(300);
