@@ -50,6 +50,7 @@ describe('MagGate /rest/v1 on SQLite and MariaDB sources', () => {
     await ask('catalog', 'project.create', { project: 'shop' });
     await ask('catalog', 'source.add', { project: 'shop', name: 'sqlite', kind: 'sqlite', url: `${dir}/lite.db` });
     await ask('catalog', 'source.add', { project: 'shop', name: 'mysql', kind: 'mysql', url: url.toString() });
+    await ask('catalog', 'source.add', { project: 'shop', name: 'redis', kind: 'redis', url: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379', namespace: database });
     owner = (await ask<{ key: string }>('auth', 'key.create', { project: 'shop', role: 'owner' })).key;
     base = `http://127.0.0.1:${(JSON.parse(readFileSync(join(dir, 'node.json'), 'utf8')) as { port: number }).port}`;
   });
@@ -217,5 +218,15 @@ describe('MagGate /rest/v1 on SQLite and MariaDB sources', () => {
       const stored = await client(source).from('users').select('id, name, email').in('id', [1, 2]).order('id');
       expect(stored.data).toEqual([{ id: 1, name: 'ann', email: 'ann@x' }, { id: 2, name: 'bob', email: 'bob@x' }]);
     });
+  });
+
+  it('answers 400 DS_UNSUPPORTED naming the feature and the backend when a Redis source is asked to embed or upsert', async () => {
+    const embed = await client('redis').from('users').select('*, posts(*)');
+    expect(embed.status).toBe(400);
+    expect(embed.error).toMatchObject({ code: 'DS_UNSUPPORTED', message: expect.stringContaining('redis') });
+    const upsert = await client('redis').from('users').upsert({ id: 1, name: 'x' });
+    expect(upsert.status).toBe(400);
+    expect(upsert.error).toMatchObject({ code: 'DS_UNSUPPORTED', message: expect.stringContaining('upsert') });
+    expect(upsert.error?.details).toContain('redis');
   });
 });
