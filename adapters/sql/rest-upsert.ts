@@ -28,7 +28,10 @@ export async function restUpsert(driver: SqlDriver, schema: SchemaCache, changes
   const project = projection(write, refuse);
   const info = await schema.table(write.table);
   const target = { ref: driver.tableRef(info.name), info };
-  const rows = prepareRows(info, write.rows ?? []);
+  // `columns=` names what is inserted: other keys of the body are ignored, as PostgREST does.
+  const named = write.columns;
+  const body = named ? (write.rows ?? []).map((r) => Object.fromEntries(named.filter((c) => c in r).map((c) => [c, r[c]]))) : (write.rows ?? []);
+  const rows = prepareRows(info, body);
   const columns = [...new Set(rows.flatMap((r) => Object.keys(r)))];
   if (columns.length === 0) throw refuse('Upserts of rows without columns');
   const outcome = await driver.transaction(async (runner) => {

@@ -70,6 +70,15 @@ export async function upsertRows(driver: SqlDriver, runner: SqlRunner, target: S
     }
     return found;
   };
+  if (resolution === 'merge') {
+    // Postgres refuses to update one row twice in a statement (21000); the dialects would let the last row win.
+    const seen = new Set<string>();
+    for (const row of rows) {
+      const key = keyOf(conflict, row);
+      if (seen.has(key)) throw invalidUpsert('An upsert cannot change one row twice: two rows of the body give the same on_conflict values', { table: target.info.name, field: 'on_conflict', columns: conflict });
+      seen.add(key);
+    }
+  }
   const before = await read(rows, true);
   for (const other of keys.others) sameRowOnEveryKey(rows, conflict, other, await read(rows, true, other), target.info.name);
   const quote = (c: string) => dialect.quote(c);

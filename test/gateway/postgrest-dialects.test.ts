@@ -92,6 +92,18 @@ describe('MagGate /rest/v1 on SQLite and MariaDB sources', () => {
       expect(email.status).toBe(200);
       expect(email.data).toEqual([{ id: 6, name: 'faye' }]);
 
+      const twice = await client(source).from('users').upsert([{ id: 1, name: 'a' }, { id: 1, name: 'b' }]);
+      expect(twice.status).toBe(400);
+      expect(twice.error?.details).toContain('on_conflict');
+      // columns= names what is written: the body's other keys are left out, as PostgREST does.
+      const named = await fetch(`${base}/rest/v1/shop/${source}/posts?columns=id,title`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${owner}`, 'content-type': 'application/json', prefer: 'resolution=merge-duplicates,return=representation' },
+        body: JSON.stringify([{ id: 11, title: 'world 2', author_id: 1, nonsense: true }]),
+      });
+      expect(named.status).toBe(200);
+      expect(await named.json()).toEqual([{ id: 11, title: 'world 2', author_id: 2 }]);
+
       const notKey = await client(source).from('users').upsert({ id: 1, name: 'x' }, { onConflict: 'name' });
       expect(notKey.status).toBe(400);
       expect(notKey.error).toMatchObject({ code: 'DS_QUERY_INVALID', message: expect.stringContaining('on_conflict (name)') });
