@@ -8,7 +8,7 @@
  * as text and is decoded here by each embedded table's column types (SQLite booleans are 0/1).
  *
  * Supported: `*` and plain columns with aliases, to-one, to-many and many-to-many embeds nested to any depth,
- * FK hints, `!inner`, filters on every resource (eq neq gt gte lt lte like ilike in is, and/or/not),
+ * FK hints, `!inner`, spread of to-one embeds (`...name(…)`), filters on every resource (eq neq gt gte lt lte like ilike in is, and/or/not),
  * many-to-many through a join table, order, limit and offset on the top resource and on to-many embeds,
  * exact (and estimated, given exact) counts.
  * Anything else is DS_UNSUPPORTED naming the feature and the backend, never a different query.
@@ -31,7 +31,8 @@ import { resolveRelationship, type Relationship } from './rest/relationships.js'
 /** How a resource's JSON is turned back into canonical values: its fields in select order. */
 interface Shape {
   info: TableInfo;
-  fields: Array<{ key: string; column: string } | { key: string; embed: Shape; many: boolean; slot: string }>;
+  /** `spread`: a to-one embed written as `...name(…)`, its fields merged into the parent's. */
+  fields: Array<{ key: string; column: string } | { key: string; embed: Shape; many: boolean; slot: string; spread: boolean }>;
 }
 
 /** The column carrying the count of all matching rows beside each row of the page. */
@@ -123,7 +124,7 @@ class Compilation {
         const slot = `pgrst_embed_${this.slots++}`;
         const { sql, shape: inner, many } = this.embed(table, alias, item);
         columns.push(`${sql} AS ${this.q(slot)}`);
-        shape.fields.push({ key: item.alias ?? item.name, embed: inner, many, slot });
+        shape.fields.push({ key: item.alias ?? item.name, embed: inner, many, slot, spread: item.spread });
       } else throw this.refuse('Counts and aggregates in select');
     }
     let sql = `SELECT ${columns.join(', ')} FROM ${this.rowset(info, node.where)} AS ${alias}`;
@@ -147,11 +148,11 @@ class Compilation {
 
   /** One embedded resource as a correlated subquery giving its JSON object (to-one) or array (to-many). */
   private embed(parent: string, parentAlias: string, item: Extract<RestNode['select'][number], { kind: 'embed' }>): { sql: string; shape: Shape; many: boolean } {
-    if (item.spread) throw this.refuse('Spread embeds (...)');
     const node = item.node;
     const rel = resolveRelationship(this.catalog, parent, item.name, item.hint);
     const info = this.info(rel.target);
     const many = rel.kind !== 'to-one';
+    if (item.spread && many) throw this.refuse('Spread of to-many embeds (...)');
     if (!many && (node.limit !== undefined || node.offset)) throw this.refuse('Limit and offset on to-one embedded resources');
     const alias = this.alias();
     const shape: Shape = { info, fields: [] };
@@ -171,7 +172,7 @@ class Compilation {
         const key = field.alias ?? field.name;
         const keySql = this.bind(key);
         const nested = this.embed(rel.target, alias, field);
-        shape.fields.push({ key, embed: nested.shape, many: nested.many, slot: key });
+        shape.fields.push({ key, embed: nested.shape, many: nested.many, slot: key, spread: field.spread });
         pairs.push(`${keySql}, ${this.mysql ? `JSON_EXTRACT(${nested.sql}, '$')` : `json(${nested.sql})`}`);
       } else throw this.refuse('Counts and aggregates in select');
     }
@@ -327,10 +328,24 @@ function materialise(shape: Shape, raw: Row, jsonIsText: boolean, inJson: JsonDe
     else {
       const text = raw[field.slot];
       const value: unknown = typeof text === 'string' ? JSON.parse(text) : (text ?? null);
-      out[field.key] = embedded(field.embed, value, field.many, inJson);
+      place(out, field, embedded(field.embed, value, field.many, inJson));
     }
   }
   return out;
+}
+
+/** An embed's value under its key, or (spread) its fields in the parent, null all when it found no row. */
+function place(out: Row, field: { key: string; embed: Shape; spread: boolean }, value: unknown): void {
+  if (!field.spread) {
+    out[field.key] = value;
+    return;
+  }
+  const object = value as Row | null;
+  for (const key of keysOf(field.embed)) out[key] = object ? object[key] : null;
+}
+
+function keysOf(shape: Shape): string[] {
+  return shape.fields.flatMap((f) => ('embed' in f && f.spread ? keysOf(f.embed) : [f.key]));
 }
 
 function embedded(shape: Shape, value: unknown, many: boolean, inJson: JsonDecoder): unknown {
@@ -345,7 +360,7 @@ function embeddedObject(shape: Shape, object: Row, inJson: JsonDecoder): Row {
     if ('column' in field) {
       const column = shape.info.columns.find((c) => c.name === field.column)!;
       out[field.key] = inJson(column.type, object[field.key]);
-    } else out[field.key] = embedded(field.embed, object[field.key], field.many, inJson);
+    } else place(out, field, embedded(field.embed, object[field.key], field.many, inJson));
   }
   return out;
 }

@@ -133,6 +133,19 @@ describe('MagGate /rest/v1 on SQLite and MariaDB sources', () => {
       expect(star.data).toEqual([{ id: 11, title: 'world', author_id: 2, editor_id: 1, owner_id: 'bob', authors: { id: 2, name: 'bob', active: false, owner_id: 'bob', meta: '123', born: null } }]);
     });
 
+    it('spreads a to-one embed into its parent, nulls when it has no row', async () => {
+      const spread = await client(source).from('books').select('id, ...authors!author_id(author_name:name, active)').order('id');
+      expect(spread.error).toBeNull();
+      expect(spread.data).toEqual([
+        { id: 10, author_name: 'ann', active: true },
+        { id: 11, author_name: 'bob', active: false },
+        { id: 12, author_name: null, active: null },
+        { id: 13, author_name: 'ann', active: true },
+      ]);
+      const nested = await client(source).from('authors').select('id, books!author_id(id, ...authors!editor_id(editor:name))').eq('id', 1).order('id', { referencedTable: 'books' });
+      expect(nested.data).toEqual([{ id: 1, books: [{ id: 10, editor: 'bob' }, { id: 13, editor: null }] }]);
+    });
+
     it('gives an embedded row the same values as reading its table: booleans, json, timestamps', async () => {
       const rows = await client(source).from('authors').select('id, active, meta, born').order('id');
       expect(rows.data).toEqual([
@@ -215,7 +228,7 @@ describe('MagGate /rest/v1 on SQLite and MariaDB sources', () => {
     });
 
     it('answers 400 DS_UNSUPPORTED naming the feature and the backend for what it cannot embed', async () => {
-      for (const select of ['id, ...authors!author_id(name)', 'id, authors!author_id(count)']) {
+      for (const select of ['id, ...book_tags(tag_id)', 'id, authors!author_id(count)', 'id, authors!author_id(name::text)']) {
         const res = await client(source).from('books').select(select);
         expect(res.status).toBe(400);
         expect(res.error).toMatchObject({ code: 'DS_UNSUPPORTED' });
