@@ -140,6 +140,14 @@ describe('MagGate /rest/v1 in PostgREST grammar', () => {
         { id: 10, editor: null },
         { id: 12, editor: null },
       ]);
+      // A merge may not land on a row the rule hides (bob's post 11): refused, nothing changed; her own row merges.
+      const foreign = await client(token).from('posts').upsert({ id: 11, title: 'taken' }).select('id');
+      expect(foreign.status).toBe(403);
+      expect(foreign.error).toMatchObject({ code: '42501' });
+      expect(await pgQuery(PG, `SELECT title, owner_id FROM "${schema}".posts WHERE id = 11`)).toEqual([{ title: 'world', owner_id: 'bob' }]);
+      const own = await client(token).from('posts').upsert({ id: 12, title: 'orphan' }).select('id, title');
+      expect(own.status).toBe(200);
+      expect(own.data).toEqual([{ id: 12, title: 'orphan' }]);
     } finally {
       await ask('auth', 'rule.delete', { project: 'blog', source: 'pg', table: 'posts' });
       await ask('auth', 'rule.delete', { project: 'blog', source: 'pg', table: 'users' });
