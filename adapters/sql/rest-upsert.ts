@@ -1,9 +1,9 @@
 /**
  * A PostgREST upsert (rest-plan.ts RestWrite with onConflict) on SQLite and MySQL/MariaDB
  * (upsert.ts runs it). What this path cannot do as PostgREST would is DS_UNSUPPORTED naming
- * the feature and the backend, never a different write: a row rule on the table (a merge could
- * change a row the rule hides), a select tree beyond plain columns, schemas, tx=rollback,
- * max-affected, missing=default.
+ * the feature and the backend, never a different write: a select tree beyond plain columns,
+ * schemas, tx=rollback, max-affected, missing=default. Under a row rule a merge that meets a row
+ * the rule hides is 403 (upsert.ts), nothing written.
  */
 import { unsupportedRest } from '../base.js';
 import type { ChangeSink } from '../changes.js';
@@ -24,7 +24,6 @@ export async function restUpsert(driver: SqlDriver, schema: SchemaCache, changes
   if (write.rollback) throw refuse('Upserts with Prefer: tx=rollback');
   if (write.maxAffected !== undefined) throw refuse('Upserts with Prefer: max-affected');
   if (write.missingDefault) throw refuse('Upserts with Prefer: missing=default');
-  if (write.onConflict.resolution === 'merge' && write.rules[write.table]) throw refuse('Merging upserts under a row rule');
   const project = projection(write, refuse);
   const info = await schema.table(write.table);
   const target = { ref: driver.tableRef(info.name), info };
@@ -37,7 +36,7 @@ export async function restUpsert(driver: SqlDriver, schema: SchemaCache, changes
   const outcome = await driver.transaction(async (runner) => {
     const keys = conflictKeys(await describeTable(driver.dialect.name, runner, target.ref, info), columns, write.onConflict.columns, driver.dialect.name);
     const conflict = keys.target;
-    const result = await upsertRows(driver, runner, target, rows, keys, write.onConflict.resolution);
+    const result = await upsertRows(driver, runner, target, rows, keys, write.onConflict.resolution, write.rules[write.table] ?? undefined);
     if (write.single && result.after.length !== 1) {
       throw restFault('DS_QUERY_INVALID', { code: 'PGRST116', status: 406, message: 'JSON object requested, multiple (or no) rows returned', details: `The result contains ${result.after.length} rows` });
     }

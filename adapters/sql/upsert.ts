@@ -13,6 +13,8 @@
  * could land on it and change a row the target does not name.
  */
 import { MoboError } from '../../runtime/index.js';
+import { matchesFilter } from '../evaluate.js';
+import { prepareWhere } from '../validate.js';
 import type { Filter, Scalar } from '../query.js';
 import type { DescribedTable, Row } from '../types.js';
 import type { SqlTarget } from './compile.js';
@@ -53,7 +55,11 @@ export function conflictKeys(described: DescribedTable, columns: readonly string
   return { target: [...target], others };
 }
 
-export async function upsertRows(driver: SqlDriver, runner: SqlRunner, target: SqlTarget, rows: Row[], keys: ConflictKeys, resolution: 'merge' | 'ignore'): Promise<UpsertOutcome> {
+/**
+ * `rule`: the caller's row rule on the table. A merge may update only rows it lets the caller
+ * write: a stored row it hides is refused (403) before anything is written, as Postgres does.
+ */
+export async function upsertRows(driver: SqlDriver, runner: SqlRunner, target: SqlTarget, rows: Row[], keys: ConflictKeys, resolution: 'merge' | 'ignore', rule?: Filter): Promise<UpsertOutcome> {
   const conflict = keys.target;
   const { dialect } = driver;
   const columns = [...new Set(rows.flatMap((r) => Object.keys(r)))];
@@ -80,6 +86,10 @@ export async function upsertRows(driver: SqlDriver, runner: SqlRunner, target: S
     }
   }
   const before = await read(rows, true);
+  const writable = rule && resolution === 'merge' ? prepareWhere(target.info, rule) : undefined;
+  if (writable && before.some((r) => !matchesFilter(writable, r))) {
+    throw new MoboError('AUTH_FORBIDDEN', `An upsert may not change a row of ${target.info.name} the caller's row rule hides`, { details: { table: target.info.name } });
+  }
   for (const other of keys.others) sameRowOnEveryKey(rows, conflict, other, await read(rows, true, other), target.info.name);
   const quote = (c: string) => dialect.quote(c);
   const clause =

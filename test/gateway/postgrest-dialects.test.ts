@@ -221,6 +221,14 @@ describe('MagGate /rest/v1 on SQLite and MariaDB sources', () => {
         expect(books.data).toEqual([{ id: 10, editor: null }, { id: 12, editor: null }, { id: 13, editor: null }]);
         const inner = await as(token).from('books').select('id, editor:authors!editor_id!inner(id)');
         expect(inner.data).toEqual([]);
+        // A merge may not land on a row the rule hides (bob's book 11): 403, nothing changed; her own row merges.
+        const foreign = await as(token).from('books').upsert({ id: 11, title: 'taken' }).select('id');
+        expect(foreign.status).toBe(403);
+        expect(foreign.error).toMatchObject({ code: 'AUTH_FORBIDDEN' });
+        expect((await client(source).from('books').select('title, owner_id').eq('id', 11)).data).toEqual([{ title: 'world', owner_id: 'bob' }]);
+        const own = await as(token).from('books').upsert({ id: 12, title: 'orphan' }).select('id, title, owner_id');
+        expect(own.status).toBe(200);
+        expect(own.data).toEqual([{ id: 12, title: 'orphan', owner_id: 'alice' }]);
       } finally {
         await ask('auth', 'rule.delete', { project: 'shop', source, table: 'books' });
         await ask('auth', 'rule.delete', { project: 'shop', source, table: 'authors' });
