@@ -2,7 +2,8 @@
  * A PostgREST read as data (MagGate's /rest/v1 grammar, gateway/rest/pgrst-grammar.ts): the
  * select tree with its embedded resources, filters with PostgREST's whole operator set, per
  * resource order and paging, and the caller's row rule for every table it may touch. An adapter
- * that can (Postgres) compiles it into ONE statement (adapters/sql/rest/); the others refuse it.
+ * that can (Postgres) compiles it into ONE statement (adapters/sql/rest/); SQLite and MySQL
+ * compile embeds and upserts (adapters/sql/rest-embed.ts, rest-upsert.ts); the others refuse it.
  * Like query.ts it carries no SQL: names are checked against the catalogue, values are bound.
  */
 import type { Filter } from './query.js';

@@ -20,6 +20,8 @@ import { SqlDataOps } from './ops.js';
 import { SqlSchemaEditor } from './schema-editor.js';
 import { SqlStage } from './stage.js';
 import { PostgresRest } from './rest/index.js';
+import { restUpsert } from './rest-upsert.js';
+import { DialectRest } from './rest-embed.js';
 import type { RestCall, RestCallResult, RestRead, RestReadResult, RestWrite, RestWriteResult } from '../rest-plan.js';
 
 /** COPY text is cut into chunks of whole lines of about this size. */
@@ -39,6 +41,7 @@ export class SqlAdapter extends BaseAdapter {
   protected readonly ops: SqlDataOps;
   readonly schemaEditor: SqlSchemaEditor;
   private rest?: PostgresRest;
+  private dialectRest?: DialectRest;
 
   constructor(
     private readonly driver: SqlDriver,
@@ -150,15 +153,22 @@ export class SqlAdapter extends BaseAdapter {
     await this.changes.tablesCreated?.((await this.schema.get(true)).tables);
   }
 
-  /** Postgres compiles PostgREST reads itself (rest/); the other SQL backends answer DS_UNSUPPORTED. */
+  /** Postgres compiles PostgREST reads itself (rest/); SQLite and MySQL compile reads with embeds (rest-embed.ts). */
   override restRead(read: RestRead): Promise<RestReadResult> {
-    if (this.driver.kind !== 'postgres') return super.restRead(read);
+    if (this.driver.kind !== 'postgres') {
+      this.dialectRest ??= new DialectRest(this.driver, this.schema);
+      return this.dialectRest.read(read);
+    }
     this.rest ??= new PostgresRest(this.driver.runner, this.driver.namespace ?? 'public');
     return this.rest.read(read);
   }
 
+  /** Postgres compiles every PostgREST write; SQLite and MySQL answer upserts (rest-upsert.ts), DS_UNSUPPORTED for the rest. */
   override restWrite(write: RestWrite): Promise<RestWriteResult> {
-    if (this.driver.kind !== 'postgres') return super.restWrite(write);
+    if (this.driver.kind !== 'postgres') {
+      const { onConflict } = write;
+      return write.kind === 'insert' && onConflict ? restUpsert(this.driver, this.schema, this.changes, { ...write, onConflict }) : super.restWrite(write);
+    }
     this.rest ??= new PostgresRest(this.driver.runner, this.driver.namespace ?? 'public');
     return this.rest.write(write, (fn) => this.driver.transaction(fn));
   }

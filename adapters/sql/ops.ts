@@ -259,12 +259,7 @@ export class SqlDataOps implements DataOps {
   }
 
   private decode(table: TableInfo, raw: Row): Row {
-    const row: Row = {};
-    for (const [name, value] of Object.entries(raw)) {
-      const column = findColumn(table, name);
-      row[name] = column ? decodeValue(column.type, value, this.driver.dialect.jsonIsText) : value;
-    }
-    return row;
+    return decodeRow(table, raw, this.driver.dialect.jsonIsText);
   }
 
   private publish(events: ReturnType<typeof changeEvents>): void {
@@ -283,4 +278,14 @@ function sameColumns(a: readonly string[], b: readonly string[]): boolean {
   if (a.length !== b.length) return false;
   for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
   return true;
+}
+
+/** A row as the driver hands it, in canonical values (values.ts). */
+export function decodeRow(table: TableInfo, raw: Row, jsonIsText: boolean): Row {
+  const row: Row = {};
+  for (const [name, value] of Object.entries(raw)) {
+    const column = findColumn(table, name);
+    row[name] = column ? decodeValue(column.type, value, jsonIsText) : value;
+  }
+  return row;
 }

@@ -2,8 +2,9 @@
  * GET and HEAD on /rest/v1/<project>/<source>/<table> in PostgREST's whole read grammar
  * (pgrst-grammar.ts): every table the select tree names is authorised first, its row rule
  * travels with the read, and the source answers it as one statement (adapters/rest-plan.ts).
- * A source that cannot (SQLite, MySQL, Redis, MongoDB) answers a plain read through the
- * simple path; embedding there is DS_UNSUPPORTED naming the feature and the backend.
+ * SQLite and MySQL compile reads with embeds (adapters/sql/rest-embed.ts) and answer plain
+ * ones through the simple path, as Redis and MongoDB do; what a backend cannot do is
+ * DS_UNSUPPORTED naming the feature and the backend.
  */
 import { embeddedNames, type Filter, type RestCall, type RestCallResult, type RestRead, type RestReadResult, type RestWrite, type RestWriteResult } from '../../adapters/index.js';
 import { MoboError, isMoboError } from '../../runtime/index.js';

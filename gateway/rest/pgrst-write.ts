@@ -4,8 +4,9 @@
  * `Prefer: resolution=merge-duplicates|ignore-duplicates`), `return=representation|minimal`
  * with the select tree over the written rows, counts, `tx=rollback` (really undone),
  * `max-affected` with `handling=strict` (PGRST124, nothing changed), a single-object Accept
- * that fails without changing anything. Sources that cannot, and requests carrying an
- * Idempotency-Key (recorded by the simple path), take the simple path.
+ * that fails without changing anything. Sources that cannot (SQLite and MySQL upsert only:
+ * adapters/sql/rest-upsert.ts), and requests carrying an Idempotency-Key (recorded by the
+ * simple path), take the simple path.
  */
 import { embeddedNames, type RestWrite } from '../../adapters/index.js';
 import { isMoboError } from '../../runtime/index.js';
@@ -20,11 +21,12 @@ const unsupported = new Set<string>();
 
 export async function pgrstWrite(deps: PgrstReadDeps, req: HttpRequest, kind: RestWrite['kind'], simple: () => Promise<HttpResponse>): Promise<HttpResponse> {
   const { project, source, table } = req.params as { project: string; source: string; table: string };
-  if (req.headers['idempotency-key'] !== undefined || unsupported.has(`${project}/${source}`)) return simple();
-  const parsed = parsePgrstQuery(req.query);
   const prefs = preferences(req);
   const resolution = prefs.get('resolution');
   const upsert = kind === 'insert' && (resolution === 'merge-duplicates' || resolution === 'ignore-duplicates');
+  // A source that answered DS_UNSUPPORTED for a plain write may still upsert (SQLite, MySQL).
+  if (req.headers['idempotency-key'] !== undefined || (unsupported.has(`${project}/${source}`) && !upsert)) return simple();
+  const parsed = parsePgrstQuery(req.query);
   const operations: Operation[] = kind === 'insert' ? (upsert && resolution === 'merge-duplicates' ? ['create', 'update'] : ['create']) : [kind];
   const principal = req.principal!;
   const grants = await Promise.all(operations.map((operation) => deps.gate.authorize(principal, { project, source, table, operation })));

@@ -140,21 +140,30 @@ describe('MagGate /rest/v1 in PostgREST grammar', () => {
         { id: 10, editor: null },
         { id: 12, editor: null },
       ]);
+      // A merge may not land on a row the rule hides (bob's post 11): refused, nothing changed; her own row merges.
+      const foreign = await client(token).from('posts').upsert({ id: 11, title: 'taken' }).select('id');
+      expect(foreign.status).toBe(403);
+      expect(foreign.error).toMatchObject({ code: '42501' });
+      expect(await pgQuery(PG, `SELECT title, owner_id FROM "${schema}".posts WHERE id = 11`)).toEqual([{ title: 'world', owner_id: 'bob' }]);
+      const own = await client(token).from('posts').upsert({ id: 12, title: 'orphan' }).select('id, title');
+      expect(own.status).toBe(200);
+      expect(own.data).toEqual([{ id: 12, title: 'orphan' }]);
     } finally {
       await ask('auth', 'rule.delete', { project: 'blog', source: 'pg', table: 'posts' });
       await ask('auth', 'rule.delete', { project: 'blog', source: 'pg', table: 'users' });
     }
   });
 
-  it('answers HEAD with counts, text/csv, and names the backend when a SQLite source is asked to embed', async () => {
+  it('answers HEAD with counts, text/csv, 404 for an embed from a table SQLite lacks, and names the backend when it is asked for rpc', async () => {
     const head = await client(owner).from('tags').select('*', { head: true, count: 'exact' });
     expect(head.count).toBeGreaterThanOrEqual(2);
     expect(head.data).toBeNull();
     const csv = await client(owner).from('tags').select('id,label').in('id', [100, 101]).order('id').csv();
     expect(csv.data).toBe('id,label\n100,red\n101,blue');
     const lite = await fetch(`${base}/rest/v1/blog/lite/anything?select=*,other(*)`, { headers: { authorization: `Bearer ${owner}` } });
-    expect(lite.status).toBe(400);
-    expect(await lite.json()).toMatchObject({ code: 'DS_UNSUPPORTED', details: expect.stringContaining('sqlite') });
+    // SQLite embeds now (postgrest-dialects.test.ts): a table it does not have is 404 as on Postgres.
+    expect(lite.status).toBe(404);
+    expect(await lite.json()).toMatchObject({ code: '42P01' });
     const rpc = await fetch(`${base}/rest/v1/blog/lite/rpc/anything`, { method: 'POST', headers: { authorization: `Bearer ${owner}`, 'content-type': 'application/json' }, body: '{}' });
     expect(rpc.status).toBe(400);
     expect(await rpc.json()).toMatchObject({ code: 'DS_UNSUPPORTED', message: 'PostgREST function calls (rpc) are not supported on sqlite sources' });

@@ -60,13 +60,18 @@ export function compileRestWrite(catalog: RestCatalog, write: RestWrite): SqlSta
     const rows = write.rows ?? [];
     const columns = write.columns ?? [...new Set(rows.flatMap((r) => Object.keys(r)))];
     const names = columns.map(known).join(', ');
-    cte = columns.length === 0 ? `INSERT INTO ${ref} DEFAULT VALUES` : `INSERT INTO ${ref} (${names}) SELECT ${names} FROM ${insertedRows(b, relation, columns, rows, write.missingDefault === true)}`;
+    // A merge under a row rule updates only rows the rule lets the caller write (PostgresRest.write refuses the rest).
+    const rule = write.onConflict?.resolution === 'merge' ? b.rules[relation.name] : null;
+    const stored = rule ? b.alias() : undefined;
+    const into = stored ? `${ref} AS ${stored}` : ref;
+    cte = columns.length === 0 ? `INSERT INTO ${into} DEFAULT VALUES` : `INSERT INTO ${into} (${names}) SELECT ${names} FROM ${insertedRows(b, relation, columns, rows, write.missingDefault === true)}`;
     if (write.onConflict) {
       const target = write.onConflict.columns ?? relation.primaryKey;
       if (target.length === 0) throw badRequest(`${relation.name} has no primary key: name on_conflict columns`);
       cte += ` ON CONFLICT (${target.map(known).join(', ')})`;
       // As PostgREST: a merge sets every column the body names, the conflict target's too.
       cte += write.onConflict.resolution === 'ignore' || columns.length === 0 ? ' DO NOTHING' : ` DO UPDATE SET ${columns.map((c) => `${quote(c)} = EXCLUDED.${quote(c)}`).join(', ')}`;
+      if (rule && stored && columns.length > 0) cte += ` WHERE ${ruleCondition(b, relation, stored, rule)}`;
     }
   } else {
     const alias = b.alias();

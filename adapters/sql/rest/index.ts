@@ -44,6 +44,10 @@ export class PostgresRest {
         outcome = { body: String(row['body']), returned: write.returning ? affected : 0, affected };
         if (row['inserted'] !== undefined) outcome.inserted = Number(row['inserted']);
         if (write.count) outcome.total = affected;
+        // A merge whose WHERE (the row rule) skipped a row met someone else's row: refused, nothing written.
+        if (write.onConflict?.resolution === 'merge' && write.rules[write.table] && affected < (write.rows?.length ?? 0)) {
+          throw restFault('AUTH_FORBIDDEN', { code: '42501', status: 403, message: `new row violates row-level security policy for table "${write.table}"` });
+        }
         if (write.maxAffected !== undefined && affected > write.maxAffected) {
           throw tooMany(affected);
         }
