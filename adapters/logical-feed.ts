@@ -19,7 +19,7 @@ export interface LogicalCapture {
   readonly key: string;
   /** Publication (with these tables) and slot, made if missing. */
   ensure(tables: readonly TableInfo[]): Promise<void>;
-  publish(table: TableInfo): Promise<void>;
+  publish(tables: readonly TableInfo[]): Promise<void>;
   reader(): CaptureReader;
 }
 
@@ -50,7 +50,7 @@ export class LogicalChangeFeed implements ChangeSource {
   }
 
   async tablesCreated(tables: readonly TableInfo[]): Promise<void> {
-    if (this.listeners.started) for (const table of tables) await this.capture.publish(table);
+    if (this.listeners.started) await this.capture.publish(tables);
   }
 
   close(): Promise<void> {

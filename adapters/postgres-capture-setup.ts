@@ -50,22 +50,34 @@ export async function logicalUnavailable(runner: SqlRunner, names: CaptureNames)
 export async function ensureCapture(runner: SqlRunner, names: CaptureNames, namespace: string, tables: readonly TableInfo[], durable: boolean): Promise<void> {
   const { rows } = await runner.run({ sql: 'SELECT 1 FROM pg_publication WHERE pubname = $1', params: [names.publication] });
   if (rows.length === 0) await ignoreDuplicate(runner.run({ sql: `CREATE PUBLICATION ${quote(names.publication)}`, params: [] }));
-  for (const table of tables) await publishTable(runner, names, namespace, table);
+  await publishTables(runner, names, namespace, tables);
   if (!durable) return;
   const slot = await runner.run({ sql: 'SELECT 1 FROM pg_replication_slots WHERE slot_name = $1', params: [names.slot] });
   if (slot.rows.length === 0) await ignoreDuplicate(runner.run({ sql: "SELECT pg_create_logical_replication_slot($1, 'pgoutput')", params: [names.slot] }));
 }
 
-/** Adds one table to the publication (its changes are captured from then on). */
-export async function publishTable(runner: SqlRunner, names: CaptureNames, namespace: string, table: TableInfo): Promise<void> {
+/**
+ * Adds tables to the publication (their changes are captured from then on): one look at which
+ * are in it already, then one round trip for the others (a hundred tables made by one migration
+ * run cost three round trips each before). Another node adding one of them first fails the
+ * batch; then each goes alone.
+ */
+export async function publishTables(runner: SqlRunner, names: CaptureNames, namespace: string, tables: readonly TableInfo[]): Promise<void> {
+  if (tables.length === 0) return;
   const { rows } = await runner.run({
-    sql: 'SELECT 1 FROM pg_publication_tables WHERE pubname = $1 AND schemaname = $2 AND tablename = $3',
-    params: [names.publication, namespace, table.name],
+    sql: 'SELECT tablename FROM pg_publication_tables WHERE pubname = $1 AND schemaname = $2 AND tablename = ANY($3)',
+    params: [names.publication, namespace, tables.map((t) => t.name)],
   });
-  if (rows.length > 0) return;
-  const ref = `${quote(namespace)}.${quote(table.name)}`;
-  await runner.run({ sql: `ALTER TABLE ${ref} REPLICA IDENTITY FULL`, params: [] });
-  await ignoreDuplicate(runner.run({ sql: `ALTER PUBLICATION ${quote(names.publication)} ADD TABLE ${ref}`, params: [] }));
+  const published = new Set(rows.map((r) => String(r['tablename'])));
+  const refs = tables.filter((t) => !published.has(t.name)).map((t) => `${quote(namespace)}.${quote(t.name)}`);
+  if (refs.length === 0) return;
+  const statements = (batch: readonly string[]) => [...batch.map((ref) => `ALTER TABLE ${ref} REPLICA IDENTITY FULL`), `ALTER PUBLICATION ${quote(names.publication)} ADD TABLE ${batch.join(', ')}`].join('; ');
+  try {
+    await runner.run({ sql: statements(refs), params: [] });
+  } catch (err) {
+    if (refs.length === 1 || !isDuplicate(err)) return ignoreDuplicate(Promise.reject(err));
+    for (const ref of refs) await ignoreDuplicate(runner.run({ sql: statements([ref]), params: [] }));
+  }
 }
 
 /** Ends the walsender that still streams the slot (a reader that lost its lease, or died unnoticed). */
@@ -94,13 +106,14 @@ export async function dropPublication(runner: SqlRunner, names: CaptureNames): P
   await runner.run({ sql: `DROP PUBLICATION IF EXISTS ${quote(names.publication)}`, params: [] });
 }
 
+/** 42710 duplicate_object: another node made it first. */
+const isDuplicate = (err: unknown): boolean => (err as { cause?: { code?: string } }).cause?.code === '42710';
+
 function ignoreDuplicate(p: Promise<unknown>): Promise<void> {
   return p.then(
     () => undefined,
     (err: unknown) => {
-      // 42710 duplicate_object: another node made it first.
-      const code = (err as { cause?: { code?: string } }).cause?.code;
-      if (code !== '42710') throw err;
+      if (!isDuplicate(err)) throw err;
     },
   );
 }

@@ -9,7 +9,7 @@ import { MoboError, describeError } from '../runtime/index.js';
 import { reportCapture, type CaptureMode, type CapturePath, type CaptureReader, type CaptureStatus, type ChangeRelay } from './capture.js';
 import type { ChangeSource } from './changes.js';
 import { LogicalChangeFeed } from './logical-feed.js';
-import { captureNames, dropPublication, ensureCapture, logicalUnavailable, publishTable, type CaptureNames } from './postgres-capture-setup.js';
+import { captureNames, dropPublication, ensureCapture, logicalUnavailable, publishTables, type CaptureNames } from './postgres-capture-setup.js';
 import type { SchemaCache } from './schema-cache.js';
 import type { SqlRunner } from './sql/driver.js';
 import type { ChangeEvent, ChangeFeed, TableInfo } from './types.js';
@@ -131,7 +131,7 @@ export class PostgresChanges implements ChangeSource {
       {
         key: this.opts.key,
         ensure: (tables) => ensureCapture(runner, names, namespace, tables, this.opts.relay.durable),
-        publish: (table) => publishTable(runner, names, namespace, table),
+        publish: (tables) => publishTables(runner, names, namespace, tables),
         reader: () => this.opts.reader(names),
       },
       this.opts.relay,
