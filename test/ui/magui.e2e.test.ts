@@ -1,12 +1,10 @@
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import PusherServer from 'pusher';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { MoboNode } from '../../actors/node.js';
-import { readAdminToken } from '../../gateway/admin-token.js';
-import { openBrowser, screenshot, type BrowserSession } from '../support/browser.js';
+import { screenshot, type BrowserSession } from '../support/browser.js';
 import { tempDir } from '../support/cli.js';
-import { startTestNode } from '../support/node.js';
+import { startUiNode } from '../support/ui-node.js';
 
 /**
  * MagUI end to end in real Chromium against a real embedded node (free port, temp data
@@ -25,10 +23,7 @@ describe('MagUI in Chromium', () => {
   const expected: RegExp[] = [];
 
   beforeAll(async () => {
-    node = await startTestNode({}, dir);
-    base = `http://127.0.0.1:${(JSON.parse(readFileSync(join(dir, 'node.json'), 'utf8')) as { port: number }).port}`;
-    token = readAdminToken(dir)!;
-    browser = await openBrowser();
+    ({ node, base, token, browser } = await startUiNode(dir));
   }, LONG);
 
   afterAll(async () => {

@@ -1,11 +1,8 @@
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { MoboNode } from '../../actors/node.js';
-import { readAdminToken } from '../../gateway/admin-token.js';
-import { openBrowser, screenshot, type BrowserSession } from '../support/browser.js';
+import { screenshot, type BrowserSession } from '../support/browser.js';
 import { tempDir } from '../support/cli.js';
-import { startTestNode } from '../support/node.js';
+import { startUiNode } from '../support/ui-node.js';
 
 /** MagUI's second way in: an owner account's email and password (made with `mobo owner:create`), in real Chromium. */
 describe('MagUI sign-in with an owner account', () => {
@@ -18,15 +15,14 @@ describe('MagUI sign-in with an owner account', () => {
   const stored = () => browser.page.evaluate("sessionStorage.getItem('mobo.admin.token')") as Promise<string | null>;
 
   beforeAll(async () => {
-    node = await startTestNode({}, dir);
-    base = `http://127.0.0.1:${(JSON.parse(readFileSync(join(dir, 'node.json'), 'utf8')) as { port: number }).port}`;
+    let token: string;
+    ({ node, base, token, browser } = await startUiNode(dir));
     const res = await fetch(`${base}/v1/admin/owners`, {
       method: 'POST',
-      headers: { authorization: `Bearer ${readAdminToken(dir)}`, 'content-type': 'application/json' },
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
       body: JSON.stringify({ email: 'ops@example.com', password: 'a long owner passphrase' }),
     });
     expect(res.status).toBe(201);
-    browser = await openBrowser();
   }, LONG);
 
   afterAll(async () => {
