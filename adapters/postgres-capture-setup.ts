@@ -75,8 +75,9 @@ export async function publishTables(runner: SqlRunner, names: CaptureNames, name
   try {
     await runner.run({ sql: statements(refs), params: [] });
   } catch (err) {
-    if (refs.length === 1 || !isDuplicate(err)) return ignoreDuplicate(Promise.reject(err));
-    for (const ref of refs) await ignoreDuplicate(runner.run({ sql: statements([ref]), params: [] }));
+    if (!isDuplicate(err)) throw err;
+    // Another node added one of them first: the rest go one by one.
+    if (refs.length > 1) for (const ref of refs) await ignoreDuplicate(runner.run({ sql: statements([ref]), params: [] }));
   }
 }
 
