@@ -81,9 +81,18 @@ export async function publishTables(runner: SqlRunner, names: CaptureNames, name
   }
 }
 
-/** Ends the walsender that still streams the slot (a reader that lost its lease, or died unnoticed). */
+/**
+ * Ends the walsender that still streams the slot (a reader that lost its lease, or died
+ * unnoticed). Only a walsender: while another node's ensureCapture creates the slot, its
+ * ordinary backend is the slot's active_pid too, and ending it would fail that node's setup
+ * (it then fell back to triggers); the reader waits for the creation instead (its retry).
+ */
 export async function takeOverSlot(runner: SqlRunner, names: CaptureNames): Promise<void> {
-  await runner.run({ sql: 'SELECT pg_terminate_backend(active_pid) FROM pg_replication_slots WHERE slot_name = $1 AND active_pid IS NOT NULL', params: [names.slot] });
+  await runner.run({
+    sql: `SELECT pg_terminate_backend(s.active_pid) FROM pg_replication_slots s JOIN pg_stat_activity a ON a.pid = s.active_pid
+      WHERE s.slot_name = $1 AND a.backend_type = 'walsender'`,
+    params: [names.slot],
+  });
 }
 
 /** Drops the slot (ending whoever streams it) and the publication. */
@@ -107,8 +116,14 @@ export async function dropPublication(runner: SqlRunner, names: CaptureNames): P
   await runner.run({ sql: `DROP PUBLICATION IF EXISTS ${quote(names.publication)}`, params: [] });
 }
 
-/** 42710 duplicate_object: another node made it first. */
-const isDuplicate = (err: unknown): boolean => (err as { cause?: { code?: string } }).cause?.code === '42710';
+/**
+ * Another node made it first: 42710 duplicate_object when its transaction had committed, 23505
+ * unique_violation (on pg_publication's name index) when both inserted the catalog row at once.
+ */
+const isDuplicate = (err: unknown): boolean => {
+  const code = (err as { cause?: { code?: string } }).cause?.code;
+  return code === '42710' || code === '23505';
+};
 
 function ignoreDuplicate(p: Promise<unknown>): Promise<void> {
   return p.then(
