@@ -1,5 +1,6 @@
 import { createAdapter, feedSeesAllWrites, type ChangeRelay } from '../../adapters/index.js';
 import { forRead, isConnectionLost } from '../../adapters/outcome.js';
+import type { RestWrite, RestWriteResult } from '../../adapters/rest-plan.js';
 import type { Adapter, ChangeEvent, ChangeFeed, DataOps, Row, SchemaEditor, SourceConfig } from '../../adapters/types.js';
 import { dispatch, on, type Behavior, type Handlers } from '../../runtime/behavior.js';
 import type { ActorContext } from '../../runtime/context.js';
@@ -134,20 +135,21 @@ export function connectionBehavior(spec: ConnectionSpec, events: EventBus, adapt
    * A write whose outcome is recorded before it is answered: if the answer is lost (this actor
    * killed while the statement runs on), the record still learns how the write ended.
    */
-  const write = async (ctx: ActorContext, record: RecordRef | undefined, op: () => Promise<Row[]>): Promise<Row[]> => {
+  const write = async <T>(ctx: ActorContext, record: RecordRef | undefined, op: () => Promise<T>, answered: (value: T) => { rows: Row[] } | { rest: RestWriteResult }): Promise<T> => {
     if (!record || !spec.records) return run(ctx, op);
-    const settle = (result: { rows: Row[] } | { failure: unknown }): Promise<void> =>
+    const settle = (result: { rows: Row[] } | { rest: RestWriteResult } | { failure: unknown }): Promise<void> =>
       spec.records!.settle(record, result).catch((err: unknown) => ctx.log.warn('idempotency record not written', { error: describeError(err) }));
-    let rows: Row[];
+    let value: T;
     try {
-      rows = await run(ctx, op);
+      value = await run(ctx, op);
     } catch (err) {
       await settle({ failure: err });
       throw err;
     }
-    await settle({ rows });
-    return rows;
+    await settle(answered(value));
+    return value;
   };
+  const rowsAnswer = (rows: Row[]) => ({ rows });
 
   const editor = (): SchemaEditor => {
     const found = adapter.schemaEditor;
@@ -170,12 +172,15 @@ export function connectionBehavior(spec: ConnectionSpec, events: EventBus, adapt
   const handlers: Handlers = {
     [DS.select.type]: on(DS.select.schema, (q, ctx) => read(ctx, () => adapter.select(q))),
     [DS.count.type]: on(DS.count.schema, (q, ctx) => read(ctx, () => adapter.count(q))),
-    [DS.restWrite.type]: on(DS.restWrite.schema, (m, ctx) => run(ctx, () => adapter.restWrite(m))),
+    [DS.restWrite.type]: on(DS.restWrite.schema, (m, ctx) => {
+      const { record, ...rest } = m as RestWrite & { record?: RecordRef };
+      return write(ctx, record, () => adapter.restWrite(rest), (result) => ({ rest: result }));
+    }),
     [DS.restRead.type]: on(DS.restRead.schema, (q, ctx) => read(ctx, () => adapter.restRead(q))),
     [DS.restCall.type]: on(DS.restCall.schema, (c, ctx) => run(ctx, () => adapter.restCall(c))),
-    [DS.insert.type]: on(DS.insert.schema, (m, ctx) => write(ctx, m.record, () => adapter.insert(m.table, m.rows, m.returning))),
-    [DS.update.type]: on(DS.update.schema, (m, ctx) => write(ctx, m.record, () => adapter.update({ table: m.table, where: m.where }, m.patch, m.returning))),
-    [DS.delete.type]: on(DS.delete.schema, (m, ctx) => write(ctx, m.record, () => adapter.delete({ table: m.table, where: m.where }, m.returning))),
+    [DS.insert.type]: on(DS.insert.schema, (m, ctx) => write(ctx, m.record, () => adapter.insert(m.table, m.rows, m.returning), rowsAnswer)),
+    [DS.update.type]: on(DS.update.schema, (m, ctx) => write(ctx, m.record, () => adapter.update({ table: m.table, where: m.where }, m.patch, m.returning), rowsAnswer)),
+    [DS.delete.type]: on(DS.delete.schema, (m, ctx) => write(ctx, m.record, () => adapter.delete({ table: m.table, where: m.where }, m.returning), rowsAnswer)),
     [DS.batch.type]: on(DS.batch.schema, (m, ctx) => run(ctx, () => adapter.transaction((tx) => applyOps(tx, m.ops)))),
     [DS.schema.type]: on(DS.schema.schema, (m, ctx) => read(ctx, () => adapter.introspect(m?.refresh ?? false))),
     [DS.createTable.type]: on(DS.createTable.schema, (m, ctx) => run(ctx, () => adapter.createTable(m.table))),

@@ -168,8 +168,9 @@ export class DataClient {
     return this.read(DS.restRead.type, read);
   }
   /** A PostgREST write as one statement in one transaction (adapters/rest-plan.ts). */
+  /** Recorded like insert/update/delete when this client records to an Idempotency-Key's claim. */
   restWrite(write: RestWrite): Promise<RestWriteResult> {
-    return this.write(DS.restWrite.type, write);
+    return this.write(DS.restWrite.type, this.record ? { ...write, record: this.record } : write);
   }
   /** A PostgREST function call in a transaction of its own (adapters/rest-plan.ts); it may write. */
   restCall(call: RestCall): Promise<RestCallResult> {

@@ -1,4 +1,5 @@
 import type { Filter } from '../../adapters/query.js';
+import type { RestWriteResult } from '../../adapters/rest-plan.js';
 import type { Row, TableInfo } from '../../adapters/types.js';
 import { isMoboError, MoboError, type ErrorBody } from '../../runtime/errors.js';
 import { ensureTables } from './catalog-tables.js';
@@ -16,7 +17,7 @@ import type { DataClient } from './protocol.js';
  *   done     the write's answer: its rows, or a definite error (a conflict, a constraint)
  *   unknown  the write's connection broke after it was sent (DS_OUTCOME_UNKNOWN): nobody can tell
  *            whether it was applied, so it is never run again under this key
- *   (gone)   the write was certainly not applied (DS_UNAVAILABLE): the record is deleted, and a
+ *   (gone)   the write was certainly not applied (DS_UNAVAILABLE, DS_UNSUPPORTED): the record is deleted, and a
  *            retry runs the write
  */
 export const WRITE_RECORDS = 'mobo_idempotency';
@@ -37,7 +38,8 @@ export interface WriteRecord {
   expires_at: number;
 }
 
-export type Outcome = { rows: Row[] } | { error: ErrorBody };
+/** What a recorded write answered: rows (a simple-path write), a PostgREST write's result, or a definite error. */
+export type Outcome = { rows: Row[] } | { rest: RestWriteResult } | { error: ErrorBody };
 
 const text = (name: string, nullable = false) => ({ name, type: 'text' as const, nativeType: 'text', nullable, hasDefault: false });
 const integer = (name: string) => ({ name, type: 'integer' as const, nativeType: 'bigint', nullable: false, hasDefault: false });
@@ -80,11 +82,12 @@ export class WriteRecords {
   }
 
   /** Records how the write of `id` settled (see the states above). */
-  async settle(ref: RecordRef, result: { rows: Row[] } | { failure: unknown }): Promise<void> {
+  async settle(ref: RecordRef, result: { rows: Row[] } | { rest: RestWriteResult } | { failure: unknown }): Promise<void> {
     await this.ensure();
-    if ('rows' in result) return this.finish(ref, 'done', { rows: result.rows });
+    if (!('failure' in result)) return this.finish(ref, 'done', result);
     const err = result.failure;
-    if (isMoboError(err, 'DS_UNAVAILABLE')) return this.release(ref);
+    // Certainly not applied: the source was away, or cannot run this kind of write (the edge then takes its simple path).
+    if (isMoboError(err, 'DS_UNAVAILABLE') || isMoboError(err, 'DS_UNSUPPORTED')) return this.release(ref);
     if (isMoboError(err, 'DS_OUTCOME_UNKNOWN')) return this.finish(ref, 'unknown', null);
     return this.finish(ref, 'done', { error: (err instanceof MoboError ? err : new MoboError('INTERNAL')).toBody() });
   }

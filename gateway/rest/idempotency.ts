@@ -1,4 +1,5 @@
 import { createHash, randomUUID } from 'node:crypto';
+import type { RestWriteResult } from '../../adapters/rest-plan.js';
 import type { Row } from '../../adapters/types.js';
 import { DataClient } from '../../actors/ds/protocol.js';
 import { WRITE_RECORDS, WriteRecords, type Outcome, type RecordRef, type WriteRecord } from '../../actors/ds/write-records.js';
@@ -130,8 +131,25 @@ class ReplayedWrite extends DataClient {
   override delete(): Promise<Row[]> {
     return this.answer();
   }
+  override restWrite(): Promise<RestWriteResult> {
+    const o = this.outcome;
+    // Recorded by the simple path (a node that had learned the source cannot run this write): replayed there.
+    return 'rest' in o ? Promise.resolve(o.rest) : 'error' in o ? Promise.reject(MoboError.fromBody(o.error)) : Promise.reject(new RecordedBySimplePath());
+  }
   private answer(): Promise<Row[]> {
-    return 'rows' in this.outcome ? Promise.resolve(this.outcome.rows) : Promise.reject(MoboError.fromBody(this.outcome.error));
+    const o = this.outcome;
+    return 'rows' in o
+      ? Promise.resolve(o.rows)
+      : 'error' in o
+        ? Promise.reject(MoboError.fromBody(o.error))
+        : Promise.reject(restErrors.make.IDEMPOTENCY_KEY_REUSED('This Idempotency-Key was recorded by a PostgREST write; repeat that request', { details: { header: 'Idempotency-Key' } }));
+  }
+}
+
+/** A PostgREST write's replay whose first request went the simple path: pgrst-write.ts replays it there. */
+export class RecordedBySimplePath extends Error {
+  constructor() {
+    super('recorded by the simple path');
   }
 }
 

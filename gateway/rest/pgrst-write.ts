@@ -4,14 +4,15 @@
  * `Prefer: resolution=merge-duplicates|ignore-duplicates`), `return=representation|minimal`
  * with the select tree over the written rows, counts, `tx=rollback` (really undone),
  * `max-affected` with `handling=strict` (PGRST124, nothing changed), a single-object Accept
- * that fails without changing anything. Sources that cannot (SQLite and MySQL upsert only:
- * adapters/sql/rest-upsert.ts), and requests carrying an Idempotency-Key (recorded by the
- * simple path), take the simple path.
+ * that fails without changing anything. A request with an Idempotency-Key is recorded by the
+ * source's actor and replayed from the record (idempotency.ts). Sources that cannot (SQLite and
+ * MySQL upsert only: adapters/sql/rest-upsert.ts) take the simple path.
  */
-import { embeddedNames, type RestWrite } from '../../adapters/index.js';
+import { embeddedNames, type RestWrite, type RestWriteResult } from '../../adapters/index.js';
 import { isMoboError } from '../../runtime/index.js';
 import { parseJsonBody } from '../envelope.js';
 import type { HttpRequest, HttpResponse } from '../http-types.js';
+import { RecordedBySimplePath } from './idempotency.js';
 import { parsePgrstQuery, parseFault, preferences } from './pgrst-grammar.js';
 import { rulesFor, type Operation, type PgrstReadDeps } from './pgrst-read.js';
 import { bodyRows } from './shape.js';
@@ -19,13 +20,16 @@ import { bodyRows } from './shape.js';
 const SINGLE = 'application/vnd.pgrst.object+json';
 const unsupported = new Set<string>();
 
-export async function pgrstWrite(deps: PgrstReadDeps, req: HttpRequest, kind: RestWrite['kind'], simple: () => Promise<HttpResponse>): Promise<HttpResponse> {
+/** Runs the write under the request's Idempotency-Key (if any) with the client it must write through. */
+export type Idempotent = (write: (client: { restWrite(write: RestWrite): Promise<RestWriteResult> }) => Promise<HttpResponse>) => Promise<HttpResponse>;
+
+export async function pgrstWrite(deps: PgrstReadDeps, req: HttpRequest, kind: RestWrite['kind'], idempotent: Idempotent, simple: () => Promise<HttpResponse>): Promise<HttpResponse> {
   const { project, source, table } = req.params as { project: string; source: string; table: string };
   const prefs = preferences(req);
   const resolution = prefs.get('resolution');
   const upsert = kind === 'insert' && (resolution === 'merge-duplicates' || resolution === 'ignore-duplicates');
   // A source that answered DS_UNSUPPORTED for a plain write may still upsert (SQLite, MySQL).
-  if (req.headers['idempotency-key'] !== undefined || (unsupported.has(`${project}/${source}`) && !upsert)) return simple();
+  if (unsupported.has(`${project}/${source}`) && !upsert) return simple();
   const parsed = parsePgrstQuery(req.query);
   const operations: Operation[] = kind === 'insert' ? (upsert && resolution === 'merge-duplicates' ? ['create', 'update'] : ['create']) : [kind];
   const principal = req.principal!;
@@ -55,24 +59,28 @@ export async function pgrstWrite(deps: PgrstReadDeps, req: HttpRequest, kind: Re
     if (!/^\d{1,9}$/.test(max)) throw parseFault('max-affected must be a whole number');
     write.maxAffected = Number(max);
   }
-  const single = req.headers.accept === SINGLE;
-  if (single) write.single = true;
-  let result;
+  if (req.headers.accept === SINGLE) write.single = true;
   try {
-    result = await deps.client(project, source, req.requestId).restWrite(write);
+    return await idempotent(async (client) => answer(write, resolution, await client.restWrite(write)));
   } catch (err) {
+    if (err instanceof RecordedBySimplePath) return simple();
     if (isMoboError(err, 'DS_UNSUPPORTED') && (err.details as { backend?: string } | undefined)?.backend !== undefined && embeds.size === 0 && !upsert) {
       unsupported.add(`${project}/${source}`);
       return simple();
     }
     throw err;
   }
+}
+
+/** The response PostgREST gives for the write's result (the first time, and on a replay). */
+function answer(write: RestWrite, resolution: string | undefined, result: RestWriteResult): HttpResponse {
+  const kind = write.kind;
   const headers: Record<string, string> = {};
   if (write.count) headers['content-range'] = `*/${result.affected}`;
   // PostgREST: a merge that inserted nothing (every row updated) is 200; any other insert 201.
   const status = kind === 'insert' ? (resolution === 'merge-duplicates' && result.inserted === 0 ? 200 : 201) : write.returning ? 200 : 204;
   if (!write.returning) return { status: kind === 'insert' ? status : 204, headers };
-  if (single) {
+  if (write.single) {
     const [row] = JSON.parse(result.body) as unknown[];
     return { status, headers: { ...headers, 'content-type': 'application/vnd.pgrst.object+json; charset=utf-8' }, body: JSON.stringify(row) };
   }

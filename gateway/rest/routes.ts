@@ -59,7 +59,7 @@ export function mountRestRoutes(router: RouteRegistrar, deps: RestDeps): void {
       // PostgREST's grammar first (pgrst-read/-write.ts); what it leaves to the simple grammar goes there.
       const read = (req: HttpRequest) => guarded(deps, dialect, req, () => pgrstRead(grammar, req, () => route('read', list)(req)));
       const write = (kind: 'insert' | 'update' | 'delete', operation: Operation, handler: Handler) => (req: HttpRequest) =>
-        guarded(deps, dialect, req, () => pgrstWrite(grammar, req, kind, () => route(operation, handler)(req))).finally(() =>
+        guarded(deps, dialect, req, () => pgrstWrite(grammar, req, kind, (write) => idempotent(deps, dialect, req, write), () => route(operation, handler)(req))).finally(() =>
           deps.cache.invalidate(deps.schemas.client(req.params.project!, req.params.source!).address),
         );
       router.get(base, read, options);
@@ -107,6 +107,18 @@ async function guarded(deps: RestDeps, dialect: Dialect, req: HttpRequest, work:
   }
 }
 
+/** Whose write an Idempotency-Key names: keys are per project, and a key reused by another principal is another request. */
+function writeScope(project: string, principal: Principal): { project: string; principal: string } {
+  return { project, principal: `${principal.kind}:${principal.keyId ?? principal.subject}` };
+}
+
+/** A PostgREST write under the request's Idempotency-Key (pgrst-write.ts), through the source's client. */
+function idempotent(deps: RestDeps, dialect: Dialect, req: HttpRequest, write: (client: DataClient) => Promise<HttpResponse>): Promise<HttpResponse> {
+  const { project, source } = req.params as { project: string; source: string };
+  const data = deps.schemas.client(project, source, req.requestId);
+  return deps.idempotency.run(req, writeScope(project, req.principal!), data, write, (err) => dialect.error(req, err));
+}
+
 function serve(deps: RestDeps, dialect: Dialect, operation: Operation, handler: Handler, req: HttpRequest): Promise<HttpResponse> {
   return guarded(deps, dialect, req, async () => {
     const parsed = parseQuery(req.query);
@@ -117,9 +129,7 @@ function serve(deps: RestDeps, dialect: Dialect, operation: Operation, handler: 
     const data = deps.schemas.client(project, source, req.requestId);
     if (operation === 'read') return await handler({ req, parsed, dialect, principal, grant, table, data }, deps);
     try {
-      const scope = { project, principal: `${principal.kind}:${principal.keyId ?? principal.subject}` };
-      const write = (client: typeof data) => handler({ req, parsed, dialect, principal, grant, table, data: client }, deps);
-      return await deps.idempotency.run(req, scope, data, write, (err) => dialect.error(req, err));
+      return await deps.idempotency.run(req, writeScope(project, principal), data, (client) => handler({ req, parsed, dialect, principal, grant, table, data: client }, deps), (err) => dialect.error(req, err));
     } finally {
       // Before the write is answered: no read that starts after it can be served an answer read before.
       deps.cache.invalidate(data.address);

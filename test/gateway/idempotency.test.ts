@@ -88,6 +88,38 @@ describe.each(['sqlite', 'postgres'] as const)('Idempotency-Key on REST writes (
     expect((await codesIn(h)).filter((c) => c === 'once')).toHaveLength(1);
   });
 
+  it('runs a PostgREST upsert with a key as an upsert, and replays it without merging again', async () => {
+    const pgrst = `/rest/v1/shop/src/${h.table}`;
+    const prefer = { prefer: 'return=representation,resolution=merge-duplicates' };
+    const id = 9_000 + n;
+    const first = await send(h, 'POST', pgrst, { idem: fresh(), headers: prefer, body: JSON.stringify({ id, code: 'up-1' }) });
+    expect(first.status).toBe(201);
+    const key = fresh();
+    const merged = await send(h, 'POST', pgrst, { idem: key, headers: prefer, body: JSON.stringify({ id, code: 'up-2' }) });
+    // Not a plain insert of an existing id (409): the row is merged, as without a key.
+    expect(merged.status).toBe(200);
+    expect(merged.body).toEqual([{ id, code: 'up-2' }]);
+    await h.data.update(h.table, { op: 'eq', column: 'id', value: id }, { code: 'changed-since' });
+    const again = await send(h, 'POST', pgrst, { idem: key, headers: prefer, body: JSON.stringify({ id, code: 'up-2' }) });
+    expect(again.status).toBe(200);
+    expect(again.headers.get('idempotent-replayed')).toBe('true');
+    expect(again.body).toEqual([{ id, code: 'up-2' }]);
+    expect((await h.data.select({ table: h.table, where: { op: 'eq', column: 'id', value: id } })).map((r) => r['code'])).toEqual(['changed-since']);
+  });
+
+  it('replays a PostgREST insert with a key (also where the source takes the simple path)', async () => {
+    const pgrst = `/rest/v1/shop/src/${h.table}`;
+    const key = fresh();
+    const body = JSON.stringify({ code: 'pgrst-once' });
+    const first = await send(h, 'POST', pgrst, { idem: key, headers: { prefer: 'return=representation' }, body });
+    const again = await send(h, 'POST', pgrst, { idem: key, headers: { prefer: 'return=representation' }, body });
+    expect(first.status).toBe(201);
+    expect(again.status).toBe(201);
+    expect(again.headers.get('idempotent-replayed')).toBe('true');
+    expect(again.body).toEqual(first.body);
+    expect((await codesIn(h)).filter((c) => c === 'pgrst-once')).toHaveLength(1);
+  });
+
   it('refuses the same key for a different request (body, path, or credentials) with 422 IDEMPOTENCY_KEY_REUSED', async () => {
     const key = fresh();
     expect((await send(h, 'POST', rows(), { idem: key, body: JSON.stringify({ code: 'r1' }) })).status).toBe(201);
