@@ -16,6 +16,8 @@ export interface WrkResult {
 export interface WrkLoad {
   url: string;
   connections: number;
+  /** wrk's threads (default 2; at most `connections`). */
+  threads?: number;
   seconds: number;
   /** A wrk Lua script body (request function), for varying paths or bodies. */
   lua?: string;
@@ -23,7 +25,7 @@ export interface WrkLoad {
 
 /** Runs wrk (a separate process: load never shares the server's event loop) and reads its summary. */
 export async function wrk(load: WrkLoad): Promise<WrkResult> {
-  const args = ['-t2', `-c${load.connections}`, `-d${load.seconds}s`, '--latency', '--timeout', '5s'];
+  const args = [`-t${Math.min(load.threads ?? 2, load.connections)}`, `-c${load.connections}`, `-d${load.seconds}s`, '--latency', '--timeout', '5s'];
   if (load.lua) {
     const script = join(tmpdir(), `mobo-wrk-${process.pid}-${Math.random().toString(36).slice(2)}.lua`);
     writeFileSync(script, load.lua);

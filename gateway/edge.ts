@@ -5,7 +5,7 @@ import type { Logger } from '../runtime/logger.js';
 import { adminGuard, type AdminHandler } from './admin-routes.js';
 import { ensureAdminToken } from './admin-token.js';
 import { fail } from './envelope.js';
-import type { EdgeHook, ResponseView } from './hooks.js';
+import type { EdgeHook, RequestView, ResponseView } from './hooks.js';
 import { requestView } from './hooks.js';
 import type { HttpRequest, HttpResponse, RouteHandler, RouteOptions } from './http-types.js';
 import { Metrics } from './metrics.js';
@@ -230,6 +230,8 @@ export class Edge {
     let route: Route | undefined;
     let response: HttpResponse;
     let counted = false;
+    /** One view per request, made when the first hook runs: every phase's hooks see the same one. */
+    let view: RequestView | undefined;
     try {
       const match = this.router.match(req.method, req.path);
       route = match.route;
@@ -242,36 +244,46 @@ export class Edge {
       }
       const state = this.owners.get(route.owner)?.state ?? 'restarting';
       if (state !== 'up') throw new MoboError(NOT_UP[state], undefined, { details: { component: route.owner, retryAfterSeconds: 1 } });
-      if (this.onRequest.length > 0) await this.runHooks(this.onRequest, 'onRequest', req, route);
+      if (this.onRequest.length > 0) {
+        const pending = this.runHooks(this.onRequest, 'onRequest', (view ??= requestView(req, route)), 0);
+        if (pending) await pending;
+      }
       const authenticate = route.options.authenticate;
       if (authenticate) req.principal = await authenticate(req);
-      if (this.preHandler.length > 0) await this.runHooks(this.preHandler, 'preHandler', req, route);
+      if (this.preHandler.length > 0) {
+        const pending = this.runHooks(this.preHandler, 'preHandler', (view ??= requestView(req, route)), 0);
+        if (pending) await pending;
+      }
       response = await route.handler(req);
     } catch (err) {
       if (!(err instanceof MoboError)) this.board.log.error('request failed', { path: req.path, requestId: req.requestId, error: describeError(err) });
       response = route?.options.error ? route.options.error(req, err) : fail(req.requestId, err);
     }
     if (counted) this.traffic.end();
-    if (this.onResponse.length > 0 && route) this.observe(req, route, response, performance.now() - started);
+    if (this.onResponse.length > 0 && route) this.observe((view ??= requestView(req, route)), response, performance.now() - started);
     return response;
   }
 
-  private async runHooks(hooks: Array<{ owner: string; hook: EdgeHook }>, phase: 'onRequest' | 'preHandler', req: HttpRequest, route: Route): Promise<void> {
-    const view = requestView(req, route);
-    for (const { owner, hook } of hooks) {
-      if (hook.scope === 'own' && owner !== route.owner) continue;
+  /**
+   * Runs a phase's hooks in order from `from`; synchronous while they are (a hook returning
+   * nothing costs no await), a promise from the first hook that returns one.
+   */
+  private runHooks(hooks: ReadonlyArray<{ owner: string; hook: EdgeHook }>, phase: 'onRequest' | 'preHandler', view: RequestView, from: number): void | Promise<void> {
+    for (let i = from; i < hooks.length; i++) {
+      const { owner, hook } = hooks[i]!;
+      if (hook.scope === 'own' && owner !== view.component) continue;
       const pending = hook[phase]!(view);
-      if (pending) await pending;
+      if (pending) return pending.then(() => this.runHooks(hooks, phase, view, i + 1));
     }
+    return undefined;
   }
 
-  private observe(req: HttpRequest, route: Route, response: HttpResponse, durationMs: number): void {
-    const view = requestView(req, route);
+  private observe(view: RequestView, response: HttpResponse, durationMs: number): void {
     const body = response.body as { error?: { code?: unknown }; code?: unknown } | undefined;
     const code = typeof body?.error?.code === 'string' ? body.error.code : undefined;
     const outcome: ResponseView = { status: response.status, durationMs, rows: rowsOf(response.body), ...(code ? { code } : {}) };
     for (const { owner, hook } of this.onResponse) {
-      if (hook.scope === 'own' && owner !== route.owner) continue;
+      if (hook.scope === 'own' && owner !== view.component) continue;
       try {
         hook.onResponse!(view, outcome);
       } catch (err) {

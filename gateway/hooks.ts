@@ -17,8 +17,8 @@ export interface RequestView {
   readonly component: string;
   readonly params: Readonly<Record<string, string>>;
   readonly query: URLSearchParams;
-  /** Request headers (lower-case names) without `authorization`, `apikey`, `cookie` and `x-api-key`. */
-  readonly headers: Readonly<Record<string, string>>;
+  /** A request header by its lower-case name; never `authorization`, `apikey`, `cookie` or `x-api-key`. */
+  header(name: string): string | undefined;
   readonly ip: string;
   /** Set after the authenticate step (preHandler and onResponse hooks of authenticated routes). */
   readonly principal: Principal | undefined;
@@ -53,9 +53,8 @@ export interface EdgeHook {
 const CREDENTIAL_HEADERS = new Set(['authorization', 'apikey', 'cookie', 'x-api-key']);
 const NO_BODY = Symbol('no body');
 
-/** A view of the request for hooks; cheap to make (headers and body are read on first use). */
+/** A view of the request for hooks; cheap to make (the body is parsed on first use). */
 export function requestView(req: HttpRequest, route: Route): RequestView {
-  let headers: Record<string, string> | undefined;
   let body: unknown = NO_BODY;
   return {
     requestId: req.requestId,
@@ -65,10 +64,7 @@ export function requestView(req: HttpRequest, route: Route): RequestView {
     component: route.owner,
     params: req.params,
     query: req.query,
-    get headers() {
-      headers ??= Object.fromEntries(Object.entries(req.headers).filter(([k]) => !CREDENTIAL_HEADERS.has(k)));
-      return headers;
-    },
+    header: (name) => (CREDENTIAL_HEADERS.has(name) ? undefined : req.headers[name]),
     ip: req.ip,
     get principal() {
       return req.principal;

@@ -86,6 +86,7 @@ export class BlockList {
       }
       if (this.ranges.all.length > 0 && ipInRanges(value, this.ranges.all)) return true;
     }
+    if (this.allows.size === 0) return false;
     return this.allows.has(targetId(kind, kind === 'ip' ? normalizeIp(value) : value));
   }
 

@@ -9,7 +9,7 @@
 export interface InspectedRequest {
   readonly params: Readonly<Record<string, string>>;
   readonly query: URLSearchParams;
-  readonly headers: Readonly<Record<string, string>>;
+  header(name: string): string | undefined;
   /** The body parsed (JSON, or a form as an object); undefined when empty or neither. */
   body(): unknown;
 }
@@ -94,7 +94,7 @@ export function requestValues(req: InspectedRequest, opts: ValueOptions): Inspec
   }
   jsonLeaves(req.body(), 'body', 0, opts.skipFields, out);
   for (const name of opts.headers) {
-    const value = req.headers[name];
+    const value = req.header(name);
     if (value !== undefined) out.push({ field: `header.${name}`, value });
   }
   return out;

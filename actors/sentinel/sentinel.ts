@@ -168,9 +168,7 @@ export class Sentinel {
         if (this.blocks.blockOf('ip', view.ip) || (surface === 'login' && this.emailBlock(view))) throw this.refused('ip');
         const cfg = this.config().sqlguard;
         if (!cfg.enabled) return;
-        const values = requestValues(view, { headers: cfg.headers, skipFields: this.skipFields(cfg.skipFields) });
-        if (values.length > 0 && !SqlGuard.allPlain(values.map((v) => v.value))) return this.inspect(surface, view, values);
-        return undefined;
+        return this.inspect(surface, view, requestValues(view, { headers: cfg.headers, skipFields: this.skipFields(cfg.skipFields) }));
       },
       preHandler: (view) => {
         const p = view.principal;
@@ -209,7 +207,7 @@ export class Sentinel {
     const req: InspectedRequest = {
       params: {},
       query: new URLSearchParams(),
-      headers: {},
+      header: () => undefined,
       body: () => {
         try {
           return JSON.parse(input.payload.toString('utf8')) as unknown;
@@ -218,8 +216,7 @@ export class Sentinel {
         }
       },
     };
-    const values = requestValues(req, { headers: [], skipFields: this.skipFields(cfg.sqlguard.skipFields) });
-    if (values.length > 0 && !SqlGuard.allPlain(values.map((v) => v.value))) await this.inspect('mqtt', { requestId: input.clientId, ip: input.ip, path: input.topic }, values);
+    await this.inspect('mqtt', { requestId: input.clientId, ip: input.ip, path: input.topic }, requestValues(req, { headers: [], skipFields: this.skipFields(cfg.sqlguard.skipFields) }));
   }
 
   // ---- operator actions (mobo sentinel:*) ----
@@ -349,12 +346,17 @@ export class Sentinel {
     return typeof email === 'string' ? sha256(email.trim().toLowerCase()) : undefined;
   }
 
-  /** Scores the values (synchronously when every one that needs the model is in the score cache) and acts on the worst. */
+  /**
+   * Scores the values that are not plain (synchronously when each is in the score cache) and
+   * acts on the worst; a request of plain values only costs the plain test of each.
+   */
   private inspect(surface: Surface, req: Origin, values: Inspected[]): void | Promise<void> {
-    const unknown = values.filter((v) => !this.scores.has(v.value) && !isPlain(v.value));
+    const suspect = values.filter((v) => !isPlain(v.value));
+    if (suspect.length === 0) return;
+    const unknown = suspect.filter((v) => !this.scores.has(v.value));
     const guard = this.sqlguard;
-    if (guard && unknown.length === 0) return this.judge(surface, req, values, guard);
-    return this.scoreThenJudge(surface, req, values, unknown);
+    if (guard && unknown.length === 0) return this.judge(surface, req, suspect, guard);
+    return this.scoreThenJudge(surface, req, suspect, unknown);
   }
 
   private async scoreThenJudge(surface: Surface, req: Origin, values: Inspected[], unknown: Inspected[]): Promise<void> {
