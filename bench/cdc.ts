@@ -20,8 +20,8 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import pg from 'pg';
-import PusherJs from 'pusher-js';
 import { createAdapter, dropChangeCapture, type ChangeRelay, type SourceConfig } from '../adapters/index.js';
+import { subscribeClients, type PusherClient } from './pusher-clients.js';
 import { fmtSummary, summarize } from './stats.js';
 import { stopper, waitForLine } from './ws-servers.js';
 
@@ -34,7 +34,6 @@ const CLIENTS = Number(env['CDC_CLIENTS'] ?? 100);
 const EVENTS = Number(env['CDC_EVENTS'] ?? 200);
 const DEADLINE_MS = 120_000;
 
-const Pusher = PusherJs as unknown as typeof PusherJs.default;
 type Path = 'trigger' | 'logical' | 'logical+jetstream';
 
 const sql = async (text: string, params: unknown[] = []): Promise<Array<Record<string, unknown>>> => {
@@ -110,7 +109,7 @@ async function clientLatency(path: 'trigger' | 'logical'): Promise<string> {
   writeFileSync(join(dir, 'mobo.config.json'), JSON.stringify({ log: { level: 'warn', format: 'json' }, ds: { changes: path }, realtime: { maxConnections: 50_000, maxConnectionsPerIp: 50_000 } }));
   const proc = spawn(process.execPath, [resolve('dist/bundle/main.js'), 'boot'], { cwd: dir, env: { ...env, MOBO_HTTP_PORT: '0', MOBO_DATA_DIR: join(dir, '.mobo') }, stdio: ['ignore', 'pipe', 'inherit'] });
   const stop = stopper(proc);
-  const clients: Array<InstanceType<typeof Pusher>> = [];
+  const clients: PusherClient[] = [];
   let admin: (<T>(method: string, p: string, body?: unknown) => Promise<T>) | undefined;
   try {
     await waitForLine(proc, /READY|"event":"ready"/, 'mobo boot');
@@ -127,27 +126,11 @@ async function clientLatency(path: 'trigger' | 'logical'): Promise<string> {
     const app = await admin<{ key: string; authEndpoint: string }>('GET', '/v1/admin/projects/bench/realtime');
     const apiKey = (await admin<{ key: string }>('POST', '/v1/admin/projects/bench/keys', { role: 'admin' })).key;
     const samples: number[] = [];
-    await Promise.all(
-      Array.from({ length: CLIENTS }, async () => {
-        const client = new Pusher(app.key, {
-          cluster: 'local',
-          wsHost: '127.0.0.1',
-          wsPort: port,
-          forceTLS: false,
-          enabledTransports: ['ws'],
-          disableStats: true,
-          channelAuthorization: { endpoint: `http://127.0.0.1:${port}${app.authEndpoint}`, transport: 'ajax', headers: { authorization: `Bearer ${apiKey}` } },
-        });
-        clients.push(client);
-        const channel = client.subscribe('private-db-pg.items');
-        await new Promise<void>((ok, fail) => {
-          channel.bind('pusher:subscription_succeeded', () => ok());
-          channel.bind('pusher:subscription_error', () => fail(new Error('subscription refused')));
-        });
-        channel.bind_global((event: string, data: { row?: { t?: number } }) => {
-          if (!event.startsWith('pusher') && typeof data?.row?.t === 'number') samples.push(performance.timeOrigin + performance.now() - data.row.t);
-        });
-      }),
+    const target = { port, appKey: app.key, authEndpoint: app.authEndpoint, apiKey };
+    clients.push(
+      ...(await subscribeClients<{ row?: { t?: number } }>(Array.from({ length: CLIENTS }, () => target), 'private-db-pg.items', (data) => {
+        if (typeof data?.row?.t === 'number') samples.push(performance.timeOrigin + performance.now() - data.row.t);
+      })),
     );
     const writer = new pg.Client({ connectionString: PG_URL });
     await writer.connect();

@@ -35,6 +35,7 @@ const BENCHES: Entry[] = [
   { group: 'tenants', name: 'tenants', shared: false },
   { group: 'cluster', name: 'cluster-failover', shared: false },
   { group: 'cluster', name: 'cdc', shared: false },
+  { group: 'cluster', name: 'cdc-fanout', shared: false },
 ];
 
 const USAGE = `Usage: node dist/bench/run.js [--only GROUP|NAME[,…]]   groups: ${[...new Set(BENCHES.map((b) => b.group))].join(', ')}; names: ${BENCHES.map((b) => b.name).join(', ')}`;
