@@ -1,19 +1,8 @@
-import type { LoadOptions } from '../config/load.js';
-import type { ConfigSection } from '../config/section.js';
 import type { Edge, RouteMount } from '../gateway/edge.js';
-import type { ErrorDef } from '../runtime/errors.js';
-import type { Protocol } from '../runtime/protocol.js';
-import type { MoboConfig } from '../config/schema.js';
-import type { Logger } from '../runtime/logger.js';
-import type { ActorSystem } from '../runtime/system.js';
-import type { ChildStatus } from '../supervisors/supervisor.js';
-import type { Behavior } from '../runtime/behavior.js';
-import type { MailboxOptions } from '../runtime/mailbox.js';
-import type { ChildSpec, RestartType } from '../supervisors/child.js';
-import type { IntensityLimit } from '../supervisors/intensity.js';
-import type { Strategy } from '../supervisors/strategy.js';
 import type { NodeCluster } from '../cluster/index.js';
-import type { Placement } from '../supervisors/child.js';
+import type { ConfigSection, LoadOptions, MoboConfig } from '../config/index.js';
+import type { ActorSystem, Behavior, ErrorDef, Logger, MailboxOptions, Protocol } from '../runtime/index.js';
+import type { ChildSpec, ChildStatus, IntensityLimit, Placement, RestartType, Strategy } from '../supervisors/index.js';
 
 /** What every component sees of the node it is plugged into: the motherboard's bus. */
 export interface Board {

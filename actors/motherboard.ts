@@ -1,12 +1,9 @@
-import type { MoboConfig } from '../config/schema.js';
-import type { ConfigSection } from '../config/section.js';
 import { Edge, type EdgeMount } from '../gateway/edge.js';
-import type { Behavior } from '../runtime/behavior.js';
-import { MoboError, registerErrors } from '../runtime/errors.js';
-import type { ChildSpec } from '../supervisors/child.js';
-import { Supervisor, type SupervisorDeps, type SupervisorOptions } from '../supervisors/supervisor.js';
 import { GROUP_ORDER, type ActorSlot, type Board, type ComponentSlot, type SlotPlug, type TreeControl } from './board.js';
 import { scopedTree } from './tree-scope.js';
+import type { ConfigSection, MoboConfig } from '../config/index.js';
+import { type Behavior, MoboError, registerErrors } from '../runtime/index.js';
+import { type ChildSpec, Supervisor, type SupervisorDeps, type SupervisorOptions } from '../supervisors/index.js';
 
 export const ROOT_NAME = 'mobo';
 

@@ -1,12 +1,4 @@
 import { mkdirSync } from 'node:fs';
-import type { LoadedConfig, LoadOptions } from '../config/load.js';
-import type { MoboConfig } from '../config/schema.js';
-import { describeError } from '../runtime/errors.js';
-import type { ExitReason } from '../runtime/lifecycle.js';
-import { Logger } from '../runtime/logger.js';
-import { ActorSystem } from '../runtime/system.js';
-import type { Transport } from '../runtime/transport.js';
-import type { Supervisor } from '../supervisors/supervisor.js';
 import type { Board, ComponentSlot, ConfigStore, TreeControl } from './board.js';
 import { SoloCluster, joinNatsCluster, type NatsClusterOptions, type NodeCluster } from '../cluster/index.js';
 import { defaultSlots } from './components.js';
@@ -15,6 +7,9 @@ import { lockDataDir, type DataDirLock } from './kernel/data-dir-lock.js';
 import { stateSlot } from './kernel/state-actor.js';
 import { applyLogSettings } from './kernel/logger-actor.js';
 import { buildMotherboard, configSections } from './motherboard.js';
+import type { LoadedConfig, LoadOptions, MoboConfig } from '../config/index.js';
+import { ActorSystem, describeError, type ExitReason, Logger, type Transport } from '../runtime/index.js';
+import type { Supervisor } from '../supervisors/index.js';
 
 export interface NodeOptions {
   loaded: LoadedConfig;

@@ -1,5 +1,5 @@
-import { MoboError } from '../runtime/errors.js';
 import type { TreeControl } from './board.js';
+import { MoboError } from '../runtime/index.js';
 
 /** Who holds the handle: the component, and the supervisors it may add children under. */
 export interface TreeScope {

@@ -1,17 +1,11 @@
-/**
- * What every backend's Adapter shares: the schema cache, the change source, CRUD delegated to
- * a DataOps, health as a timed probe, dump/restore through dump.ts. A backend supplies the
- * driver-facing parts (connect, probe, DDL, transactions, its DataOps).
- */
-import { MoboError, describeError, isMoboError } from '../runtime/errors.js';
 import type { RestCall, RestCallResult, RestRead, RestReadResult, RestWrite, RestWriteResult } from './rest-plan.js';
-import { withTimeout } from '../runtime/timeout.js';
 import type { CaptureStatus } from './capture.js';
 import type { ChangeSource } from './changes.js';
 import { dumpTables, restoreTables } from './dump.js';
 import { HEALTH_TIMEOUT_MS } from './options.js';
 import { SchemaCache } from './schema-cache.js';
 import type { Adapter, AdapterHealth, AdapterKind, ChangeEvent, ChangeFeed, DataOps, DumpChunk, Query, RestoreOptions, Row, SchemaInfo, TableInfo } from './types.js';
+import { describeError, isMoboError, MoboError, withTimeout } from '../runtime/index.js';
 
 export abstract class BaseAdapter implements Adapter {
   abstract readonly kind: AdapterKind;

@@ -1,6 +1,5 @@
-/** Looking up tables and columns of the introspected schema; a miss is a DS_* error, never a query. */
-import { MoboError } from '../runtime/errors.js';
 import type { ColumnInfo, TableInfo } from './types.js';
+import { MoboError } from '../runtime/index.js';
 
 const byTable = new WeakMap<TableInfo, Map<string, ColumnInfo>>();
 

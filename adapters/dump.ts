@@ -1,21 +1,10 @@
-/**
- * Portable dump and restore (the MagBackup hooks): per table its definition, then its rows in
- * batches, read in primary-key order (keyset paging for a one-column key, offset paging
- * otherwise). A backend that can read every table in one snapshot wraps the dump in it and adds
- * its native definition and faster row format (sql/adapter.ts); called on the adapter itself,
- * each page is read on its own.
- *
- * Restore comes in two forms: `restoreStaged` builds every table in a RestoreStage beside the
- * live ones and swaps them in at the end (the SQL backends); `restoreTables` creates and fills
- * tables in place (MongoDB, and the stages themselves). Both skip the chunks only their own backend reads (redis-dump.ts, mongo-dump.ts).
- */
-import { MoboError } from '../runtime/errors.js';
 import { decodeCopyText } from './copy-text.js';
 import { CopyStreams } from './copy-streams.js';
 import { InFlight } from './in-flight.js';
 import { BATCH_SIZE, RESTORE_IN_FLIGHT } from './options.js';
 import type { Scalar, SortKey } from './query.js';
 import type { Adapter, DumpChunk, NativeOnlyChunk, NativeTable, RestoreOptions, Row, TableInfo } from './types.js';
+import { MoboError } from '../runtime/index.js';
 
 export function isNativeOnly(chunk: DumpChunk): chunk is NativeOnlyChunk {
   return chunk.kind === 'keys' || chunk.kind === 'collection' || chunk.kind === 'documents';

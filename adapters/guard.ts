@@ -1,4 +1,4 @@
-import type { MoboError } from '../runtime/errors.js';
+import type { MoboError } from '../runtime/index.js';
 
 /** A wrapper that runs driver calls and rethrows their failures through one error mapper. */
 export function errorGuard(toMoboError: (err: unknown) => MoboError): <T>(fn: () => Promise<T>) => Promise<T> {

@@ -1,13 +1,8 @@
-/**
- * MagDS adapters: one interface (types.ts), one module per backend. `createAdapter` is
- * synchronous; the backend's module (and so its driver) is imported when the adapter connects,
- * so only the drivers of sources in use are ever loaded.
- */
-import { MoboError } from '../runtime/errors.js';
 import { LazyAdapter } from './lazy.js';
 import { dropMysql, dropPostgres, provisionMysql, provisionPostgres, type AdminRunner, type Provisioned } from './provision.js';
 import type { ChangeRelay } from './capture.js';
 import type { Adapter, AdapterDeps, AdapterKind, SourceConfig } from './types.js';
+import { MoboError } from '../runtime/index.js';
 
 export type * from './types.js';
 export type { Scalar, ComparisonOp } from './query.js';

@@ -1,7 +1,7 @@
 import type { RestCall, RestCallResult, RestRead, RestReadResult, RestWrite, RestWriteResult } from './rest-plan.js';
-import { MoboError } from '../runtime/errors.js';
 import type { CaptureStatus } from './capture.js';
 import type { Adapter, AdapterHealth, AdapterKind, ChangeEvent, ChangeFeed, DataOps, DumpChunk, Query, RestoreOptions, Row, SchemaEditor, SchemaInfo, TableInfo } from './types.js';
+import { MoboError } from '../runtime/index.js';
 
 /**
  * An Adapter whose backend module is imported on `connect()`, so creating a source is

@@ -19,7 +19,6 @@
 import { randomUUID } from 'node:crypto';
 import { MongoClient, ObjectId } from 'mongodb';
 import type { ClientSession, Db, Document } from 'mongodb';
-import { MoboError } from '../runtime/errors.js';
 import { BaseAdapter } from './base.js';
 import { DocumentSchemaEditor } from './document-schema.js';
 import { errorGuard } from './guard.js';
@@ -37,6 +36,7 @@ import { generatedKey } from './sql/ddl.js';
 import type { Adapter, ChangeEvent, ColumnInfo, ColumnType, DataOps, DumpChunk, Query, RestoreOptions, Row, SchemaInfo, SourceConfig, TableInfo } from './types.js';
 import { checkTableDefinition, preparePatch, prepareQuery, prepareRows, prepareWhere } from './validate.js';
 import { decodeValue } from './values.js';
+import { MoboError } from '../runtime/index.js';
 
 const SCHEMA_COLLECTION = 'mobo_schema';
 const COUNTERS_COLLECTION = 'mobo_counters';

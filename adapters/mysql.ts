@@ -9,7 +9,6 @@
 import { randomBytes } from 'node:crypto';
 import { stageName } from './sql/stage.js';
 import mysql from 'mysql2/promise';
-import { isMoboError, MoboError } from '../runtime/errors.js';
 import { beforeCommit, outcomeUnknown } from './outcome.js';
 import { LocalChangeSource } from './changes.js';
 import { poolOptions } from './options.js';
@@ -19,6 +18,7 @@ import { mysqlDialect } from './sql/dialects.js';
 import type { SqlDriver, SqlResult, SqlRunner, StageDriver } from './sql/driver.js';
 import type { AdminRunner } from './provision.js';
 import type { Adapter, ColumnType, NativeTable, SchemaInfo, SourceConfig, TableInfo } from './types.js';
+import { isMoboError, MoboError } from '../runtime/index.js';
 
 export function createMysqlAdapter(config: SourceConfig): Adapter {
   return new SqlAdapter(new MysqlDriver(config), () => new LocalChangeSource());

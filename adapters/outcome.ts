@@ -1,4 +1,4 @@
-import { isMoboError, MoboError } from '../runtime/errors.js';
+import { isMoboError, MoboError } from '../runtime/index.js';
 
 /**
  * What a write that failed for want of its connection tells the caller, in two codes:

@@ -12,7 +12,6 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import pg from 'pg';
 import { from as copyFrom, to as copyTo } from 'pg-copy-streams';
-import { isMoboError, MoboError } from '../runtime/errors.js';
 import { beforeCommit, outcomeUnknown } from './outcome.js';
 import { SqlAdapter } from './sql/adapter.js';
 import type { SqlStatement } from './sql/compile.js';
@@ -33,6 +32,7 @@ import { captureNames, dropCapture, takeOverSlot, type CaptureNames } from './po
 import { PostgresLogicalReader } from './postgres-logical.js';
 import { claimReplication } from './replication-share.js';
 import type { Adapter, AdapterDeps, ColumnInfo, ColumnType, NativeTable, SchemaInfo, SourceConfig, SourceConnections, TableInfo } from './types.js';
+import { isMoboError, MoboError } from '../runtime/index.js';
 
 /** The application_name of pooled connections unless the URL sets one. */
 const APPLICATION_NAME = 'mobo:data';

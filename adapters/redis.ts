@@ -18,7 +18,6 @@
  */
 import { createHash, randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
-import { MoboError } from '../runtime/errors.js';
 import { BaseAdapter } from './base.js';
 import { DocumentSchemaEditor } from './document-schema.js';
 import { errorGuard } from './guard.js';
@@ -35,6 +34,7 @@ import type { SchemaCache } from './schema-cache.js';
 import { generatedKey } from './sql/ddl.js';
 import type { Adapter, ChangeEvent, DataOps, DumpChunk, Query, RestoreOptions, Row, SchemaInfo, SourceConfig, TableInfo } from './types.js';
 import { checkTableDefinition, preparePatch, prepareQuery, prepareRows, prepareWhere } from './validate.js';
+import { MoboError } from '../runtime/index.js';
 
 const FETCH_BATCH = 500;
 const INSERT_SHA = createHash('sha1').update(INSERT_SCRIPT).digest('hex');

@@ -13,7 +13,6 @@ import { rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import { MoboError, describeError } from '../runtime/errors.js';
 import { LocalChangeSource } from './changes.js';
 import { sqliteFile } from './options.js';
 import { SqlAdapter } from './sql/adapter.js';
@@ -21,6 +20,7 @@ import type { SqlStatement } from './sql/compile.js';
 import { sqliteDialect } from './sql/dialects.js';
 import type { NativeSequence, SqlDriver, SqlResult, SqlRunner, StageDriver } from './sql/driver.js';
 import type { Adapter, ColumnInfo, ColumnType, NativeTable, SchemaInfo, SourceConfig, TableInfo } from './types.js';
+import { describeError, MoboError } from '../runtime/index.js';
 
 const STATEMENT_CACHE_MAX = 256;
 

@@ -1,15 +1,9 @@
-/**
- * The gate between user input and a backend: every table and column in a query, row or patch
- * must exist in the introspected schema, and every value is brought to its canonical form
- * (values.ts). What passes can be compiled without further checks; what fails never reaches
- * the data source.
- */
-import { MoboError } from '../runtime/errors.js';
 import { requireColumn } from './columns.js';
 import { normalizeLike } from './pattern.js';
 import type { Filter, Query, Scalar } from './query.js';
 import type { ColumnInfo, Row, TableInfo } from './types.js';
 import { normalizeValue } from './values.js';
+import { MoboError } from '../runtime/index.js';
 
 const MAX_FILTER_DEPTH = 32;
 const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]{0,62}$/;

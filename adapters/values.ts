@@ -1,11 +1,5 @@
-/**
- * Canonical values. Every adapter hands rows out, and takes filter values in, in one JS form per
- * ColumnType: text/uuid → string (uuid lower-case), integer → number (a decimal string beyond
- * 2^53), float → number, boolean → boolean, timestamp → ISO-8601 UTC string, json → parsed JSON,
- * bytes → Buffer. Drivers' own forms are decoded here; values that do not fit are DS_VALUE_INVALID.
- */
-import { MoboError } from '../runtime/errors.js';
 import type { ColumnInfo, ColumnType } from './types.js';
+import { MoboError } from '../runtime/index.js';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const INTEGER = /^-?\d+$/;

@@ -1,5 +1,5 @@
 import { parseArgs as parseArgv } from 'node:util';
-import { MoboError } from '../runtime/errors.js';
+import { MoboError } from '../runtime/index.js';
 
 /** A flag a command accepts: `string` takes a value (`--role R` or `--role=R`), `boolean` takes none (`--force`). */
 /** `strings`: a value flag that may repeat (`--column a --column b`). */

@@ -1,7 +1,7 @@
-import { loadConfig, type LoadedConfig } from '../config/load.js';
 import { readAdminToken } from '../gateway/admin-token.js';
 import { nodeOnPort, readNodeFile, runningNode } from '../gateway/node-file.js';
-import { MoboError, type ErrorBody } from '../runtime/errors.js';
+import { loadConfig, type LoadedConfig } from '../config/index.js';
+import { type ErrorBody, MoboError } from '../runtime/index.js';
 
 /**
  * Talks to a running node's operator API. The node is found through

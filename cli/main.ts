@@ -1,10 +1,9 @@
-#!/usr/bin/env node
-import { MoboError } from '../runtime/errors.js';
 import { commandName, parseArgs, type ParsedArgs } from './args.js';
 import type { Command } from './command.js';
 import { COMMANDS } from './commands/index.js';
 import { EXIT, type ExitCode } from './exit-codes.js';
 import { createOutput } from './output.js';
+import { MoboError } from '../runtime/index.js';
 
 const GENERAL_HELP = `mobo: the MagMoBoMini command line
 

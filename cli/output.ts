@@ -1,4 +1,4 @@
-import { MoboError, describeError } from '../runtime/errors.js';
+import { describeError, MoboError } from '../runtime/index.js';
 
 export interface Output {
   json: boolean;

@@ -1,6 +1,5 @@
-import type { Clock, TimerHandle } from '../runtime/clock.js';
-import type { EventBus } from '../runtime/eventbus.js';
 import { fullBucket, secondsUntilToken, spend, type Bucket, type BucketLimit } from '../tools/index.js';
+import type { Clock, EventBus, TimerHandle } from '../runtime/index.js';
 
 export type { BucketLimit };
 

@@ -1,9 +1,9 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { MoboError } from '../runtime/errors.js';
 import { shownValue } from './secrets.js';
 import { configSchema, type MoboConfig } from './schema.js';
 import type { ConfigSection } from './section.js';
+import { MoboError } from '../runtime/index.js';
 
 /** The config file read when none is named: `mobo.config.json` in the working directory. */
 export const DEFAULT_CONFIG_FILE = 'mobo.config.json';

@@ -1,9 +1,9 @@
 import type { HealthReportBody } from '../actors/kernel/health-actor.js';
-import { MoboError } from '../runtime/errors.js';
 import { ok, parseJsonBody } from './envelope.js';
 import { tokenMatches } from './admin-token.js';
 import type { HttpRequest, HttpResponse } from './http-types.js';
 import type { EdgeContext } from './edge.js';
+import { MoboError } from '../runtime/index.js';
 
 const COMPONENT_ACTIONS = new Set(['start', 'stop', 'restart']);
 

@@ -1,7 +1,5 @@
 import type { Board } from '../actors/board.js';
 import { SYSTEM_PREFIXES } from '../actors/ds/names.js';
-import { MoboError, describeError, type ErrorCode } from '../runtime/errors.js';
-import type { Logger } from '../runtime/logger.js';
 import { adminGuard, type AdminHandler } from './admin-routes.js';
 import { ensureAdminToken } from './admin-token.js';
 import { fail } from './envelope.js';
@@ -12,6 +10,7 @@ import { Metrics } from './metrics.js';
 import { Router, type Route } from './router.js';
 import { Traffic } from './traffic.js';
 import type { Socket, TopicPublisher, WebSocketRoute } from './websocket-types.js';
+import { describeError, type ErrorCode, type Logger, MoboError } from '../runtime/index.js';
 
 export type { EdgeHook, RequestView, ResponseView } from './hooks.js';
 

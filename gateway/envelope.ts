@@ -1,5 +1,5 @@
-import { MoboError, toMoboError } from '../runtime/errors.js';
 import type { HttpResponse } from './http-types.js';
+import { MoboError, toMoboError } from '../runtime/index.js';
 
 /** `{data, meta}`: the success body of every /v1 response. */
 export function ok(requestId: string, data: unknown, status = 200): HttpResponse {

@@ -6,14 +6,12 @@
  */
 import { gzip } from 'node:zlib';
 import uws from 'uWebSockets.js';
-import { MoboError } from '../runtime/errors.js';
-import { nextId } from '../runtime/ids.js';
-import type { Logger } from '../runtime/logger.js';
 import { allowedOrigin, corsHeaders, preflight } from './cors.js';
 import { fail } from './envelope.js';
 import type { HttpRequest, HttpResponse } from './http-types.js';
 import type { Metrics } from './metrics.js';
 import type { Socket, TopicPublisher, UpgradeRequest, WebSocketRoute } from './websocket-types.js';
+import { type Logger, MoboError, nextId } from '../runtime/index.js';
 
 /** What answers the requests: the edge's pipeline (gateway/edge.ts). It never throws. */
 export interface RequestDispatcher {

@@ -1,5 +1,4 @@
 import type { Board, ComponentSlot, SlotPlug } from '../actors/board.js';
-import type { Behavior } from '../runtime/behavior.js';
 import { mountBackupAdminRoutes } from './admin-backup-routes.js';
 import { mountClusterAdminRoutes } from './admin-cluster-routes.js';
 import { mountDataAdminRoutes } from './admin-ds-routes.js';
@@ -14,6 +13,7 @@ import { mountRealtime } from './realtime/index.js';
 import { restErrors } from './rest/errors.js';
 import { mountRest } from './rest/mount.js';
 import { mountUi, uiErrors } from './ui/index.js';
+import type { Behavior } from '../runtime/index.js';
 
 export type { RouteMount } from './edge.js';
 

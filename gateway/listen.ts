@@ -1,7 +1,7 @@
 import type { Board } from '../actors/board.js';
-import { MoboError } from '../runtime/errors.js';
 import type { HttpServer } from './http-server.js';
 import { nodeOnPort, writeNodeFile, type NodeFile } from './node-file.js';
+import { MoboError } from '../runtime/index.js';
 
 const PROBE_TIMEOUT_MS = 1_500;
 

@@ -1,7 +1,7 @@
-import type { ColumnInfo, TableInfo } from '../adapters/types.js';
 import type { Gatekeeper, Operation, Principal } from '../actors/auth/principal.js';
 import { OPERATIONS } from '../actors/auth/scopes.js';
-import { toMoboError } from '../runtime/errors.js';
+import type { ColumnInfo, TableInfo } from '../adapters/index.js';
+import { toMoboError } from '../runtime/index.js';
 
 export interface SourceTables {
   project: string;

@@ -1,7 +1,5 @@
-import { SharedBuckets, type BucketLimit } from '../cluster/shared-buckets.js';
-import type { Clock } from '../runtime/clock.js';
-import type { EventBus } from '../runtime/eventbus.js';
-import { MoboError } from '../runtime/errors.js';
+import { type BucketLimit, SharedBuckets } from '../cluster/index.js';
+import { type Clock, type EventBus, MoboError } from '../runtime/index.js';
 
 const USAGE_TOPIC = 'api.ratelimit.usage';
 const MAX_BUCKETS = 100_000;

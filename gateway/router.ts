@@ -1,5 +1,5 @@
-import { MoboError } from '../runtime/errors.js';
 import type { RouteHandler, RouteOptions } from './http-types.js';
+import { MoboError } from '../runtime/index.js';
 
 /** One entry of the route table: who serves it, and how. */
 export interface Route {

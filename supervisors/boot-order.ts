@@ -1,4 +1,4 @@
-import { MoboError } from '../runtime/errors.js';
+import { MoboError } from '../runtime/index.js';
 
 interface Node {
   name: string;

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { ExitReason, HealthReport, LifecycleState } from '../runtime/lifecycle.js';
+import type { ExitReason, HealthReport, LifecycleState } from '../runtime/index.js';
 
 /** The narrow view a supervisor has of what it supervises: an actor or another supervisor. */
 export interface Child {

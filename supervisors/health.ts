@@ -1,4 +1,4 @@
-import type { HealthReport } from '../runtime/lifecycle.js';
+import type { HealthReport } from '../runtime/index.js';
 
 /** The supervisor's view of a child's health, driven by consecutive check results. */
 export type HealthState = 'healthy' | 'degraded' | 'critical' | 'failed';

@@ -1,5 +1,5 @@
-import { isAbnormal, type ExitReason } from '../runtime/lifecycle.js';
 import type { RestartType } from './child.js';
+import { type ExitReason, isAbnormal } from '../runtime/index.js';
 
 /**
  * one_for_one: only the failed child restarts. one_for_all: every child restarts.

@@ -1,14 +1,10 @@
-import type { Clock, TimerHandle } from '../runtime/clock.js';
-import { MoboError, describeError } from '../runtime/errors.js';
-import type { EventBus } from '../runtime/eventbus.js';
-import type { ExitReason, HealthReport, LifecycleState } from '../runtime/lifecycle.js';
-import type { Logger } from '../runtime/logger.js';
 import { DEFAULT_BACKOFF, backoffDelay, type BackoffPolicy } from './backoff.js';
 import { bootOrder } from './boot-order.js';
 import { childSpecSchema, type Child, type ChildSpec, type ResolvedChildSpec } from './child.js';
 import { DEFAULT_THRESHOLDS, HEALTHY, nextHealth, worstHealth, type HealthState, type HealthThresholds, type HealthTrack } from './health.js';
 import { DEFAULT_INTENSITY, RestartIntensity, type IntensityLimit } from './intensity.js';
 import { restartSet, shouldRestart, type Strategy } from './strategy.js';
+import { type Clock, describeError, type EventBus, type ExitReason, type HealthReport, type LifecycleState, type Logger, MoboError, type TimerHandle } from '../runtime/index.js';
 
 export interface HealthCheckOptions {
   /** 0 turns periodic checks off. */

@@ -1,9 +1,9 @@
 import { jose } from './jose.js';
-import { MoboError } from '../../runtime/errors.js';
 import type { Principal } from './principal.js';
 import type { PublicKeyRing } from './key-ring.js';
 import type { Signer } from './signing-keys.js';
 import { ACCESS_TTL_S, ALG, CLOCK_TOLERANCE_S, KIND_CLAIM, PROJECT_CLAIM, audience } from './policy.js';
+import { MoboError } from '../../runtime/index.js';
 
 export interface AccessClaims {
   /** The cluster's `auth.issuer`. */

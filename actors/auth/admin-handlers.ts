@@ -1,6 +1,5 @@
 import { z } from 'zod';
-import { on, type Handlers } from '../../runtime/behavior.js';
-import { implement } from '../../runtime/index.js';
+import { type Handlers, implement, on } from '../../runtime/index.js';
 import { resourceName } from '../ds/names.js';
 import type { AuthDeps } from './deps.js';
 import { policySchema } from './policies.js';

@@ -1,10 +1,10 @@
-import type { Row } from '../../adapters/types.js';
-import { MoboError } from '../../runtime/errors.js';
 import type { DataClient } from '../ds/protocol.js';
 import { digestsEqual, newId, randomSecret, sha256Hex } from './crypto.js';
 import { findOne, iso, updateExisting, where } from './records.js';
 import type { Scopes } from './scopes.js';
 import { API_KEYS } from './tables.js';
+import type { Row } from '../../adapters/index.js';
+import { MoboError } from '../../runtime/index.js';
 
 /**
  * API keys `ak_<project>_<43 chars of base64url = 32 random bytes>`. The secret is

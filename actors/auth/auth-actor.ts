@@ -1,4 +1,3 @@
-import { dispatch, type Behavior } from '../../runtime/behavior.js';
 import type { ActorSlot, Board } from '../board.js';
 import { ensureTables } from '../ds/catalog-tables.js';
 import { adminHandlers } from './admin-handlers.js';
@@ -12,6 +11,7 @@ import { sessionHandlers } from './session-handlers.js';
 import { warmJose } from './jose.js';
 import { checkSigningKey } from './signing-keys.js';
 import { AUTH_TABLES } from './tables.js';
+import { type Behavior, dispatch } from '../../runtime/index.js';
 
 /**
  * MagAuth: the actor that owns users, sessions, API keys, roles, service accounts, row

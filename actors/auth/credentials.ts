@@ -1,5 +1,5 @@
-import { MoboError } from '../../runtime/errors.js';
 import { API_KEY_PREFIX } from './api-keys.js';
+import { MoboError } from '../../runtime/index.js';
 
 export type Credential = { kind: 'jwt'; token: string } | { kind: 'api_key'; key: string };
 

@@ -1,5 +1,3 @@
-import type { Clock } from '../../runtime/clock.js';
-import { MoboError } from '../../runtime/errors.js';
 import type { Board } from '../board.js';
 import { PROJECTS } from '../ds/catalog-tables.js';
 import type { DataClient } from '../ds/protocol.js';
@@ -17,6 +15,7 @@ import { RowRules } from './row-rules.js';
 import { ServiceAccounts } from './service-accounts.js';
 import { loadSigner, type Signer } from './signing-keys.js';
 import { Users } from './users.js';
+import { type Clock, MoboError } from '../../runtime/index.js';
 
 /** What the auth actor's handlers share: the stores, the clock, the signer, and change announcements. */
 export interface AuthDeps {

@@ -1,6 +1,5 @@
 import type { JWK } from 'jose';
-import { MoboError } from '../../runtime/errors.js';
-import { ServiceKey } from '../../runtime/index.js';
+import { MoboError, ServiceKey, topics } from '../../runtime/index.js';
 import type { Board } from '../board.js';
 import { controlStore } from '../kernel/store-slot.js';
 import { verifyAccessToken } from './access-token.js';
@@ -16,7 +15,6 @@ import { Roles, builtInAllows, customRoleAllows, isBuiltInRole, type CustomRole 
 import { RowRules, grantFor, type RowRule } from './row-rules.js';
 import { checkAddress, checkScopes } from './scopes.js';
 import { ServiceAccounts } from './service-accounts.js';
-import { topics } from '../../runtime/topics.js';
 import { Users } from './users.js';
 
 /** MagAuth's Gatekeeper, plus what the HTTP edge serves from it. */

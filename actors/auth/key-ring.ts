@@ -1,9 +1,9 @@
 import type { CryptoKey, JWK } from 'jose';
 import { jose } from './jose.js';
-import type { Clock } from '../../runtime/clock.js';
 import type { DataClient } from '../ds/protocol.js';
 import { ALG, verifiesUntil } from './policy.js';
 import { SIGNING_KEYS } from './tables.js';
+import type { Clock } from '../../runtime/index.js';
 
 interface PublicKeyEntry {
   jwk: JWK;

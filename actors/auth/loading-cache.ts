@@ -1,5 +1,5 @@
-import type { Clock } from '../../runtime/clock.js';
 import { TtlCache } from '../kernel/ttl-cache.js';
+import type { Clock } from '../../runtime/index.js';
 
 /**
  * A bounded LRU with TTL that loads on a miss, remembers "not found" too, and shares

@@ -1,8 +1,6 @@
-import { SharedBuckets } from '../../cluster/shared-buckets.js';
 import { sha256Hex } from './crypto.js';
-import type { Clock } from '../../runtime/clock.js';
-import { MoboError } from '../../runtime/errors.js';
-import type { EventBus } from '../../runtime/eventbus.js';
+import { SharedBuckets } from '../../cluster/index.js';
+import { type Clock, type EventBus, MoboError } from '../../runtime/index.js';
 
 export interface LimiterOptions {
   /** Attempts allowed at once. */

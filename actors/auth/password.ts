@@ -1,6 +1,6 @@
 import { randomBytes, timingSafeEqual } from 'node:crypto';
-import { MoboError } from '../../runtime/errors.js';
 import { hashPool } from './hash-pool.js';
+import { MoboError } from '../../runtime/index.js';
 
 /**
  * Password hashing with scrypt (memory-hard, in node:crypto, no native dependency).

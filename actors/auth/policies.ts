@@ -1,13 +1,12 @@
 import { z } from 'zod';
-import type { Filter } from '../../adapters/query.js';
-import type { Row } from '../../adapters/types.js';
-import { MoboError } from '../../runtime/errors.js';
 import type { DataClient } from '../ds/protocol.js';
 import type { AccessGrant, AccessRequest, Principal } from './principal.js';
 import { iso, where } from './records.js';
 import { operationSchema, tablePatternSchema } from './scopes.js';
 import { tableMatches } from './table-pattern.js';
 import { POLICIES } from './tables.js';
+import type { Filter, Row } from '../../adapters/index.js';
+import { MoboError } from '../../runtime/index.js';
 
 /**
  * Policies: how end users reach tables. A project's tables are private by default to the

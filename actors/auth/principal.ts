@@ -1,9 +1,4 @@
-/**
- * The contract between MagAuth and every edge that serves requests (MagGate REST,
- * MagWS, MagMQTT): who is calling, and what one call may touch.
- */
-import type { Filter } from '../../adapters/query.js';
-import type { Row } from '../../adapters/types.js';
+import type { Filter, Row } from '../../adapters/index.js';
 
 export type Operation = 'read' | 'create' | 'update' | 'delete';
 

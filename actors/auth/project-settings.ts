@@ -1,12 +1,12 @@
 import { z } from 'zod';
-import type { Row } from '../../adapters/types.js';
 import type { DataClient } from '../ds/protocol.js';
 import type { SecretBox } from '../kernel/secret-box.js';
 import type { ApiKeys } from './api-keys.js';
-import { isMoboError } from '../../runtime/errors.js';
 import { findOne, iso, where } from './records.js';
 import { INVITES, PROJECT_SETTINGS } from './tables.js';
 import { normalizeEmail } from './users.js';
+import type { Row } from '../../adapters/index.js';
+import { isMoboError } from '../../runtime/index.js';
 
 /** Who may sign up: anyone, only invited emails, or nobody (the default until the owner opens it). */
 export const SIGNUP_MODES = ['closed', 'invite', 'open'] as const;

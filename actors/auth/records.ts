@@ -1,7 +1,6 @@
-import type { Filter } from '../../adapters/query.js';
-import type { Row } from '../../adapters/types.js';
 import type { DataClient } from '../ds/protocol.js';
-import { MoboError, isMoboError, type ErrorCode } from '../../runtime/errors.js';
+import type { Filter, Row } from '../../adapters/index.js';
+import { type ErrorCode, isMoboError, MoboError } from '../../runtime/index.js';
 
 /** `{a: 1, b: 2}` → `a = 1 AND b = 2`: every MagAuth lookup names its project this way. */
 export function where(fields: Record<string, string | number>): Filter {

@@ -1,10 +1,10 @@
-import type { Row } from '../../adapters/types.js';
-import { MoboError } from '../../runtime/errors.js';
 import type { DataClient } from '../ds/protocol.js';
 import { newId, randomSecret, sha256Hex } from './crypto.js';
 import { findOne, where } from './records.js';
 import { REFRESH_TOKENS } from './tables.js';
 import { REFRESH_TTL_MS } from './policy.js';
+import type { Row } from '../../adapters/index.js';
+import { MoboError } from '../../runtime/index.js';
 
 export interface Redeemed {
   userId: string;

@@ -1,5 +1,4 @@
 import { z } from 'zod';
-import { MoboError } from '../../runtime/errors.js';
 import { resourceName } from '../ds/names.js';
 import type { DataClient } from '../ds/protocol.js';
 import { BUILT_IN_ROLES, type AccessRequest, type Operation } from './principal.js';
@@ -7,6 +6,7 @@ import { findOne, insertNew, iso, where } from './records.js';
 import { operationSchema, tablePatternSchema } from './scopes.js';
 import { anyTableMatches } from './table-pattern.js';
 import { ROLES } from './tables.js';
+import { MoboError } from '../../runtime/index.js';
 
 export type BuiltInRole = (typeof BUILT_IN_ROLES)[number];
 

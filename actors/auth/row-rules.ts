@@ -1,12 +1,12 @@
 import { z } from 'zod';
-import type { Row } from '../../adapters/types.js';
-import { MoboError } from '../../runtime/errors.js';
 import { resourceName } from '../ds/names.js';
 import type { DataClient } from '../ds/protocol.js';
 import type { AccessGrant, Operation, Principal } from './principal.js';
 import { findOne, iso, where } from './records.js';
 import { isPrivileged } from './roles.js';
 import { ROW_RULES } from './tables.js';
+import type { Row } from '../../adapters/index.js';
+import { MoboError } from '../../runtime/index.js';
 
 /**
  * A row rule: on this table, a principal sees and writes only rows whose `column`

@@ -1,8 +1,8 @@
 import { z } from 'zod';
-import { MoboError } from '../../runtime/errors.js';
 import { isCidr, ipInRanges } from './cidr.js';
 import type { AccessRequest, Operation, Principal } from './principal.js';
 import { TABLE_PATTERN, anyTableMatches } from './table-pattern.js';
+import { MoboError } from '../../runtime/index.js';
 
 export const OPERATIONS = ['read', 'create', 'update', 'delete'] as const satisfies readonly Operation[];
 export const operationSchema = z.enum(OPERATIONS);

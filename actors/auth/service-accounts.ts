@@ -1,9 +1,9 @@
-import type { Row } from '../../adapters/types.js';
-import { MoboError } from '../../runtime/errors.js';
 import type { DataClient } from '../ds/protocol.js';
 import { newId } from './crypto.js';
 import { findOne, insertNew, iso, updateExisting, where } from './records.js';
 import { SERVICE_ACCOUNTS } from './tables.js';
+import type { Row } from '../../adapters/index.js';
+import { MoboError } from '../../runtime/index.js';
 
 /**
  * Service accounts: non-human principals (a worker, a device fleet) with a role. They

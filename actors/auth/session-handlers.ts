@@ -1,7 +1,4 @@
 import { z } from 'zod';
-import type { Row } from '../../adapters/types.js';
-import { on, type Handlers } from '../../runtime/behavior.js';
-import { MoboError } from '../../runtime/errors.js';
 import { resourceName } from '../ds/names.js';
 import { signAccessToken, type IssuedAccessToken } from './access-token.js';
 import { normalizeIp } from './cidr.js';
@@ -11,6 +8,8 @@ import { burnPasswordCheck, checkPasswordStrength, hashPassword, verifyPassword 
 import { rotateSigningKey } from './signing-keys.js';
 import { RefreshReuse } from './refresh-tokens.js';
 import { describeUser, normalizeEmail, type UserInfo } from './users.js';
+import type { Row } from '../../adapters/index.js';
+import { type Handlers, MoboError, on } from '../../runtime/index.js';
 
 export interface Session extends IssuedAccessToken {
   refresh_token: string;

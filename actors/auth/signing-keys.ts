@@ -1,12 +1,12 @@
 import type { CryptoKey, JWK } from 'jose';
-import type { Row } from '../../adapters/types.js';
-import { MoboError } from '../../runtime/errors.js';
 import type { DataClient } from '../ds/protocol.js';
 import type { SecretBox } from '../kernel/secret-box.js';
 import { newId } from './crypto.js';
 import { jose } from './jose.js';
 import { ALG } from './policy.js';
 import { SIGNING_KEYS } from './tables.js';
+import type { Row } from '../../adapters/index.js';
+import { MoboError } from '../../runtime/index.js';
 
 /** The key the auth actor signs with: the newest key not retired. */
 export interface Signer {

@@ -1,4 +1,4 @@
-import type { ColumnInfo, TableInfo } from '../../adapters/types.js';
+import type { ColumnInfo, TableInfo } from '../../adapters/index.js';
 
 /**
  * MagAuth's tables in the control store. Secrets are never stored: passwords as scrypt

@@ -1,10 +1,10 @@
-import type { Row } from '../../adapters/types.js';
-import { MoboError } from '../../runtime/errors.js';
 import type { DataClient } from '../ds/protocol.js';
 import { newId } from './crypto.js';
 import { checkPasswordStrength, hashPassword } from './password.js';
 import { findOne, insertNew, iso, updateExisting, where } from './records.js';
 import { USERS } from './tables.js';
+import type { Row } from '../../adapters/index.js';
+import { MoboError } from '../../runtime/index.js';
 
 /** What may be shown of a user: never the password hash. */
 export interface UserInfo {

@@ -1,11 +1,11 @@
 import { open, type FileHandle } from 'node:fs/promises';
-import { MoboError } from '../../runtime/errors.js';
 import { FLAG_MANIFEST, TRAILER_BYTES, corrupt, decodeHeader, decodeTrailer, type ArchiveHeader } from './container.js';
 import type { FrameCipher } from './frame-cipher.js';
 import { FrameCodec, readExactly, readFrame, type Frame } from './frames.js';
 import { manifestSchema, type Manifest, type PartEntry } from './manifest.js';
 import { RecordCodec, type FrameRecord, type PartRecord } from './records.js';
 import { PartTally } from './tally.js';
+import { MoboError } from '../../runtime/index.js';
 
 const HEAD_BYTES = 64 * 1024 + 12;
 

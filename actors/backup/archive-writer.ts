@@ -1,11 +1,11 @@
 import { open, rename, rm, type FileHandle } from 'node:fs/promises';
-import { MoboError } from '../../runtime/errors.js';
 import { FLAG_MANIFEST, FORMAT, FRAME_TARGET_BYTES, encodeHeader, encodeTrailer, type ArchiveFormat } from './container.js';
 import type { FrameCipher } from './frame-cipher.js';
 import { FrameCodec, FrameWriter } from './frames.js';
 import type { Manifest, PartEntry } from './manifest.js';
 import { RecordCodec, type PartRecord } from './records.js';
 import { PartTally } from './tally.js';
+import { MoboError } from '../../runtime/index.js';
 
 export interface ArchiveIdentity {
   id: string;

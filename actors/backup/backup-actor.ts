@@ -1,7 +1,4 @@
 import { z } from 'zod';
-import { dispatch, on, type Behavior } from '../../runtime/behavior.js';
-import type { Clock } from '../../runtime/clock.js';
-import { MoboError, describeError } from '../../runtime/errors.js';
 import type { ActorSlot, Board } from '../board.js';
 import { resourceName } from '../ds/names.js';
 import { SecretBox } from '../kernel/secret-box.js';
@@ -15,8 +12,8 @@ import { ScheduleStore } from './schedule-store.js';
 import { SCHEDULER_NAME } from './scheduler-slot.js';
 import type { RestoreCheckpoint } from './restore.js';
 import { BackupService } from './service.js';
-import { topics } from '../../runtime/topics.js';
 import { backupSettings } from './settings.js';
+import { type Behavior, type Clock, describeError, dispatch, MoboError, on, topics } from '../../runtime/index.js';
 
 export interface BackupSlotOptions {
   /** Time for the scheduler (tests drive a ManualClock); default the system clock. */

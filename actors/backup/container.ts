@@ -8,7 +8,7 @@
  *   trailer    | u64 offset of the manifest frame | "MOBOEND1"
  */
 import { z } from 'zod';
-import { MoboError } from '../../runtime/errors.js';
+import { MoboError } from '../../runtime/index.js';
 
 /**
  * The format new archives are written in. Readers take both: 1 carries a Postgres COPY chunk

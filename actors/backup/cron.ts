@@ -1,5 +1,5 @@
 import { Cron as Croner } from 'croner';
-import { MoboError } from '../../runtime/errors.js';
+import { MoboError } from '../../runtime/index.js';
 
 /**
  * A 5-field cron expression (minute hour day-of-month month day-of-week), in UTC, parsed

@@ -1,5 +1,5 @@
 import { createCipheriv, createDecipheriv, createHmac, randomBytes } from 'node:crypto';
-import { MoboError } from '../../runtime/errors.js';
+import { MoboError } from '../../runtime/index.js';
 
 const ALGO = 'aes-256-gcm';
 const IV_BYTES = 12;

@@ -1,10 +1,10 @@
 import { randomBytes } from 'node:crypto';
 import { mkdir, readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { MoboError, describeError } from '../../runtime/errors.js';
 import { ArchiveReader, readHeader } from './archive-reader.js';
 import type { FrameCipher } from './frame-cipher.js';
 import { totalRows } from './manifest.js';
+import { describeError, MoboError } from '../../runtime/index.js';
 
 const EXT = '.mobo';
 const ID = /^[A-Za-z0-9_-]{1,80}$/;

@@ -1,13 +1,5 @@
-/**
- * What a part's frames carry: one JSON line per record. A table definition precedes its
- * rows, so `bytes` columns travel as base64 strings and come back as Buffers by column type.
- * From format 2 on, a Postgres COPY chunk's text is not in its line: the line says how many
- * bytes of it follow (`raw`), and they follow as they are (no JSON escaping of the text, no
- * parse of it on the way back). A record's bytes (line and raw text) are what its part's
- * checksum covers.
- */
-import type { DumpChunk, Row, TableInfo } from '../../adapters/types.js';
 import { FORMAT, corrupt, type ArchiveFormat } from './container.js';
+import type { DumpChunk, Row, TableInfo } from '../../adapters/index.js';
 
 export type PartRecord = DumpChunk | { kind: 'config'; config: unknown };
 

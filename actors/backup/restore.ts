@@ -1,11 +1,10 @@
-import { createAdapter, restoresAtomically } from '../../adapters/index.js';
-import type { Adapter, RestoreOptions, RestoreStep } from '../../adapters/types.js';
-import { MoboError, describeError, isMoboError, toMoboError } from '../../runtime/errors.js';
+import { type Adapter, createAdapter, type RestoreOptions, restoresAtomically, type RestoreStep } from '../../adapters/index.js';
 import type { ArchiveReader } from './archive-reader.js';
 import type { Progress } from './create.js';
 import type { PartEntry } from './manifest.js';
 import { dumpChunks } from './records.js';
 import type { DataTarget } from './targets.js';
+import { describeError, isMoboError, MoboError, toMoboError } from '../../runtime/index.js';
 
 /**
  * Where a restore stands, per target: a step of an adapter's staged restore, or (Redis,

@@ -1,7 +1,7 @@
-import type { TableInfo } from '../../adapters/types.js';
 import { ensureTables } from '../ds/catalog-tables.js';
 import type { DataClient } from '../ds/protocol.js';
 import type { Schedule } from './scheduler.js';
+import type { TableInfo } from '../../adapters/index.js';
 
 export const SCHEDULE_TABLE = 'mobo_backup_schedule';
 const ROW_ID = 'default';

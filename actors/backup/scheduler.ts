@@ -1,6 +1,6 @@
-import type { Clock, TimerHandle } from '../../runtime/clock.js';
 import { Cron } from './cron.js';
-import type { Lease as ScheduleLease } from '../../cluster/lease.js';
+import type { Clock, TimerHandle } from '../../runtime/index.js';
+import type { Lease as ScheduleLease } from '../../cluster/index.js';
 
 export interface Schedule {
   cron: string;

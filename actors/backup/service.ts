@@ -1,4 +1,3 @@
-import { MoboError, isMoboError } from '../../runtime/errors.js';
 import type { Board } from '../board.js';
 import { catalogSlot } from '../ds/catalog.js';
 import { DataClient, sourceAddress } from '../ds/protocol.js';
@@ -15,6 +14,7 @@ import { archivedConfig, type BackupSettings } from './settings.js';
 import { backupTargets, restoreTarget, type DataTarget } from './targets.js';
 import { moboVersion } from './version.js';
 import { trialInScratch, verifyArchive, type VerifyReport } from './verify.js';
+import { isMoboError, MoboError } from '../../runtime/index.js';
 
 export interface RestoreRequest {
   id: string;

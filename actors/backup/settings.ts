@@ -1,8 +1,6 @@
 import { join } from 'node:path';
-import { schemaWith, type LoadOptions } from '../../config/load.js';
-import type { MoboConfig } from '../../config/schema.js';
-import { withoutSecrets } from '../../config/secrets.js';
 import { FrameCipher } from './frame-cipher.js';
+import { type LoadOptions, type MoboConfig, schemaWith, withoutSecrets } from '../../config/index.js';
 
 type BackupSection = MoboConfig['backup'];
 

@@ -1,12 +1,11 @@
-import { createAdapter } from '../../adapters/index.js';
-import type { Adapter, AdapterKind, SourceConfig } from '../../adapters/types.js';
-import { MoboError, isMoboError } from '../../runtime/errors.js';
+import { type Adapter, type AdapterKind, createAdapter, type SourceConfig } from '../../adapters/index.js';
 import type { Board } from '../board.js';
 import { SOURCES } from '../ds/catalog-tables.js';
 import type { SecretBox } from '../kernel/secret-box.js';
 import { controlSource, controlStore } from '../kernel/store-slot.js';
 import type { PartMeta } from './archive-writer.js';
 import type { PartEntry } from './manifest.js';
+import { isMoboError, MoboError } from '../../runtime/index.js';
 
 /** One place data is dumped from or restored into: the control store, or a project's source. */
 export interface DataTarget {

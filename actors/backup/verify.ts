@@ -1,13 +1,13 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describeError } from '../../runtime/errors.js';
 import type { ArchiveReader } from './archive-reader.js';
 import type { Progress } from './create.js';
 import { totalRows } from './manifest.js';
 import { dumpChunks } from './records.js';
 import { countsMatch } from './restore.js';
 import { withAdapter } from './targets.js';
+import { describeError } from '../../runtime/index.js';
 
 export interface PartCheck {
   name: string;

@@ -1,11 +1,10 @@
 import { z } from 'zod';
-import { dispatch, on, type Behavior } from '../../runtime/behavior.js';
 import type { ActorSlot, Board } from '../board.js';
 import { resourceName } from '../ds/names.js';
 import { DataClient, sourceAddress } from '../ds/protocol.js';
 import { JobTable } from '../kernel/jobs.js';
-import { topics } from '../../runtime/topics.js';
 import { copyTable } from './copy.js';
+import { type Behavior, dispatch, on, topics } from '../../runtime/index.js';
 
 const copyInput = z.object({
   project: resourceName,

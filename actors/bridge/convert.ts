@@ -1,5 +1,5 @@
-import type { ColumnInfo, ColumnType, Row } from '../../adapters/types.js';
-import { MoboError } from '../../runtime/errors.js';
+import type { ColumnInfo, ColumnType, Row } from '../../adapters/index.js';
+import { MoboError } from '../../runtime/index.js';
 
 /**
  * A value of a source column in the form of a target column of another portable type, where

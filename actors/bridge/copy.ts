@@ -1,9 +1,8 @@
-import type { Filter } from '../../adapters/query.js';
 import { requireColumn } from '../../adapters/columns.js';
-import type { TableInfo } from '../../adapters/types.js';
-import { MoboError } from '../../runtime/errors.js';
 import type { DataClient } from '../ds/protocol.js';
 import { converterFor, rowConverter } from './convert.js';
+import type { Filter, TableInfo } from '../../adapters/index.js';
+import { MoboError } from '../../runtime/index.js';
 
 export interface CopyPlan {
   from: DataClient;

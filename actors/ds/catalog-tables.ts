@@ -1,5 +1,5 @@
-import type { TableInfo } from '../../adapters/types.js';
 import type { DataClient } from './protocol.js';
+import type { TableInfo } from '../../adapters/index.js';
 
 const text = (name: string, nullable = false) => ({ name, type: 'text' as const, nativeType: 'text', nullable, hasDefault: false });
 const integer = (name: string) => ({ name, type: 'integer' as const, nativeType: 'integer', nullable: true, hasDefault: false });

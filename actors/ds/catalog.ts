@@ -3,12 +3,6 @@ import { z } from 'zod';
 import { createAdapter, dropChangeCapture } from '../../adapters/index.js';
 import { captureKey, changeRelayFor } from './capture.js';
 import type { ChangeRelay, Row, SourceConfig } from '../../adapters/index.js';
-import { dispatch, on, type Behavior } from '../../runtime/behavior.js';
-import type { TimerHandle } from '../../runtime/clock.js';
-import { MoboError, describeError, isMoboError } from '../../runtime/errors.js';
-import { withTimeout } from '../../runtime/timeout.js';
-import type { ChildSpec } from '../../supervisors/child.js';
-import type { ChildStatus } from '../../supervisors/supervisor.js';
 import type { ActorSlot, Board, PoolSlot } from '../board.js';
 import { SecretBox } from '../kernel/secret-box.js';
 import { controlStore } from '../kernel/store-slot.js';
@@ -18,6 +12,8 @@ import { connectionBehavior } from './connection.js';
 import { reservedProjectName, resourceName, SYSTEM_PREFIXES } from './names.js';
 import { WriteRecords } from './write-records.js';
 import { DataClient, sourceAddress, type SourceStatus } from './protocol.js';
+import { type Behavior, describeError, dispatch, isMoboError, MoboError, on, type TimerHandle, withTimeout } from '../../runtime/index.js';
+import type { ChildSpec, ChildStatus } from '../../supervisors/index.js';
 
 /** The supervisor holding one connection actor per (project, source). */
 export const dsPoolSlot: PoolSlot = {

@@ -1,16 +1,9 @@
-import { createAdapter, feedSeesAllWrites, type ChangeRelay } from '../../adapters/index.js';
+import { type Adapter, type ChangeEvent, type ChangeFeed, type ChangeRelay, createAdapter, type DataOps, feedSeesAllWrites, type RestWrite, type RestWriteResult, type Row, type SchemaEditor, type SourceConfig } from '../../adapters/index.js';
 import { forRead, isConnectionLost } from '../../adapters/outcome.js';
-import type { RestWrite, RestWriteResult } from '../../adapters/rest-plan.js';
-import type { Adapter, ChangeEvent, ChangeFeed, DataOps, Row, SchemaEditor, SourceConfig } from '../../adapters/types.js';
-import { dispatch, on, type Behavior, type Handlers } from '../../runtime/behavior.js';
-import type { ActorContext } from '../../runtime/context.js';
-import { MoboError, describeError, isMoboError } from '../../runtime/errors.js';
-import type { EventBus } from '../../runtime/eventbus.js';
-import { withTimeout } from '../../runtime/timeout.js';
-import { topics } from '../../runtime/topics.js';
 import { DS, SCHEMA_CHANGED_TOPIC, SCHEMA_CHECK_TOPIC, SCHEMA_REFRESHED_TOPIC, type SourceStatus, type WriteOp } from './protocol.js';
 import type { RecordRef, WriteRecords } from './write-records.js';
 import { backgroundGate, type GateTicket } from './background-gate.js';
+import { type ActorContext, type Behavior, describeError, dispatch, type EventBus, type Handlers, isMoboError, MoboError, on, topics, withTimeout } from '../../runtime/index.js';
 
 export interface ConnectionSpec {
   project: string;

@@ -1,10 +1,8 @@
 import { z } from 'zod';
-import type { Filter } from '../../adapters/query.js';
-import type { AppliedMigration, CaptureStatus, DescribedTable, MigrationStep, Query, Rehearsal, Row, SchemaChange, SchemaInfo, SchemaOp, TableInfo, RestRead, RestReadResult, RestWrite, RestWriteResult, RestCall, RestCallResult } from '../../adapters/index.js';
+import type { AppliedMigration, CaptureStatus, DescribedTable, Filter, MigrationStep, Query, Rehearsal, RestCall, RestCallResult, RestRead, RestReadResult, RestWrite, RestWriteResult, Row, SchemaChange, SchemaInfo, SchemaOp, TableInfo } from '../../adapters/index.js';
 import { outcomeUnknown } from '../../adapters/outcome.js';
-import { isMoboError, MoboError, type ErrorCode } from '../../runtime/errors.js';
-import type { ActorRef, AskOptions } from '../../runtime/ref.js';
 import type { RecordRef } from './write-records.js';
+import { type ActorRef, type AskOptions, type ErrorCode, isMoboError, MoboError } from '../../runtime/index.js';
 
 /**
  * The messages a connection actor answers. One schema each, checked at the actor's edge.

@@ -1,9 +1,7 @@
-import type { Filter } from '../../adapters/query.js';
-import type { RestWriteResult } from '../../adapters/rest-plan.js';
-import type { Row, TableInfo } from '../../adapters/types.js';
-import { isMoboError, MoboError, type ErrorBody } from '../../runtime/errors.js';
 import { ensureTables } from './catalog-tables.js';
 import type { DataClient } from './protocol.js';
+import type { Filter, RestWriteResult, Row, TableInfo } from '../../adapters/index.js';
+import { type ErrorBody, isMoboError, MoboError } from '../../runtime/index.js';
 
 /**
  * The durable record of an idempotent write (the REST Idempotency-Key, gateway/rest/idempotency.ts),

@@ -1,7 +1,7 @@
 import { z } from 'zod';
-import { dispatch, on, type Behavior } from '../../runtime/behavior.js';
 import type { Board, ComponentSlot } from '../board.js';
 import { TtlCache } from './ttl-cache.js';
+import { type Behavior, dispatch, on } from '../../runtime/index.js';
 
 const key = z.object({ key: z.string().min(1).max(512) });
 

@@ -1,8 +1,7 @@
 import { z } from 'zod';
-import { diffConfig, applyReloadable } from '../../config/diff.js';
-import { loadConfig } from '../../config/load.js';
-import { dispatch, on, type Behavior } from '../../runtime/behavior.js';
 import type { Board, ComponentSlot } from '../board.js';
+import { applyReloadable, diffConfig, loadConfig } from '../../config/index.js';
+import { type Behavior, dispatch, on } from '../../runtime/index.js';
 
 /**
  * Holds the node's configuration. `config.reload` re-reads file and env: a bad file is

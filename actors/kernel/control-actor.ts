@@ -1,10 +1,10 @@
 import { budgetStats, captureStats } from '../../adapters/index.js';
 import { z } from 'zod';
-import { dispatch, on, type Behavior } from '../../runtime/behavior.js';
 import type { Board, ComponentSlot } from '../board.js';
 import type { Run } from './node-memory.js';
 import { stateSlot } from './state-actor.js';
 import { flatten } from './tree-view.js';
+import { type Behavior, dispatch, on } from '../../runtime/index.js';
 
 const component = z.object({ name: z.string().min(1).max(200) });
 

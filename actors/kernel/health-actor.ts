@@ -1,7 +1,7 @@
 import { z } from 'zod';
-import { dispatch, on, type Behavior } from '../../runtime/behavior.js';
 import type { Board, ComponentSlot } from '../board.js';
 import { flatten, overallHealth, type ComponentStatus } from './tree-view.js';
+import { type Behavior, dispatch, on } from '../../runtime/index.js';
 
 export interface HealthReportBody {
   status: ReturnType<typeof overallHealth>;

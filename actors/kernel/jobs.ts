@@ -1,6 +1,4 @@
-import { MoboError, toMoboError, type ErrorBody, type ErrorCode } from '../../runtime/errors.js';
-import type { EventBus } from '../../runtime/eventbus.js';
-import { nextId } from '../../runtime/ids.js';
+import { type ErrorBody, type ErrorCode, type EventBus, MoboError, nextId, toMoboError } from '../../runtime/index.js';
 
 export type JobState = 'running' | 'done' | 'failed';
 

@@ -1,8 +1,7 @@
 import { z } from 'zod';
-import { dispatch, on, type Behavior } from '../../runtime/behavior.js';
-import type { Logger } from '../../runtime/logger.js';
-import type { MoboConfig } from '../../config/schema.js';
 import type { Board, ComponentSlot } from '../board.js';
+import { type Behavior, dispatch, type Logger, on } from '../../runtime/index.js';
+import type { MoboConfig } from '../../config/index.js';
 
 /** Resolves `auto` to what suits the output: readable in a terminal, JSON lines elsewhere. */
 export function logFormat(format: MoboConfig['log']['format'], isTTY: boolean): 'json' | 'pretty' {

@@ -1,9 +1,7 @@
 import { z } from 'zod';
-import { dispatch, on, type Behavior } from '../../runtime/behavior.js';
-import { assertAddress } from '../../runtime/envelope.js';
-import { MoboError } from '../../runtime/errors.js';
 import type { Board, ComponentSlot } from '../board.js';
 import { flatten } from './tree-view.js';
+import { assertAddress, type Behavior, dispatch, MoboError, on } from '../../runtime/index.js';
 
 export interface RegistryEntry {
   name: string;

@@ -1,11 +1,10 @@
 import { join } from 'node:path';
 import { z } from 'zod';
-import { dispatch, on, type Behavior } from '../../runtime/behavior.js';
-import type { TimerHandle } from '../../runtime/clock.js';
 import type { Board, ComponentSlot } from '../board.js';
 import { MEMORY_KEY, beginRun, previousRun, readMemory, updateRun, type NodeMemory, type Run } from './node-memory.js';
 import { StateFile, type StateData } from './state-file.js';
 import { flatten } from './tree-view.js';
+import { type Behavior, dispatch, on, type TimerHandle } from '../../runtime/index.js';
 
 const key = z.object({ key: z.string().min(1).max(512) });
 

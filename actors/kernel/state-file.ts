@@ -1,6 +1,6 @@
 import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { MoboError } from '../../runtime/errors.js';
+import { MoboError } from '../../runtime/index.js';
 
 export type StateData = Record<string, unknown>;
 

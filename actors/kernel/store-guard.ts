@@ -1,7 +1,7 @@
 import { statSync } from 'node:fs';
 import { sqliteFile, type Adapter, type SourceConfig } from '../../adapters/index.js';
-import { MoboError, isMoboError } from '../../runtime/errors.js';
 import { newStoreExpected, runState } from './data-dir.js';
+import { isMoboError, MoboError } from '../../runtime/index.js';
 
 /**
  * The control store refuses to be silently new: a missing, empty or damaged store in a data

@@ -1,12 +1,12 @@
 import { join } from 'node:path';
 import { createAdapter, type SourceConfig } from '../../adapters/index.js';
-import type { MoboConfig } from '../../config/schema.js';
-import type { Behavior } from '../../runtime/behavior.js';
 import type { ActorSlot, Board } from '../board.js';
 import { connectionBehavior } from '../ds/connection.js';
 import { DataClient } from '../ds/protocol.js';
 import { clearNewStoreMarker, newStoreExpected, tightenDataDir } from './data-dir.js';
 import { checkAfterOpen, checkBeforeOpen, corrupt } from './store-guard.js';
+import type { MoboConfig } from '../../config/index.js';
+import type { Behavior } from '../../runtime/index.js';
 
 /** The node's control store: SQLite in the data dir (embedded) or a shared Postgres (cluster). */
 export function controlSource(config: Readonly<MoboConfig>): SourceConfig {

@@ -1,5 +1,4 @@
-import type { ChildStatus } from '../../supervisors/supervisor.js';
-import { worstHealth, type HealthState } from '../../supervisors/health.js';
+import { type ChildStatus, type HealthState, worstHealth } from '../../supervisors/index.js';
 
 export interface ComponentStatus {
   name: string;

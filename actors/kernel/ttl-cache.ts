@@ -1,4 +1,4 @@
-import type { Clock } from '../../runtime/clock.js';
+import type { Clock } from '../../runtime/index.js';
 
 interface Entry {
   value: unknown;

@@ -1,20 +1,10 @@
-/**
- * Same auth as REST: MQTT username = the project, password = an API key (`ak_<project>_…`)
- * or a MagAuth access token. Plain topics are the pseudo-table `mqtt.topics` of the
- * project: `read` lets a client subscribe, `create` lets it publish (built-in roles by the
- * role matrix; custom roles and key table scopes by a grant on `mqtt.topics` or `*`), and
- * a key's `scopes.topics.publish|subscribe` narrow that to topic patterns below the
- * project. Table-change topics (`<project>/db/<source>/<table>/<op>`) need `read` on the
- * table itself and are filtered by its row rule.
- */
-import { matchesFilter } from '../../adapters/evaluate.js';
-import type { Row } from '../../adapters/types.js';
 import type { AuthGatekeeper } from '../auth/gatekeeper.js';
 import type { AccessGrant, Operation, Principal } from '../auth/principal.js';
-import { isMoboError } from '../../runtime/errors.js';
 import { ConnectRefused, type Message } from './broker.js';
 import type { Device, TopicRights } from './devices.js';
 import { filterCovers, filterMatches, isReserved, isValidFilter, namespaceOf, parseDbTopic } from './topics.js';
+import { matchesFilter, type Row } from '../../adapters/index.js';
+import { isMoboError } from '../../runtime/index.js';
 
 export const TOPICS_TABLE = { source: 'mqtt', table: 'topics' } as const;
 

@@ -1,13 +1,4 @@
-/**
- * Group commit for ingest: rows for one table that arrive while earlier inserts are in
- * flight wait and go together as one multi-row insert (one transaction), so throughput
- * follows the load with no timer and no added latency when idle: at most `maxInFlight`
- * inserts run per table, and each takes everything queued when it starts (up to
- * `maxBatch`). MQTT messages arrive on many sockets and loop turns, so MagDS's own
- * per-turn grouping cannot see them together. A batch that fails is tried again row by row,
- * so each message gets the answer it would have had alone (one bad row never fails others).
- */
-import type { Row } from '../../adapters/types.js';
+import type { Row } from '../../adapters/index.js';
 
 interface Pending {
   row: Row;

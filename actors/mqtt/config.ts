@@ -1,6 +1,5 @@
 import { z } from 'zod';
-import { credentialUrl } from '../../config/secrets.js';
-import { configSection } from '../../config/section.js';
+import { configSection, credentialUrl } from '../../config/index.js';
 
 const port = z.number().int().min(0).max(65_535);
 

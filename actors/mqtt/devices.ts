@@ -1,7 +1,7 @@
 import type { Socket } from 'node:net';
 import type { AccessGrant, Principal } from '../auth/principal.js';
-import type { Clock } from '../../runtime/clock.js';
 import type { BrokerClient } from './broker.js';
+import type { Clock } from '../../runtime/index.js';
 
 /** What a connected client may do with plain (non-table) topics, worked out once per authentication. */
 export interface TopicRights {

@@ -1,24 +1,13 @@
-/**
- * Device fleet → database. A message whose topic matches an ingest rule of its project is
- * written as a row through the source's connection actor before the broker acknowledges it
- * (rows of one table that arrive together share one insert: batcher.ts): a QoS 1 PUBACK means the row is
- * committed. The write runs with the publishing device's own rights (MagAuth `create` on the
- * table, its row rule's forced values). A message that does not fit (not JSON, a column or
- * value the table refuses, no right to write) goes to `<project>/dead-letter/<rule>` as a
- * QoS 1 message and is counted, never silently dropped. A source that is unavailable is not
- * a bad payload: the publish fails, the connection closes without a PUBACK and the device
- * sends the message again.
- */
-import type { Row } from '../../adapters/types.js';
 import type { AuthGatekeeper } from '../auth/gatekeeper.js';
 import { DataClient, sourceAddress } from '../ds/protocol.js';
 import type { Board } from '../board.js';
-import { toMoboError, type ErrorCode } from '../../runtime/errors.js';
 import type { Message } from './broker.js';
 import type { Device } from './devices.js';
 import { InsertBatcher } from './batcher.js';
 import { rowFor, type Rule, type RuleStore } from './rules.js';
 import { deadLetterTopic, filterMatches } from './topics.js';
+import type { Row } from '../../adapters/index.js';
+import { type ErrorCode, toMoboError } from '../../runtime/index.js';
 
 /** Failures a retry can cure: the message is not acknowledged, so the device sends it again. */
 const TRANSIENT: ReadonlySet<ErrorCode> = new Set(['DS_UNAVAILABLE', 'DS_BUSY', 'MAILBOX_FULL', 'ACTOR_ASK_TIMEOUT', 'ACTOR_NOT_FOUND', 'ACTOR_STOPPED', 'ACTOR_CRASHED', 'TRANSPORT_UNAVAILABLE', 'TRANSPORT_CLOSED']);

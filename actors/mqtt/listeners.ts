@@ -15,8 +15,8 @@ import { createServer as createTcpServer, type AddressInfo, type Server, type So
 import { createServer as createTlsServer } from 'node:tls';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, createWebSocketStream } from 'ws';
-import { MoboError } from '../../runtime/errors.js';
 import type { MqttConfig } from './config.js';
+import { MoboError } from '../../runtime/index.js';
 
 export interface Bound {
   tcp: number;

@@ -1,6 +1,3 @@
-import { dispatch, type Behavior } from '../../runtime/behavior.js';
-import { MoboError } from '../../runtime/errors.js';
-import { implement } from '../../runtime/protocol.js';
 import { gatekeeperFor } from '../auth/gatekeeper.js';
 import type { ActorSlot, Board } from '../board.js';
 import { ensureTables } from '../ds/catalog-tables.js';
@@ -13,6 +10,7 @@ import { RetainedCopy } from './retained.js';
 import { MQTT_TABLES, RuleStore } from './rules.js';
 import { MqttService } from './service.js';
 import { mqttStats } from './stats.js';
+import { type Behavior, dispatch, implement, MoboError } from '../../runtime/index.js';
 
 /**
  * MagMQTT: the embedded MQTT 3.1.1 broker (aedes) as a component of the edge group. Its

@@ -7,7 +7,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { createRequire } from 'node:module';
-import type { Listener, Transport } from '../../runtime/transport.js';
+import type { Listener, Transport } from '../../runtime/index.js';
 
 const require = createRequire(import.meta.url);
 const mqemitter = require('mqemitter') as (opts: { concurrency?: number; matchEmptyLevels?: boolean }) => Emitter;

@@ -1,10 +1,10 @@
 import { z } from 'zod';
-import { defineProtocol, reply } from '../../runtime/protocol.js';
 import { resourceName } from '../ds/names.js';
 import type { Bound } from './listeners.js';
 import { ruleInput, type Rule } from './rules.js';
 import type { ClientView } from './service.js';
 import type { MqttStats } from './stats.js';
+import { defineProtocol, reply } from '../../runtime/index.js';
 
 const projectOnly = z.object({ project: resourceName.optional() }).nullish();
 

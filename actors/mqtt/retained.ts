@@ -1,14 +1,7 @@
-/**
- * A copy of every retained message in the control store (`mobo_mqtt_retained`), so that
- * MagBackup carries retained messages with the rest of the control store, and an embedded
- * node (in-memory persistence) gets them back after a restart or a restore. The broker's
- * own persistence stays the one it serves from; this copy is written after it, one row per
- * topic, and removed when an empty retained payload clears the topic.
- */
-import type { Row } from '../../adapters/types.js';
 import { where } from '../auth/records.js';
 import type { DataClient } from '../ds/protocol.js';
 import type { Message } from './broker.js';
+import type { Row } from '../../adapters/index.js';
 
 export const RETAINED_TABLE = 'mobo_mqtt_retained';
 

@@ -10,12 +10,12 @@
  */
 import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
-import type { Row, TableInfo } from '../../adapters/types.js';
-import { MoboError } from '../../runtime/errors.js';
 import { findOne, iso, where } from '../auth/records.js';
 import { resourceName } from '../ds/names.js';
 import type { DataClient } from '../ds/protocol.js';
 import { isValidFilter } from './topics.js';
+import type { Row, TableInfo } from '../../adapters/index.js';
+import { MoboError } from '../../runtime/index.js';
 
 export const RULES_TABLE = 'mobo_mqtt_rules';
 const text = (name: string, nullable = false) => ({ name, type: 'text' as const, nativeType: 'text', nullable, hasDefault: false });

@@ -7,8 +7,6 @@ import type { AuthChange } from '../auth/invalidation.js';
 import type { Board } from '../board.js';
 import type { DataChange } from '../../gateway/realtime/db-channels.js';
 import { DataClient, sourceAddress } from '../ds/protocol.js';
-import { MoboError, describeError } from '../../runtime/errors.js';
-import type { Logger } from '../../runtime/logger.js';
 import { authenticateDevice, maySubscribePlain, mayPublish, mayReceive, tablesReached, topicRights } from './access.js';
 import { ConnectRefused, startBroker, type Broker, type BrokerClient, type Message } from './broker.js';
 import type { MqttConfig } from './config.js';
@@ -22,6 +20,7 @@ import type { RetainedCopy } from './retained.js';
 import type { RuleStore } from './rules.js';
 import type { MqttStats } from './stats.js';
 import { dbTopic, namespaceOf } from './topics.js';
+import { describeError, type Logger, MoboError } from '../../runtime/index.js';
 
 const LEVEL = /^[^/+#\u0000]+$/;
 const refusedPublish = (reason: string) => new MoboError('AUTH_FORBIDDEN', reason);

@@ -4,13 +4,11 @@
  * supervisor's to see: `degraded` while the external server does not answer.
  */
 import { z } from 'zod';
-import type { MoboConfig } from '../../config/schema.js';
 import { PusherHttpClient } from '../../gateway/realtime/pusher-http-client.js';
-import { dispatch, on, type Behavior } from '../../runtime/behavior.js';
-import { MoboError, describeError } from '../../runtime/errors.js';
-import type { HealthReport } from '../../runtime/lifecycle.js';
-import type { ChildSpec } from '../../supervisors/child.js';
 import type { Board } from '../board.js';
+import type { MoboConfig } from '../../config/index.js';
+import { type Behavior, describeError, dispatch, type HealthReport, MoboError, on } from '../../runtime/index.js';
+import type { ChildSpec } from '../../supervisors/index.js';
 
 export const CONNECTOR = 'realtime-connector';
 

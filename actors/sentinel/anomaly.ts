@@ -1,5 +1,5 @@
-import type { Clock } from '../../runtime/clock.js';
 import type { SentinelConfig } from './config.js';
+import type { Clock } from '../../runtime/index.js';
 
 /** What one answered request tells the baselines. */
 export interface Observation {

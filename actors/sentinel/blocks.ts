@@ -1,6 +1,5 @@
 import { ipInRanges, isCidr, normalizeIp } from '../auth/cidr.js';
-import type { Clock } from '../../runtime/clock.js';
-import { MoboError } from '../../runtime/errors.js';
+import { type Clock, MoboError } from '../../runtime/index.js';
 
 /** What can be blocked: a client address, an API key (by id), a user (`project/subject`), a login email (hashed), an MQTT client id. */
 export type TargetKind = 'ip' | 'key' | 'user' | 'email' | 'mqtt';

@@ -1,6 +1,6 @@
-import type { Clock } from '../../runtime/clock.js';
 import type { SentinelConfig } from './config.js';
 import { targetId, type TargetKind } from './blocks.js';
+import type { Clock } from '../../runtime/index.js';
 
 /** One failure, as every node hears it on the bus: no password, no plain email (hashed). */
 export interface Failure {

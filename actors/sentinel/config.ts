@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { configSection } from '../../config/section.js';
+import { configSection } from '../../config/index.js';
 
 const score = z.number().min(0).max(1);
 const ms = z.number().int().positive();

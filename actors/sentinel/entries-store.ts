@@ -1,8 +1,8 @@
-import type { ColumnInfo, Row, TableInfo } from '../../adapters/types.js';
-import { isMoboError } from '../../runtime/errors.js';
 import type { DataClient } from '../ds/protocol.js';
 import { ensureTables } from '../ds/catalog-tables.js';
 import type { Allow, Block, BlockSource, TargetKind } from './blocks.js';
+import type { ColumnInfo, Row, TableInfo } from '../../adapters/index.js';
+import { isMoboError } from '../../runtime/index.js';
 
 /**
  * Blocks, allow entries and the mode override in the control store (so they survive

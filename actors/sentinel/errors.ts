@@ -1,4 +1,4 @@
-import { defineErrors } from '../../runtime/errors.js';
+import { defineErrors } from '../../runtime/index.js';
 
 /** MagSentinel's error codes, merged into the node's one catalogue when the component plugs in. */
 export const sentinelErrors = defineErrors({

@@ -2,8 +2,8 @@ import { z } from 'zod';
 import type { EdgeContext } from '../../gateway/edge.js';
 import { parseJsonBody } from '../../gateway/envelope.js';
 import type { HttpRequest } from '../../gateway/http-types.js';
-import { MoboError } from '../../runtime/errors.js';
 import { sentinelFor } from './sentinel.js';
+import { MoboError } from '../../runtime/index.js';
 
 const blockBody = z.object({ kind: z.string(), value: z.string(), reason: z.string().max(500).optional(), forMs: z.number().int().positive().optional() }).strict();
 const allowBody = z.object({ kind: z.string(), value: z.string(), note: z.string().max(500).optional() }).strict();

@@ -1,10 +1,9 @@
-import type { Behavior } from '../../runtime/behavior.js';
-import { describeError } from '../../runtime/errors.js';
 import type { ActorSlot, Board } from '../board.js';
 import { sentinelConfig } from './config.js';
 import { sentinelErrors } from './errors.js';
 import { mountSentinel } from './routes.js';
 import { sentinelFor } from './sentinel.js';
+import { type Behavior, describeError } from '../../runtime/index.js';
 
 /** How often lapsed blocks are swept (they are already ignored when looked up). */
 const SWEEP_MS = 30_000;

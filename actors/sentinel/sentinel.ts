@@ -1,7 +1,6 @@
 import { createHash } from 'node:crypto';
 import { openEventStream, type EventStream } from '../../cluster/index.js';
-import { describeError, MoboError, isMoboError } from '../../runtime/errors.js';
-import { natsNames, ServiceKey } from '../../runtime/index.js';
+import { describeError, isMoboError, MoboError, natsNames, ServiceKey } from '../../runtime/index.js';
 import type { Board } from '../board.js';
 import { controlStore } from '../kernel/store-slot.js';
 import { AnomalyDetector, type Anomaly } from './anomaly.js';

@@ -5,10 +5,10 @@
  * whole numbers.
  */
 import { requireColumn } from '../columns.js';
-import { MoboError } from '../../runtime/errors.js';
 import type { Filter, SortKey } from '../query.js';
 import type { Query, Row, TableInfo } from '../types.js';
 import type { SqlDialect } from './dialect.js';
+import { MoboError } from '../../runtime/index.js';
 
 /** A table as compiled statements name it: its quoted reference and its introspected shape. */
 export interface SqlTarget {

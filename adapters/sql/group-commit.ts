@@ -1,7 +1,7 @@
-import { isMoboError, MoboError } from '../../runtime/errors.js';
 import { isConnectionLost, outcomeUnknown } from '../outcome.js';
 import type { Row } from '../types.js';
 import type { SqlDriver, SqlRunner } from './driver.js';
+import { isMoboError, MoboError } from '../../runtime/index.js';
 
 type Job<T> = (runner: SqlRunner) => Promise<T>;
 

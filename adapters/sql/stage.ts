@@ -5,12 +5,12 @@
  * StageDriver swaps them in.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { MoboError } from '../../runtime/errors.js';
 import type { RestoreStage } from '../dump.js';
 import type { Adapter, NativeTable, Row, TableInfo } from '../types.js';
 import { compileCreateTable } from './ddl.js';
 import type { StageDriver } from './driver.js';
 import { InFlight } from '../in-flight.js';
+import { MoboError } from '../../runtime/index.js';
 
 /** Tables whose keys and indexes a Postgres stage builds at once (a backup target's pool holds two connections). */
 const POSTGRES_BUILDS = 2;

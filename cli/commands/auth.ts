@@ -3,9 +3,9 @@ import { flagNumber, flagString, required, usage, type ParsedArgs } from '../arg
 import type { Command } from '../command.js';
 import { EXIT, type ExitCode } from '../exit-codes.js';
 import { table, type Output } from '../output.js';
-import { isMoboError } from '../../runtime/errors.js';
 import type { NodeClient } from '../client.js';
 import { client } from './node.js';
+import { isMoboError } from '../../runtime/index.js';
 
 export const enc = encodeURIComponent;
 export const base = (project: string): string => `/v1/admin/projects/${enc(project)}`;

@@ -1,12 +1,12 @@
 import type { ArchiveSummary, Job, Manifest, Progress, RestoreReport, VerifyReport } from '../../actors/backup/index.js';
 import { parseAge } from '../../actors/backup/retention.js';
-import { MoboError } from '../../runtime/errors.js';
 import { flagString, required, usage, type ParsedArgs } from '../args.js';
 import type { NodeClient } from '../client.js';
 import type { Command } from '../command.js';
 import { EXIT } from '../exit-codes.js';
 import { table, type Output } from '../output.js';
 import { client } from './node.js';
+import { MoboError } from '../../runtime/index.js';
 
 const POLL_MS = 200;
 

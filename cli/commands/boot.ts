@@ -1,14 +1,13 @@
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import type { MoboNode } from '../../actors/node.js';
-import { loadConfig } from '../../config/load.js';
-import { withoutCredentials } from '../../config/secrets.js';
 import { readNodeFile } from '../../gateway/node-file.js';
-import { MoboError, describeError, isMoboError } from '../../runtime/errors.js';
 import { flagString } from '../args.js';
 import type { Command } from '../command.js';
 import { EXIT, type ExitCode } from '../exit-codes.js';
 import type { Output } from '../output.js';
+import { loadConfig, withoutCredentials } from '../../config/index.js';
+import { describeError, isMoboError, MoboError } from '../../runtime/index.js';
 
 interface PostEvent {
   supervisor: string;

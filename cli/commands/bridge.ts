@@ -1,8 +1,8 @@
 import { flagNumber, flagString, required } from '../args.js';
 import type { Command } from '../command.js';
 import { EXIT } from '../exit-codes.js';
-import { MoboError, type ErrorBody } from '../../runtime/errors.js';
 import { client } from './node.js';
+import { type ErrorBody, MoboError } from '../../runtime/index.js';
 
 interface Job {
   id: string;

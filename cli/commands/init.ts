@@ -3,13 +3,13 @@ import { resolve } from 'node:path';
 import { sqliteFile } from '../../adapters/index.js';
 import { startOver } from '../../actors/kernel/start-over.js';
 import { controlSource } from '../../actors/kernel/store-slot.js';
-import { DEFAULT_CONFIG_FILE, loadConfig } from '../../config/load.js';
 import { ensureAdminToken } from '../../gateway/admin-token.js';
 import { runningNode } from '../../gateway/node-file.js';
-import { MoboError } from '../../runtime/errors.js';
 import { flagString } from '../args.js';
 import type { Command } from '../command.js';
 import { EXIT } from '../exit-codes.js';
+import { DEFAULT_CONFIG_FILE, loadConfig } from '../../config/index.js';
+import { MoboError } from '../../runtime/index.js';
 
 export const initCommand: Command = {
   name: 'init',

@@ -2,12 +2,12 @@ import { mqttErrors } from '../../actors/mqtt/errors.js';
 import type { StatsView } from '../../actors/mqtt/protocol.js';
 import type { Rule } from '../../actors/mqtt/rules.js';
 import type { ClientView } from '../../actors/mqtt/service.js';
-import { registerErrors } from '../../runtime/errors.js';
 import { flagString, required, usage, type ParsedArgs } from '../args.js';
 import type { Command } from '../command.js';
 import { EXIT } from '../exit-codes.js';
 import { table } from '../output.js';
 import { client } from './node.js';
+import { registerErrors } from '../../runtime/index.js';
 
 // The CLI does not boot the components: it knows MagMQTT's codes so that a *_NOT_FOUND exits 5.
 registerErrors('mqtt', mqttErrors.defs);

@@ -3,14 +3,13 @@ import { previousRun, readMemory, type Run } from '../../actors/kernel/node-memo
 import { StateFile } from '../../actors/kernel/state-file.js';
 import type { ComponentStatus } from '../../actors/kernel/tree-view.js';
 import type { CaptureStatus } from '../../adapters/index.js';
-import { loadConfig } from '../../config/load.js';
-import { isMoboError } from '../../runtime/errors.js';
 import { flagString, type ParsedArgs } from '../args.js';
 import { NodeClient } from '../client.js';
 import type { Command } from '../command.js';
 import { EXIT, type ExitCode } from '../exit-codes.js';
 import { table, type Output } from '../output.js';
-import type { MoboError } from '../../runtime/errors.js';
+import { loadConfig } from '../../config/index.js';
+import { isMoboError, type MoboError } from '../../runtime/index.js';
 
 export interface NodeStatus {
   node: string;

@@ -1,11 +1,11 @@
 import { createInterface } from 'node:readline';
 import { defaultManifestPath, decide, resolveBands, sentinelConfig, SqlGuard } from '../../actors/sentinel/index.js';
-import { loadConfig } from '../../config/load.js';
 import { flagString, usage, type ParsedArgs } from '../args.js';
 import type { Command } from '../command.js';
 import { EXIT } from '../exit-codes.js';
 import { table } from '../output.js';
 import { client } from './node.js';
+import { loadConfig } from '../../config/index.js';
 
 const BATCH = 512;
 

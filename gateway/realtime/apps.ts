@@ -14,9 +14,9 @@ import { findOne } from '../../actors/auth/records.js';
 import { PROJECTS, ensureTables } from '../../actors/ds/catalog-tables.js';
 import { SecretBox } from '../../actors/kernel/secret-box.js';
 import { controlStore } from '../../actors/kernel/store-slot.js';
-import type { Row, TableInfo } from '../../adapters/types.js';
-import { MoboError, isMoboError } from '../../runtime/errors.js';
 import type { AppCredentials } from './signatures.js';
+import type { Row, TableInfo } from '../../adapters/index.js';
+import { isMoboError, MoboError } from '../../runtime/index.js';
 
 export interface RealtimeApp extends AppCredentials {
   id: string;

@@ -15,13 +15,13 @@
  * disabled or a policy changed, wherever the socket is (revocation.ts).
  */
 import type { AccessGrant, Gatekeeper, Principal } from '../../actors/auth/principal.js';
-import { MoboError } from '../../runtime/errors.js';
 import type { EdgeContext } from '../edge.js';
 import type { HttpRequest } from '../http-types.js';
 import type { AppDirectory } from './apps.js';
 import { parseDbChannel } from './db-channels.js';
 import { assertChannelName, channelKind, SOCKET_ID } from './protocol.js';
 import { signChannel } from './signatures.js';
+import { MoboError } from '../../runtime/index.js';
 
 export const AUTH_PATH = '/v1/realtime/:project/auth';
 

@@ -1,4 +1,4 @@
-import { MoboError } from '../../runtime/errors.js';
+import { MoboError } from '../../runtime/index.js';
 
 export interface ConnectionCaps {
   /** Sockets this node holds at most. */

@@ -7,7 +7,7 @@
  * declares that run down) and two processes reusing a node id never mix.
  */
 import { randomBytes } from 'node:crypto';
-import type { Listener, Transport } from '../../runtime/transport.js';
+import type { Listener, Transport } from '../../runtime/index.js';
 
 export interface LinkMessage {
   /** The sending hub: `<node id>.<membership incarnation>.<random>`. */

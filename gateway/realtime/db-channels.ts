@@ -1,19 +1,7 @@
-/**
- * Database changes → channels. `private-db-<source>.<table>` carries the MagDS change feed
- * of one table as `INSERT` / `UPDATE` / `DELETE` events. Each subscription holds the row
- * filter MagAuth granted it (signed into its channel_data by the auth endpoint), and
- * subscriptions with the same filter share one uWS topic: a change is tested once per
- * distinct filter and published once per group, however many clients listen.
- * Deletes are tested against the old row; one whose old row lacks the filtered column is
- * withheld from filtered subscribers (it cannot be shown to be theirs).
- */
-import type { Filter } from '../../adapters/query.js';
-import { matchesFilter } from '../../adapters/evaluate.js';
-import type { ChangeEvent, Row } from '../../adapters/types.js';
-import type { EventBus } from '../../runtime/eventbus.js';
 import { channelTopic, type LocalDelivery } from './delivery.js';
-import { topics } from '../../runtime/topics.js';
 import { frame } from './protocol.js';
+import { type ChangeEvent, type Filter, matchesFilter, type Row } from '../../adapters/index.js';
+import { type EventBus, topics } from '../../runtime/index.js';
 
 export const DB_CHANNEL_PREFIX = 'private-db-';
 const SOURCE = /^[a-z][a-z0-9_-]{0,62}$/;

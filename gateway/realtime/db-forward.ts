@@ -1,10 +1,7 @@
-import type { EventBus } from '../../runtime/eventbus.js';
-import { describeError } from '../../runtime/errors.js';
-import type { Logger } from '../../runtime/logger.js';
 import type { AppDirectory } from './apps.js';
 import { changeData, dbChannel, type DataChange } from './db-channels.js';
-import { topics } from '../../runtime/topics.js';
 import type { RealtimePublisher } from './publisher.js';
+import { describeError, type EventBus, type Logger, topics } from '../../runtime/index.js';
 
 /**
  * Connector mode: each change this node observes goes to the external server on the

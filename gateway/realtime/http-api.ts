@@ -1,11 +1,3 @@
-/**
- * The Pusher HTTP API, so the official `pusher` server library works unmodified:
- * `POST /apps/:appId/events` and `/batch_events`, `GET /apps/:appId/channels`,
- * `/channels/:name` and `/channels/:name/users`. Every request is signed with the app's
- * secret (auth_key, auth_timestamp, auth_version, body_md5, auth_signature), checked in
- * constant time, and refused when its timestamp is stale.
- */
-import { MoboError } from '../../runtime/errors.js';
 import type { EdgeContext } from '../edge.js';
 import { parseJsonBody } from '../envelope.js';
 import type { HttpRequest, HttpResponse } from '../http-types.js';
@@ -13,6 +5,7 @@ import type { AppDirectory, RealtimeApp } from './apps.js';
 import { assertChannelName, channelKind, SOCKET_ID } from './protocol.js';
 import type { ChannelInfo, RealtimePublisher } from './publisher.js';
 import { verifyRequest } from './signatures.js';
+import { MoboError } from '../../runtime/index.js';
 
 export interface HttpApiSettings {
   maxEventBytes: number;

@@ -3,8 +3,6 @@
  * replicated presence, channel occupancy queries and database channels, wired together.
  */
 import type { NodeCluster } from '../../cluster/index.js';
-import type { EventBus } from '../../runtime/eventbus.js';
-import type { Transport } from '../../runtime/transport.js';
 import type { TopicPublisher } from '../websocket-types.js';
 import { ChannelQuery, type OccupancyFilter } from './channel-query.js';
 import { ClusterLink } from './cluster-link.js';
@@ -14,6 +12,7 @@ import { Fanout, type ChannelEvent } from './fanout.js';
 import type { MemberChange } from './presence.js';
 import { PresenceSync } from './presence-sync.js';
 import { frame } from './protocol.js';
+import type { EventBus, Transport } from '../../runtime/index.js';
 
 export interface HubOptions {
   nodeId: string;

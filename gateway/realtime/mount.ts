@@ -8,7 +8,6 @@
  */
 import { gatekeeperFor } from '../../actors/auth/gatekeeper.js';
 import { CONNECTOR, connectorSpec } from '../../actors/realtime/connector-actor.js';
-import { describeError, isMoboError } from '../../runtime/errors.js';
 import type { EdgeContext } from '../edge.js';
 import { appDirectory } from './apps.js';
 import { mountRealtimeAuth } from './auth-endpoint.js';
@@ -20,6 +19,7 @@ import type { ChannelInfo, RealtimePublisher } from './publisher.js';
 import { mountRealtimeAdmin, mountRealtimeChannels } from './realtime-admin.js';
 import { recheckOnAuthChanges } from './revocation.js';
 import { pusherSocketRoute } from './socket-route.js';
+import { describeError, isMoboError } from '../../runtime/index.js';
 
 export async function mountRealtime(edge: EdgeContext): Promise<void> {
   const { board, log } = edge;

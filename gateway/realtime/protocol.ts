@@ -3,7 +3,7 @@
  * server sends, and the `pusher:error` code of a MoboError (kept in the error catalogue).
  */
 import { randomInt } from 'node:crypto';
-import { MoboError, pusherCodeOf, type ErrorCode } from '../../runtime/errors.js';
+import { type ErrorCode, MoboError, pusherCodeOf } from '../../runtime/index.js';
 
 export type ChannelKind = 'public' | 'private' | 'presence';
 

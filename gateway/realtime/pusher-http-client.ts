@@ -1,11 +1,6 @@
-/**
- * A client of a Pusher-compatible HTTP API (Soketi, Pusher, another MagMoBoMini), signed
- * as the `pusher` library signs. Failures worth retrying (no answer, 5xx, 429) are retried
- * a bounded number of times with exponential backoff; others fail at once.
- */
-import { MoboError } from '../../runtime/errors.js';
 import type { RealtimeApp } from './apps.js';
 import { signRequest } from './signatures.js';
+import { MoboError } from '../../runtime/index.js';
 
 export interface PusherHttpOptions {
   timeoutMs: number;

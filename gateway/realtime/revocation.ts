@@ -11,12 +11,11 @@
  */
 import type { AuthGatekeeper } from '../../actors/auth/gatekeeper.js';
 import type { Principal } from '../../actors/auth/principal.js';
-import { describeError, MoboError, toMoboError } from '../../runtime/errors.js';
-import type { Logger } from '../../runtime/logger.js';
 import type { Connection, Subscription } from './connection.js';
 import { parseDbChannel } from './db-channels.js';
 import type { RealtimeHub } from './hub.js';
 import { revoke } from './subscriptions.js';
+import { describeError, type Logger, MoboError, toMoboError } from '../../runtime/index.js';
 
 const ANY = '*';
 

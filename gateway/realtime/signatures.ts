@@ -4,7 +4,7 @@
  * (`METHOD\npath\nsorted query`). Every comparison is constant-time.
  */
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
-import { MoboError } from '../../runtime/errors.js';
+import { MoboError } from '../../runtime/index.js';
 
 export interface AppCredentials {
   key: string;

@@ -1,20 +1,12 @@
-/**
- * The Pusher WebSocket endpoint `/app/:key`: handshake (connection_established with a
- * socket id and the activity timeout), refusals as Pusher expects them (pusher:error, then
- * close with the code: 4001 unknown app, 4007 protocol, 4100 over capacity), ping/pong,
- * the per-connection message rate, and the messages of subscriptions.ts.
- */
-import { MoboError, describeError, toMoboError } from '../../runtime/errors.js';
-import type { Logger } from '../../runtime/logger.js';
 import type { Socket, WebSocketRoute } from '../websocket-types.js';
 import type { AppDirectory, RealtimeApp } from './apps.js';
-import type { Clock } from '../../runtime/clock.js';
 import { fullBucket, spend } from '../../tools/index.js';
 import { ConnectionCounts, type ConnectionCaps } from './caps.js';
 import type { Connection } from './connection.js';
 import type { RealtimeHub } from './hub.js';
 import { errorFrame, frame, newSocketId, parseClientMessage, pusherCode } from './protocol.js';
 import { clientEvent, leaveAll, subscribe, unsubscribe, type ChannelLimits } from './subscriptions.js';
+import { type Clock, describeError, type Logger, MoboError, toMoboError } from '../../runtime/index.js';
 
 export interface SocketSettings extends ChannelLimits, ConnectionCaps {
   activityTimeoutSeconds: number;

@@ -1,17 +1,12 @@
-/**
- * What a connection's messages do: subscribe (public, private, presence and database
- * channels, signatures checked against the app), unsubscribe, and client events.
- */
-import type { Filter } from '../../adapters/query.js';
 import type { Principal } from '../../actors/auth/principal.js';
-import type { Clock } from '../../runtime/index.js';
-import { MoboError } from '../../runtime/errors.js';
+import { type Clock, MoboError } from '../../runtime/index.js';
 import type { Connection, Subscription } from './connection.js';
 import { parseDbChannel } from './db-channels.js';
 import { channelTopic } from './delivery.js';
 import { presenceKey, type RealtimeHub } from './hub.js';
 import { assertChannelName, channelKind, dataObject, frame, subscriptionErrorFrame, type ClientMessage } from './protocol.js';
 import { channelAuthValid } from './signatures.js';
+import type { Filter } from '../../adapters/index.js';
 
 export interface ChannelLimits {
   clientEvents: boolean;

@@ -2,9 +2,9 @@ import { BACKUP_TOPIC } from '../../actors/backup/backup-actor.js';
 import type { Board } from '../../actors/board.js';
 import { SOURCES_CHANGED_TOPIC } from '../../actors/ds/catalog.js';
 import { SCHEMA_REFRESHED_TOPIC, sourceAddress } from '../../actors/ds/protocol.js';
-import { topics } from '../../runtime/topics.js';
 import type { ReadCache } from './read-cache.js';
 import type { SchemaCache } from './schema-cache.js';
+import { topics } from '../../runtime/index.js';
 
 interface ChangePayload {
   project?: unknown;

@@ -1,8 +1,8 @@
-import type { Row } from '../../adapters/types.js';
-import { MoboError, toMoboError } from '../../runtime/errors.js';
 import { fail, ok } from '../envelope.js';
 import type { HttpRequest, HttpResponse } from '../http-types.js';
 import { toCsv } from './csv.js';
+import type { Row } from '../../adapters/index.js';
+import { MoboError, toMoboError } from '../../runtime/index.js';
 
 export interface ListMeta {
   offset: number;

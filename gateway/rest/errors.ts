@@ -1,4 +1,4 @@
-import { defineErrors } from '../../runtime/errors.js';
+import { defineErrors } from '../../runtime/index.js';
 
 /** MagGate REST's own codes (the plug-in contract: merged into the catalogue when the `rest` slot is on the board). */
 export const restErrors = defineErrors({

@@ -1,16 +1,5 @@
-/**
- * The two spellings of one query AST, read from a URL's query string:
- *
- * - PostgREST-compatible: `select=id,name&age=gte.18&or=(a.eq.1,b.is.null)&not.status=eq.x`
- *   `&order=created_at.desc.nullslast&limit=10&offset=20` (what @supabase/postgrest-js sends).
- * - Simple: `role=admin&sort=created_at:desc,name&page=2&limit=50&fields=id,name&q=alice`.
- *
- * Both may be mixed on one request. A filter value that starts with a known operator
- * (`eq.`, `gte.`, `in.(…)`, `not.eq.` …) is PostgREST; any other value is plain equality.
- * Reserved keys: select, fields, order, sort, limit, offset, page, q, or, and, not.*.
- */
-import type { ComparisonOp, Filter, Scalar, SortKey } from '../../adapters/query.js';
-import { MoboError } from '../../runtime/errors.js';
+import type { ComparisonOp, Filter, Scalar, SortKey } from '../../adapters/index.js';
+import { MoboError } from '../../runtime/index.js';
 
 export interface ParsedQuery {
   columns?: string[];

@@ -1,11 +1,10 @@
 import { createHash, randomUUID } from 'node:crypto';
-import type { RestWriteResult } from '../../adapters/rest-plan.js';
-import type { Row } from '../../adapters/types.js';
 import { DataClient } from '../../actors/ds/protocol.js';
 import { WRITE_RECORDS, WriteRecords, type Outcome, type RecordRef, type WriteRecord } from '../../actors/ds/write-records.js';
-import { isMoboError, MoboError } from '../../runtime/errors.js';
 import type { HttpRequest, HttpResponse } from '../http-types.js';
 import { restErrors } from './errors.js';
+import type { RestWriteResult, Row } from '../../adapters/index.js';
+import { isMoboError, MoboError } from '../../runtime/index.js';
 
 export interface IdempotencySettings {
   ttlMs: number;

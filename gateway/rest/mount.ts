@@ -1,7 +1,6 @@
 import { gatekeeperFor } from '../../actors/auth/gatekeeper.js';
 import { WriteRecords } from '../../actors/ds/write-records.js';
 import { controlStore } from '../../actors/kernel/store-slot.js';
-import { describeError } from '../../runtime/errors.js';
 import type { EdgeContext } from '../edge.js';
 import { gatherTables, openApiDocument, scopeTo } from '../openapi.js';
 import { RateLimiter } from '../rate-limit.js';
@@ -11,6 +10,7 @@ import { ReadCache } from './read-cache.js';
 import { ReadCoalescer } from './read-coalescer.js';
 import { mountRestRoutes } from './routes.js';
 import { SchemaCache } from './schema-cache.js';
+import { describeError } from '../../runtime/index.js';
 
 /** Expired Idempotency-Key records are deleted this often (by every node: a delete of nothing is cheap). */
 const PRUNE_EVERY_MS = 10 * 60_000;

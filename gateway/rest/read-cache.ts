@@ -1,4 +1,4 @@
-import type { Row } from '../../adapters/types.js';
+import type { Row } from '../../adapters/index.js';
 
 export interface ReadCacheLimits {
   /** Rows held at most over all answers (an empty answer counts as one). */

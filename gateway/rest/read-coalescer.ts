@@ -1,8 +1,7 @@
-import type { Filter, Query } from '../../adapters/query.js';
-import type { Row, TableInfo } from '../../adapters/types.js';
 import type { DataClient } from '../../actors/ds/protocol.js';
 import type { ReadCache } from './read-cache.js';
 import { allOf } from './shape.js';
+import type { Filter, Query, Row, TableInfo } from '../../adapters/index.js';
 
 interface Waiter<T = Row | undefined> {
   resolve(value: T): void;

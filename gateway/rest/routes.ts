@@ -1,8 +1,5 @@
-import type { Row, TableInfo } from '../../adapters/types.js';
 import type { AccessGrant, Gatekeeper, Operation, Principal } from '../../actors/auth/principal.js';
 import type { DataClient } from '../../actors/ds/protocol.js';
-import { describeError, MoboError } from '../../runtime/errors.js';
-import type { Logger } from '../../runtime/logger.js';
 import { parseJsonBody } from '../envelope.js';
 import type { HttpRequest, HttpResponse } from '../http-types.js';
 import type { RouteRegistrar } from '../edge.js';
@@ -16,6 +13,8 @@ import { pgrstRead, type PgrstReadDeps } from './pgrst-read.js';
 import { pgrstWrite } from './pgrst-write.js';
 import { pgrstCall } from './pgrst-call.js';
 import { allOf, bodyRows, byId, coerceFilter, listQuery, withForced } from './shape.js';
+import type { Row, TableInfo } from '../../adapters/index.js';
+import { describeError, type Logger, MoboError } from '../../runtime/index.js';
 
 export interface RestDeps {
   gate: Gatekeeper;

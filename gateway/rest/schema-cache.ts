@@ -1,7 +1,6 @@
-import type { TableInfo } from '../../adapters/types.js';
 import { DataClient, sourceAddress } from '../../actors/ds/protocol.js';
-import type { ActorSystem } from '../../runtime/system.js';
-import { MoboError } from '../../runtime/errors.js';
+import type { TableInfo } from '../../adapters/index.js';
+import { type ActorSystem, MoboError } from '../../runtime/index.js';
 
 const FRESH_MS = 10_000;
 /** A miss re-reads the source's schema at most this often (a table created a moment ago). */

@@ -1,8 +1,7 @@
-import type { Filter, Query } from '../../adapters/query.js';
-import type { Row, TableInfo } from '../../adapters/types.js';
 import type { AccessGrant } from '../../actors/auth/principal.js';
-import { MoboError } from '../../runtime/errors.js';
 import { invalid, type ParsedQuery } from './grammar.js';
+import type { Filter, Query, Row, TableInfo } from '../../adapters/index.js';
+import { MoboError } from '../../runtime/index.js';
 
 /** ANDs filters together, leaving out the missing ones. */
 export function allOf(...filters: Array<Filter | undefined>): Filter | undefined {

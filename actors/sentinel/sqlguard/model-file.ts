@@ -3,7 +3,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
-import { MoboError } from '../../../runtime/errors.js';
+import { MoboError } from '../../../runtime/index.js';
 
 /** What `npm run sentinel:train` writes beside the ONNX file; serving needs the width and the threshold. */
 const manifestSchema = z.object({ model: z.string(), sha256: z.string(), bits: z.number().int().min(8).max(24), threshold: z.number().min(0).max(1) }).passthrough();
