@@ -4,7 +4,8 @@
  * which fits max_connections 100). Sources are added one after another through the catalog.
  * Measures RSS per project, boot to READY with them all (and until every source has connected
  * in the background), random-tenant get by id (DataClient through the connection actors, 50 in
- * flight) next to the same load on one project in the same run, and the server connections used
+ * flight) next to the same load on one project in the same run (once with its default pool of
+ * 10, once with a pool as large as the budget: the same server connections), and the server connections used
  * (pg_stat_activity for this database, sampled during the load) against the budget, with how
  * many connections were opened in all (far above the budget would mean connection churn).
  * Median of RUNS load runs. One command: `npm run bench -- --only tenants` (a few minutes on a
@@ -93,6 +94,8 @@ export async function run(): Promise<string[]> {
       await catalog.ask('source.add', { project: `p${i}`, name: 'main', kind: 'postgres', url: `${dbUrl}?schema=p${i}&application_name=mobo_bench`, test: false }, { timeoutMs: 30_000 });
     }
     const addMs = (performance.now() - t0) / PROJECTS;
+    // The one-project comparison on as many server connections as the thousand share (p0's own pool is the default 10).
+    await catalog.ask('source.add', { project: 'p0', name: 'wide', kind: 'postgres', url: `${dbUrl}?schema=p0&application_name=mobo_bench`, test: false, poolMax: BUDGET }, { timeoutMs: 30_000 });
     await connected();
     await settle();
     const rssAfter = rssMb();
@@ -112,27 +115,40 @@ export async function run(): Promise<string[]> {
     let sampling = true;
     const sampler = (async () => {
       while (sampling) {
-        const { rows } = await sql(ADMIN, `SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = '${database}'`);
+        const { rows } = await sql(ADMIN, `SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = '${database}' AND application_name <> 'mobo_bench_raw'`);
         peak = Math.max(peak, Number(rows[0]!.n));
         await new Promise((r) => setTimeout(r, 50));
       }
     })();
     const openedBefore = opened();
-    const many: Array<{ rate: number; p50: number; p99: number }> = [];
-    const one: Array<{ rate: number; p50: number; p99: number }> = [];
+    const wide = new DataClient(node.system.ref(sourceAddress('p0', 'wide')));
+    // The baseline: the same gets with pg straight, on as many connections (Postgres's own cost of a thousand tables per backend).
+    const raw = new pg.Pool({ connectionString: dbUrl, max: BUDGET, application_name: 'mobo_bench_raw' });
+    const rawGet = (schema: string) => raw.query(`SELECT * FROM ${schema}.items WHERE id = $1`, [1 + Math.floor(Math.random() * ROWS)]);
+    const phases = {
+      many: () => get(clients[Math.floor(Math.random() * PROJECTS)]!),
+      one: () => get(clients[0]!),
+      wide: () => get(wide),
+      rawMany: () => rawGet(`p${Math.floor(Math.random() * PROJECTS)}`),
+      rawOne: () => rawGet('p0'),
+    };
+    const runs: Record<keyof typeof phases, Array<{ rate: number; p50: number; p99: number }>> = { many: [], one: [], wide: [], rawMany: [], rawOne: [] };
     for (let r = 0; r < RUNS; r++) {
-      const a = await concurrent({ warmup: WARMUP, count: OPS, inFlight: IN_FLIGHT }, () => get(clients[Math.floor(Math.random() * PROJECTS)]!));
-      many.push({ rate: a.opsPerSec, p50: a.latency.p50, p99: a.latency.p99 });
-      const b = await concurrent({ warmup: WARMUP, count: OPS, inFlight: IN_FLIGHT }, () => get(clients[0]!));
-      one.push({ rate: b.opsPerSec, p50: b.latency.p50, p99: b.latency.p99 });
+      for (const [phase, op] of Object.entries(phases) as Array<[keyof typeof phases, () => Promise<unknown>]>) {
+        const a = await concurrent({ warmup: WARMUP, count: OPS, inFlight: IN_FLIGHT }, op);
+        runs[phase].push({ rate: a.opsPerSec, p50: a.latency.p50, p99: a.latency.p99 });
+      }
     }
     sampling = false;
     await sampler;
-    const m = { rate: median(many.map((x) => x.rate)), p50: median(many.map((x) => x.p50)), p99: median(many.map((x) => x.p99)) };
-    const o = { rate: median(one.map((x) => x.rate)), p50: median(one.map((x) => x.p50)), p99: median(one.map((x) => x.p99)) };
+    const med = (xs: Array<{ rate: number; p50: number; p99: number }>) => ({ rate: median(xs.map((x) => x.rate)), p50: median(xs.map((x) => x.p50)), p99: median(xs.map((x) => x.p99)) });
+    await raw.end();
+    const [m, o, w, rm, ro] = [med(runs.many), med(runs.one), med(runs.wide), med(runs.rawMany), med(runs.rawOne)];
     out.push(`random tenant, get by id, ${IN_FLIGHT} in flight: ${fmtRate(m.rate)} · p50 ${fmtMs(m.p50)} · p99 ${fmtMs(m.p99)} (goal p99 < 10 ms)`);
-    out.push(`one project, same load:            ${fmtRate(o.rate)} · p50 ${fmtMs(o.p50)} · p99 ${fmtMs(o.p99)}`);
-    out.push(`ratio many/one: ${(m.rate / o.rate).toFixed(2)}x (goal ≥ 0.8x) · median of ${RUNS} runs of ${OPS} gets`);
+    out.push(`one project, same load, its pool of 10:      ${fmtRate(o.rate)} · p50 ${fmtMs(o.p50)} · p99 ${fmtMs(o.p99)}`);
+    out.push(`one project, same load, a pool of ${BUDGET}:      ${fmtRate(w.rate)} · p50 ${fmtMs(w.p50)} · p99 ${fmtMs(w.p99)}`);
+    out.push(`ratio many/one on the same ${BUDGET} connections: ${(m.rate / w.rate).toFixed(2)}x (goal ≥ 0.8x); many/one with its pool of 10: ${(m.rate / o.rate).toFixed(2)}x · median of ${RUNS} runs of ${OPS} gets, phases alternating`);
+    out.push(`raw pg, ${BUDGET} connections, same load: random tenant ${fmtRate(rm.rate)} · one table ${fmtRate(ro.rate)} (many/one ${(rm.rate / ro.rate).toFixed(2)}x) → MagMoBoMini ÷ raw pg: random tenant ${(m.rate / rm.rate).toFixed(2)}x, one project ${(w.rate / ro.rate).toFixed(2)}x`);
     out.push(`server connections to the database, peak during the load: ${peak} (budget ${BUDGET}; goal ≤ budget); connections opened during the load: ${opened() - openedBefore}`);
     out.push(describeLoad());
     return out;
