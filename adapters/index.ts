@@ -7,6 +7,8 @@ import { MoboError } from '../runtime/index.js';
 export type * from './types.js';
 export type { Scalar, ComparisonOp } from './query.js';
 export { filterColumns } from './query.js';
+export { forRead, isConnectionLost, outcomeUnknown } from './outcome.js';
+export { requireColumn } from './columns.js';
 export type * from './rest-plan.js';
 export { embeddedNames } from './rest-plan.js';
 export { matchesFilter, applyQuery } from './evaluate.js';

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { withoutCredentials } from '../runtime/redact.js';
+import { withoutCredentials } from '../runtime/index.js';
 
 export { withoutCredentials };
 

@@ -20,3 +20,4 @@ export * from './topics.js';
 export * from './nats-names.js';
 export * from './process-alive.js';
 export * from './change-relay.js';
+export * from './redact.js';

@@ -1,7 +1,6 @@
-import { requireColumn } from '../../adapters/columns.js';
 import type { DataClient } from '../ds/protocol.js';
 import { converterFor, rowConverter } from './convert.js';
-import type { Filter, TableInfo } from '../../adapters/index.js';
+import { type Filter, requireColumn, type TableInfo } from '../../adapters/index.js';
 import { MoboError } from '../../runtime/index.js';
 
 export interface CopyPlan {

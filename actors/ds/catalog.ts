@@ -1,4 +1,3 @@
-import { redactSecrets } from '../../runtime/redact.js';
 import { z } from 'zod';
 import { createAdapter, dropChangeCapture } from '../../adapters/index.js';
 import { captureKey, changeRelayFor } from './capture.js';
@@ -12,7 +11,7 @@ import { connectionBehavior } from './connection.js';
 import { reservedProjectName, resourceName, SYSTEM_PREFIXES } from './names.js';
 import { WriteRecords } from './write-records.js';
 import { DataClient, sourceAddress, type SourceStatus } from './protocol.js';
-import { type Behavior, describeError, dispatch, isMoboError, MoboError, on, type TimerHandle, withTimeout } from '../../runtime/index.js';
+import { type Behavior, describeError, dispatch, isMoboError, MoboError, on, redactSecrets, type TimerHandle, withTimeout } from '../../runtime/index.js';
 import type { ChildSpec, ChildStatus } from '../../supervisors/index.js';
 
 /** The supervisor holding one connection actor per (project, source). */

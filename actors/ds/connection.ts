@@ -1,5 +1,4 @@
-import { type Adapter, type ChangeEvent, type ChangeFeed, type ChangeRelay, createAdapter, type DataOps, feedSeesAllWrites, type RestWrite, type RestWriteResult, type Row, type SchemaEditor, type SourceConfig } from '../../adapters/index.js';
-import { forRead, isConnectionLost } from '../../adapters/outcome.js';
+import { type Adapter, type ChangeEvent, type ChangeFeed, type ChangeRelay, createAdapter, type DataOps, feedSeesAllWrites, forRead, isConnectionLost, type RestWrite, type RestWriteResult, type Row, type SchemaEditor, type SourceConfig } from '../../adapters/index.js';
 import { DS, SCHEMA_CHANGED_TOPIC, SCHEMA_CHECK_TOPIC, SCHEMA_REFRESHED_TOPIC, type SourceStatus, type WriteOp } from './protocol.js';
 import type { RecordRef, WriteRecords } from './write-records.js';
 import { backgroundGate, type GateTicket } from './background-gate.js';

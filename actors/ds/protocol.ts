@@ -1,6 +1,5 @@
 import { z } from 'zod';
-import type { AppliedMigration, CaptureStatus, DescribedTable, Filter, MigrationStep, Query, Rehearsal, RestCall, RestCallResult, RestRead, RestReadResult, RestWrite, RestWriteResult, Row, SchemaChange, SchemaInfo, SchemaOp, TableInfo } from '../../adapters/index.js';
-import { outcomeUnknown } from '../../adapters/outcome.js';
+import { type AppliedMigration, type CaptureStatus, type DescribedTable, type Filter, type MigrationStep, outcomeUnknown, type Query, type Rehearsal, type RestCall, type RestCallResult, type RestRead, type RestReadResult, type RestWrite, type RestWriteResult, type Row, type SchemaChange, type SchemaInfo, type SchemaOp, type TableInfo } from '../../adapters/index.js';
 import type { RecordRef } from './write-records.js';
 import { type ActorRef, type AskOptions, type ErrorCode, isMoboError, MoboError } from '../../runtime/index.js';
 
