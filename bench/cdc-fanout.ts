@@ -13,6 +13,7 @@ import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import pg from 'pg';
+import { adminApi, realtimeBench } from './admin-api.js';
 import { startHaproxyCluster } from './cluster-haproxy.js';
 import { describeLoad } from './machine.js';
 import type { ClientTarget } from './pusher-clients.js';
@@ -38,16 +39,8 @@ export async function run(): Promise<string[]> {
   try {
     const first = lb.nodes[0]!;
     const token = readFileSync(join(first.dir, 'admin.token'), 'utf8').trim();
-    const admin = async <T>(method: string, path: string, body?: unknown): Promise<T> => {
-      const res = await fetch(`${first.url}${path}`, { method, headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, ...(body === undefined ? {} : { body: JSON.stringify(body) }) });
-      const json = (await res.json()) as { data: T; error?: unknown };
-      if (!res.ok) throw new Error(`${path}: ${JSON.stringify(json.error)}`);
-      return json.data;
-    };
-    await admin('POST', '/v1/admin/projects', { name: 'bench' });
-    await admin('POST', '/v1/admin/projects/bench/sources', { name: 'pg', kind: 'postgres', url: PG_URL, namespace: schema });
-    const app = await admin<{ key: string; authEndpoint: string }>('GET', '/v1/admin/projects/bench/realtime');
-    const apiKey = (await admin<{ key: string }>('POST', '/v1/admin/projects/bench/keys', { role: 'admin' })).key;
+    const admin = adminApi(first.url, token);
+    const { app, apiKey } = await realtimeBench(admin, PG_URL, schema);
     const targets: ClientTarget[] = Array.from({ length: CLIENTS }, (_, i) => ({ port: lb.nodes[i % NODES]!.port, appKey: app.key, authEndpoint: app.authEndpoint, apiKey }));
     fleet = await startPusherFleet(targets, 'private-db-pg.items', PROCESSES);
     const stamp = (): number => performance.timeOrigin + performance.now();

@@ -21,6 +21,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import pg from 'pg';
 import { createAdapter, dropChangeCapture, type ChangeRelay, type SourceConfig } from '../adapters/index.js';
+import { adminApi, realtimeBench, type AdminApi } from './admin-api.js';
 import { subscribeClients, type PusherClient } from './pusher-clients.js';
 import { fmtSummary, summarize } from './stats.js';
 import { stopper, waitForLine } from './ws-servers.js';
@@ -110,21 +111,13 @@ async function clientLatency(path: 'trigger' | 'logical'): Promise<string> {
   const proc = spawn(process.execPath, [resolve('dist/bundle/main.js'), 'boot'], { cwd: dir, env: { ...env, MOBO_HTTP_PORT: '0', MOBO_DATA_DIR: join(dir, '.mobo') }, stdio: ['ignore', 'pipe', 'inherit'] });
   const stop = stopper(proc);
   const clients: PusherClient[] = [];
-  let admin: (<T>(method: string, p: string, body?: unknown) => Promise<T>) | undefined;
+  let admin: AdminApi | undefined;
   try {
     await waitForLine(proc, /READY|"event":"ready"/, 'mobo boot');
     const port = (JSON.parse(readFileSync(join(dir, '.mobo', 'node.json'), 'utf8')) as { port: number }).port;
     const token = readFileSync(join(dir, '.mobo', 'admin.token'), 'utf8').trim();
-    admin = async <T>(method: string, p: string, body?: unknown): Promise<T> => {
-      const res = await fetch(`http://127.0.0.1:${port}${p}`, { method, headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, ...(body === undefined ? {} : { body: JSON.stringify(body) }) });
-      const json = (await res.json()) as { data: T; error?: unknown };
-      if (!res.ok) throw new Error(`${p}: ${JSON.stringify(json.error)}`);
-      return json.data;
-    };
-    await admin('POST', '/v1/admin/projects', { name: 'bench' });
-    await admin('POST', '/v1/admin/projects/bench/sources', { name: 'pg', kind: 'postgres', url: PG_URL, namespace: schema });
-    const app = await admin<{ key: string; authEndpoint: string }>('GET', '/v1/admin/projects/bench/realtime');
-    const apiKey = (await admin<{ key: string }>('POST', '/v1/admin/projects/bench/keys', { role: 'admin' })).key;
+    admin = adminApi(`http://127.0.0.1:${port}`, token);
+    const { app, apiKey } = await realtimeBench(admin, PG_URL, schema);
     const samples: number[] = [];
     const target = { port, appKey: app.key, authEndpoint: app.authEndpoint, apiKey };
     clients.push(

@@ -4,6 +4,7 @@ import PusherServer from 'pusher';
 import PusherJs from 'pusher-js';
 import type { Channel, Options } from 'pusher-js';
 import type { MoboNode } from '../../actors/node.js';
+import { localPusherOptions } from '../../bench/pusher-clients.js';
 import { readAdminToken } from '../../gateway/admin-token.js';
 import { readNodeFile } from '../../gateway/node-file.js';
 import { tempDir } from '../support/cli.js';
@@ -66,20 +67,7 @@ export async function issueToken(t: TestNode, project: string, sub: string, role
 
 /** A pusher-js client in Node (its ws transport) against a node; resolves once connected. */
 export async function connectClient(t: TestNode, app: RealtimeCreds, credential?: string, extra: Partial<Options> = {}): Promise<PusherClient> {
-  const client = new Pusher(app.key, {
-    cluster: 'local',
-    wsHost: '127.0.0.1',
-    wsPort: t.port,
-    forceTLS: false,
-    enabledTransports: ['ws'],
-    disableStats: true,
-    channelAuthorization: {
-      endpoint: t.url + app.authEndpoint,
-      transport: 'ajax',
-      headers: credential === undefined ? {} : { authorization: `Bearer ${credential}` },
-    },
-    ...extra,
-  });
+  const client = new Pusher(app.key, { ...localPusherOptions(t.port, t.url + app.authEndpoint, credential === undefined ? {} : { authorization: `Bearer ${credential}` }), ...extra });
   await new Promise<void>((resolve, reject) => {
     client.connection.bind('connected', () => resolve());
     client.connection.bind('failed', () => reject(new Error('pusher-js could not connect')));
