@@ -44,6 +44,17 @@ export class Metrics {
       }
     },
   });
+  /** Far above the budget means connections churn (closed for other targets and opened again). */
+  readonly serverConnectionsOpened = new Counter({
+    name: `${PREFIX}ds_server_connections_opened_total`,
+    help: 'Connections opened to each database server since the node started',
+    labelNames: ['server'] as const,
+    registers: [this.registry],
+    collect() {
+      this.reset();
+      for (const s of budgetStats()) this.inc({ server: s.server }, s.opened);
+    },
+  });
   readonly readCacheLookups = new Counter({ name: `${PREFIX}read_cache_lookups_total`, help: 'MagGate read cache lookups by result (hit, miss)', labelNames: ['result'] as const, registers: [this.registry] });
 
   readonly contentType = this.registry.contentType;

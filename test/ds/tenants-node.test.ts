@@ -90,12 +90,15 @@ describe('many tenants on one node', () => {
   });
 
   it('shows connections per server and requests per project in node.status and /metrics', async () => {
-    const status = await ask<{ connections: Array<{ server: string; budget: number; inUse: number; idle: number; waiting: number }> }>('control', 'node.status', null);
+    const status = await ask<{ connections: Array<{ server: string; budget: number; inUse: number; idle: number; waiting: number; opened: number }> }>('control', 'node.status', null);
     const local = status.connections.find((c) => c.server === '127.0.0.1:5432')!;
     expect(local).toMatchObject({ budget: 3, waiting: 0 });
+    expect(local.opened).toBeGreaterThanOrEqual(1);
     expect(local.inUse + local.idle).toBeLessThanOrEqual(3);
     const metrics = await (await fetch(`${base}/metrics`)).text();
     expect(metrics).toContain('mobo_ds_server_connections{server="127.0.0.1:5432",state="budget"} 3');
+    const opened = Number(/mobo_ds_server_connections_opened_total\{server="127\.0\.0\.1:5432"\} (\d+)/.exec(metrics)?.[1]);
+    expect(opened).toBeGreaterThanOrEqual(local.opened);
     expect(metrics).toMatch(new RegExp(`mobo_project_requests_total\\{project="t0-${tag}"\\} [3-9]`));
     expect(metrics).toMatch(new RegExp(`mobo_project_requests_total\\{project="t1-${tag}"\\} 2`));
   });
