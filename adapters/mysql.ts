@@ -1,12 +1,16 @@
 /**
- * MySQL / MariaDB through mysql2/promise (the only file importing it): a pool sized by
- * `pool.max`, server-side prepared statements, UTC date handling; `namespace` selects the
+ * MySQL / MariaDB through mysql2/promise (the only file importing it): connections from the
+ * server's connection budget (budget-pool.ts, as Postgres sources: at most `pool.max` in use for
+ * this source, idle ones shared with the sources of the same database and settings and closed
+ * after `idleTimeoutMs`), server-side prepared statements, UTC date handling; `namespace` selects the
  * database (default: the one in the URL). Tables created here use utf8mb4_bin, so `eq` and
  * `like` are case-sensitive as on the other backends. There is no RETURNING: changed rows are
  * read inside the write's transaction (sql/ops.ts). Change feed: every change made through this
  * adapter instance, published after commit.
  */
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
+import { BudgetPool, type PoolConnection } from './budget-pool.js';
+import { serverBudget, type ServerBudget } from './server-budget.js';
 import { stageName } from './sql/stage.js';
 import mysql from 'mysql2/promise';
 import { beforeCommit, outcomeUnknown } from './outcome.js';
@@ -24,7 +28,7 @@ export function createMysqlAdapter(config: SourceConfig): Adapter {
   return new SqlAdapter(new MysqlDriver(config), () => new LocalChangeSource());
 }
 
-type Executor = Pick<mysql.Pool, 'execute'>;
+type Executor = Pick<mysql.Connection, 'execute'>;
 
 /** Plain statements on one connection of an admin URL (provisioning: adapters/provision.ts). */
 export async function openAdmin(url: string): Promise<AdminRunner> {
@@ -59,7 +63,9 @@ class MysqlDriver implements SqlDriver {
   /** Off: InnoDB has no transaction-local lock timeout, so one blocked insert would hold a whole group. */
   readonly groupCommit = false;
   readonly maxNameBytes = 64;
-  private readonly pool: mysql.Pool;
+  private readonly pool: BudgetPool<mysql.Connection>;
+  private readonly budget: ServerBudget;
+  private readonly server: string;
 
   /** A `stage` driver (a restore's) creates and fills tables with foreign-key checks off, in any order. */
   constructor(
@@ -68,12 +74,12 @@ class MysqlDriver implements SqlDriver {
   ) {
     const options = poolOptions(config);
     this.readRetries = options.max;
-    this.pool = mysql.createPool({
+    const url = new URL(config.url);
+    this.server = `${url.hostname}:${url.port || '3306'}`;
+    this.budget = serverBudget(this.server, config.budget);
+    const connection: mysql.ConnectionOptions = {
       uri: config.url,
       ...(config.namespace ? { database: config.namespace } : {}),
-      connectionLimit: options.max,
-      maxIdle: options.max,
-      idleTimeout: options.idleTimeoutMs,
       connectTimeout: options.connectTimeoutMs,
       timezone: 'Z',
       dateStrings: false,
@@ -82,9 +88,52 @@ class MysqlDriver implements SqlDriver {
       jsonStrings: true,
       maxPreparedStatements: 512,
       charset: 'utf8mb4',
+    };
+    const database = config.namespace ?? url.pathname.slice(1);
+    this.pool = new BudgetPool<mysql.Connection>(this.budget, {
+      tenant: `${this.server}/${database}`,
+      // The selected database and a stage's session setting are connection state: only equal ones are interchangeable.
+      target: createHash('sha256').update(JSON.stringify([config.url, database, stage])).digest('hex'),
+      max: options.max,
+      idleTimeoutMs: options.idleTimeoutMs,
+      open: () => this.openConnection(connection, stage),
+      close: (c) => c.end(),
     });
-    if (stage) this.pool.on('connection', (connection) => void connection.query('SET SESSION foreign_key_checks = 0'));
     this.runner = { inTransaction: false, run: (statement) => this.autocommit(statement) };
+  }
+
+  /** A new connection; the first one reads the server's max_connections when no budget is configured. */
+  private async openConnection(options: mysql.ConnectionOptions, stage: boolean): Promise<mysql.Connection> {
+    const connection = await mysql.createConnection(options).catch((err: unknown) => {
+      throw mysqlError(err);
+    });
+    // A connection that dies while idle is dropped; one in use reports through its statement.
+    connection.on('error', () => this.pool.discard(connection));
+    try {
+      if (stage) await connection.query('SET SESSION foreign_key_checks = 0');
+      if (this.budget.wantsServerLimit) {
+        const [rows] = await connection.query('SELECT @@max_connections AS max');
+        // One connection above max_connections is kept for an administrator (SUPER / CONNECTION ADMIN).
+        const max = Number((rows as Array<{ max?: unknown }>)[0]?.max);
+        if (Number.isFinite(max)) this.budget.serverLimit(max, 1);
+      }
+    } catch (err) {
+      connection.destroy();
+      throw mysqlError(err);
+    }
+    return connection;
+  }
+
+  /** One connection of this source's share of the budget (DS_BUSY when it stays spent). */
+  private lease(): Promise<PoolConnection<mysql.Connection>> {
+    return this.pool.connect().catch((err: unknown) => {
+      throw isMoboError(err) ? err : mysqlError(err);
+    });
+  }
+
+  /** This source's pool and its server's budget, for status and metrics. */
+  poolStats() {
+    return { server: this.server, ...this.pool.stats() };
   }
 
   async connect(): Promise<void> {}
@@ -98,13 +147,12 @@ class MysqlDriver implements SqlDriver {
   }
 
   async session<T>(fn: (runner: SqlRunner) => Promise<T>): Promise<T> {
-    const connection = await this.pool.getConnection().catch((err: unknown) => {
-      throw mysqlError(err);
-    });
+    const { client, release } = await this.lease();
     try {
-      return await fn({ inTransaction: false, run: (statement) => this.query(connection, statement) });
+      return await fn({ inTransaction: false, run: (statement) => this.query(client, statement) });
     } finally {
-      connection.destroy();
+      // Whatever session state fn left goes with the connection.
+      release(true);
     }
   }
 
@@ -115,9 +163,7 @@ class MysqlDriver implements SqlDriver {
 
   /** fn on a connection of its own after the `begin` statements, then COMMIT (ROLLBACK when it throws). */
   private async inTransaction<T>(begin: readonly string[], fn: (runner: SqlRunner) => Promise<T>): Promise<T> {
-    const connection = await this.pool.getConnection().catch((err: unknown) => {
-      throw mysqlError(err);
-    });
+    const { client: connection, release } = await this.lease();
     let broken = false;
     const runner: SqlRunner = { inTransaction: true, run: (statement) => this.query(connection, statement) };
     try {
@@ -141,8 +187,7 @@ class MysqlDriver implements SqlDriver {
       });
       return result;
     } finally {
-      if (broken) connection.destroy();
-      else connection.release();
+      release(broken);
     }
   }
 
@@ -187,18 +232,15 @@ class MysqlDriver implements SqlDriver {
    * DS_UNAVAILABLE) is told from a connection lost under a sent statement (DS_OUTCOME_UNKNOWN).
    */
   private async autocommit(statement: SqlStatement): Promise<SqlResult> {
-    const connection = await this.pool.getConnection().catch((err: unknown) => {
-      throw mysqlError(err);
-    });
+    const { client, release } = await this.lease();
     let lost = false;
     try {
-      return await this.query(connection, statement);
+      return await this.query(client, statement);
     } catch (err) {
       lost = isMoboError(err, 'DS_OUTCOME_UNKNOWN');
       throw err;
     } finally {
-      if (lost) connection.destroy();
-      else connection.release();
+      release(lost);
     }
   }
 

@@ -171,7 +171,7 @@ export interface SourceConfig {
   /** Redis key prefix / Mongo database / Postgres schema, depending on kind. */
   namespace?: string;
   pool?: Partial<PoolOptions>;
-  /** Postgres: the connection budget of the source's server (adapters/server-budget.ts). */
+  /** Postgres and MySQL: the connection budget of the source's server (adapters/server-budget.ts). */
   budget?: { limit?: number; waitMs?: number };
   /** Postgres: a direct URL for the change feed (LISTEN, logical replication) when `url` points at a pooler in transaction mode. */
   feedUrl?: string;
