@@ -15,11 +15,13 @@
 import { createHash } from 'node:crypto';
 import { DeliverPolicy, jetstream, jetstreamManager, type ConsumerMessages, type JetStreamClient, type JetStreamManager } from '@nats-io/jetstream';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
-import { natsNames, PositionFilter, ReaderLoop, type CaptureReader, type CapturedChange, type ChangeRelay, type NatsNames, type RelayAttachment } from '../runtime/index.js';
+import { DEFAULT_REPLICAS, natsNames, natsServers, PositionFilter, ReaderLoop, type CaptureReader, type CapturedChange, type ChangeRelay, type NatsNames, type RelayAttachment } from '../runtime/index.js';
 import { SingletonLease } from './singleton.js';
 
 export interface JetStreamRelayOptions {
   servers: string;
+  /** Replicas of its streams and leases when this creates them (runtime/nats-servers.ts). */
+  replicas?: number;
   clusterId: string;
   nodeId: string;
   /** The reader's singleton lease (default singleton.ts's). */
@@ -54,7 +56,7 @@ export class JetStreamChangeRelay implements ChangeRelay {
   }
 
   static async open(opts: JetStreamRelayOptions): Promise<JetStreamChangeRelay> {
-    const nc = await connect({ servers: opts.servers, name: `mobo-cdc-${opts.nodeId}`, maxReconnectAttempts: -1 });
+    const nc = await connect({ servers: natsServers(opts.servers), name: `mobo-cdc-${opts.nodeId}`, maxReconnectAttempts: -1 });
     try {
       return new JetStreamChangeRelay(nc, jetstream(nc), await jetstreamManager(nc), opts);
     } catch (err) {
@@ -79,6 +81,7 @@ export class JetStreamChangeRelay implements ChangeRelay {
     try {
       lease = await SingletonLease.open({
         servers: this.opts.servers,
+        ...(this.opts.replicas === undefined ? {} : { replicas: this.opts.replicas }),
         clusterId: this.opts.clusterId,
         nodeId: this.opts.nodeId,
         name: leaseName,
@@ -117,7 +120,7 @@ export class JetStreamChangeRelay implements ChangeRelay {
 
   /** Every node opens it; the first creates it. */
   private async ensureStream(stream: string, subject: string): Promise<void> {
-    const config = { name: stream, subjects: [subject], max_age: (this.opts.maxAgeMs ?? DEFAULT_MAX_AGE_MS) * MS_NS, duplicate_window: DUPLICATE_WINDOW_MS * MS_NS };
+    const config = { name: stream, subjects: [subject], max_age: (this.opts.maxAgeMs ?? DEFAULT_MAX_AGE_MS) * MS_NS, duplicate_window: DUPLICATE_WINDOW_MS * MS_NS, num_replicas: this.opts.replicas ?? DEFAULT_REPLICAS };
     await this.jsm.streams.info(stream).catch(() => this.jsm.streams.add(config).catch(() => this.jsm.streams.info(stream)));
   }
 
