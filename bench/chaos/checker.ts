@@ -9,6 +9,7 @@
  * - failed but applied: a definite refusal (4xx) whose row is there anyway;
  * - unknown rows: a row no client ever tried to write;
  * - stale reads: a read that began after a write's acknowledgement and answered 2xx without it.
+ * A fault the nemesis could not heal (a node or NATS server that did not come back) fails too.
  * Writes the client gave up on (`info`) may be there or not; they are counted, not judged.
  *
  * Realtime, per subscriber: a gap is an acknowledged write whose whole request (first try to
@@ -123,6 +124,8 @@ export function check(history: History, table: readonly TableRow[], opts: CheckO
     if (opts.realtime === 'exactly-once' && s.gaps.length) problems.push(`subscriber ${s.name} missed ${s.gaps.length} write(s) committed while it was subscribed: ${sample(s.gaps)}`);
     if (opts.realtime === 'at-most-once' && s.received === 0 && acked.length > 0) problems.push(`subscriber ${s.name} received nothing`);
   }
+
+  for (const fault of history.nemesis) if (fault.error) problems.push(`${fault.action} of ${fault.target} did not heal: ${fault.error}`);
 
   return {
     valid: problems.length === 0,
