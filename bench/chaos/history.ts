@@ -11,6 +11,8 @@ export interface Attempt {
   status: number | 'timeout' | 'network';
   /** The error envelope's code, when the answer had one. */
   code?: string;
+  /** The start of a non-2xx answer without a code (a proxy's own page, say), to tell who answered. */
+  detail?: string;
 }
 
 /**

@@ -76,7 +76,8 @@ async function attempt(url: string, init: RequestInit, timeoutMs: number, now: (
       body = text;
     }
     const code = (body as { error?: { code?: unknown } } | null)?.error?.code;
-    return { attempt: { start, end: now(), status: res.status, ...(typeof code === 'string' ? { code } : {}) }, body };
+    const said = typeof code === 'string' ? { code } : res.ok ? {} : { detail: text.slice(0, 160) };
+    return { attempt: { start, end: now(), status: res.status, ...said }, body };
   } catch (err) {
     const name = (err as { name?: string }).name;
     return { attempt: { start, end: now(), status: name === 'TimeoutError' || name === 'AbortError' ? 'timeout' : 'network' }, body: undefined };
