@@ -13,7 +13,8 @@
  * Writes the client gave up on (`info`) may be there or not; they are counted, not judged.
  *
  * Realtime, per subscriber: a gap is an acknowledged write whose whole request (first try to
- * acknowledgement) lies inside one of the subscriber's sessions but which it never received;
+ * acknowledgement) lies inside one of the subscriber's sessions but which it never received (a
+ * session ends when the subscriber's node is killed, whenever its client notices);
  * a repeat is a write received twice; a phantom is a received write that is not in the table.
  * What counts against the verdict depends on the capture's promise (`realtime`):
  * - `exactly-once`: logical replication relayed over JetStream (README, MagWS: "nothing lost or
@@ -108,7 +109,11 @@ export function check(history: History, table: readonly TableRow[], opts: CheckO
   const subscribers = history.subscribers.map((s): SubscriberVerdict => {
     const got = new Map<string, number>();
     for (const d of s.received) got.set(d.writeId, (got.get(d.writeId) ?? 0) + 1);
-    const within = (start: number, end: number) => s.sessions.some((x) => x.start < start && (x.end === null || end < x.end));
+    // A session ends when its node is killed, even if the client noticed only later: changes
+    // committed after that moment were never the dead node's to deliver.
+    const kills = history.nemesis.filter((e) => e.action === 'kill-node' && e.target === s.node).map((e) => e.start);
+    const sessions = s.sessions.map((x) => ({ start: x.start, end: Math.min(x.end ?? Infinity, ...kills.filter((k) => k > x.start)) }));
+    const within = (start: number, end: number) => sessions.some((x) => x.start < start && end < x.end);
     return {
       name: s.name,
       sessions: s.sessions.length,

@@ -56,6 +56,8 @@ export interface Delivery {
 
 export interface SubscriberLog {
   name: string;
+  /** The node it connects to (it reconnects there after a restart): the checker ends its sessions when that node is killed. */
+  node: string;
   sessions: Session[];
   received: Delivery[];
 }

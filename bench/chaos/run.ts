@@ -85,6 +85,12 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosRun> {
         // As the HAProxy test: no periodic component health checks, whose timeouts on a loaded box
         // would take healthy nodes out of HAProxy; crashes still restart by supervision.
         MOBO_HEALTH__INTERVAL_MS: '0',
+        // Every client of the run reaches the nodes from one address (HAProxy's) with one key: the
+        // run measures faults, not MagGate's limiter (defaults 50/s per IP, 100/s per key).
+        MOBO_RATE_LIMITS__PER_IP__RPS: '100000',
+        MOBO_RATE_LIMITS__PER_IP__BURST: '100000',
+        MOBO_RATE_LIMITS__PER_KEY__RPS: '100000',
+        MOBO_RATE_LIMITS__PER_KEY__BURST: '100000',
       },
     });
     cleanup.push(() => lb.stop());
@@ -95,7 +101,7 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosRun> {
     const t0 = performance.now();
     const now = (): number => performance.now() - t0;
     const settings = { writers: opts.writers, readers: opts.readers, subscribers: opts.subscribers, writeEveryMs: 25, readEveryMs: 100, attemptTimeoutMs: 3_000, opDeadlineMs: 30_000, drainMs: 10_000 };
-    const workload = startWorkload({ url: lb.url, data, ...settings, now });
+    const workload = startWorkload({ url: lb.url, nodes: lb.nodes, data, ...settings, now });
     cleanup.push(() => workload.stop());
     await workload.ready;
     log('workload running, subscribers subscribed');

@@ -1,11 +1,14 @@
 /**
- * The chaos run's clients, all through HAProxy, each recording what it saw (history.ts):
+ * The chaos run's clients, each recording what it saw (history.ts):
  * - writers: a stream of inserts, each with a unique id that is also its Idempotency-Key,
  *   retried with the same key on errors and timeouts until acknowledged (2xx) or until the
  *   operation's deadline (then `info`: unknown);
  * - readers: look up a write acknowledged before the read began (it must be there);
- * - subscribers: pusher-js clients on the table's change channel, reconnecting (pusher-js does)
- *   when their node dies; each logs its sessions and every change it receives.
+ * - subscribers: pusher-js clients on the table's change channel, each on one node directly (so
+ *   the checker knows when its server died; through HAProxy a client notices a killed node only
+ *   up to a second later), reconnecting (pusher-js does) when it comes back; each logs its
+ *   sessions and every change it receives.
+ * Writers and readers go through HAProxy.
  */
 import PusherJs from 'pusher-js';
 import type { Attempt, Outcome, ReadOp, Session, SubscriberLog, WriteOp } from './history.js';
@@ -19,6 +22,8 @@ type PusherClient = InstanceType<typeof PusherJs.default>;
 export interface WorkloadOptions {
   /** The load balancer's URL. */
   url: string;
+  /** Subscriber i connects to node i mod n. */
+  nodes: ReadonlyArray<{ id: string; url: string }>;
   data: ChaosData;
   writers: number;
   readers: number;
@@ -135,7 +140,7 @@ export function startWorkload(opts: WorkloadOptions): Workload {
     }
   };
 
-  const subs = Array.from({ length: opts.subscribers }, (_, i) => subscribe(`s${i + 1}`, opts));
+  const subs = Array.from({ length: opts.subscribers }, (_, i) => subscribe(`s${i + 1}`, opts.nodes[i % opts.nodes.length]!, opts));
   const loops = [...Array.from({ length: opts.writers }, (_, w) => writer(w)), ...Array.from({ length: opts.readers }, (_, r) => reader(r))];
   return {
     writes,
@@ -163,19 +168,19 @@ interface Subscriber {
   close(at: number): void;
 }
 
-/** One pusher-js client through HAProxy on `private-db-<source>.<table>`. */
-function subscribe(name: string, opts: WorkloadOptions): Subscriber {
-  const lb = new URL(opts.url);
-  const log: SubscriberLog = { name, sessions: [], received: [] };
+/** One pusher-js client on `private-db-<source>.<table>` of one node. */
+function subscribe(name: string, node: { id: string; url: string }, opts: WorkloadOptions): Subscriber {
+  const server = new URL(node.url);
+  const log: SubscriberLog = { name, node: node.id, sessions: [], received: [] };
   let open: Session | undefined;
   const client: PusherClient = new Pusher(opts.data.realtime.key, {
     cluster: 'local',
-    wsHost: lb.hostname,
-    wsPort: Number(lb.port),
+    wsHost: server.hostname,
+    wsPort: Number(server.port),
     forceTLS: false,
     enabledTransports: ['ws'],
     disableStats: true,
-    channelAuthorization: { endpoint: opts.url + opts.data.realtime.authEndpoint, transport: 'ajax', headers: { authorization: `Bearer ${opts.data.apiKey}` } },
+    channelAuthorization: { endpoint: node.url + opts.data.realtime.authEndpoint, transport: 'ajax', headers: { authorization: `Bearer ${opts.data.apiKey}` } },
   });
   const channel = client.subscribe(`private-db-${SOURCE}.${TABLE}`);
   let resolveReady: () => void = () => undefined;

@@ -18,7 +18,7 @@ const strict: CheckOptions = { realtime: 'exactly-once', minAvailability: 0.9 };
 describe('the chaos checker', () => {
   it('passes a history where every acknowledged write is there once and every subscriber heard it', () => {
     const writes = [write('a', 100, 200), write('b', 1_100, 1_200)];
-    const sub: SubscriberLog = { name: 's1', sessions: [{ start: 50, end: null }], received: [{ writeId: 'a', at: 210 }, { writeId: 'b', at: 1_210 }] };
+    const sub: SubscriberLog = { name: 's1', node: 'n1', sessions: [{ start: 50, end: null }], received: [{ writeId: 'a', at: 210 }, { writeId: 'b', at: 1_210 }] };
     const result = check(history({ writes, subscribers: [sub] }), rows('a', 'b'), strict);
     expect(result.problems).toEqual([]);
     expect(result.valid).toBe(true);
@@ -68,6 +68,7 @@ describe('the chaos checker', () => {
     const writes = [write('before', 10, 20), write('inside', 100, 200), write('between', 600, 700), write('straddling', 950, 1_050), write('later', 1_500, 1_600)];
     const sub: SubscriberLog = {
       name: 's1',
+      node: 'n1',
       sessions: [
         { start: 50, end: 500 },
         { start: 1_000, end: null },
@@ -83,8 +84,18 @@ describe('the chaos checker', () => {
     expect(lenient.valid).toBe(true);
   });
 
+  it("ends a subscriber's session when its node is killed, though its client noticed later", () => {
+    const writes = [write('before-kill', 100, 200), write('after-kill', 1_100, 1_200)];
+    const sub: SubscriberLog = { name: 's1', node: 'n1', sessions: [{ start: 50, end: 1_900 }], received: [] };
+    const killed = [{ action: 'kill-node' as const, target: 'n1', start: 1_000, end: 2_500 }];
+    const result = check(history({ writes, subscribers: [sub], nemesis: killed }), rows('before-kill', 'after-kill'), { ...strict, minAvailability: 0 });
+    expect(result.realtime.subscribers[0]!.gaps).toEqual(['before-kill']);
+    const otherNode = check(history({ writes, subscribers: [{ ...sub, node: 'n2' }], nemesis: killed }), rows('before-kill', 'after-kill'), { ...strict, minAvailability: 0 });
+    expect(otherNode.realtime.subscribers[0]!.gaps).toEqual(['before-kill', 'after-kill']);
+  });
+
   it('fails a subscriber that received a write twice, or one that is not in the table, under either promise', () => {
-    const sub: SubscriberLog = { name: 's1', sessions: [{ start: 0, end: null }], received: [{ writeId: 'a', at: 210 }, { writeId: 'a', at: 220 }, { writeId: 'ghost', at: 230 }] };
+    const sub: SubscriberLog = { name: 's1', node: 'n1', sessions: [{ start: 0, end: null }], received: [{ writeId: 'a', at: 210 }, { writeId: 'a', at: 220 }, { writeId: 'ghost', at: 230 }] };
     const result = check(history({ writes: [write('a', 100, 200)], subscribers: [sub] }), rows('a'), { ...strict, realtime: 'at-most-once' });
     expect(result.realtime.subscribers[0]).toMatchObject({ repeats: ['a'], phantoms: ['ghost'] });
     expect(result.valid).toBe(false);
