@@ -14,7 +14,8 @@
  *
  * Realtime, per subscriber: a gap is an acknowledged write whose whole request (first try to
  * acknowledgement) lies inside one of the subscriber's sessions but which it never received (a
- * session ends when the subscriber's node is killed, whenever its client notices);
+ * session ends when the subscriber's node is killed, whenever its client notices, and a write
+ * acknowledged within `deliveryGraceMs` of a session's end is not expected in it);
  * a repeat is a write received twice; a phantom is a received write that is not in the table.
  * What counts against the verdict depends on the capture's promise (`realtime`):
  * - `exactly-once`: logical replication relayed over JetStream (README, MagWS: "nothing lost or
@@ -31,6 +32,12 @@ export interface CheckOptions {
   realtime: RealtimePromise;
   /** The lowest operation availability (ok / all writes and reads, with client retries) that passes, 0..1. */
   minAvailability: number;
+  /**
+   * A change takes time from commit to a subscriber (a relay hop, a node's event loop): a write
+   * acknowledged less than this before a session ended is not expected in it, since its change
+   * may have been on its way when the node died. Default 1,000 ms.
+   */
+  deliveryGraceMs?: number;
 }
 
 export interface SubscriberVerdict {
@@ -113,7 +120,8 @@ export function check(history: History, table: readonly TableRow[], opts: CheckO
     // committed after that moment were never the dead node's to deliver.
     const kills = history.nemesis.filter((e) => e.action === 'kill-node' && e.target === s.node).map((e) => e.start);
     const sessions = s.sessions.map((x) => ({ start: x.start, end: Math.min(x.end ?? Infinity, ...kills.filter((k) => k > x.start)) }));
-    const within = (start: number, end: number) => sessions.some((x) => x.start < start && end < x.end);
+    const grace = opts.deliveryGraceMs ?? 1_000;
+    const within = (start: number, end: number) => sessions.some((x) => x.start < start && end + grace < x.end);
     return {
       name: s.name,
       sessions: s.sessions.length,

@@ -114,7 +114,7 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosRun> {
     await nemesis.stop();
     await workload.stop();
     const history: History = { durationMs: now(), writes: workload.writes, reads: workload.reads, subscribers: workload.subscribers, nemesis: nemesis.events };
-    const result = check(history, await data.rows(), { realtime: PROMISE[opts.capture], minAvailability: opts.minAvailability });
+    const result = check(history, await data.rows(), { realtime: PROMISE[opts.capture], minAvailability: opts.minAvailability, deliveryGraceMs: 1_000 });
     const machine = `${cpus().length} × ${cpus()[0]?.model.trim() ?? 'cpu'}, load ${loadavg()
       .map((l) => l.toFixed(2))
       .join(' ')} at the end`;

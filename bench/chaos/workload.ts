@@ -191,11 +191,32 @@ function subscribe(name: string, node: { id: string; url: string }, opts: Worklo
     log.sessions.push(open);
     resolveReady();
   });
+  let closed = false;
+  let watching = false;
+  /**
+   * pusher-js retries a refused connection on a 15 s strategy timer, which would leave the
+   * subscriber out for most of a short run after each restart of its node. As an app reacting to
+   * "the server is back", it reconnects once the node answers /health again.
+   */
+  const reconnectWhenBack = async (): Promise<void> => {
+    if (watching) return;
+    watching = true;
+    while (!closed && client.connection.state !== 'connected') {
+      const back = await fetch(`${node.url}/health`, { signal: AbortSignal.timeout(1_000) }).then((r) => r.ok, () => false);
+      if (back && !closed && client.connection.state !== 'connected') {
+        client.disconnect();
+        client.connect();
+        await waitUntil(() => closed || client.connection.state === 'connected', `${name} to reconnect`, 5_000).catch(() => undefined);
+      } else await pause(250);
+    }
+    watching = false;
+  };
   client.connection.bind('state_change', ({ current }: { current: string }) => {
     if (current !== 'connected' && open) {
       open.end = opts.now();
       open = undefined;
     }
+    if (current !== 'connected' && current !== 'initialized') void reconnectWhenBack();
   });
   channel.bind('INSERT', (change: { row?: { write_id?: unknown } }) => {
     const writeId = change.row?.write_id;
@@ -211,6 +232,7 @@ function subscribe(name: string, node: { id: string; url: string }, opts: Worklo
       return writes.filter((w) => w.outcome === 'ok' && w.start > since && !got.has(w.id)).map((w) => w.id);
     },
     close(at) {
+      closed = true;
       if (open) open.end = at;
       open = undefined;
       client.disconnect();
