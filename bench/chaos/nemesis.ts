@@ -1,6 +1,7 @@
 /**
  * The nemesis: one fault at a time, chosen from a seeded random schedule (the same seed gives
- * the same sequence of choices), each healed before the next, every one logged with its times:
+ * the same sequence of choices; the first round is each kind once), each healed before the
+ * next, every one logged with its times:
  * - kill-actor: `POST /v1/admin/chaos/kill/<name>` on a node (what `mobo chaos:kill` does);
  * - kill-node: kill -9 a node's process, then boot it again (same id, data dir, port);
  * - pause-node: SIGSTOP a node, SIGCONT it later;
@@ -54,7 +55,11 @@ export function startNemesis(lb: HaproxyCluster, nats: NatsCluster, opts: Nemesi
   const between = ([min, max]: [number, number]): number => Math.round(min + random() * (max - min));
   const actions = Object.entries(opts.weights).filter(([, w]) => w > 0) as Array<[NemesisAction, number]>;
   const total = actions.reduce((n, [, w]) => n + w, 0);
+  // The first round is every kind once, in a seeded order, so even a short run meets each fault.
+  const firstRound = actions.map(([a]) => a).sort(() => random() - 0.5);
   const choose = (): NemesisAction => {
+    const next = firstRound.shift();
+    if (next) return next;
     let x = random() * total;
     for (const [action, w] of actions) if ((x -= w) < 0) return action;
     return actions[actions.length - 1]![0];

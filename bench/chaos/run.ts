@@ -5,7 +5,7 @@
  * restarts nodes, pauses nodes and kills NATS servers; then the checker and the report.
  *
  *   node dist/bench/chaos/run.js [--seconds 60] [--seed N] [--out DIR] [--capture trigger|logical]
- *        [--writers 4] [--readers 2] [--subscribers 3] [--min-availability 0.995]
+ *        [--writers 4] [--readers 2] [--subscribers 3] [--min-availability 0.995] [--op-deadline-ms 30000]
  *
  * Exit code 0 when the checker passes, 1 when it does not, 2 when the run could not be set up.
  */
@@ -34,6 +34,8 @@ export interface ChaosOptions {
   readers: number;
   subscribers: number;
   minAvailability: number;
+  /** A client operation's deadline over all its retries (workload.ts `opDeadlineMs`). */
+  opDeadlineMs: number;
   weights: Record<NemesisAction, number>;
   pgAdminUrl: string;
   /** Progress lines (one per fault); default quiet. */
@@ -62,6 +64,7 @@ export function defaultChaosOptions(over: Partial<ChaosOptions> = {}): ChaosOpti
     readers: 2,
     subscribers: 3,
     minAvailability: 0.995,
+    opDeadlineMs: 30_000,
     weights: DEFAULT_WEIGHTS,
     pgAdminUrl: process.env['PG_URL'] ?? 'postgres://postgres@127.0.0.1:5432/test',
     ...over,
@@ -100,7 +103,7 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosRun> {
 
     const t0 = performance.now();
     const now = (): number => performance.now() - t0;
-    const settings = { writers: opts.writers, readers: opts.readers, subscribers: opts.subscribers, writeEveryMs: 25, readEveryMs: 100, attemptTimeoutMs: 3_000, opDeadlineMs: 30_000, drainMs: 10_000 };
+    const settings = { writers: opts.writers, readers: opts.readers, subscribers: opts.subscribers, writeEveryMs: 25, readEveryMs: 100, attemptTimeoutMs: 3_000, opDeadlineMs: opts.opDeadlineMs, drainMs: 10_000 };
     const workload = startWorkload({ url: lb.url, nodes: lb.nodes, data, ...settings, now });
     cleanup.push(() => workload.stop());
     await workload.ready;
@@ -137,6 +140,7 @@ function cliOptions(argv: string[]): ChaosOptions {
       readers: { type: 'string' },
       subscribers: { type: 'string' },
       'min-availability': { type: 'string' },
+      'op-deadline-ms': { type: 'string' },
     },
   });
   const num = (v: string | undefined, name: string): number | undefined => {
@@ -158,6 +162,7 @@ function cliOptions(argv: string[]): ChaosOptions {
   set('readers', num(values.readers, 'readers'));
   set('subscribers', num(values.subscribers, 'subscribers'));
   set('minAvailability', num(values['min-availability'], 'min-availability'));
+  set('opDeadlineMs', num(values['op-deadline-ms'], 'op-deadline-ms'));
   return defaultChaosOptions(given);
 }
 
