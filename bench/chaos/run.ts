@@ -6,6 +6,7 @@
  *
  *   node dist/bench/chaos/run.js [--seconds 60] [--seed N] [--out DIR] [--capture trigger|logical]
  *        [--writers 4] [--readers 2] [--subscribers 3] [--min-availability 0.995] [--op-deadline-ms 30000]
+ *        [--faults kill-node,pause-node,kill-nats,kill-actor]
  *
  * Exit code 0 when the checker passes, 1 when it does not, 2 when the run could not be set up.
  */
@@ -141,6 +142,7 @@ function cliOptions(argv: string[]): ChaosOptions {
       subscribers: { type: 'string' },
       'min-availability': { type: 'string' },
       'op-deadline-ms': { type: 'string' },
+      faults: { type: 'string' },
     },
   });
   const num = (v: string | undefined, name: string): number | undefined => {
@@ -163,6 +165,12 @@ function cliOptions(argv: string[]): ChaosOptions {
   set('subscribers', num(values.subscribers, 'subscribers'));
   set('minAvailability', num(values['min-availability'], 'min-availability'));
   set('opDeadlineMs', num(values['op-deadline-ms'], 'op-deadline-ms'));
+  if (values.faults !== undefined) {
+    const kinds = values.faults.split(',').map((f) => f.trim());
+    const unknown = kinds.filter((k) => !(k in DEFAULT_WEIGHTS));
+    if (unknown.length) throw new Error(`--faults takes ${Object.keys(DEFAULT_WEIGHTS).join(', ')} (got ${unknown.join(', ')})`);
+    given.weights = Object.fromEntries(Object.entries(DEFAULT_WEIGHTS).map(([k, w]) => [k, kinds.includes(k) ? w : 0])) as Record<NemesisAction, number>;
+  }
   return defaultChaosOptions(given);
 }
 
