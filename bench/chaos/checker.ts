@@ -16,7 +16,7 @@
  * acknowledgement) lies inside one of the subscriber's sessions but which it never received (a
  * session ends when the subscriber's node is killed, whenever its client notices, and a write
  * acknowledged within `deliveryGraceMs` of a session's end is not expected in it);
- * a repeat is a write received twice; a phantom is a received write that is not in the table.
+ * a repeat is one row's change received twice; a phantom is a received write that is not in the table.
  * What counts against the verdict depends on the capture's promise (`realtime`):
  * - `exactly-once`: logical replication relayed over JetStream (README, MagWS: "nothing lost or
  *   repeated"): gaps, repeats and phantoms all fail;
@@ -114,8 +114,10 @@ export function check(history: History, table: readonly TableRow[], opts: CheckO
   if (overall < opts.minAvailability) problems.push(`availability ${percent(overall)} is below ${percent(opts.minAvailability)}`);
 
   const subscribers = history.subscribers.map((s): SubscriberVerdict => {
-    const got = new Map<string, number>();
-    for (const d of s.received) got.set(d.writeId, (got.get(d.writeId) ?? 0) + 1);
+    const got = new Set(s.received.map((d) => d.writeId));
+    const rows = new Map<number, number>();
+    for (const d of s.received) rows.set(d.seq, (rows.get(d.seq) ?? 0) + 1);
+    const repeated = new Set(s.received.filter((d) => rows.get(d.seq)! > 1).map((d) => d.writeId));
     // A session ends when its node is killed, even if the client noticed only later: changes
     // committed after that moment were never the dead node's to deliver.
     const kills = history.nemesis.filter((e) => e.action === 'kill-node' && e.target === s.node).map((e) => e.start);
@@ -127,8 +129,8 @@ export function check(history: History, table: readonly TableRow[], opts: CheckO
       sessions: s.sessions.length,
       received: s.received.length,
       gaps: acked.filter((w) => within(w.start, w.end) && !got.has(w.id)).map((w) => w.id),
-      repeats: [...got].filter(([, n]) => n > 1).map(([id]) => id),
-      phantoms: [...got.keys()].filter((id) => !copies.has(id)),
+      repeats: [...repeated],
+      phantoms: [...got].filter((id) => !copies.has(id)),
     };
   });
   for (const s of subscribers) {

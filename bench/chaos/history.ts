@@ -51,6 +51,8 @@ export interface Session {
 
 export interface Delivery {
   writeId: string;
+  /** The row's `seq`: a write applied twice is two rows, two changes, and not a repeat. */
+  seq: number;
   at: number;
 }
 

@@ -218,9 +218,9 @@ function subscribe(name: string, node: { id: string; url: string }, opts: Worklo
     }
     if (current !== 'connected' && current !== 'initialized') void reconnectWhenBack();
   });
-  channel.bind('INSERT', (change: { row?: { write_id?: unknown } }) => {
+  channel.bind('INSERT', (change: { row?: { write_id?: unknown; seq?: unknown } }) => {
     const writeId = change.row?.write_id;
-    if (typeof writeId === 'string') log.received.push({ writeId, at: opts.now() });
+    if (typeof writeId === 'string') log.received.push({ writeId, seq: Number(change.row?.seq), at: opts.now() });
   });
   return {
     log,

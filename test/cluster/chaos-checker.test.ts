@@ -18,7 +18,7 @@ const strict: CheckOptions = { realtime: 'exactly-once', minAvailability: 0.9 };
 describe('the chaos checker', () => {
   it('passes a history where every acknowledged write is there once and every subscriber heard it', () => {
     const writes = [write('a', 100, 200), write('b', 1_100, 1_200)];
-    const sub: SubscriberLog = { name: 's1', node: 'n1', sessions: [{ start: 50, end: null }], received: [{ writeId: 'a', at: 210 }, { writeId: 'b', at: 1_210 }] };
+    const sub: SubscriberLog = { name: 's1', node: 'n1', sessions: [{ start: 50, end: null }], received: [{ writeId: 'a', seq: 1, at: 210 }, { writeId: 'b', seq: 2, at: 1_210 }] };
     const result = check(history({ writes, subscribers: [sub] }), rows('a', 'b'), strict);
     expect(result.problems).toEqual([]);
     expect(result.valid).toBe(true);
@@ -73,7 +73,7 @@ describe('the chaos checker', () => {
         { start: 50, end: 500 },
         { start: 1_000, end: null },
       ],
-      received: [{ writeId: 'later', at: 1_610 }],
+      received: [{ writeId: 'later', seq: 3, at: 1_610 }],
     };
     const strictResult = check(history({ writes, subscribers: [sub] }), rows('before', 'inside', 'between', 'straddling', 'later'), { ...strict, deliveryGraceMs: 0 });
     expect(strictResult.realtime.subscribers[0]!.gaps).toEqual(['inside']);
@@ -101,11 +101,16 @@ describe('the chaos checker', () => {
     expect(result.realtime.subscribers[0]!.gaps).toEqual(['early']);
   });
 
-  it('fails a subscriber that received a write twice, or one that is not in the table, under either promise', () => {
-    const sub: SubscriberLog = { name: 's1', node: 'n1', sessions: [{ start: 0, end: null }], received: [{ writeId: 'a', at: 210 }, { writeId: 'a', at: 220 }, { writeId: 'ghost', at: 230 }] };
+  it("fails a subscriber that received one row's change twice, or one that is not in the table, under either promise", () => {
+    const sub: SubscriberLog = { name: 's1', node: 'n1', sessions: [{ start: 0, end: null }], received: [{ writeId: 'a', seq: 4, at: 210 }, { writeId: 'a', seq: 4, at: 220 }, { writeId: 'ghost', seq: 6, at: 230 }] };
     const result = check(history({ writes: [write('a', 100, 200)], subscribers: [sub] }), rows('a'), { ...strict, realtime: 'at-most-once' });
     expect(result.realtime.subscribers[0]).toMatchObject({ repeats: ['a'], phantoms: ['ghost'] });
     expect(result.valid).toBe(false);
+    // A write applied twice is two rows: its two changes are the duplicate's symptom, not a repeat.
+    const twice: SubscriberLog = { ...sub, received: [{ writeId: 'a', seq: 4, at: 210 }, { writeId: 'a', seq: 5, at: 220 }] };
+    const applied = check(history({ writes: [write('a', 100, 200)], subscribers: [twice] }), [{ writeId: 'a', seq: 4 }, { writeId: 'a', seq: 5 }], strict);
+    expect(applied.realtime.subscribers[0]!.repeats).toEqual([]);
+    expect(applied.writes.duplicates).toEqual([{ id: 'a', count: 2 }]);
   });
 
   it('measures availability per second and fails below the floor; a fault gets the window in which clients saw errors', () => {
