@@ -11,17 +11,19 @@
  * Exit code 0 when the checker passes, 1 when it does not, 2 when the run could not be set up.
  */
 import { randomBytes } from 'node:crypto';
-import { cpus, loadavg, tmpdir } from 'node:os';
+import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { startHaproxyCluster } from '../cluster-haproxy.js';
+import { describeLoad, describeMachine } from '../machine.js';
 import { check, type CheckResult, type RealtimePromise } from './checker.js';
 import type { History, NemesisAction } from './history.js';
 import { startNatsCluster } from './nats-cluster.js';
 import { DEFAULT_WEIGHTS, startNemesis } from './nemesis.js';
 import { writeReport } from './report.js';
 import { prepareChaosData } from './setup.js';
+import { waitUntil } from './wait.js';
 import { startWorkload } from './workload.js';
 
 export type Capture = 'trigger' | 'logical';
@@ -74,6 +76,7 @@ export function defaultChaosOptions(over: Partial<ChaosOptions> = {}): ChaosOpti
 
 export async function runChaos(opts: ChaosOptions): Promise<ChaosRun> {
   const log = opts.log ?? (() => undefined);
+  const startLoad = describeLoad();
   const nats = await startNatsCluster({ name: `chaos_${randomBytes(3).toString('hex')}` });
   // Everything started below is stopped in reverse in `finally`, whatever failed.
   const cleanup: Array<() => Promise<void>> = [() => nats.stop()];
@@ -107,7 +110,9 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosRun> {
     const settings = { writers: opts.writers, readers: opts.readers, subscribers: opts.subscribers, writeEveryMs: 25, readEveryMs: 100, attemptTimeoutMs: 3_000, opDeadlineMs: opts.opDeadlineMs, drainMs: 10_000 };
     const workload = startWorkload({ url: lb.url, nodes: lb.nodes, data, ...settings, now });
     cleanup.push(() => workload.stop());
-    await workload.ready;
+    let subscribed = false;
+    void workload.ready.then(() => (subscribed = true));
+    await waitUntil(() => subscribed, 'every subscriber to be subscribed', 60_000);
     log('workload running, subscribers subscribed');
     const nemesis = startNemesis(lb, nats, { seed: opts.seed, weights: opts.weights, gapMs: [1_000, 3_000], outageMs: [500, 3_000], now, onEvent: (e) => log(`${(e.start / 1000).toFixed(1)}s ${e.action} ${e.target} (${Math.round(e.end - e.start)} ms)${e.error ? ` ERROR ${e.error}` : ''}`) });
     cleanup.push(() => nemesis.stop());
@@ -119,9 +124,7 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosRun> {
     await workload.stop();
     const history: History = { durationMs: now(), writes: workload.writes, reads: workload.reads, subscribers: workload.subscribers, nemesis: nemesis.events };
     const result = check(history, await data.rows(), { realtime: PROMISE[opts.capture], minAvailability: opts.minAvailability, deliveryGraceMs: 1_000 });
-    const machine = `${cpus().length} × ${cpus()[0]?.model.trim() ?? 'cpu'}, load ${loadavg()
-      .map((l) => l.toFixed(2))
-      .join(' ')} at the end`;
+    const machine = `${describeMachine()}; ${startLoad} at the start, ${describeLoad()} at the end`;
     const { markdown } = writeReport(opts.out, { seed: opts.seed, seconds: opts.seconds, capture: opts.capture, machine, settings: { ...settings, minAvailability: opts.minAvailability } }, history, result);
     return { result, history, markdown, out: opts.out };
   } finally {
