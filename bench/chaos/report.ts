@@ -96,7 +96,9 @@ export function plot(history: History, r: CheckResult): string {
   const bot = { y: 370, h: 60 };
   const maxOps = Math.max(1, ...per.map((s) => Math.max(s.writesOk, s.readsOk, s.attemptErrors)));
   const yTop = (v: number): number => top.y + top.h - (v / maxOps) * top.h;
-  const yMid = (a: number): number => mid.y + mid.h - a * mid.h;
+  // Availability sits near 100%: the panel spans [floor, 100%], the floor 90% or the worst second's lower.
+  const floor = Math.min(0.9, ...per.map((s) => s.availability));
+  const yMid = (a: number): number => mid.y + mid.h - ((a - floor) / (1 - floor)) * mid.h;
   const line = (values: number[], y: (v: number) => number): string => values.map((v, i) => `${i === 0 ? 'M' : 'L'}${x(i + 0.5).toFixed(1)},${y(v).toFixed(1)}`).join(' ');
   const bars = per
     .filter((s) => s.attemptErrors > 0)
@@ -126,7 +128,7 @@ ${bars.join('\n')}
     per.map((s) => s.readsOk),
     yTop,
   )}" fill="none" stroke="#1f77b4" stroke-width="1"/>
-<text x="${left}" y="${mid.y - 6}" font-size="13">Availability per second (operations that succeeded with retries), 0–100% — overall ${pct(r.availability.overall)}</text>
+<text x="${left}" y="${mid.y - 6}" font-size="13">Availability per second (operations that succeeded with retries), ${(floor * 100).toFixed(0)}–100% — overall ${pct(r.availability.overall)}</text>
 <line x1="${left}" x2="${W - right}" y1="${yMid(1)}" y2="${yMid(1)}" stroke="#ccc"/>
 <path d="${line(
     per.map((s) => s.availability),
