@@ -4,7 +4,8 @@
  * `MOBO_CDC_<key hash>_<cluster>` (subject `mobo.<cluster>.t.cdc.<key hash>`), with the change's
  * position as Nats-Msg-Id; the reader acknowledges a transaction to Postgres only once JetStream
  * has acknowledged every one of its messages. Every node (the holder too) consumes the stream
- * from its tail with an ordered consumer and drops positions it has seen.
+ * from its tail with an ordered consumer (replaced when its NATS server dies, stream-follower.ts)
+ * and drops positions it has seen.
  *
  * Failover: the holder dies or is cut off, its lease expires, another node takes the lease and
  * starts the reader, which resumes from the slot's last acknowledged transaction. What the old
@@ -13,10 +14,11 @@
  * and none is delivered twice. A holder that loses its lease stops its reader first.
  */
 import { createHash } from 'node:crypto';
-import { DeliverPolicy, jetstream, jetstreamManager, type ConsumerMessages, type JetStreamClient, type JetStreamManager } from '@nats-io/jetstream';
+import { jetstream, jetstreamManager, type JetStreamClient, type JetStreamManager } from '@nats-io/jetstream';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { DEFAULT_REPLICAS, natsNames, natsServers, PositionFilter, ReaderLoop, type CaptureReader, type CapturedChange, type ChangeRelay, type NatsNames, type RelayAttachment } from '../runtime/index.js';
 import { SingletonLease } from './singleton.js';
+import { followStream, type StreamFollower } from './stream-follower.js';
 
 export interface JetStreamRelayOptions {
   servers: string;
@@ -129,22 +131,17 @@ export class JetStreamChangeRelay implements ChangeRelay {
     await Promise.all(changes.map((change) => this.js.publish(subject, JSON.stringify(change), { msgID: change.pos })));
   }
 
-  /** This node's reading of the stream, from its tail, each position once. */
-  private async follow(stream: string, deliver: (change: CapturedChange) => void): Promise<ConsumerMessages> {
-    const consumer = await this.js.consumers.get(stream, { deliver_policy: DeliverPolicy.New });
-    const messages = await consumer.consume();
+  /** This node's reading of the stream, from its tail, each position once, across the loss of NATS servers (stream-follower.ts). */
+  private follow(stream: string, deliver: (change: CapturedChange) => void): Promise<StreamFollower> {
     const seen = new PositionFilter();
-    void (async () => {
-      for await (const m of messages) {
-        let change: CapturedChange;
-        try {
-          change = m.json<CapturedChange>();
-        } catch {
-          continue;
-        }
-        if (seen.fresh(change.pos)) deliver(change);
+    return followStream(this.js, stream, (m) => {
+      let change: CapturedChange;
+      try {
+        change = m.json<CapturedChange>();
+      } catch {
+        return;
       }
-    })().catch(() => undefined);
-    return messages;
+      if (seen.fresh(change.pos)) deliver(change);
+    });
   }
 }
