@@ -4,7 +4,7 @@
  * readers and realtime subscribers through HAProxy while the nemesis kills actors, kill -9s and
  * restarts nodes, pauses nodes and kills NATS servers; then the checker and the report.
  *
- *   node dist/bench/chaos/run.js [--seconds 60] [--seed N] [--out DIR] [--capture trigger|logical]
+ *   node dist/bench/chaos/run.js [--seconds 60] [--seed N] [--out DIR] [--capture logical|trigger]
  *        [--writers 4] [--readers 2] [--subscribers 3] [--min-availability 0.995] [--op-deadline-ms 30000]
  *        [--faults kill-node,pause-node,kill-nats,kill-actor]
  *
@@ -22,7 +22,7 @@ import type { History, NemesisAction } from './history.js';
 import { startNatsCluster } from './nats-cluster.js';
 import { DEFAULT_WEIGHTS, startNemesis } from './nemesis.js';
 import { writeReport } from './report.js';
-import { prepareChaosData } from './setup.js';
+import { prepareChaosData, type ChaosData } from './setup.js';
 import { waitUntil } from './wait.js';
 import { startWorkload } from './workload.js';
 
@@ -62,7 +62,7 @@ export function defaultChaosOptions(over: Partial<ChaosOptions> = {}): ChaosOpti
     seconds: 60,
     seed: Date.now() % 1_000_000,
     out: join(tmpdir(), `mobo-chaos-${new Date().toISOString().replace(/[:.]/g, '-')}`),
-    capture: 'trigger',
+    capture: 'logical',
     writers: 4,
     readers: 2,
     subscribers: 3,
@@ -79,7 +79,9 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosRun> {
   const startLoad = describeLoad();
   const nats = await startNatsCluster({ name: `chaos_${randomBytes(3).toString('hex')}` });
   // Everything started below is stopped in reverse in `finally`, whatever failed.
-  const cleanup: Array<() => Promise<void>> = [() => nats.stop()];
+  // The data database goes after the nodes (a node's logical capture holds a replication slot in it).
+  let data: ChaosData | undefined;
+  const cleanup: Array<() => Promise<void>> = [() => nats.stop(), async () => await data?.drop()];
   try {
     log(`NATS cluster ${nats.url}`);
     const lb = await startHaproxyCluster({
@@ -102,8 +104,7 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosRun> {
     });
     cleanup.push(() => lb.stop());
     log(`HAProxy ${lb.url} → ${lb.nodes.map((n) => `${n.id} ${n.url}`).join(', ')}`);
-    const data = await prepareChaosData(lb, opts.pgAdminUrl);
-    cleanup.push(() => data.drop());
+    data = await prepareChaosData(lb, opts.pgAdminUrl);
 
     const t0 = performance.now();
     const now = (): number => performance.now() - t0;
@@ -154,7 +155,7 @@ function cliOptions(argv: string[]): ChaosOptions {
     if (!Number.isFinite(n) || n < 0) throw new Error(`--${name} must be a number (got ${v})`);
     return n;
   };
-  const capture = values.capture ?? 'trigger';
+  const capture = values.capture ?? 'logical';
   if (capture !== 'trigger' && capture !== 'logical') throw new Error(`--capture is trigger or logical (got ${capture})`);
   const given: Partial<ChaosOptions> = { capture };
   const set = <K extends keyof ChaosOptions>(key: K, value: ChaosOptions[K] | undefined): void => {

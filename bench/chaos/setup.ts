@@ -23,6 +23,7 @@ export interface ChaosData {
   realtime: { key: string; authEndpoint: string };
   /** Every row, read straight from Postgres (the system of record). */
   rows(): Promise<TableRow[]>;
+  /** Drops the database (and its replication slots): after the nodes stopped. */
   drop(): Promise<void>;
 }
 
@@ -52,8 +53,13 @@ export async function prepareChaosData(lb: HaproxyCluster, pgAdminUrl: string): 
   const data = new pg.Client({ connectionString: url.toString() });
   const drop = async (): Promise<void> => {
     await data.end().catch(() => undefined);
-    // Logical capture leaves a replication slot named after the source; it must go before the database.
-    await admin.query(`select pg_drop_replication_slot(slot_name) from pg_replication_slots where database = $1 and not active`, [db]).catch(() => undefined);
+    // Logical capture leaves a replication slot named after the source; it must go before the database,
+    // and can only once its node's walsender has gone (call this after the nodes stopped).
+    const slotsGone = async (): Promise<boolean> => {
+      await admin.query(`select pg_drop_replication_slot(slot_name) from pg_replication_slots where database = $1 and not active`, [db]).catch(() => undefined);
+      return (await admin.query(`select 1 from pg_replication_slots where database = $1`, [db])).rowCount === 0;
+    };
+    await waitUntil(slotsGone, `the replication slots of ${db} to be dropped`, 15_000).catch(() => undefined);
     await admin.query(`drop database if exists ${db} with (force)`).catch(() => undefined);
     await admin.end();
   };
