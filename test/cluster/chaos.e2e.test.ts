@@ -17,9 +17,9 @@ import { defaultChaosOptions, runChaos, type ChaosRun } from '../../bench/chaos/
  * Realtime is on triggers + NOTIFY here, which promises at most once while a node's LISTEN
  * connection stands: gaps (killing the connection actor drops it) are reported, not failed; a
  * subscriber receiving a change twice, or one never committed, fails. Not on logical capture
- * yet, which promises exactly once: a NATS server killed while the reader has transactions in
- * flight can leave a change behind later ones in the stream, and every node's position filter
- * then drops it (bench/RESULTS.md, "Chaos run"; this seed shows it about one run in two).
+ * yet, which promises exactly once but lost a few changes in one run with this seed: around a
+ * NATS server's kill (all subscribers) and a connection actor's kill (that node's subscribers);
+ * bench/RESULTS.md, "Chaos run", has both.
  */
 describe('the chaos run', () => {
   let run: ChaosRun | undefined;
