@@ -57,7 +57,11 @@ export function startNemesis(lb: HaproxyCluster, nats: NatsCluster, opts: Nemesi
   const actions = Object.entries(opts.weights).filter(([, w]) => w > 0) as Array<[NemesisAction, number]>;
   const total = actions.reduce((n, [, w]) => n + w, 0);
   // The first round is every kind once, in a seeded order, so even a short run meets each fault.
-  const firstRound = actions.map(([a]) => a).sort(() => random() - 0.5);
+  const firstRound = actions.map(([a]) => a);
+  for (let i = firstRound.length - 1; i > 0; i--) {
+    const j = Math.floor(random() * (i + 1));
+    [firstRound[i], firstRound[j]] = [firstRound[j]!, firstRound[i]!];
+  }
   const choose = (): NemesisAction => {
     const next = firstRound.shift();
     if (next) return next;
