@@ -42,6 +42,11 @@ const MS_NS = 1_000_000;
 const DEFAULT_MAX_AGE_MS = 3_600_000;
 /** JetStream drops a message id seen within this window; consumers drop older repeats by position. */
 const DUPLICATE_WINDOW_MS = 120_000;
+/** A follower resumes where this process's previous one stopped (its last message or its close) only this soon after (a supervised restart); later, from the tail. */
+const RESUME_WITHIN_MS = 60_000;
+
+/** Where this process's followers of each stream stopped (by cluster, node and stream), with the stream's creation time. */
+const followed = new Map<string, { created: string; seq: number; pos: string; at: number }>();
 
 export class JetStreamChangeRelay implements ChangeRelay {
   readonly kind = 'jetstream';
@@ -131,17 +136,43 @@ export class JetStreamChangeRelay implements ChangeRelay {
     await Promise.all(changes.map((change) => this.js.publish(subject, JSON.stringify(change), { msgID: change.pos })));
   }
 
-  /** This node's reading of the stream, from its tail, each position once, across the loss of NATS servers (stream-follower.ts). */
-  private follow(stream: string, deliver: (change: CapturedChange) => void): Promise<StreamFollower> {
-    const seen = new PositionFilter();
-    return followStream(this.js, stream, (m) => {
-      let change: CapturedChange;
-      try {
-        change = m.json<CapturedChange>();
-      } catch {
-        return;
-      }
-      if (seen.fresh(change.pos)) deliver(change);
-    });
+  /**
+   * This node's reading of the stream, each position once, across the loss of NATS servers
+   * (stream-follower.ts): from its tail, or, when a follower of this process read the same
+   * stream moments ago (its connection actor was killed and restarted: the node's realtime
+   * subscribers stayed connected), from the message after the last one that follower delivered.
+   */
+  private async follow(stream: string, deliver: (change: CapturedChange) => void): Promise<StreamFollower> {
+    const where = `${this.opts.clusterId}/${this.opts.nodeId}/${stream}`;
+    const created = (await this.jsm.streams.info(stream)).created;
+    const before = followed.get(where);
+    const resume = before && before.created === created && Date.now() - before.at < RESUME_WITHIN_MS ? before : undefined;
+    const seen = new PositionFilter(resume?.pos);
+    // Kept up to date per message, not only at close: a killed actor may never close its follower.
+    const progress = { created, seq: resume?.seq ?? 0, pos: resume?.pos ?? '', at: Date.now() };
+    followed.set(where, progress);
+    const follower = await followStream(
+      this.js,
+      stream,
+      (m) => {
+        progress.seq = m.seq;
+        progress.at = Date.now();
+        let change: CapturedChange;
+        try {
+          change = m.json<CapturedChange>();
+        } catch {
+          return;
+        }
+        if (seen.fresh(change.pos)) deliver(change);
+        progress.pos = seen.highest;
+      },
+      resume ? { afterSeq: resume.seq } : {},
+    );
+    return {
+      close: async () => {
+        await follower.close();
+        progress.at = Date.now();
+      },
+    };
   }
 }

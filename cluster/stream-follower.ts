@@ -22,8 +22,10 @@ export interface StreamFollower {
   close(): Promise<void>;
 }
 
-export async function followStream(js: JetStreamClient, stream: string, onMessage: (m: JsMsg) => void, onError: (err: unknown) => void = () => undefined): Promise<StreamFollower> {
-  let lastSeq = 0;
+/** `afterSeq`: start after this stream sequence (a follower taking over from an earlier one); default the stream's tail. */
+export async function followStream(js: JetStreamClient, stream: string, onMessage: (m: JsMsg) => void, opts: { afterSeq?: number; onError?: (err: unknown) => void } = {}): Promise<StreamFollower> {
+  const onError = opts.onError ?? (() => undefined);
+  let lastSeq = opts.afterSeq ?? 0;
   let closed = false;
   let current: ConsumerMessages | undefined;
 
