@@ -86,7 +86,8 @@ export function summary(info: RunInfo, history: History, r: CheckResult): string
 /** Three panels over seconds: operations/s (acknowledged writes, reads) with failed tries/s; availability; the faults as bands. */
 export function plot(history: History, r: CheckResult): string {
   const W = 1000;
-  const left = 50;
+  // The left margin holds the fault lanes' names.
+  const left = 80;
   const right = 20;
   const seconds = Math.max(1, r.availability.perSecond.length);
   const x = (s: number): number => left + (s / seconds) * (W - left - right);
@@ -114,7 +115,7 @@ export function plot(history: History, r: CheckResult): string {
   const ticks: string[] = [];
   const step = seconds > 300 ? 60 : seconds > 60 ? 10 : 5;
   for (let s = 0; s <= seconds; s += step) ticks.push(`<line x1="${x(s)}" x2="${x(s)}" y1="${top.y}" y2="${bot.y + bot.h}" stroke="#eee"/><text x="${x(s)}" y="${bot.y + bot.h + 14}" text-anchor="middle">${s}s</text>`);
-  const legend = lanes.map((a, i) => `<text x="${W - right - 4}" y="${bot.y + i * laneH + laneH - 4}" text-anchor="end" fill="${COLORS[a]}">${a}</text>`);
+  const legend = lanes.map((a, i) => `<text x="${left - 6}" y="${bot.y + i * laneH + laneH - 4}" text-anchor="end" fill="${COLORS[a]}">${a}</text>`);
   return `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="460" font-family="sans-serif" font-size="11">
 <rect width="100%" height="100%" fill="white"/>
 ${ticks.join('\n')}
