@@ -124,7 +124,11 @@ export async function startNatsCluster(opts: { name: string; size?: number }): P
       if (running(servers[index]!.proc)) throw new Error(`NATS server ${name} is running`);
       const server = launch(spec);
       servers[index] = server;
-      await waitUntil(() => healthy(server), `NATS server ${name} to be healthy again`, 30_000, () => running(server.proc));
+      await waitUntil(() => healthy(server), `NATS server ${name} to be healthy again`, 30_000, () => running(server.proc)).catch(async (err: Error) => {
+        // Say why (2.9 answers e.g. `JetStream stream '…' is not current` while a replica catches up).
+        const said = await fetch(`http://127.0.0.1:${server.httpPort}/healthz`).then((r) => r.text(), () => 'no answer');
+        throw new Error(`${err.message}; /healthz: ${said}`);
+      });
     },
     stop,
   };
