@@ -135,6 +135,7 @@ async function joinCluster(config: Readonly<MoboConfig>, transport: Transport | 
   const connection = 'connection' in transport ? (transport as { connection: NatsClusterOptions['connection'] }).connection : undefined;
   return joinNatsCluster({
     servers: config.transport.natsUrl,
+    replicas: config.transport.replicas,
     ...(connection ? { connection } : {}),
     clusterId: config.transport.cluster,
     nodeId: config.node.id,
@@ -148,5 +149,5 @@ async function joinCluster(config: Readonly<MoboConfig>, transport: Transport | 
 async function createTransport(config: Readonly<MoboConfig>): Promise<Transport | undefined> {
   if (config.transport.kind !== 'nats') return undefined;
   const { NatsTransport } = await import('../runtime/nats-transport.js');
-  return NatsTransport.connect({ servers: config.transport.natsUrl, name: `mobo-${config.node.id}`, cluster: config.transport.cluster });
+  return NatsTransport.connect({ servers: config.transport.natsUrl, replicas: config.transport.replicas, name: `mobo-${config.node.id}`, cluster: config.transport.cluster });
 }

@@ -25,6 +25,7 @@ const TEMPLATE = join(ROOT, 'deploy/haproxy.cfg');
 
 export interface HaproxyClusterOptions {
   nodes: number;
+  /** One NATS server or a comma-separated list (a run's own NATS cluster, bench/chaos/nats-cluster.ts); default the machine's. */
   nats?: string;
   pgAdminUrl?: string;
   /** More environment for every node (MOBO_* settings). */
@@ -36,6 +37,7 @@ export interface ClusterNodeProcess {
   dir: string;
   port: number;
   url: string;
+  /** The current process: `restart` replaces it (and `exited`) with a new one. */
   proc: ChildProcess;
   exited: Promise<number | null>;
 }
@@ -46,6 +48,10 @@ export interface HaproxyCluster {
   cluster: string;
   nodes: ClusterNodeProcess[];
   haproxy: ChildProcess;
+  /** The shared control store (a throwaway database), for tests and checkers that read it. */
+  controlUrl: string;
+  /** Boots a node whose process exited again: same id, data dir and port; resolves at READY. */
+  restart(node: ClusterNodeProcess): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -60,9 +66,8 @@ export function freePort(): Promise<number> {
   });
 }
 
-/** Starts `mobo boot`; resolves once it printed READY (rejects if it exits first). */
-function bootProcess(id: string, port: number, env: Record<string, string>): Promise<ClusterNodeProcess> {
-  const dir = mkdtempSync(join(tmpdir(), `mobo-lb-${id}-`));
+/** Starts `mobo boot` in `dir`; resolves once it printed READY (rejects if it exits first). */
+function bootProcess(id: string, dir: string, port: number, env: Record<string, string>): Promise<ClusterNodeProcess> {
   const clean = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('MOBO_')));
   const proc = spawn(process.execPath, [MOBO, 'boot'], { cwd: dir, env: { ...clean, ...env, MOBO_DATA_DIR: dir, MOBO_NODE_ID: id, MOBO_HTTP_PORT: String(port) }, stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
@@ -119,8 +124,14 @@ export async function startHaproxyCluster(opts: HaproxyClusterOptions): Promise<
     }
     await Promise.all(
       nodes.map(async (n) => {
-        if (n.proc.exitCode === null && n.proc.signalCode === null) n.proc.kill('SIGTERM');
+        if (n.proc.exitCode === null && n.proc.signalCode === null) {
+          // SIGCONT first: a node left paused (the chaos run's SIGSTOP) would never take the SIGTERM.
+          n.proc.kill('SIGCONT');
+          n.proc.kill('SIGTERM');
+        }
+        const force = setTimeout(() => n.proc.kill('SIGKILL'), 15_000);
         await n.exited;
+        clearTimeout(force);
         rmSync(n.dir, { recursive: true, force: true });
       }),
     );
@@ -130,7 +141,10 @@ export async function startHaproxyCluster(opts: HaproxyClusterOptions): Promise<
   };
   try {
     // One at a time: the first creates the control store's tables, the others find them.
-    for (let i = 0; i < opts.nodes; i++) nodes.push(await bootProcess(`lb${i + 1}-${run}`, await freePort(), env));
+    for (let i = 0; i < opts.nodes; i++) {
+      const id = `lb${i + 1}-${run}`;
+      nodes.push(await bootProcess(id, mkdtempSync(join(tmpdir(), `mobo-lb-${id}-`)), await freePort(), env));
+    }
     const port = await freePort();
     const servers = nodes.map((n) => `    server ${n.id} 127.0.0.1:${n.port} check`).join('\n');
     const cfg = join(cfgDir, 'haproxy.cfg');
@@ -142,7 +156,13 @@ export async function startHaproxyCluster(opts: HaproxyClusterOptions): Promise<
     await waitServing(url, 60_000, () => haproxy?.exitCode === null).catch((err: Error) => {
       throw new Error(`${err.message}; haproxy ${haproxy?.exitCode === null ? 'runs' : `exited ${haproxy?.exitCode}`}:\n${said}`);
     });
-    return { url, cluster, nodes, haproxy, stop };
+    const restart = async (node: ClusterNodeProcess): Promise<void> => {
+      if (node.proc.exitCode === null && node.proc.signalCode === null) throw new Error(`${node.id} is still running`);
+      const again = await bootProcess(node.id, node.dir, node.port, env);
+      node.proc = again.proc;
+      node.exited = again.exited;
+    };
+    return { url, cluster, nodes, haproxy, controlUrl: control.toString(), restart, stop };
   } catch (err) {
     await stop();
     throw err;

@@ -4,7 +4,8 @@
  * `MOBO_CDC_<key hash>_<cluster>` (subject `mobo.<cluster>.t.cdc.<key hash>`), with the change's
  * position as Nats-Msg-Id; the reader acknowledges a transaction to Postgres only once JetStream
  * has acknowledged every one of its messages. Every node (the holder too) consumes the stream
- * from its tail with an ordered consumer and drops positions it has seen.
+ * from its tail with an ordered consumer (replaced when its NATS server dies, stream-follower.ts)
+ * and drops positions it has seen.
  *
  * Failover: the holder dies or is cut off, its lease expires, another node takes the lease and
  * starts the reader, which resumes from the slot's last acknowledged transaction. What the old
@@ -13,13 +14,16 @@
  * and none is delivered twice. A holder that loses its lease stops its reader first.
  */
 import { createHash } from 'node:crypto';
-import { DeliverPolicy, jetstream, jetstreamManager, type ConsumerMessages, type JetStreamClient, type JetStreamManager } from '@nats-io/jetstream';
+import { jetstream, jetstreamManager, type JetStreamClient, type JetStreamManager } from '@nats-io/jetstream';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
-import { natsNames, PositionFilter, ReaderLoop, type CaptureReader, type CapturedChange, type ChangeRelay, type NatsNames, type RelayAttachment } from '../runtime/index.js';
+import { DEFAULT_REPLICAS, natsNames, natsServers, PositionFilter, ReaderLoop, type CaptureReader, type CapturedChange, type ChangeRelay, type NatsNames, type RelayAttachment } from '../runtime/index.js';
 import { SingletonLease } from './singleton.js';
+import { followStream, type StreamFollower } from './stream-follower.js';
 
 export interface JetStreamRelayOptions {
   servers: string;
+  /** Replicas of its streams and leases when this creates them (runtime/nats-servers.ts). */
+  replicas?: number;
   clusterId: string;
   nodeId: string;
   /** The reader's singleton lease (default singleton.ts's). */
@@ -38,6 +42,11 @@ const MS_NS = 1_000_000;
 const DEFAULT_MAX_AGE_MS = 3_600_000;
 /** JetStream drops a message id seen within this window; consumers drop older repeats by position. */
 const DUPLICATE_WINDOW_MS = 120_000;
+/** A follower resumes where this process's previous one stopped (its last message or its close) only this soon after (a supervised restart); later, from the tail. */
+const RESUME_WITHIN_MS = 60_000;
+
+/** Where this process's followers of each stream stopped (by cluster, node and stream), with the stream's creation time. */
+const followed = new Map<string, { created: string; seq: number; pos: string; at: number }>();
 
 export class JetStreamChangeRelay implements ChangeRelay {
   readonly kind = 'jetstream';
@@ -54,7 +63,7 @@ export class JetStreamChangeRelay implements ChangeRelay {
   }
 
   static async open(opts: JetStreamRelayOptions): Promise<JetStreamChangeRelay> {
-    const nc = await connect({ servers: opts.servers, name: `mobo-cdc-${opts.nodeId}`, maxReconnectAttempts: -1 });
+    const nc = await connect({ servers: natsServers(opts.servers), name: `mobo-cdc-${opts.nodeId}`, maxReconnectAttempts: -1 });
     try {
       return new JetStreamChangeRelay(nc, jetstream(nc), await jetstreamManager(nc), opts);
     } catch (err) {
@@ -79,6 +88,7 @@ export class JetStreamChangeRelay implements ChangeRelay {
     try {
       lease = await SingletonLease.open({
         servers: this.opts.servers,
+        ...(this.opts.replicas === undefined ? {} : { replicas: this.opts.replicas }),
         clusterId: this.opts.clusterId,
         nodeId: this.opts.nodeId,
         name: leaseName,
@@ -117,7 +127,7 @@ export class JetStreamChangeRelay implements ChangeRelay {
 
   /** Every node opens it; the first creates it. */
   private async ensureStream(stream: string, subject: string): Promise<void> {
-    const config = { name: stream, subjects: [subject], max_age: (this.opts.maxAgeMs ?? DEFAULT_MAX_AGE_MS) * MS_NS, duplicate_window: DUPLICATE_WINDOW_MS * MS_NS };
+    const config = { name: stream, subjects: [subject], max_age: (this.opts.maxAgeMs ?? DEFAULT_MAX_AGE_MS) * MS_NS, duplicate_window: DUPLICATE_WINDOW_MS * MS_NS, num_replicas: this.opts.replicas ?? DEFAULT_REPLICAS };
     await this.jsm.streams.info(stream).catch(() => this.jsm.streams.add(config).catch(() => this.jsm.streams.info(stream)));
   }
 
@@ -126,22 +136,43 @@ export class JetStreamChangeRelay implements ChangeRelay {
     await Promise.all(changes.map((change) => this.js.publish(subject, JSON.stringify(change), { msgID: change.pos })));
   }
 
-  /** This node's reading of the stream, from its tail, each position once. */
-  private async follow(stream: string, deliver: (change: CapturedChange) => void): Promise<ConsumerMessages> {
-    const consumer = await this.js.consumers.get(stream, { deliver_policy: DeliverPolicy.New });
-    const messages = await consumer.consume();
-    const seen = new PositionFilter();
-    void (async () => {
-      for await (const m of messages) {
+  /**
+   * This node's reading of the stream, each position once, across the loss of NATS servers
+   * (stream-follower.ts): from its tail, or, when a follower of this process read the same
+   * stream moments ago (its connection actor was killed and restarted: the node's realtime
+   * subscribers stayed connected), from the message after the last one that follower delivered.
+   */
+  private async follow(stream: string, deliver: (change: CapturedChange) => void): Promise<StreamFollower> {
+    const where = `${this.opts.clusterId}/${this.opts.nodeId}/${stream}`;
+    const created = (await this.jsm.streams.info(stream)).created;
+    const before = followed.get(where);
+    const resume = before && before.created === created && Date.now() - before.at < RESUME_WITHIN_MS ? before : undefined;
+    const seen = new PositionFilter(resume?.pos);
+    // Kept up to date per message, not only at close: a killed actor may never close its follower.
+    const progress = { created, seq: resume?.seq ?? 0, pos: resume?.pos ?? '', at: Date.now() };
+    followed.set(where, progress);
+    const follower = await followStream(
+      this.js,
+      stream,
+      (m) => {
+        progress.seq = m.seq;
+        progress.at = Date.now();
         let change: CapturedChange;
         try {
           change = m.json<CapturedChange>();
         } catch {
-          continue;
+          return;
         }
         if (seen.fresh(change.pos)) deliver(change);
-      }
-    })().catch(() => undefined);
-    return messages;
+        progress.pos = seen.highest;
+      },
+      resume ? { afterSeq: resume.seq } : {},
+    );
+    return {
+      close: async () => {
+        await follower.close();
+        progress.at = Date.now();
+      },
+    };
   }
 }

@@ -6,9 +6,12 @@
  */
 import { DeliverPolicy, jetstream, jetstreamManager, type JetStreamClient } from '@nats-io/jetstream';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
+import { DEFAULT_REPLICAS, natsServers } from '../runtime/index.js';
 
 export interface EventStreamOptions {
   servers: string;
+  /** Replicas of the stream when this creates it (runtime/nats-servers.ts). */
+  replicas?: number;
   /** The stream's name, e.g. `MOBO_SECURITY_<cluster>`. */
   stream: string;
   /** The wire subject the events are published on, with `>` (`mobo.<cluster>.t.ev.security.>`). */
@@ -46,10 +49,10 @@ export class EventStream {
   ) {}
 
   static async open(opts: EventStreamOptions): Promise<EventStream> {
-    const nc = await connect({ servers: opts.servers, name: `mobo-stream-${opts.stream}`, maxReconnectAttempts: -1 });
+    const nc = await connect({ servers: natsServers(opts.servers), name: `mobo-stream-${opts.stream}`, maxReconnectAttempts: -1 });
     try {
       const jsm = await jetstreamManager(nc);
-      const config = { name: opts.stream, subjects: [opts.subject], max_msgs: opts.maxMsgs, max_age: opts.maxAgeMs * MS_NS };
+      const config = { name: opts.stream, subjects: [opts.subject], max_msgs: opts.maxMsgs, max_age: opts.maxAgeMs * MS_NS, num_replicas: opts.replicas ?? DEFAULT_REPLICAS };
       // Every node opens it; the first creates it, the others (and a restart) bring its limits up to date.
       await jsm.streams.info(opts.stream).then(
         () => jsm.streams.update(opts.stream, { max_msgs: config.max_msgs, max_age: config.max_age }),

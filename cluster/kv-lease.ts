@@ -5,10 +5,13 @@
  */
 import { Kvm, type KV } from '@nats-io/kv';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
+import { DEFAULT_REPLICAS, natsServers } from '../runtime/index.js';
 import type { Lease } from './lease.js';
 
 export interface KvLeaseOptions {
   servers: string;
+  /** Replicas of the bucket when this creates it (runtime/nats-servers.ts). */
+  replicas?: number;
   /** One bucket per kind of singleton, e.g. `mobo_backup`. */
   bucket: string;
   key: string;
@@ -22,9 +25,9 @@ export class KvLease implements Lease {
   ) {}
 
   static async open(opts: KvLeaseOptions): Promise<KvLease> {
-    const nc = await connect({ servers: opts.servers, name: `mobo-lease-${opts.bucket}`, maxReconnectAttempts: -1 });
+    const nc = await connect({ servers: natsServers(opts.servers), name: `mobo-lease-${opts.bucket}`, maxReconnectAttempts: -1 });
     try {
-      return new KvLease(nc, await new Kvm(nc).create(opts.bucket, { history: 1 }), opts.key);
+      return new KvLease(nc, await new Kvm(nc).create(opts.bucket, { history: 1, replicas: opts.replicas ?? DEFAULT_REPLICAS }), opts.key);
     } catch (err) {
       await nc.close();
       throw err;

@@ -11,7 +11,7 @@ import { Kvm, type KV, type KvWatchEntry } from '@nats-io/kv';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import type { QueuedIterator } from '@nats-io/nats-core';
 import { randomBytes } from 'node:crypto';
-import type { EventBus } from '../runtime/index.js';
+import { DEFAULT_REPLICAS, natsServers, type EventBus } from '../runtime/index.js';
 import { DEFAULT_TIMEOUTS, FailureDetector, type Announced, type DetectorTimeouts, type MemberView, type NodeState, type Transition } from './detector.js';
 
 export const MEMBER_TOPIC = 'system.node';
@@ -19,6 +19,8 @@ const TOKEN = /^[A-Za-z0-9_-]{1,64}$/;
 
 export interface MembershipOptions extends Partial<DetectorTimeouts> {
   servers: string | string[];
+  /** Replicas of the members bucket when this creates it (runtime/nats-servers.ts). */
+  replicas?: number;
   /**
    * The node's own NATS connection (its transport's), so heartbeats stop when the node's
    * link does; left open by `close()`. Without it, Membership connects on its own.
@@ -72,11 +74,11 @@ export class Membership {
       if (!TOKEN.test(options[field])) throw new RangeError(`cluster ${field} must be 1-64 letters, digits, _ or - (got ${JSON.stringify(options[field])})`);
     }
     const opts = { ...DEFAULT_TIMEOUTS, now: () => performance.now(), ...options };
-    const nc = opts.connection ?? (await connect({ servers: opts.servers, name: `mobo-members-${opts.nodeId}`, maxReconnectAttempts: -1 }));
+    const nc = opts.connection ?? (await connect({ servers: natsServers(opts.servers), name: `mobo-members-${opts.nodeId}`, maxReconnectAttempts: -1 }));
     const membership = await (async () => {
       const kvm = new Kvm(nc);
       const bucket = membersBucket(opts.clusterId);
-      const kv = await kvm.create(bucket, { history: 1, ttl: opts.downMs }).catch(() => kvm.open(bucket));
+      const kv = await kvm.create(bucket, { history: 1, ttl: opts.downMs, replicas: opts.replicas ?? DEFAULT_REPLICAS }).catch(() => kvm.open(bucket));
       return new Membership(nc, kv, opts, !opts.connection);
     })().catch(async (err: unknown) => {
       if (!opts.connection) await nc.close();

@@ -12,6 +12,8 @@ import type { MemberView } from './detector.js';
 
 export interface NatsClusterOptions extends ClusterTimings {
   servers: string;
+  /** Replicas of the members and leases buckets (runtime/nats-servers.ts). */
+  replicas?: number;
   connection?: NatsConnection;
   clusterId: string;
   nodeId: string;
@@ -24,7 +26,7 @@ export class NatsCluster implements NodeCluster {
   readonly placer: ClusterPlacer;
 
   private constructor(private readonly membership: Membership, opts: NatsClusterOptions) {
-    this.placer = new ClusterPlacer({ servers: opts.servers, membership, leaseMs: opts.leaseMs, ...(opts.connection ? { connection: opts.connection } : {}) });
+    this.placer = new ClusterPlacer({ servers: opts.servers, ...(opts.replicas === undefined ? {} : { replicas: opts.replicas }), membership, leaseMs: opts.leaseMs, ...(opts.connection ? { connection: opts.connection } : {}) });
   }
 
   static async join(opts: NatsClusterOptions): Promise<NatsCluster> {

@@ -9,6 +9,8 @@ export interface ClusterPlacerOptions {
   connection?: NatsConnection;
   membership: Membership;
   leaseMs?: number;
+  /** Replicas of the leases bucket (runtime/nats-servers.ts). */
+  replicas?: number;
 }
 
 /** Places children across the cluster `membership` knows: singletons under a KV lease, sharded by rendezvous hashing. */
@@ -18,10 +20,10 @@ export class ClusterPlacer implements Placer {
   constructor(private readonly opts: ClusterPlacerOptions) {}
 
   place(name: string, placement: 'singleton' | 'sharded', inner: Child): Child {
-    const { membership, servers, leaseMs, connection } = this.opts;
+    const { membership, servers, leaseMs, connection, replicas } = this.opts;
     if (placement === 'sharded') return new ShardedChild(name, inner, membership);
     const child = new SingletonChild(inner, (handlers) =>
-      SingletonLease.open({ servers, ...(connection ? { connection } : {}), clusterId: membership.clusterId, nodeId: membership.nodeId, name, ...(leaseMs === undefined ? {} : { leaseMs }), ...handlers }),
+      SingletonLease.open({ servers, ...(replicas === undefined ? {} : { replicas }), ...(connection ? { connection } : {}), clusterId: membership.clusterId, nodeId: membership.nodeId, name, ...(leaseMs === undefined ? {} : { leaseMs }), ...handlers }),
     );
     this.singletons.set(name, child);
     return child;

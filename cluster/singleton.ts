@@ -20,9 +20,12 @@
 import { Kvm, type KV, type KvEntry, type KvWatchEntry } from '@nats-io/kv';
 import type { QueuedIterator } from '@nats-io/nats-core';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
+import { DEFAULT_REPLICAS, natsServers } from '../runtime/index.js';
 
 export interface SingletonOptions {
   servers: string | string[];
+  /** Replicas of the leases bucket when this creates it (runtime/nats-servers.ts). */
+  replicas?: number;
   /** A connection to share (the node's transport's); left open by `close()`. Default: its own. */
   connection?: NatsConnection;
   clusterId: string;
@@ -74,11 +77,11 @@ export class SingletonLease {
   }
 
   static async open(opts: SingletonOptions): Promise<SingletonLease> {
-    const nc = opts.connection ?? (await connect({ servers: opts.servers, name: `mobo-singleton-${opts.name}-${opts.nodeId}`, maxReconnectAttempts: -1 }));
+    const nc = opts.connection ?? (await connect({ servers: natsServers(opts.servers), name: `mobo-singleton-${opts.name}-${opts.nodeId}`, maxReconnectAttempts: -1 }));
     try {
       const kvm = new Kvm(nc);
       const bucket = `mobo_singletons_${opts.clusterId}`;
-      const kv = await kvm.create(bucket, { history: 1 }).catch(() => kvm.open(bucket));
+      const kv = await kvm.create(bucket, { history: 1, replicas: opts.replicas ?? DEFAULT_REPLICAS }).catch(() => kvm.open(bucket));
       const lease = new SingletonLease(nc, kv, opts);
       await lease.watch();
       lease.schedule(0);

@@ -88,7 +88,10 @@ export const configSchema = z
     transport: z
       .object({
         kind: z.enum(['local', 'nats']).default('local'),
+        /** One server or a comma-separated list of a NATS cluster's servers (runtime/nats-servers.ts). */
         natsUrl: credentialUrl(z.string().min(1)).default('127.0.0.1:4222'),
+        /** Replicas of every JetStream stream and KV bucket the node creates: 3 on a three-server NATS cluster. */
+        replicas: z.number().int().min(1).max(5).default(1),
         /** Nodes on one NATS server with the same name are one cluster; every subject, stream and bucket carries it (runtime/nats-names.ts). */
         cluster: z.string().regex(token, 'letters, digits, _ and - only').max(64).default('default'),
       })

@@ -58,7 +58,12 @@ export function changePosition(commitLsn: string, index: number): string {
 
 /** Drops what a consumer has seen already (a reader that failed over sends a transaction again). */
 export class PositionFilter {
-  private last = '';
+  /** `last`: the highest position already delivered (a follower resuming where another stopped). */
+  constructor(private last = '') {}
+  /** The highest position let through so far. */
+  get highest(): string {
+    return this.last;
+  }
   fresh(pos: string): boolean {
     if (pos <= this.last) return false;
     this.last = pos;

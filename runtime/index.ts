@@ -18,6 +18,7 @@ export * from './timeout.js';
 export * from './protocol.js';
 export * from './topics.js';
 export * from './nats-names.js';
+export * from './nats-servers.js';
 export * from './process-alive.js';
 export * from './change-relay.js';
 export * from './redact.js';

@@ -16,6 +16,7 @@ import { MoboError, toMoboError } from './errors.js';
 import { nextId } from './ids.js';
 import { LocalTransport } from './local-transport.js';
 import { natsNames, type NatsNames } from './nats-names.js';
+import { DEFAULT_REPLICAS, natsServers } from './nats-servers.js';
 import type { InboundHandler, Listener, ListenOptions, TopicHandler, Transport } from './transport.js';
 
 const SECOND_NS = 1_000_000_000;
@@ -48,6 +49,8 @@ export interface NatsTransportOptions {
   name?: string;
   /** The cluster whose subjects this transport uses (default `default`). */
   cluster?: string;
+  /** Replicas of the durable stream it creates (nats-servers.ts). */
+  replicas?: number;
 }
 
 export class NatsTransport implements Transport {
@@ -69,6 +72,7 @@ export class NatsTransport implements Transport {
   private constructor(
     private readonly nc: NatsConnection,
     readonly names: NatsNames,
+    private readonly replicas: number,
   ) {}
 
   /** The node's NATS connection, for cluster modules that share it (membership, singleton leases). */
@@ -81,8 +85,8 @@ export class NatsTransport implements Transport {
     try {
       // noAsyncTraces: nats.js would build an Error per request for async stack traces; every
       // failure becomes a MoboError here anyway, and it cost a fifth of a request's CPU.
-      const nc = await connect({ servers: opts.servers, name: opts.name ?? 'mobo', maxReconnectAttempts: -1, noAsyncTraces: true });
-      return new NatsTransport(nc, names);
+      const nc = await connect({ servers: natsServers(opts.servers), name: opts.name ?? 'mobo', maxReconnectAttempts: -1, noAsyncTraces: true });
+      return new NatsTransport(nc, names, opts.replicas ?? DEFAULT_REPLICAS);
     } catch (err) {
       throw new MoboError('TRANSPORT_UNAVAILABLE', 'Could not connect to NATS', { details: { servers: withoutCredentials(String(opts.servers)) }, cause: err });
     }
@@ -264,7 +268,7 @@ export class NatsTransport implements Transport {
   private durableStream(): Promise<JetStreamClient> {
     this.streamReady ??= (async () => {
       const jsm = await jetstreamManager(this.nc);
-      const config = { name: this.names.durableStream, subjects: [this.names.durable + '>'], max_age: DURABLE_MAX_AGE_NS };
+      const config = { name: this.names.durableStream, subjects: [this.names.durable + '>'], max_age: DURABLE_MAX_AGE_NS, num_replicas: this.replicas };
       try {
         await jsm.streams.info(this.names.durableStream);
       } catch {

@@ -101,5 +101,5 @@ async function finished(board: Board, start: () => Promise<Job<unknown>>): Promi
 async function defaultLease(board: Board): Promise<ScheduleLease> {
   const config = board.configStore.current();
   if (config.transport.kind !== 'nats') return new LocalLease();
-  return openKvLease({ servers: config.transport.natsUrl, bucket: natsNames(config.transport.cluster).bucket('backup'), key: 'schedule' });
+  return openKvLease({ servers: config.transport.natsUrl, replicas: config.transport.replicas, bucket: natsNames(config.transport.cluster).bucket('backup'), key: 'schedule' });
 }

@@ -64,6 +64,7 @@ class ClusterRelay implements ChangeRelay {
   private open(): Promise<JetStreamChangeRelay> {
     return openChangeRelay({
       servers: this.config.transport.natsUrl,
+      replicas: this.config.transport.replicas,
       clusterId: this.config.transport.cluster,
       nodeId: this.config.node.id,
       onHolding: (key, holding) => this.log.info(holding ? 'change reader started here' : 'change reader stopped here', { key }),

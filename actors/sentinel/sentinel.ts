@@ -311,7 +311,7 @@ export class Sentinel {
     if (transport.kind !== 'nats' || !this.config().enabled) return undefined;
     const names = natsNames(transport.cluster);
     const { maxEvents, maxAgeMs } = this.config().audit;
-    return openEventStream({ servers: transport.natsUrl, stream: names.stream('security'), subject: names.event('security.>'), topicPrefix: names.event(''), maxMsgs: maxEvents, maxAgeMs }).catch((err: unknown) => {
+    return openEventStream({ servers: transport.natsUrl, replicas: transport.replicas, stream: names.stream('security'), subject: names.event('security.>'), topicPrefix: names.event(''), maxMsgs: maxEvents, maxAgeMs }).catch((err: unknown) => {
       this.board.log.warn("sentinel: the cluster's audit stream is unavailable; this node's log serves", { error: describeError(err) });
       return undefined;
     });

@@ -41,7 +41,7 @@ describe('config', () => {
 
   it('turns on cluster mode when MOBO_NATS_URL is set', () => {
     const { config } = loadConfig({ cwd: dir(), env: { MOBO_NATS_URL: 'nats://10.1.1.1:4222' } });
-    expect(config.transport).toEqual({ kind: 'nats', natsUrl: 'nats://10.1.1.1:4222', cluster: 'default' });
+    expect(config.transport).toEqual({ kind: 'nats', natsUrl: 'nats://10.1.1.1:4222', cluster: 'default', replicas: 1 });
   });
 
   it('names the bad key, its value and where it came from', () => {
