@@ -90,6 +90,11 @@ export class WriteRecords {
     return this.finish(ref, 'done', { error: (err instanceof MoboError ? err : new MoboError('INTERNAL')).toBody() });
   }
 
+  /** A pending claim nobody will settle (its node died): from now on its outcome is unknown. */
+  async markUnknown(ref: RecordRef): Promise<void> {
+    await this.finish(ref, 'unknown', null);
+  }
+
   /** The write never ran (or certainly was not applied): the key is free for a retry. */
   async release(ref: RecordRef): Promise<void> {
     await this.store.delete(WRITE_RECORDS, claimed(ref), false);

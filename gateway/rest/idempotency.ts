@@ -34,9 +34,11 @@ export const REPLAYED_HEADER = 'idempotent-replayed';
  * - the write's database connection broke after the statement went out (DS_OUTCOME_UNKNOWN):
  *   nobody can tell if it was applied, so every retry answers DS_OUTCOME_UNKNOWN too (read to
  *   find out, then write with a new key); it is never run a second time under this key.
- * The one gap: a node that dies (kill -9, power) between committing a write and recording it
- * leaves the claim pending; after `inFlightMs` a retry takes the key over and runs the write,
- * which may then be applied twice. The same key with another request (method, path, query,
+ * - never recorded (its node died, kill -9 or power, between claiming and recording: before the
+ *   write was sent, or after it committed): 409 IDEMPOTENCY_IN_PROGRESS until `inFlightMs` is
+ *   over, then DS_OUTCOME_UNKNOWN as above, for good. Running it again could apply it twice (the
+ *   chaos run did, before: three writes with two rows each).
+ * Only a record past its whole window (`ttlMs`) is taken over by a new request. The same key with another request (method, path, query,
  * body, Prefer/Accept, or credentials) is 422 IDEMPOTENCY_KEY_REUSED. Keys are kept per
  * project, hashed, for `ttlMs`, and expired records are pruned.
  */
@@ -94,13 +96,14 @@ export class Idempotency {
       const expired = Number(found.expires_at) <= now;
       if (!expired && found.fingerprint !== fingerprint) throw restErrors.make.IDEMPOTENCY_KEY_REUSED(undefined, { details: { header: 'Idempotency-Key' } });
       if (!expired && found.state === 'done') return { replay: JSON.parse(found.outcome ?? 'null') as Outcome };
-      if (!expired && found.state === 'unknown') {
-        throw new MoboError('DS_OUTCOME_UNKNOWN', 'The first request with this Idempotency-Key may or may not have been applied, and it will not be run again under this key: read to find out', {
-          details: { header: 'Idempotency-Key' },
-        });
-      }
+      if (!expired && found.state === 'unknown') throw outcomeUnknown();
       if (!expired && Number(found.lease_until) > now) throw restErrors.make.IDEMPOTENCY_IN_PROGRESS(undefined, { details: { header: 'Idempotency-Key', retryAfterSeconds: 1 } });
-      // Past its window, or a claim whose node never recorded it: take it over, if nobody else just did.
+      if (!expired) {
+        // A claim its node never settled (it died): whether the write was applied nobody can tell.
+        await this.records.markUnknown({ id, claim: found.claim });
+        throw outcomeUnknown();
+      }
+      // Past its window: a new request under an old key. Take it over, if nobody else just did.
       const taken = await this.store.update(
         WRITE_RECORDS,
         { op: 'and', filters: [{ op: 'eq', column: 'id', value: id }, { op: 'eq', column: 'claim', value: found.claim }] },
@@ -144,6 +147,11 @@ class ReplayedWrite extends DataClient {
         : Promise.reject(restErrors.make.IDEMPOTENCY_KEY_REUSED('This Idempotency-Key was recorded by a PostgREST write; repeat that request', { details: { header: 'Idempotency-Key' } }));
   }
 }
+
+const outcomeUnknown = (): MoboError =>
+  new MoboError('DS_OUTCOME_UNKNOWN', 'The first request with this Idempotency-Key may or may not have been applied, and it will not be run again under this key: read to find out', {
+    details: { header: 'Idempotency-Key' },
+  });
 
 /** A PostgREST write's replay whose first request went the simple path: pgrst-write.ts replays it there. */
 export class RecordedBySimplePath extends Error {

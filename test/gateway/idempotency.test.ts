@@ -303,13 +303,16 @@ describe("Idempotency-Key records over time (the node's control store, an inject
     expect(await controlStore(h.node).count(WRITE_RECORDS)).toBe(0);
   });
 
-  it('answers 409 while a claim is unsettled, and lets a retry take it over once its lease is over', async () => {
+  it('answers 409 while a claim is unsettled, DS_OUTCOME_UNKNOWN once its lease is over (never a second write), and runs again only past the window', async () => {
     // The first request's answer is lost and nobody records its outcome (its node died): the claim stays pending.
     const lost = idem().run(req('t-2', '{}'), scope, h.data, () => Promise.reject(new MoboError('DS_OUTCOME_UNKNOWN')), fail);
     await expect(lost).rejects.toMatchObject({ code: 'DS_OUTCOME_UNKNOWN' });
     await expect(idem().run(req('t-2', '{}'), scope, h.data, insert, fail)).rejects.toMatchObject({ code: 'IDEMPOTENCY_IN_PROGRESS', details: { retryAfterSeconds: 1 } });
     now += settings.inFlightMs + 1;
     const before = await timed();
+    for (let i = 0; i < 2; i++) await expect(idem().run(req('t-2', '{}'), scope, h.data, insert, fail)).rejects.toMatchObject({ code: 'DS_OUTCOME_UNKNOWN', details: { header: 'Idempotency-Key' } });
+    expect(await timed()).toBe(before);
+    now += settings.ttlMs;
     const taken = await idem().run(req('t-2', '{}'), scope, h.data, insert, fail);
     expect(taken.status).toBe(201);
     expect(taken.headers?.[REPLAYED_HEADER]).toBeUndefined();
