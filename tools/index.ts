@@ -1,2 +1,3 @@
 /** Generic tools with no knowledge of actors, components or the edge. */
 export * from './token-bucket.js';
+export * from './seeded-random.js';

@@ -13,6 +13,7 @@ import type { ClusterNodeProcess, HaproxyCluster } from '../cluster-haproxy.js';
 import type { NemesisAction, NemesisEvent } from './history.js';
 import type { NatsCluster } from './nats-cluster.js';
 import { adminCall } from './setup.js';
+import { seededRandom } from '../../tools/index.js';
 
 /** Actors the nemesis kills by name (`mobo component:list`): the source's connection actor, the edge's slots, auth. */
 export const KILLABLE_ACTORS = ['chaos.pg', 'rest', 'realtime', 'auth', 'http'] as const;
@@ -32,17 +33,6 @@ export interface NemesisOptions {
 /** Node kills weigh most: the benchmark asks ≥ 50 in 10 minutes (about one fault per 5 s here). */
 export const DEFAULT_WEIGHTS: Record<NemesisAction, number> = { 'kill-node': 6, 'kill-actor': 2, 'pause-node': 2, 'kill-nats': 1 };
 
-/** mulberry32: a tiny seeded PRNG, so a run's schedule can be replayed from its seed. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 export interface Nemesis {
   events: NemesisEvent[];

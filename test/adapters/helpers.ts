@@ -1,5 +1,19 @@
 import { randomBytes } from 'node:crypto';
+import mysql from 'mysql2/promise';
 import type { ChangeEvent } from '../../adapters/types.js';
+
+/** The local MariaDB the MySQL tests use (root, no password). */
+export const MYSQL_URL = 'mysql://root@127.0.0.1:3306/test';
+
+/** One statement on its own connection to the local MariaDB (creating and dropping test databases). */
+export async function mysqlAdmin(sql: string): Promise<void> {
+  const connection = await mysql.createConnection(MYSQL_URL);
+  try {
+    await connection.query(sql);
+  } finally {
+    await connection.end();
+  }
+}
 
 export function uniqueName(prefix: string): string {
   return `${prefix}_${randomBytes(5).toString('hex')}`;

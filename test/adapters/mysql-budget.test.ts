@@ -5,24 +5,14 @@
  * Its own file: the budget is per server and process, and a limit of 2 would starve the other
  * MySQL tests.
  */
-import mysql from 'mysql2/promise';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { budgetStats, createAdapter } from '../../adapters/index.js';
 import type { Adapter } from '../../adapters/types.js';
 import { isMoboError } from '../../runtime/errors.js';
-import { uniqueName } from './helpers.js';
+import { MYSQL_URL, mysqlAdmin as admin, uniqueName } from './helpers.js';
 
-const URL = 'mysql://root@127.0.0.1:3306/test';
+const URL = MYSQL_URL;
 const BUDGET = { limit: 2, waitMs: 300 };
-
-async function admin(sql: string): Promise<void> {
-  const connection = await mysql.createConnection(URL);
-  try {
-    await connection.query(sql);
-  } finally {
-    await connection.end();
-  }
-}
 
 describe('MySQL sources under one connection budget', () => {
   const databases = [uniqueName('mobo_b'), uniqueName('mobo_b')];

@@ -1,20 +1,10 @@
-import mysql from 'mysql2/promise';
 import { createAdapter } from '../../adapters/index.js';
 import { adapterConformance } from './conformance.js';
 import type { OpenedAdapter } from './conformance.js';
-import { uniqueName } from './helpers.js';
+import { MYSQL_URL, mysqlAdmin as admin, uniqueName } from './helpers.js';
 import { snapshotConformance } from './snapshot-conformance.js';
 
-const URL = 'mysql://root@127.0.0.1:3306/test';
-
-async function admin(sql: string): Promise<void> {
-  const connection = await mysql.createConnection(URL);
-  try {
-    await connection.query(sql);
-  } finally {
-    await connection.end();
-  }
-}
+const URL = MYSQL_URL;
 
 /** A connected adapter on a database of its own, dropped on cleanup. */
 async function openMysql(): Promise<OpenedAdapter> {

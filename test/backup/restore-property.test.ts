@@ -11,6 +11,7 @@ import fc from 'fast-check';
 import { afterAll, beforeAll, describe, it } from 'vitest';
 import { createAdapter } from '../../adapters/index.js';
 import type { Adapter, ColumnType, DumpChunk, Row } from '../../adapters/types.js';
+import { seededRandom } from '../../tools/index.js';
 import { tempDir } from '../support/cli.js';
 import { openHarness, throughArchive, type Harness, type SqlKind } from './exact.js';
 
@@ -153,19 +154,9 @@ function value(c: ColumnSpec, native: string, rng: () => number, row: number): u
   }
 }
 
-function mulberry(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 async function fill(kind: SqlKind, db: Adapter, spec: SchemaSpec): Promise<void> {
-  const rng = mulberry(spec.seed);
+  const rng = seededRandom(spec.seed);
   let parentIds: unknown[] = [];
   for (const [ti, t] of spec.tables.entries()) {
     const rows: Row[] = Array.from({ length: spec.rows[ti]! }, (_, r) => {

@@ -5,6 +5,7 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
+import { seededRandom } from '../../../../tools/index.js';
 
 export type Label = 0 | 1;
 
@@ -71,17 +72,6 @@ export function loadSamples(dir: string): Sample[] {
   return samples;
 }
 
-/** mulberry32: a small seeded PRNG, so the split and the training order are reproducible. */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 export function shuffle<T>(items: T[], random: () => number): T[] {
   for (let i = items.length - 1; i > 0; i--) {
@@ -93,7 +83,7 @@ export function shuffle<T>(items: T[], random: () => number): T[] {
 
 /** Per block: 20% test (never trained on), 10% validation (picks the threshold), the rest train. */
 export function split(samples: Sample[], seed: number): Record<Part, Sample[]> {
-  const random = prng(seed);
+  const random = seededRandom(seed);
   const parts: Record<Part, Sample[]> = { train: [], validation: [], test: [] };
   const byBlock = new Map<string, Sample[]>();
   for (const s of samples) {

@@ -17,7 +17,8 @@ import { parseArgs } from 'node:util';
 import { featuresOf } from '../features.js';
 import { scoreFeatures, sigmoid, type LinearModel } from '../linear-model.js';
 import { triage } from '../stages.js';
-import { dataDir, loadSamples, prng, shuffle, split, type Sample } from './dataset.js';
+import { seededRandom } from '../../../../tools/index.js';
+import { dataDir, loadSamples, shuffle, split, type Sample } from './dataset.js';
 import { evaluate, type Evaluation } from './evaluate.js';
 import { exportOnnx } from './onnx-export.js';
 import { writeReport } from './report.js';
@@ -61,7 +62,7 @@ function fit(rows: Row[], seed: number): LinearModel {
   const g2 = new Float64Array(size).fill(1e-8);
   let bias = 0;
   let biasG2 = 1e-8;
-  const random = prng(seed);
+  const random = seededRandom(seed);
   const order = rows.map((_, i) => i);
   for (let epoch = 0; epoch < EPOCHS; epoch++) {
     shuffle(order, random);
