@@ -14,7 +14,7 @@
  * and none is delivered twice. A holder that loses its lease stops its reader first.
  */
 import { createHash } from 'node:crypto';
-import { jetstream, jetstreamManager, type JetStreamClient, type JetStreamManager } from '@nats-io/jetstream';
+import { jetstream, jetstreamManager, type JetStreamClient, type JetStreamManager, type StreamInfo } from '@nats-io/jetstream';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { DEFAULT_REPLICAS, natsNames, natsServers, PositionFilter, ReaderLoop, type CaptureReader, type CapturedChange, type ChangeRelay, type NatsNames, type RelayAttachment } from '../runtime/index.js';
 import { SingletonLease } from './singleton.js';
@@ -39,6 +39,8 @@ export interface JetStreamRelayOptions {
 }
 
 const MS_NS = 1_000_000;
+/** Tries of a stream's info-or-create, each up to nats.js's request timeout. */
+const ENSURE_ATTEMPTS = 3;
 const DEFAULT_MAX_AGE_MS = 3_600_000;
 /** JetStream drops a message id seen within this window; consumers drop older repeats by position. */
 const DUPLICATE_WINDOW_MS = 120_000;
@@ -80,8 +82,8 @@ export class JetStreamChangeRelay implements ChangeRelay {
 
   async attach(key: string, reader: () => CaptureReader, deliver: (change: CapturedChange) => void): Promise<RelayAttachment> {
     const { stream, subject, lease: leaseName } = this.where(key);
-    await this.ensureStream(stream, subject);
-    const messages = await this.follow(stream, deliver);
+    const { created } = await this.ensureStream(stream, subject);
+    const messages = await this.follow(stream, created, deliver);
     if (this.opts.runReaders === false) return { role: () => 'follower', close: async () => void (await messages.close()) };
     let loop: ReaderLoop | undefined;
     let lease: SingletonLease;
@@ -125,10 +127,19 @@ export class JetStreamChangeRelay implements ChangeRelay {
     if (!this.nc.isClosed()) await this.nc.close();
   }
 
-  /** Every node opens it; the first creates it. */
-  private async ensureStream(stream: string, subject: string): Promise<void> {
+  /**
+   * Every node opens it; the first creates it. Tried a few times: on a NATS cluster a JetStream
+   * request can go unanswered while a stream just made (or moved) elects its leader.
+   */
+  private async ensureStream(stream: string, subject: string): Promise<StreamInfo> {
     const config = { name: stream, subjects: [subject], max_age: (this.opts.maxAgeMs ?? DEFAULT_MAX_AGE_MS) * MS_NS, duplicate_window: DUPLICATE_WINDOW_MS * MS_NS, num_replicas: this.opts.replicas ?? DEFAULT_REPLICAS };
-    await this.jsm.streams.info(stream).catch(() => this.jsm.streams.add(config).catch(() => this.jsm.streams.info(stream)));
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.jsm.streams.info(stream).catch(() => this.jsm.streams.add(config).catch(() => this.jsm.streams.info(stream)));
+      } catch (err) {
+        if (attempt >= ENSURE_ATTEMPTS) throw err;
+      }
+    }
   }
 
   /** One transaction's changes, each with its position as message id; resolves once JetStream has them all. */
@@ -142,9 +153,8 @@ export class JetStreamChangeRelay implements ChangeRelay {
    * stream moments ago (its connection actor was killed and restarted: the node's realtime
    * subscribers stayed connected), from the message after the last one that follower delivered.
    */
-  private async follow(stream: string, deliver: (change: CapturedChange) => void): Promise<StreamFollower> {
+  private async follow(stream: string, created: string, deliver: (change: CapturedChange) => void): Promise<StreamFollower> {
     const where = `${this.opts.clusterId}/${this.opts.nodeId}/${stream}`;
-    const created = (await this.jsm.streams.info(stream)).created;
     const before = followed.get(where);
     const resume = before && before.created === created && Date.now() - before.at < RESUME_WITHIN_MS ? before : undefined;
     const seen = new PositionFilter(resume?.pos);
