@@ -65,7 +65,6 @@ class MysqlDriver implements SqlDriver {
   readonly maxNameBytes = 64;
   private readonly pool: BudgetPool<mysql.Connection>;
   private readonly budget: ServerBudget;
-  private readonly server: string;
 
   /** A `stage` driver (a restore's) creates and fills tables with foreign-key checks off, in any order. */
   constructor(
@@ -75,8 +74,8 @@ class MysqlDriver implements SqlDriver {
     const options = poolOptions(config);
     this.readRetries = options.max;
     const url = new URL(config.url);
-    this.server = `${url.hostname}:${url.port || '3306'}`;
-    this.budget = serverBudget(this.server, config.budget);
+    const server = `${url.hostname}:${url.port || '3306'}`;
+    this.budget = serverBudget(server, config.budget);
     const connection: mysql.ConnectionOptions = {
       uri: config.url,
       ...(config.namespace ? { database: config.namespace } : {}),
@@ -91,7 +90,7 @@ class MysqlDriver implements SqlDriver {
     };
     const database = config.namespace ?? url.pathname.slice(1);
     this.pool = new BudgetPool<mysql.Connection>(this.budget, {
-      tenant: `${this.server}/${database}`,
+      tenant: `${server}/${database}`,
       // The selected database and a stage's session setting are connection state: only equal ones are interchangeable.
       target: createHash('sha256').update(JSON.stringify([config.url, database, stage])).digest('hex'),
       max: options.max,
@@ -129,11 +128,6 @@ class MysqlDriver implements SqlDriver {
     return this.pool.connect().catch((err: unknown) => {
       throw isMoboError(err) ? err : mysqlError(err);
     });
-  }
-
-  /** This source's pool and its server's budget, for status and metrics. */
-  poolStats() {
-    return { server: this.server, ...this.pool.stats() };
   }
 
   async connect(): Promise<void> {}
