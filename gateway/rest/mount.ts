@@ -10,7 +10,7 @@ import { ReadCache } from './read-cache.js';
 import { ReadCoalescer } from './read-coalescer.js';
 import { mountRestRoutes } from './routes.js';
 import { SchemaCache } from './schema-cache.js';
-import { describeError } from '../../runtime/index.js';
+import { describeError, isMoboError } from '../../runtime/index.js';
 
 /** Expired Idempotency-Key records are deleted this often (by every node: a delete of nothing is cheap). */
 const PRUNE_EVERY_MS = 10 * 60_000;
@@ -36,8 +36,13 @@ export function mountRest({ router, board, admin, metrics, log, onStop, hook }: 
       if (req.principal) limiter.takeKey(req.principal.keyId ?? req.principal.subject);
     },
   });
-  const schemas = new SchemaCache(board.system);
   const catalog = board.system.ref(board.address('catalog'), 'gateway');
+  const schemas = new SchemaCache(board.system, async (project, source) =>
+    (await catalog.ask<SourceRow[]>('source.list', { project }).catch((err: unknown) => {
+      if (isMoboError(err, 'DS_PROJECT_NOT_FOUND')) return [];
+      throw err;
+    })).some((s) => s.name === source),
+  );
 
   const describe = async (project: string) => {
     const sources = await catalog.ask<SourceRow[]>('source.list', { project });

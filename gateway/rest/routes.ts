@@ -100,7 +100,9 @@ function pgrstDeps(deps: RestDeps): PgrstReadDeps {
 async function guarded(deps: RestDeps, dialect: Dialect, req: HttpRequest, work: () => Promise<HttpResponse>): Promise<HttpResponse> {
   try {
     return await work();
-  } catch (err) {
+  } catch (caught) {
+    const { project, source } = req.params;
+    const err = project !== undefined && source !== undefined ? await deps.schemas.explain(project, source, caught) : caught;
     if (!(err instanceof MoboError)) deps.log.error('REST request failed', { path: req.path, requestId: req.requestId, error: describeError(err) });
     return dialect.error(req, err);
   }

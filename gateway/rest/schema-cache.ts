@@ -1,6 +1,6 @@
 import { DataClient, sourceAddress } from '../../actors/ds/protocol.js';
 import type { TableInfo } from '../../adapters/index.js';
-import { type ActorSystem, MoboError } from '../../runtime/index.js';
+import { type ActorSystem, isMoboError, MoboError } from '../../runtime/index.js';
 
 const FRESH_MS = 10_000;
 /** A miss re-reads the source's schema at most this often (a table created a moment ago). */
@@ -20,7 +20,26 @@ export class SchemaCache {
   private readonly entries = new Map<string, Entry>();
   private readonly loading = new Map<string, Promise<Entry>>();
 
-  constructor(private readonly system: ActorSystem) {}
+  constructor(
+    private readonly system: ActorSystem,
+    /** Whether the project has the source (the catalog's word): asked only when its actor did not answer. */
+    private readonly hasSource: (project: string, source: string) => Promise<boolean> = async () => true,
+  ) {}
+
+  /**
+   * What a request should be told when the source's connection actor was not there to answer
+   * (ACTOR_NOT_FOUND, an internal notion): DS_SOURCE_NOT_FOUND when the project has no such
+   * source, else DS_UNAVAILABLE with a Retry-After (its actor is being started, or was given
+   * up on by its supervisor and is coming back): a table the source holds is never reported
+   * missing because its actor was away. Any other error is returned as it is.
+   */
+  async explain(project: string, source: string, err: unknown): Promise<unknown> {
+    if (!isMoboError(err, 'ACTOR_NOT_FOUND') || err.details?.actor !== sourceAddress(project, source)) return err;
+    const known = await this.hasSource(project, source).catch(() => true);
+    return known
+      ? new MoboError('DS_UNAVAILABLE', undefined, { details: { source, retryAfterSeconds: 1 }, cause: err })
+      : new MoboError('DS_SOURCE_NOT_FOUND', `No source "${source}" in project "${project}"`, { details: { project, source }, cause: err });
+  }
 
   /** A client for one request: its asks carry the request id as their trace id. */
   client(project: string, source: string, traceId?: string): DataClient {
