@@ -79,6 +79,8 @@ export interface Broker {
   handle(stream: Duplex, req?: IncomingMessage): void;
   publish(message: Message): Promise<void>;
   connected(): number;
+  /** Topics holding a retained message in the broker's store (not `$SYS`). */
+  retainedTopics(): Promise<string[]>;
   client(id: string): BrokerClient | undefined;
   clients(): BrokerClient[];
   close(): Promise<void>;
@@ -123,6 +125,7 @@ interface Persistence {
   subscriptionsByTopic(topic: string): Promise<Array<{ clientId: string; topic: string }>>;
   outgoingEnqueueCombi(subs: Array<{ clientId: string; topic: string }>, packet: object): Promise<void>;
   storeRetained(packet: object): Promise<void>;
+  createRetainedStreamCombi(patterns: string[]): AsyncIterable<unknown>;
 }
 
 /**
@@ -235,6 +238,11 @@ export async function startBroker(options: BrokerOptions, hooks: BrokerHooks, ev
     publish: (message) =>
       new Promise<void>((resolve, reject) => aedes.publish({ cmd: 'publish', dup: false, ...message } as PublishPacket, (err) => (err ? reject(err) : resolve()))),
     connected: () => aedes.connectedClients,
+    retainedTopics: async () => {
+      const topics: string[] = [];
+      for await (const packet of (aedes as unknown as { persistence: Persistence }).persistence.createRetainedStreamCombi(['#'])) topics.push((packet as { topic: string }).topic);
+      return topics;
+    },
     client: (id) => wrap(clientsById()[id] ?? null) ?? undefined,
     clients: () => Object.values(clientsById()).map((c) => wrap(c)!),
     close: () => new Promise<void>((resolve) => aedes.close(() => resolve())),

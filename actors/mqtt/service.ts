@@ -20,7 +20,7 @@ import type { RetainedCopy } from './retained.js';
 import type { RuleStore } from './rules.js';
 import type { MqttStats } from './stats.js';
 import { dbTopic, namespaceOf } from './topics.js';
-import { describeError, type Logger, MoboError } from '../../runtime/index.js';
+import { describeError, type Logger, MoboError, topics } from '../../runtime/index.js';
 
 const LEVEL = /^[^/+#\u0000]+$/;
 const refusedPublish = (reason: string) => new MoboError('AUTH_FORBIDDEN', reason);
@@ -100,7 +100,18 @@ export class MqttService {
     );
     this.offs.push(this.board.system.events.on<{ change: AuthChange; project: string | null }>('security.auth.>', (e) => this.recheck(e.payload.change, e.payload.project)));
     this.offs.push(this.board.system.events.on<DataChange>('data.>', (e) => this.tableChanged(e.payload)));
-    this.offs.push(this.board.system.events.on('mqtt.rules.changed', () => this.ingest.reload().catch((err: unknown) => this.log.warn('could not reload ingest rules', { error: describeError(err) }))));
+    this.offs.push(this.board.system.events.on('mqtt.rules.changed', () => this.reloadRules()));
+    // A restore (or its rollback) rewrote the control store: its rules and retained messages are the truth again.
+    this.offs.push(
+      this.board.system.events.on<{ kind?: string; node?: string }>(topics.job.ofKind('backup'), (event) => {
+        if (event.payload.kind !== 'restore' || event.topic.endsWith('.progress')) return;
+        this.reloadRules();
+        // A shared store (Redis) is put right once, by the restoring node; a node's own memory store by each node.
+        if (this.config.persistence.kind === 'memory' || event.payload.node === this.board.nodeId) {
+          this.resyncRetained().catch((err: unknown) => this.log.warn('retained messages not brought back after a restore', { error: describeError(err) }));
+        }
+      }),
+    );
     try {
       if (this.config.persistence.kind === 'memory') await this.restoreRetained();
       this.sysTimer = this.config.sysIntervalSeconds > 0 ? setInterval(() => this.publishSys(), this.config.sysIntervalSeconds * 1000) : undefined;
@@ -121,11 +132,36 @@ export class MqttService {
     this.broker = undefined;
   }
 
+  private reloadRules(): void {
+    this.ingest.reload().catch((err: unknown) => this.log.warn('could not reload ingest rules', { error: describeError(err) }));
+  }
+
   /** An embedded broker forgets retained messages on restart: they come back from the control store's copy. */
   private async restoreRetained(): Promise<void> {
     this.restoring = true;
     try {
       for (const message of await this.retained.all()) await this.broker!.publish(message);
+    } finally {
+      this.restoring = false;
+    }
+  }
+
+  /**
+   * The broker's retained messages made equal to the control store's copy (after a restore):
+   * a topic the copy no longer has is cleared (an empty retained publish, as MQTT clears one),
+   * and every copied message is published again, retained.
+   */
+  private async resyncRetained(): Promise<void> {
+    const broker = this.broker;
+    if (!broker) return;
+    this.restoring = true;
+    try {
+      const stored = await this.retained.all();
+      const kept = new Set(stored.map((m) => m.topic));
+      for (const topic of await broker.retainedTopics()) {
+        if (!kept.has(topic)) await broker.publish({ topic, payload: Buffer.alloc(0), qos: 0, retain: true });
+      }
+      for (const message of stored) await broker.publish(message);
     } finally {
       this.restoring = false;
     }

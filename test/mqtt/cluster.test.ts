@@ -7,7 +7,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { bootNode, tempDir, type BootedNode } from '../support/cli.js';
 import { NATS_URL } from '../support/nats.js';
 import { waitFor } from '../support/wait.js';
-import { connect, createProject, endAll, freePort, inbox, publish, startMqttNode, subscribe, type MqttNode } from './support.js';
+import { closed, connackCode, connect, createProject, endAll, freePort, inbox, publish, startMqttNode, subscribe, type MqttNode } from './support.js';
 import mqtt, { type MqttClient } from 'mqtt';
 
 const PG_URL = process.env.PG_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
@@ -84,6 +84,19 @@ describe('MagMQTT across nodes', () => {
     expect((await box.next(1))[0]).toMatchObject({ payload: 'kept', retain: true });
   });
 
+  it('revoking a key on one node disconnects the devices using it on the other, and neither node takes it again', async () => {
+    const { id, key: doomed } = await b.key('fleet');
+    const onA = await connect(aPort, { username: 'fleet', password: doomed });
+    const onB = await connect(b.port, { username: 'fleet', password: doomed });
+    const bystander = await connect(aPort, creds());
+    const gone = Promise.all([closed(onA), closed(onB)]);
+    await b.admin('DELETE', `/v1/admin/projects/fleet/keys/${id}`);
+    await gone;
+    expect(bystander.connected).toBe(true);
+    expect(await connackCode(aPort, { username: 'fleet', password: doomed })).toBe(4);
+    expect(await connackCode(b.port, { username: 'fleet', password: doomed })).toBe(4);
+  });
+
   it('kill -9 the node holding a persistent session: the device resumes it on the other node and gets every acknowledged QoS 1 message', async () => {
     const clientId = `truck-${run}`;
     const topic = `fleet/commands/${clientId}`;
@@ -93,20 +106,37 @@ describe('MagMQTT across nodes', () => {
     const sender = await connect(b.port, creds());
     await publish(sender, topic, 'before the kill', { qos: 1 });
     await first.next(1);
+    // A second device whose session sits offline on A: A itself PUBACKs messages queued for it, then dies.
+    const parkedId = `parked-${run}`;
+    const parkedTopic = `fleet/commands/${parkedId}`;
+    const parked = await connect(aPort, { ...creds(), clientId: parkedId, clean: false });
+    expect(await subscribe(parked, parkedTopic, 1)).toBe(1);
+    await new Promise<void>((r) => parked.end(false, {}, () => r()));
+    const senderOnA = await connect(aPort, creds());
+    for (const n of [1, 2, 3]) await publish(senderOnA, parkedTopic, `acked by A ${n}`, { qos: 1 });
     const gone = new Promise<void>((r) => device.once('close', () => r()));
     a.proc.kill('SIGKILL');
     await a.exited;
     await gone;
     // PUBACKed by B while the device is offline: each must be delivered when it comes back.
     for (const n of [1, 2, 3, 4, 5]) await publish(sender, topic, `queued ${n}`, { qos: 1 });
-    const resumed = mqtt.connect(`mqtt://127.0.0.1:${b.port}`, { protocolVersion: 4, reconnectPeriod: 0, ...creds(), clientId, clean: false });
-    const box = inbox(resumed);
-    const ack = await new Promise<{ sessionPresent: boolean }>((resolve, reject) => (resumed.once('connect', resolve), resumed.once('error', reject)));
-    expect(ack.sessionPresent).toBe(true);
+    await publish(sender, parkedTopic, 'acked by B', { qos: 1 });
+    const resume = async (id: string) => {
+      const client = mqtt.connect(`mqtt://127.0.0.1:${b.port}`, { protocolVersion: 4, reconnectPeriod: 0, ...creds(), clientId: id, clean: false });
+      const box = inbox(client);
+      const ack = await new Promise<{ sessionPresent: boolean }>((resolve, reject) => (client.once('connect', resolve), client.once('error', reject)));
+      return { client, box, ack };
+    };
+    const resumed = await resume(clientId);
+    expect(resumed.ack.sessionPresent).toBe(true);
     // QoS 1 is at least once: the message delivered just before the kill may come again (its PUBACK may have died with A).
-    const queued = () => box.got.map((m) => m.payload).filter((p) => p !== 'before the kill');
+    const queued = () => resumed.box.got.map((m) => m.payload).filter((p) => p !== 'before the kill');
     await waitFor(() => queued().length >= 5, 'the queued messages on the resumed session');
     expect(queued()).toEqual([1, 2, 3, 4, 5].map((n) => `queued ${n}`));
-    await new Promise<void>((r) => (resumed as MqttClient).end(true, {}, () => r()));
+    const back = await resume(parkedId);
+    expect(back.ack.sessionPresent).toBe(true);
+    await waitFor(() => back.box.got.length >= 4, 'the messages A and B acknowledged for the parked session');
+    expect(back.box.got.map((m) => m.payload)).toEqual(['acked by A 1', 'acked by A 2', 'acked by A 3', 'acked by B']);
+    for (const c of [resumed.client, back.client]) await new Promise<void>((r) => (c as MqttClient).end(true, {}, () => r()));
   });
 });
