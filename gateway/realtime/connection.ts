@@ -29,6 +29,8 @@ export interface Connection {
   app: RealtimeApp;
   socket: Socket;
   subscriptions: Map<string, Subscription>;
+  /** When the socket opened (ms since the epoch, the node's clock). */
+  connectedAt: number;
   /** Token bucket for client messages (tools/token-bucket.ts). */
   bucket: Bucket;
 }

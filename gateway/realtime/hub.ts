@@ -5,6 +5,7 @@
 import type { NodeCluster } from '../../cluster/index.js';
 import type { TopicPublisher } from '../websocket-types.js';
 import { ChannelQuery, type OccupancyFilter } from './channel-query.js';
+import { ClientQuery, type ClientFilter, type ClientView } from './client-query.js';
 import { ClusterLink } from './cluster-link.js';
 import { DbChannels } from './db-channels.js';
 import { LocalDelivery, channelTopic } from './delivery.js';
@@ -33,6 +34,7 @@ export class RealtimeHub {
   private readonly link: ClusterLink;
   private readonly fanout: Fanout;
   private readonly query: ChannelQuery;
+  private readonly clientQuery: ClientQuery;
 
   constructor(opts: HubOptions) {
     this.delivery = new LocalDelivery(opts.topics);
@@ -40,6 +42,7 @@ export class RealtimeHub {
     this.fanout = new Fanout(this.link, this.delivery);
     this.presence = new PresenceSync(this.link, opts.cluster, (changes) => this.announce(changes));
     this.query = new ChannelQuery(this.link, this.delivery, this.presence.peers);
+    this.clientQuery = new ClientQuery(this.link, this.delivery, this.presence.peers, opts.nodeId);
     this.db = new DbChannels(opts.events, this.delivery);
   }
 
@@ -55,6 +58,11 @@ export class RealtimeHub {
 
   occupancy(appId: string, filter: OccupancyFilter): Promise<Record<string, number>> {
     return this.query.occupancy(appId, filter);
+  }
+
+  /** An app's connections on every node. */
+  clients(appId: string, filter: ClientFilter): Promise<ClientView[]> {
+    return this.clientQuery.clients(appId, filter);
   }
 
   /** Tells this node's clients of members that came or went (anywhere in the cluster). */

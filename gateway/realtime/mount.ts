@@ -50,6 +50,7 @@ export async function mountRealtime(edge: EdgeContext): Promise<void> {
   const info: ChannelInfo = {
     occupancy: (appId, filter) => hub.occupancy(appId, filter),
     users: (appId, channel) => hub.presence.members.snapshot(presenceKey(appId, channel)).ids,
+    clients: (appId, filter) => hub.clients(appId, filter),
   };
   edge.server.addWebSocket(pusherSocketRoute(hub, apps, settings, log, board.system.clock));
   mountPusherHttpApi(edge, apps, publisher, info, settings);

@@ -1,4 +1,5 @@
 import type { RealtimeApp } from './apps.js';
+import type { ClientFilter, ClientView } from './client-query.js';
 import type { ChannelEvent } from './fanout.js';
 
 /**
@@ -13,4 +14,6 @@ export interface RealtimePublisher {
 export interface ChannelInfo {
   occupancy(appId: string, filter: { channel?: string; prefix?: string }): Promise<Record<string, number>>;
   users(appId: string, channel: string): string[];
+  /** The app's connections across the cluster (optionally those subscribed to one channel). */
+  clients(appId: string, filter: ClientFilter): Promise<ClientView[]>;
 }

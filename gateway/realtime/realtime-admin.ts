@@ -2,6 +2,7 @@ import type { EdgeContext } from '../edge.js';
 import type { AppDirectory } from './apps.js';
 import type { ChannelInfo } from './publisher.js';
 import { AUTH_PATH } from './auth-endpoint.js';
+import { assertChannelName } from './protocol.js';
 
 /**
  * `GET /v1/admin/projects/:project/realtime` (admin token): the project's Pusher app, made
@@ -20,9 +21,12 @@ export function mountRealtimeAdmin({ router, admin }: EdgeContext, apps: AppDire
 }
 
 /**
- * `GET /v1/admin/projects/:project/realtime/channels` (admin token): the project's occupied
- * channels across the cluster with their subscription counts (what the Pusher HTTP API
- * answers a signed caller), for the admin page.
+ * For the admin page (admin token), across the cluster:
+ * - `GET /v1/admin/projects/:project/realtime/channels`: the project's occupied channels
+ *   with their subscription counts (what the Pusher HTTP API answers a signed caller);
+ * - `GET /v1/admin/projects/:project/realtime/clients[?channel=]`: its connected sockets
+ *   (socket id, node, channels, connected since, remote address), oldest first; a
+ *   malformed channel is WS_CHANNEL_INVALID.
  */
 export function mountRealtimeChannels({ router, admin }: EdgeContext, apps: AppDirectory, info: ChannelInfo): void {
   router.get(
@@ -31,6 +35,15 @@ export function mountRealtimeChannels({ router, admin }: EdgeContext, apps: AppD
       const app = await apps.forProject(req.params.project!);
       const occupied = await info.occupancy(app.id, {});
       return Object.entries(occupied).map(([channel, subscriptions]) => ({ channel, subscriptions }));
+    }),
+  );
+  router.get(
+    '/v1/admin/projects/:project/realtime/clients',
+    admin(async (req) => {
+      const channel = req.query.get('channel');
+      if (channel !== null) assertChannelName(channel);
+      const app = await apps.forProject(req.params.project!);
+      return info.clients(app.id, channel === null ? {} : { channel });
     }),
   );
 }

@@ -66,7 +66,7 @@ export function pusherSocketRoute(hub: RealtimeHub, apps: AppDirectory, settings
       } catch (err) {
         return refuse(socket, toMoboError(err));
       }
-      const conn: Connection = { socketId: newSocketId(), app, socket, subscriptions: new Map(), bucket: fullBucket(rate, clock.now()) };
+      const conn: Connection = { socketId: newSocketId(), app, socket, subscriptions: new Map(), connectedAt: clock.now(), bucket: fullBucket(rate, clock.now()) };
       socket.data.conn = conn;
       hub.delivery.add(conn);
       socket.send(frame('pusher:connection_established', { socket_id: conn.socketId, activity_timeout: settings.activityTimeoutSeconds }));
