@@ -52,7 +52,8 @@ export interface BrokerEvents {
   ready(client: BrokerClient): void;
   disconnected(client: BrokerClient): void;
   published(message: Message, client: BrokerClient | null): void;
-  delivered(message: Message, client: BrokerClient): void;
+  /** A client's PUBACK of a QoS 1 message (aedes hands over the message only for persistent sessions). */
+  acknowledged(client: BrokerClient): void;
   error(client: BrokerClient | null, error: Error): void;
 }
 
@@ -225,8 +226,8 @@ export async function startBroker(options: BrokerOptions, hooks: BrokerHooks, ev
   aedes.on('publish', (packet, c) => {
     if (!packet.topic.startsWith('$SYS/')) events.published?.(packet as unknown as Message, wrap(c));
   });
-  aedes.on('ack', (packet, c) => {
-    if (packet?.cmd === 'publish') events.delivered?.(packet as unknown as Message, wrap(c)!);
+  aedes.on('ack', (_packet, c) => {
+    events.acknowledged?.(wrap(c)!);
   });
   aedes.on('clientError', (c, err) => events.error?.(wrap(c), err));
   aedes.on('connectionError', (c, err) => events.error?.(wrap(c), err));

@@ -86,12 +86,13 @@ export class MqttService {
         forward: (client, message) => {
           const device = this.devices.get(client);
           const ok = device !== undefined && mayReceive(device, message);
-          if (ok && message.qos === 0) this.stats.messagesOut[0]!++;
+          // QoS 1 counts at its PUBACK (below); QoS 0 and 2 when sent.
+          if (ok && message.qos !== 1) this.stats.messagesOut[message.qos]!++;
           return ok;
         },
       },
       {
-        delivered: (message) => void this.stats.messagesOut[message.qos]!++,
+        acknowledged: () => void this.stats.messagesOut[1]!++,
         published: (message) => {
           if (message.retain && !this.restoring) this.retained.record(message, this.board.system.clock.now()).catch((err: unknown) => this.log.warn('retained message not copied to the control store', { topic: message.topic, error: describeError(err) }));
         },

@@ -35,7 +35,7 @@ export class MqttStats {
       for (const [labels, v] of rows) lines.push(`${name}{${labels}} ${v}`);
     };
     counter('mobo_mqtt_messages_in_total', 'PUBLISH packets received by QoS', this.messagesIn.map((v, q) => [`qos="${q}"`, v]));
-    counter('mobo_mqtt_messages_out_total', 'Messages delivered to clients by QoS (QoS 1/2: acknowledged)', this.messagesOut.map((v, q) => [`qos="${q}"`, v]));
+    counter('mobo_mqtt_messages_out_total', 'Messages delivered to clients by QoS (QoS 1: acknowledged by the client; QoS 0 and 2: sent)', this.messagesOut.map((v, q) => [`qos="${q}"`, v]));
     counter('mobo_mqtt_ingest_rows_total', 'Rows written by ingest rules', [...this.ingestRows].map(([k, v]) => [`project="${esc(k)}"`, v]));
     counter('mobo_mqtt_dead_letters_total', 'Messages an ingest rule could not write, by project and error code', [...this.deadLetters].map(([k, v]) => {
       const [project, code] = k.split('\n');

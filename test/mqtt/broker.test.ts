@@ -1,5 +1,6 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { closed, connackCode, rawConnack, connect, createProject, endAll, inbox, publish, startMqttNode, subscribe, type MqttNode } from './support.js';
+import { waitFor } from '../support/wait.js';
 
 const uid = () => Math.random().toString(36).slice(2, 8);
 
@@ -125,12 +126,29 @@ describe('MagMQTT broker: MQTT 3.1.1 with MagAuth credentials', () => {
     expect(await connackCode(t.port, { username: 'shop', password: doomed })).toBe(4);
   });
 
-  it('counts connections and messages by QoS in /metrics', async () => {
+  it('counts connections and messages in and out by QoS in /metrics', async () => {
+    const metric = async (line: RegExp) => Number((await (await fetch(`${t.url}/metrics`)).text()).match(line)?.[1] ?? NaN);
+    const out = /mobo_mqtt_messages_out_total\{qos="([01])"\} (\d+)/g;
+    const outByQos = async () => {
+      const text = await (await fetch(`${t.url}/metrics`)).text();
+      return Object.fromEntries([...text.matchAll(out)].map((m) => [m[1], Number(m[2])])) as Record<string, number>;
+    };
+    const before = await outByQos();
+    const topic = `shop/metrics/${uid()}`;
     const c = await connect(t.port, creds());
-    await publish(c, `shop/metrics/${uid()}`, 'x', { qos: 1 });
-    const text = await (await fetch(`${t.url}/metrics`)).text();
-    expect(text).toMatch(/mobo_mqtt_connections [1-9]/);
-    expect(text).toMatch(/mobo_mqtt_messages_in_total\{qos="1"\} [1-9]/);
+    const listener = await connect(t.port, creds());
+    await subscribe(listener, topic, 1);
+    const box = inbox(listener);
+    await publish(c, topic, 'at most once', { qos: 0 });
+    await publish(c, topic, 'at least once', { qos: 1 });
+    await box.next(2);
+    expect(await metric(/mobo_mqtt_connections (\d+)/)).toBeGreaterThanOrEqual(2);
+    expect(await metric(/mobo_mqtt_messages_in_total\{qos="1"\} (\d+)/)).toBeGreaterThanOrEqual(1);
+    // QoS 1 counts once the subscriber's PUBACK is in: wait for it rather than for time.
+    await waitFor(async () => {
+      const after = await outByQos();
+      return after['0']! >= (before['0'] ?? 0) + 1 && after['1']! >= (before['1'] ?? 0) + 1;
+    }, 'one delivery of each QoS counted');
   });
 });
 

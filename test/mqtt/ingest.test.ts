@@ -2,6 +2,7 @@ import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { DataClient, sourceAddress } from '../../actors/ds/protocol.js';
 import { pgQuery } from '../support/sql.js';
+import { waitFor } from '../support/wait.js';
 import { connect, createProject, endAll, inbox, publish, startMqttNode, subscribe, type MqttNode } from './support.js';
 
 const PG_URL = process.env.PG_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
@@ -68,6 +69,10 @@ describe.each([
     await Promise.all(devices.flatMap((d, i) => Array.from({ length: 30 }, (_, n) => publish(d, `fleet/devices/burst-${i}/telemetry`, JSON.stringify({ t: n }), { qos: 1 }))));
     const count = await data().count(table, { op: 'like', column: 'device', value: 'burst-%' });
     expect(count).toBe(300);
+    // /metrics counts every row an ingest rule wrote: these 300 and the first test's 20.
+    const counted = async () => Number((await (await fetch(`${t.url}/metrics`)).text()).match(/mobo_mqtt_ingest_rows_total\{project="fleet"\} (\d+)/)?.[1] ?? 0);
+    await waitFor(async () => (await counted()) >= 320, 'the ingest rows counted');
+    expect(await counted()).toBe(await data().count(table));
   });
 
   it('a payload that does not fit goes to the dead-letter topic with its error and is counted, the good ones still land', async () => {
