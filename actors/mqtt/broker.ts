@@ -167,24 +167,30 @@ function persistFirst(inner: Persistence) {
 }
 
 export async function startBroker(options: BrokerOptions, hooks: BrokerHooks, events: Partial<BrokerEvents> = {}): Promise<Broker> {
-  /** Clients that sent an empty client id with CleanSession=0: refused at authentication with CONNACK 2. */
-  const emptyIdPersistent = new WeakSet<Client>();
+  /**
+   * Clients refused at authentication with CONNACK 2, as Mosquitto does: an empty client id
+   * with CleanSession=0, and a keepalive over `keepaliveMaxSeconds` (or none, when it is set).
+   * aedes answers the latter with CONNACK 6, which MQTT 3.1.1 does not have.
+   */
+  const refusedIds = new WeakMap<Client, string>();
   const refusal = (code: ConnackCode, message: string): AuthenticateError => Object.assign(new Error(message), { returnCode: code as number }) as AuthenticateError;
 
   const aedesOptions: AedesOptions = {
     id: options.id,
     queueLimit: options.queueLimit,
     maxInflightInbound: options.maxInflight,
-    keepaliveLimit: options.keepaliveMaxSeconds,
     ...(options.heartbeatMs === undefined ? {} : { heartbeatInterval: options.heartbeatMs }),
     ...(options.mq === undefined ? {} : { mq: options.mq }),
     ...(options.persistence === undefined ? {} : { persistence: options.persistence }),
     preConnect(client, packet, done) {
-      if (packet.clientId === '' && packet.clean === false) emptyIdPersistent.add(client);
+      const cap = options.keepaliveMaxSeconds;
+      if (packet.clientId === '' && packet.clean === false) refusedIds.set(client, 'a client without an id must set CleanSession');
+      else if (cap > 0 && (!packet.keepalive || packet.keepalive > cap)) refusedIds.set(client, `keepalive must be 1 to ${cap} seconds (mqtt.keepaliveMaxSeconds)`);
       done(null, true);
     },
     authenticate(client, username, password, done) {
-      if (emptyIdPersistent.has(client)) return done(refusal(2, 'a client without an id must set CleanSession'), false);
+      const refused = refusedIds.get(client);
+      if (refused !== undefined) return done(refusal(2, refused), false);
       hooks.authenticate(client as unknown as BrokerClient, username, password).then(
         () => done(null, true),
         (err: unknown) => done(err instanceof ConnectRefused ? refusal(err.returnCode, err.message) : refusal(3, 'server unavailable'), false),

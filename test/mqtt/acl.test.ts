@@ -67,6 +67,21 @@ describe('MagMQTT: topics are namespaced per project, and keys scope them', () =
     await gone;
   });
 
+  it("a custom role's grants on mqtt.topics decide publish and subscribe separately", async () => {
+    await t.admin('POST', '/v1/admin/projects/acme-a/roles', { name: 'sensor-only', grants: [{ tables: ['mqtt.topics'], operations: ['create'] }] });
+    await t.admin('POST', '/v1/admin/projects/acme-a/roles', { name: 'listener', grants: [{ tables: ['mqtt.topics'], operations: ['read'] }] });
+    const sensor = await connect(t.port, { username: 'acme-a', password: (await t.key('acme-a', 'sensor-only')).key });
+    const listener = await connect(t.port, { username: 'acme-a', password: (await t.key('acme-a', 'listener')).key });
+    expect(await subscribe(sensor, 'acme-a/#', 1)).toBe(REFUSED);
+    expect(await subscribe(listener, 'acme-a/readings/#', 1)).toBe(1);
+    const box = inbox(listener);
+    await publish(sensor, 'acme-a/readings/7', '21.5', { qos: 1 });
+    expect((await box.next(1))[0]).toMatchObject({ topic: 'acme-a/readings/7', payload: '21.5' });
+    const gone = closed(listener);
+    listener.publish('acme-a/readings/8', 'a listener may not publish', { qos: 1 });
+    await gone;
+  });
+
   it('key scopes map to topic patterns, publish and subscribe separately', async () => {
     const scoped = (await t.key('acme-a', 'developer', { topics: { publish: ['devices/+/telemetry'], subscribe: ['commands/#'] } })).key;
     const c = await connect(t.port, { username: 'acme-a', password: scoped, clientId: 'scoped-1' });

@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { tempDir } from '../support/cli.js';
-import { closed, connackCode, connect, createProject, endAll, inbox, publish, startMqttNode, subscribe, type MqttNode } from './support.js';
+import { closed, connackCode, connect, createProject, endAll, inbox, publish, rawConnack, rawSession, startMqttNode, subscribe, type MqttNode } from './support.js';
 
 afterEach(endAll);
 
@@ -95,5 +95,44 @@ describe('MagMQTT over TLS', () => {
     await publish(overTls, 'secure/readings', 'sealed', { qos: 1 });
     expect((await box.next(1))[0]).toMatchObject({ topic: 'secure/readings', payload: 'sealed' });
     expect(await connackCode(tlsPort, { username: 'secure', password: 'ak_secure_wrong', ca, protocol: 'mqtts' } as never)).toBe(4);
+  });
+});
+
+describe('MagMQTT limits: keepalive and QoS 2 in flight', () => {
+  let t: MqttNode;
+  let key: string;
+
+  beforeAll(async () => {
+    t = await startMqttNode({ mqtt: { keepaliveMaxSeconds: 60, maxInflight: 2 } });
+    await createProject(t, 'lim-k');
+    key = (await t.key('lim-k')).key;
+  });
+  afterAll(() => t?.node.stop());
+
+  it('a keepalive over mqtt.keepaliveMaxSeconds, or none, gets CONNACK 2 (MQTT 3.1.1 has no better code); one within it is accepted', async () => {
+    const creds = { username: 'lim-k', password: key, clientId: 'ka-1' };
+    expect(await rawConnack(t.port, { ...creds, keepalive: 61 })).toBe(2);
+    expect(await rawConnack(t.port, { ...creds, keepalive: 0 })).toBe(2);
+    expect(await rawConnack(t.port, { ...creds, keepalive: 60 })).toBe(0);
+  });
+
+  it('a client silent past 1.5 × its keepalive is disconnected, and its will is published', async () => {
+    const watcher = await connect(t.port, { username: 'lim-k', password: key });
+    await subscribe(watcher, 'lim-k/status/#', 1);
+    const box = inbox(watcher);
+    const silent = await rawSession(t.port, { username: 'lim-k', password: key, clientId: 'quiet-ü', keepalive: 1, will: { topic: 'lim-k/status/quiet', payload: Buffer.from('gone'), qos: 1, retain: false } });
+    await silent.closed;
+    expect((await box.next(1))[0]).toMatchObject({ topic: 'lim-k/status/quiet', payload: 'gone' });
+  });
+
+  it('QoS 2 publishes awaiting PUBREL beyond mqtt.maxInflight close the connection; up to it each gets its PUBREC', async () => {
+    const session = await rawSession(t.port, { username: 'lim-k', password: key, clientId: 'qos2-1', keepalive: 30 });
+    const qos2 = (messageId: number) => session.send({ cmd: 'publish', topic: 'lim-k/q2', payload: Buffer.from(`m${messageId}`), qos: 2, messageId, retain: false, dup: false });
+    qos2(1);
+    qos2(2);
+    await session.packet((p) => p.cmd === 'pubrec' && p.messageId === 2);
+    qos2(3);
+    await session.closed;
+    expect(session.received.filter((p) => p.cmd === 'pubrec').map((p) => p.messageId)).toEqual([1, 2]);
   });
 });

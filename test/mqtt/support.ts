@@ -146,3 +146,27 @@ export async function freePort(): Promise<number> {
   await new Promise<void>((r) => server.close(() => r()));
   return port;
 }
+
+/** A raw MQTT 3.1.1 session (mqtt-packet on a socket): for what MQTT.js does on its own (PINGREQ, PUBREL). */
+export async function rawSession(port: number, connect: Record<string, unknown>) {
+  const { createConnection } = await import('node:net');
+  const mqttPacket = (await import('mqtt-packet')).default;
+  const socket = createConnection(port, '127.0.0.1');
+  const parser = mqttPacket.parser({ protocolVersion: 4 });
+  const received: Array<{ cmd: string; messageId?: number; returnCode?: number }> = [];
+  const waiters: Array<{ match: (p: (typeof received)[number]) => boolean; resolve: () => void }> = [];
+  parser.on('packet', (packet) => {
+    received.push(packet as (typeof received)[number]);
+    for (const w of waiters.splice(0)) (w.match(packet as (typeof received)[number]) ? w.resolve() : waiters.push(w));
+  });
+  socket.on('data', (chunk) => parser.parse(chunk));
+  const closed = new Promise<void>((resolve) => socket.on('close', () => resolve()));
+  socket.on('error', () => undefined);
+  const send = (packet: Record<string, unknown>) => socket.write(mqttPacket.generate(packet as never));
+  const packet = (match: (p: (typeof received)[number]) => boolean) =>
+    received.some(match) ? Promise.resolve() : new Promise<void>((resolve) => waiters.push({ match, resolve }));
+  send({ cmd: 'connect', protocolId: 'MQTT', protocolVersion: 4, clean: true, ...connect });
+  await packet((p) => p.cmd === 'connack');
+  if (received[0]?.returnCode !== 0) throw new Error(`CONNACK ${received[0]?.returnCode}`);
+  return { send, packet, received, closed };
+}
