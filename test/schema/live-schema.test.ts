@@ -14,10 +14,10 @@ interface Change {
  * A table made through the schema API, on a running node, is served at once by every path: a
  * policy written before the table existed governs it (policies name tables; nothing to reload),
  * REST and OpenAPI serve it, a real pusher-js client gets its changes, and a column added
- * afterwards is in the next event's payload; the same for a table a migration makes. Postgres (triggers installed on the new table)
- * and SQLite (changes made through the adapter).
+ * afterwards is in the next event's payload; the same for a table a migration makes. Postgres
+ * (triggers installed on the new table), MariaDB and SQLite (changes made through the adapter).
  */
-describe.each(['postgres', 'sqlite'] as const)('a schema change reaches REST, OpenAPI, realtime and policies on %s', (kind) => {
+describe.each(['postgres', 'mysql', 'sqlite'] as const)('a schema change reaches REST, OpenAPI, realtime and policies on %s', (kind) => {
   let t: TestNode;
   let app: RealtimeCreds;
   let drop: () => Promise<void>;
@@ -97,7 +97,9 @@ describe.each(['postgres', 'sqlite'] as const)('a schema change reaches REST, Op
     await t.admin('POST', '/v1/admin/projects/shop/policies', { role: 'authenticated', table: 'tasks', operations: ['read', 'create'], ownerColumn: 'owner_id' });
     const folder = join(migrations, 'shop', 'main');
     mkdirSync(folder, { recursive: true });
-    writeFileSync(join(folder, '20260101000001_tasks.sql'), '-- migrate:up\nCREATE TABLE "tasks" ("id" integer PRIMARY KEY, "owner_id" text NOT NULL, "title" text);\n-- migrate:down\nDROP TABLE "tasks";\n');
+    // A migration is the backend's own SQL: MariaDB quotes names with backticks.
+    const q = (name: string) => (kind === 'mysql' ? `\`${name}\`` : `"${name}"`);
+    writeFileSync(join(folder, '20260101000001_tasks.sql'), `-- migrate:up\nCREATE TABLE ${q('tasks')} (${q('id')} integer PRIMARY KEY, ${q('owner_id')} text NOT NULL, ${q('title')} text);\n-- migrate:down\nDROP TABLE ${q('tasks')};\n`);
     expect(await t.admin('POST', `${src}/migrations/up`, {})).toEqual({ applied: ['20260101000001_tasks'] });
     const ana = await issueToken(t, 'shop', 'ana', 'authenticated');
     const client = await connectClient(t, app, ana);
