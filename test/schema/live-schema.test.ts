@@ -4,6 +4,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tempDir } from '../support/cli.js';
 import { connectClient, disconnect, issueToken, projectApp, startRealtimeNode, subscribed, type PusherClient, type RealtimeCreds, type TestNode } from '../realtime/support.js';
 import { schemaSource } from '../support/schema.js';
+import { pgQuery } from '../support/sql.js';
+import { waitFor } from '../support/wait.js';
 
 interface Change {
   op: string;
@@ -109,5 +111,51 @@ describe.each(['postgres', 'mysql', 'sqlite'] as const)('a schema change reaches
     const res = await fetch(`${t.url}/v1/shop/main/tasks`, { method: 'POST', headers: { authorization: `Bearer ${ana}`, 'content-type': 'application/json' }, body: JSON.stringify({ id: 1, title: 'ship' }) });
     expect(res.status, await res.clone().text()).toBe(201);
     expect(await event).toMatchObject({ op: 'INSERT', row: { id: 1, owner_id: 'ana', title: 'ship' } });
+  });
+});
+
+/**
+ * A table made outside MagMoBoMini (psql), with nothing announced: whichever comes first, the
+ * periodic schema check or the lookup of the first subscription to it (passes with the check
+ * off too), finds it and installs its change capture, so a real pusher-js client gets the rows
+ * psql inserts, under the policy written before the table existed.
+ */
+describe('a table made in psql reaches pusher-js (postgres)', () => {
+  const PG_URL = process.env.PG_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+  let t: TestNode;
+  let app: RealtimeCreds;
+  let drop: () => Promise<void>;
+  let namespace: string;
+  const clients: PusherClient[] = [];
+
+  beforeAll(async () => {
+    const source = await schemaSource('postgres');
+    drop = source.drop;
+    namespace = source.config.namespace!;
+    t = await startRealtimeNode({}, { MOBO_SCHEMA__CHECK_EVERY_MS: '200' });
+    app = await projectApp(t, 'shop');
+    await t.admin('POST', '/v1/admin/projects/shop/sources', { name: 'main', ...source.config });
+  });
+  afterAll(async () => {
+    await Promise.all(clients.map(disconnect));
+    await t?.node.stop();
+    await drop?.();
+  });
+
+  it('streams the rows psql inserts to a subscribed client, filtered by its row rule', async () => {
+    await t.admin('POST', '/v1/admin/projects/shop/policies', { role: 'authenticated', table: 'from-psql', operations: ['read'], ownerColumn: 'owner_id' });
+    await pgQuery(PG_URL, `CREATE TABLE "${namespace}"."from-psql" (id bigserial PRIMARY KEY, owner_id text NOT NULL, v text)`);
+    const client = await connectClient(t, app, await issueToken(t, 'shop', 'ana', 'authenticated'));
+    clients.push(client);
+    const channel = await subscribed(client, 'private-db-main.from-psql');
+    const events: Change[] = [];
+    channel.bind_global((e: string, d: Change) => void (e.startsWith('pusher') || events.push(d)));
+    // Until the check has found the table and put its capture in place, inserts go unseen: keep inserting.
+    await waitFor(async () => {
+      await pgQuery(PG_URL, `INSERT INTO "${namespace}"."from-psql" (owner_id, v) VALUES ('bo', 'not for ana'), ('ana', 'for ana "ü"')`);
+      return events.length > 0;
+    }, 'a change of the psql table on the pusher-js client');
+    expect(events[0]).toMatchObject({ op: 'INSERT', row: { owner_id: 'ana', v: 'for ana "ü"' } });
+    expect(events.every((e) => e.row?.owner_id === 'ana')).toBe(true);
   });
 });
