@@ -547,6 +547,8 @@ function postgresError(err: unknown): MoboError {
   if (code === '42703') return new MoboError('DS_COLUMN_NOT_FOUND', undefined, { cause: err });
   if (code === '42P07') return new MoboError('DS_CONFLICT', 'A table with that name already exists', { cause: err });
   if (code === '40001' || code === '40P01') return new MoboError('DS_CONFLICT', 'The transaction conflicted with another; retry', { cause: err });
+  // lock_not_available (lock_timeout, NOWAIT): another transaction holds what the statement needs; not a broken connection.
+  if (code === '55P03') return new MoboError('DS_CONFLICT', 'Another transaction holds a lock this statement needed; retry', { details: { reason: 'locked' }, cause: err });
   if (isConnectionError(err)) return new MoboError('DS_UNAVAILABLE', undefined, { cause: err });
   return new MoboError('DS_QUERY_INVALID', 'The data source rejected the query', { cause: err });
 }

@@ -277,6 +277,11 @@ export interface SchemaChange {
 }
 
 /** One migration in one direction: its statements, and what `mobo_migrations` records of it. */
+export interface MigrateOptions {
+  /** How long a run waits for the source's migration lock before SCHEMA_MIGRATION_LOCKED (default 30). */
+  lockWaitSeconds?: number;
+}
+
 export interface MigrationStep {
   id: string;
   checksum: string;
@@ -303,7 +308,7 @@ export interface SchemaEditor {
    * refused. A failing step stops the run: its error names it (`details.migration`) and lists
    * the steps committed before it (`details.applied`). The schema is re-read once, at the end.
    */
-  migrate(steps: readonly MigrationStep[]): Promise<{ applied: string[] }>;
+  migrate(steps: readonly MigrationStep[], options?: MigrateOptions): Promise<{ applied: string[] }>;
   /**
    * The tables the steps make, built in a scratch place beside the source (the restore's stage:
    * a Postgres schema, a MariaDB database, a SQLite file), described, and dropped again.

@@ -180,7 +180,7 @@ export function connectionBehavior(spec: ConnectionSpec, events: EventBus, adapt
     [DS.describe.type]: on(DS.describe.schema, (m, ctx) => read(ctx, () => editor().describe(m.table))),
     [DS.plan.type]: on(DS.plan.schema, (m, ctx) => read(ctx, () => editor().plan(m.op))),
     [DS.apply.type]: on(DS.apply.schema, (m, ctx) => changing(ctx, () => editor().apply(m))),
-    [DS.migrate.type]: on(DS.migrate.schema, (m, ctx) => changing(ctx, () => editor().migrate(m.steps))),
+    [DS.migrate.type]: on(DS.migrate.schema, (m, ctx) => changing(ctx, () => editor().migrate(m.steps, m.lockWaitSeconds === undefined ? {} : { lockWaitSeconds: m.lockWaitSeconds }))),
     [DS.rehearse.type]: on(DS.rehearse.schema, (m, ctx) => read(ctx, () => editor().rehearse(m.steps))),
     [DS.migrations.type]: on(DS.migrations.schema, (_m, ctx) => read(ctx, () => editor().migrations())),
     [DS.refresh.type]: on(DS.refresh.schema, async (m, ctx) => {

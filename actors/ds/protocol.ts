@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { type AppliedMigration, type CaptureStatus, type DescribedTable, type Filter, type MigrationStep, outcomeUnknown, type Query, type Rehearsal, type RestCall, type RestCallResult, type RestRead, type RestReadResult, type RestWrite, type RestWriteResult, type Row, type SchemaChange, type SchemaInfo, type SchemaOp, type TableInfo } from '../../adapters/index.js';
+import { type AppliedMigration, type CaptureStatus, type DescribedTable, type Filter, type MigrateOptions, type MigrationStep, outcomeUnknown, type Query, type Rehearsal, type RestCall, type RestCallResult, type RestRead, type RestReadResult, type RestWrite, type RestWriteResult, type Row, type SchemaChange, type SchemaInfo, type SchemaOp, type TableInfo } from '../../adapters/index.js';
 import type { RecordRef } from './write-records.js';
 import { type ActorRef, type AskOptions, type ErrorCode, isMoboError, MoboError } from '../../runtime/index.js';
 
@@ -64,7 +64,7 @@ export const DS = {
   /** Migration steps in one run (one lock, one connection; SchemaEditor.migrate). */
   migrate: {
     type: 'ds.schema.migrate',
-    schema: z.object({ steps: migrationSteps }),
+    schema: z.object({ steps: migrationSteps, lockWaitSeconds: z.number().min(0).max(3_600).optional() }),
   },
   /** Migration steps rehearsed in a scratch place (SchemaEditor.rehearse): what tables they make. */
   rehearse: { type: 'ds.schema.rehearse', schema: z.object({ steps: migrationSteps }) },
@@ -148,8 +148,8 @@ export class DataClient {
   apply(change: SchemaChange): Promise<void> {
     return this.ref.ask(DS.apply.type, change, { ...this.opts, timeoutMs: 600_000 });
   }
-  migrate(steps: readonly MigrationStep[]): Promise<{ applied: string[] }> {
-    return this.ref.ask(DS.migrate.type, { steps }, { ...this.opts, timeoutMs: 600_000 });
+  migrate(steps: readonly MigrationStep[], options: MigrateOptions = {}): Promise<{ applied: string[] }> {
+    return this.ref.ask(DS.migrate.type, { steps, ...options }, { ...this.opts, timeoutMs: 600_000 });
   }
   rehearse(steps: readonly MigrationStep[]): Promise<Rehearsal> {
     return this.ref.ask(DS.rehearse.type, { steps }, { ...this.opts, timeoutMs: 600_000 });

@@ -12,6 +12,8 @@ export const schemaConfig = configSection(
        * is a real load: 30 s by default; changes made through MagMoBoMini are announced at once.
        */
       checkEveryMs: z.number().int().min(0).default(30_000),
+      /** How long a migration run waits for another run's lock on the source before SCHEMA_MIGRATION_LOCKED. */
+      lockWaitSeconds: z.number().min(0).max(3_600).default(30),
       /** Where `<project>/<source>/<timestamp>_<name>.sql` live (default: `<dataDir>/migrations`). */
       migrationsDir: z.string().min(1).optional(),
     })

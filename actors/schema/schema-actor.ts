@@ -70,7 +70,7 @@ export const schemaSlot: ActorSlot = {
       const sql = steps.flatMap((s) => [`-- ${s.id} (${direction})`, ...s.statements]);
       if (dryRun || steps.length === 0) return { done: [], sql };
       try {
-        const { applied } = await client(project, source).migrate(steps).catch(translate(true));
+        const { applied } = await client(project, source).migrate(steps, { lockWaitSeconds: schemaConfig.of(board.configStore.current()).lockWaitSeconds }).catch(translate(true));
         return { done: applied, sql };
       } finally {
         changed(project, source);

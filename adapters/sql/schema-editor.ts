@@ -7,7 +7,7 @@
 import { MoboError, isMoboError } from '../../runtime/index.js';
 import { LocalChangeSource, type ChangeSource } from '../changes.js';
 import { SchemaCache } from '../schema-cache.js';
-import type { AppliedMigration, ColumnSpec, DescribedTable, MigrationStep, Rehearsal, SchemaChange, SchemaEditor, SchemaOp, TableInfo } from '../types.js';
+import type { AppliedMigration, ColumnSpec, DescribedTable, MigrateOptions, MigrationStep, Rehearsal, SchemaChange, SchemaEditor, SchemaOp, TableInfo } from '../types.js';
 import { columnSql, columnType, compileCreateTable, compileTableSpec, defaultSql, foreignKeySql } from './ddl.js';
 import { describeTable } from './describe-table.js';
 import type { SqlDriver, SqlRunner } from './driver.js';
@@ -190,11 +190,11 @@ export class SqlSchemaEditor implements SchemaEditor {
     await this.follow();
   }
 
-  async migrate(steps: readonly MigrationStep[]): Promise<{ applied: string[] }> {
+  async migrate(steps: readonly MigrationStep[], options: MigrateOptions = {}): Promise<{ applied: string[] }> {
     const applied: string[] = [];
     try {
       await this.driver.session(async (runner) => {
-        const release = await this.lock(runner);
+        const release = await this.lock(runner, options.lockWaitSeconds ?? LOCK_WAIT_S);
         try {
           await run(runner, this.createMigrationsTable());
           // Under the lock nobody else migrates: what is recorded now stays true for the run (SQLite re-reads per step: its lock is each BEGIN IMMEDIATE).
@@ -357,21 +357,23 @@ export class SqlSchemaEditor implements SchemaEditor {
    * with the connection if the node dies): Postgres `pg_advisory_lock`, MariaDB `GET_LOCK`,
    * SQLite none beyond each step's BEGIN IMMEDIATE (the file's one writer).
    */
-  private async lock(runner: SqlRunner): Promise<() => Promise<void>> {
+  private async lock(runner: SqlRunner, waitSeconds: number): Promise<() => Promise<void>> {
     const key = `mobo_migrations:${this.ref(MIGRATIONS_TABLE)}`;
-    const locked = () => new MoboError('DS_CONFLICT', `Another migration run holds the lock of this source (waited ${LOCK_WAIT_S} s)`, { details: { reason: 'locked' } });
+    const locked = () => new MoboError('DS_CONFLICT', `Another migration run holds the lock of this source (waited ${waitSeconds} s)`, { details: { reason: 'locked', waitedSeconds: waitSeconds } });
     if (this.driver.dialect.name === 'postgres') {
-      await runner.run({ sql: `SET lock_timeout = '${LOCK_WAIT_S}s'`, params: [] });
+      await runner.run({ sql: `SET lock_timeout = '${Math.round(waitSeconds * 1000)}ms'`, params: [] });
       await runner.run({ sql: 'SELECT pg_advisory_lock(hashtext($1))', params: [key] }).catch((err: unknown) => {
-        throw isMoboError(err, 'DS_QUERY_INVALID') ? locked() : err;
+        throw isMoboError(err, 'DS_CONFLICT') ? locked() : err;
       });
       await runner.run({ sql: 'RESET lock_timeout', params: [] });
       return async () => void (await runner.run({ sql: 'SELECT pg_advisory_unlock(hashtext($1))', params: [key] }).catch(() => undefined));
     }
     if (this.driver.dialect.name === 'mysql') {
-      const { rows } = await runner.run({ sql: 'SELECT GET_LOCK(?, ?) AS got', params: [key, LOCK_WAIT_S] });
+      // GET_LOCK names are server-wide (Postgres' advisory locks are per database): the database is in the name.
+      const name = "SHA1(CONCAT(?, ':', DATABASE()))";
+      const { rows } = await runner.run({ sql: `SELECT GET_LOCK(${name}, ?) AS got`, params: [key, waitSeconds] });
       if (Number(rows[0]?.got) !== 1) throw locked();
-      return async () => void (await runner.run({ sql: 'SELECT RELEASE_LOCK(?)', params: [key] }).catch(() => undefined));
+      return async () => void (await runner.run({ sql: `SELECT RELEASE_LOCK(${name})`, params: [key] }).catch(() => undefined));
     }
     return async () => undefined;
   }
