@@ -34,7 +34,11 @@ export interface TestNode {
 export async function startRealtimeNode(config: Record<string, unknown> = {}, env: Record<string, string> = {}): Promise<TestNode> {
   const dir = tempDir('mobo-ws-');
   writeFileSync(join(dir, 'mobo.config.json'), JSON.stringify(config));
-  const node = await startTestNode(env, dir);
+  return testNodeOf(await startTestNode(env, dir), dir);
+}
+
+/** A started node as a TestNode: its HTTP address and an admin API caller with its admin token. */
+export function testNodeOf(node: MoboNode, dir: string): TestNode {
   const port = readNodeFile(dir)!.port;
   const url = `http://127.0.0.1:${port}`;
   const token = readAdminToken(dir)!;
