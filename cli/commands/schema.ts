@@ -2,6 +2,7 @@ import { schemaErrors } from '../../actors/schema/errors.js';
 import { registerErrors } from '../../runtime/index.js';
 import { flagString, flagStrings, required, usage, type ParsedArgs } from '../args.js';
 import { parseColumn, parseDefault } from '../column-spec.js';
+import { parseForeignKey } from '../foreign-key-spec.js';
 import type { Command } from '../command.js';
 import { EXIT } from '../exit-codes.js';
 import type { Output } from '../output.js';
@@ -24,12 +25,18 @@ interface Described {
 
 type ChangeReply = { dryRun?: true; sql: string[]; table?: Described };
 
-/** `<project> <source> <table>` as the admin API path of that table (or of the source's tables). */
-function tablePath(args: ParsedArgs, command: string, withTable = true): { path: string; table: string } {
+/** `<project> <source>` as the admin API path of that source. */
+function sourcePath(args: ParsedArgs, command: string): string {
   const project = required(args, 0, 'a project', command);
   const source = required(args, 1, 'a source', command);
+  return `/v1/admin/projects/${enc(project)}/sources/${enc(source)}`;
+}
+
+/** `<project> <source> <table>` as the admin API path of that table (or of the source's tables). */
+function tablePath(args: ParsedArgs, command: string, withTable = true): { path: string; table: string } {
+  const source = sourcePath(args, command);
   const table = withTable ? required(args, 2, 'a table', command) : '';
-  return { path: `/v1/admin/projects/${enc(project)}/sources/${enc(source)}/tables${withTable ? `/${enc(table)}` : ''}`, table };
+  return { path: `${source}/tables${withTable ? `/${enc(table)}` : ''}`, table };
 }
 
 const dry = (args: ParsedArgs): string => (args.flags['dry-run'] ? '?dryRun=true' : '');
@@ -66,19 +73,34 @@ function change(name: string, summary: string, usageText: string, flags: Command
 const tableCreate = change(
   'table:create',
   'Create a table (portable column types: text integer float boolean timestamp json bytes uuid)',
-  'mobo table:create <project> <source> <table> --column "<name> <type> [not null] [unique] [identity] [primary key] [default v] [check (expr)]"… [--pk col,col] [--dry-run] [--json]',
-  { column: 'strings', pk: 'string' },
+  'mobo table:create <project> <source> <table> --column "<name> <type> [not null] [unique] [identity] [primary key] [default v] [check (expr)]"… [--pk col,col] [--fk "<col>[,…] references <table>(<col>[,…]) [on delete cascade|set null|…]"]… [--dry-run] [--json]',
+  { column: 'strings', pk: 'string', fk: 'strings' },
   async (args) => {
     const { path } = tablePath(args, 'table:create', false);
     const name = required(args, 2, 'a table', 'table:create');
     const columns = flagStrings(args, 'column').map(parseColumn);
     if (columns.length === 0) throw usage('table:create needs at least one --column "<name> <type> …"', 'column');
     const pk = flagString(args, 'pk');
-    const body = { name, columns, ...(pk ? { primaryKey: pk.split(',').map((s) => s.trim()) } : {}) };
+    const foreignKeys = flagStrings(args, 'fk').map(parseForeignKey);
+    const body = { name, columns, ...(pk ? { primaryKey: pk.split(',').map((s) => s.trim()) } : {}), ...(foreignKeys.length > 0 ? { foreignKeys } : {}) };
     return { reply: await client(args).post<ChangeReply>(`${path}${dry(args)}`, body), done: `created table ${name}` };
   },
-  'Example: mobo table:create shop main todos --column "id integer identity" --column "title text not null" --column "done boolean default false"',
+  'Example: mobo table:create shop main todos --column "id integer identity" --column "title text not null" --column "list integer" --fk "list references lists(id) on delete cascade"',
 );
+
+const viewCreate = change('view:create', 'Create a view (served by REST like a table; its SELECT in the backend\'s own SQL)', 'mobo view:create <project> <source> <view> --select "SELECT …" [--dry-run] [--json]', { select: 'string' }, async (args) => {
+  const path = sourcePath(args, 'view:create');
+  const name = required(args, 2, 'a view', 'view:create');
+  const select = flagString(args, 'select');
+  if (!select) throw usage('view:create needs --select "SELECT …"', 'select');
+  return { reply: await client(args).post<ChangeReply>(`${path}/views${dry(args)}`, { name, select }), done: `created view ${name}` };
+});
+
+const viewDrop = change('view:drop', 'Drop a view', 'mobo view:drop <project> <source> <view> [--dry-run] [--json]', {}, async (args) => {
+  const path = sourcePath(args, 'view:drop');
+  const name = required(args, 2, 'a view', 'view:drop');
+  return { reply: await client(args).delete<ChangeReply>(`${path}/views/${enc(name)}${dry(args)}`), done: `dropped view ${name}` };
+});
 
 const tableRename = change('table:rename', 'Rename a table', 'mobo table:rename <project> <source> <table> <new-name> [--dry-run] [--json]', {}, async (args) => {
   const { path, table } = tablePath(args, 'table:rename');
@@ -160,4 +182,4 @@ const tableDescribe: Command = {
   },
 };
 
-export const SCHEMA_COMMANDS: readonly Command[] = [tableCreate, tableDescribe, tableRename, tableDrop, columnAdd, columnAlter, columnRename, columnDrop, indexCreate, indexDrop];
+export const SCHEMA_COMMANDS: readonly Command[] = [tableCreate, tableDescribe, tableRename, tableDrop, columnAdd, columnAlter, columnRename, columnDrop, indexCreate, indexDrop, viewCreate, viewDrop];

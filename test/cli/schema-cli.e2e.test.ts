@@ -1,4 +1,6 @@
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bootNode, mobo, tempDir, type BootedNode } from '../support/cli.js';
 
@@ -94,5 +96,36 @@ describe('mobo table:/column:/index:/migrate:/db:diff commands', { timeout: 180_
     expect(refused.code).toBe(1);
     expect(refused.stderr).toContain('SCHEMA_MIGRATION_CHANGED');
     expect(refused.stderr).toContain(made.id);
+  });
+
+  it('creates tables with --fk foreign keys and a view, and drops them again', async () => {
+    expect((await run('table:create', 'shop', 'db', 'lists', '--column', 'id integer identity', '--column', 'name text not null')).code).toBe(0);
+    const made = await run('table:create', 'shop', 'db', 'list items', '--column', 'id integer identity', '--column', '"list id" integer not null', '--column', 'label text', '--fk', '"list id" references lists(id) on delete cascade');
+    expect(made.code, made.stderr).toBe(0);
+    const described = await json('table:describe', 'shop', 'db', 'list items');
+    expect(described.foreignKeys).toEqual([expect.objectContaining({ columns: ['list id'], references: { table: 'lists', columns: ['id'] }, onDelete: 'cascade' })]);
+    expect((await run('table:describe', 'shop', 'db', 'list items')).stdout).toContain('→ lists (id) on delete cascade');
+    const badFk = await run('table:create', 'shop', 'db', 'other', '--column', 'x integer', '--fk', 'x points at lists');
+    expect(badFk.code).toBe(2);
+    expect(badFk.stderr).toContain('references');
+    const view = await run('view:create', 'shop', 'db', 'list_names', '--select', 'SELECT id, name FROM lists');
+    expect(view.code, view.stderr).toBe(0);
+    expect((await run('view:create', 'shop', 'db', 'no_select')).code).toBe(2);
+    // The view is in the project's database, over the table's rows (the /v1 API serves tables; views are PostgREST's, on Postgres).
+    const key = (await run('key:create', 'shop', '--role', 'developer')).stdout.match(/ak_shop_\S+/)![0];
+    const base = `http://127.0.0.1:${(JSON.parse(readFileSync(join(cwd, '.mobo', 'node.json'), 'utf8')) as { port: number }).port}`;
+    const post = await fetch(`${base}/v1/shop/db/lists`, { method: 'POST', headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' }, body: JSON.stringify({ name: 'groceries ü' }) });
+    expect(post.status, await post.clone().text()).toBe(201);
+    const file = readdirSync(join(cwd, '.mobo', 'projects')).find((f) => /^mobo_shop_.*\.db$/.test(f))!;
+    const db = new Database(join(cwd, '.mobo', 'projects', file), { readonly: true });
+    try {
+      expect(db.prepare('SELECT id, name FROM list_names').all()).toEqual([{ id: 1, name: 'groceries ü' }]);
+    } finally {
+      db.close();
+    }
+    expect((await run('view:drop', 'shop', 'db', 'list_names')).code).toBe(0);
+    expect((await run('table:drop', 'shop', 'db', 'list items')).code).toBe(0);
+    expect((await run('table:drop', 'shop', 'db', 'lists')).code).toBe(0);
+    expect((await json<Array<{ name: string }>>('db:tables', 'shop', 'db')).map((t) => t.name)).not.toContain('lists');
   });
 });
