@@ -16,9 +16,17 @@ export class SchemaCache {
   /** Bumped by every load and invalidation: only the newest load counts for the miss-reload clock. */
   private generation = 0;
 
+  /** Told whenever the schema is dropped or re-read on demand (a DDL, a miss): caches built from it drop theirs. */
+  private readonly stale: Array<() => void> = [];
+
   constructor(private readonly load: () => Promise<SchemaInfo>) {}
 
+  onStale(listener: () => void): void {
+    this.stale.push(listener);
+  }
+
   get(refresh = false): Promise<SchemaInfo> {
+    if (refresh) this.stale.forEach((listener) => listener());
     if (refresh || !this.current) {
       const generation = ++this.generation;
       const loading = this.load().then((schema) => {
@@ -37,6 +45,7 @@ export class SchemaCache {
   invalidate(): void {
     this.generation++;
     this.current = undefined;
+    this.stale.forEach((listener) => listener());
   }
 
   async find(name: string): Promise<TableInfo | undefined> {

@@ -159,8 +159,7 @@ export class SqlAdapter extends BaseAdapter {
       this.dialectRest ??= new DialectRest(this.driver, this.schema);
       return this.dialectRest.read(read);
     }
-    this.rest ??= new PostgresRest(this.driver.runner, this.driver.namespace ?? 'public');
-    return this.rest.read(read);
+    return this.postgresRest().read(read);
   }
 
   /** Postgres compiles every PostgREST write; SQLite and MySQL answer upserts (rest-upsert.ts), DS_UNSUPPORTED for the rest. */
@@ -169,18 +168,26 @@ export class SqlAdapter extends BaseAdapter {
       const { onConflict } = write;
       return write.kind === 'insert' && onConflict ? restUpsert(this.driver, this.schema, this.changes, { ...write, onConflict }) : super.restWrite(write);
     }
-    this.rest ??= new PostgresRest(this.driver.runner, this.driver.namespace ?? 'public');
-    return this.rest.write(write, (fn) => this.driver.transaction(fn));
+    return this.postgresRest().write(write, (fn) => this.driver.transaction(fn));
   }
 
   override restCall(call: RestCall): Promise<RestCallResult> {
     if (this.driver.kind !== 'postgres') return super.restCall(call);
-    this.rest ??= new PostgresRest(this.driver.runner, this.driver.namespace ?? 'public');
-    return this.rest.call(call, (fn) => this.driver.transaction(fn));
+    return this.postgresRest().call(call, (fn) => this.driver.transaction(fn));
   }
 
   protected probe(): Promise<unknown> {
     return this.driver.runner.run({ sql: 'SELECT 1', params: [] });
+  }
+
+  /** PostgREST's catalogue of the source: made on first use, dropped whenever the source's schema is (a DDL, a reload). */
+  private postgresRest(): PostgresRest {
+    if (!this.rest) {
+      const rest = new PostgresRest(this.driver.runner, this.driver.namespace ?? 'public');
+      this.schema.onStale(() => rest.invalidate());
+      this.rest = rest;
+    }
+    return this.rest;
   }
 
   protected loadSchema(): Promise<SchemaInfo> {

@@ -142,6 +142,24 @@ describe('a table made in psql reaches pusher-js (postgres)', () => {
     await drop?.();
   });
 
+  it('PostgREST (/rest/v1) serves a table made a moment ago through the API, and one made in psql', async () => {
+    const key = (await t.admin<{ key: string }>('POST', '/v1/admin/projects/shop/keys', { role: 'developer' })).key;
+    const get = async (table: string) => {
+      const res = await fetch(`${t.url}/rest/v1/shop/main/${encodeURIComponent(table)}?select=*`, { headers: { authorization: `Bearer ${key}` } });
+      return { status: res.status, body: (await res.json()) as unknown };
+    };
+    const make = (name: string) => t.admin('POST', '/v1/admin/projects/shop/sources/main/tables', { name, columns: [{ name: 'id', type: 'integer', primaryKey: true }] });
+    await make('first-table');
+    expect(await get('first-table')).toEqual({ status: 200, body: [] });
+    // The catalogue PostgREST reads was loaded a moment ago, before this table existed.
+    await make('second-table');
+    expect(await get('second-table')).toEqual({ status: 200, body: [] });
+    await pgQuery(PG_URL, `CREATE TABLE "${namespace}"."psql-table" (id bigint PRIMARY KEY)`);
+    await pgQuery(PG_URL, `INSERT INTO "${namespace}"."psql-table" VALUES (7)`);
+    expect(await get('psql-table')).toEqual({ status: 200, body: [{ id: 7 }] });
+    expect((await get('no-such-table')).status).toBe(404);
+  });
+
   it('streams the rows psql inserts to a subscribed client, filtered by its row rule', async () => {
     await t.admin('POST', '/v1/admin/projects/shop/policies', { role: 'authenticated', table: 'from-psql', operations: ['read'], ownerColumn: 'owner_id' });
     await pgQuery(PG_URL, `CREATE TABLE "${namespace}"."from-psql" (id bigserial PRIMARY KEY, owner_id text NOT NULL, v text)`);

@@ -51,6 +51,7 @@ export interface RestCatalog {
 }
 
 const FRESH_MS = 5_000;
+const MISS_RELOAD_MS = 1_000;
 
 const CATALOG = `
 SELECT json_build_object(
@@ -164,6 +165,18 @@ export class RestCatalogs {
 
   invalidate(): void {
     this.entries.clear();
+  }
+
+  /**
+   * After a name the catalogue does not know: drops it for a re-read (a table made outside,
+   * psql, a moment ago) unless it was read less than MISS_RELOAD_MS ago, so unknown names
+   * cannot hammer the catalog. Whether it was dropped.
+   */
+  dropAfterMiss(schema: string): boolean {
+    const cached = this.entries.get(schema);
+    if (!cached || Date.now() - cached.at < MISS_RELOAD_MS) return false;
+    this.entries.delete(schema);
+    return true;
   }
 
   private async load(schema: string): Promise<RestCatalog | undefined> {

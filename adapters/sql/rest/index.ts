@@ -1,11 +1,11 @@
 import type { RestCall, RestCallResult, RestRead, RestReadResult, RestWrite, RestWriteResult } from '../../rest-plan.js';
 import type { SqlStatement } from '../compile.js';
 import type { SqlRunner } from '../driver.js';
-import { RestCatalogs } from './catalog.js';
+import { RestCatalogs, type RestCatalog } from './catalog.js';
 import { compileRestCall } from './call.js';
 import { compileRestRead, compileRestWrite } from './compile.js';
 import { fromPostgres, restFault } from './errors.js';
-import { MoboError } from '../../../runtime/index.js';
+import { isMoboError, MoboError } from '../../../runtime/index.js';
 
 /** PostgREST reads on one Postgres source: the catalogue of each schema asked for, and one statement per read. */
 export class PostgresRest {
@@ -30,12 +30,22 @@ export class PostgresRest {
     return catalog;
   }
 
+  /** Compiled against the schema's catalogue; a relation it does not know has it re-read once (RestCatalogs.dropAfterMiss). */
+  private async compiled<T>(name: string | undefined, compile: (catalog: RestCatalog) => T): Promise<T> {
+    try {
+      return compile(await this.catalog(name));
+    } catch (err) {
+      if (!isMoboError(err, 'DS_TABLE_NOT_FOUND') || !this.catalogs.dropAfterMiss(name ?? this.namespace)) throw err;
+      return compile(await this.catalog(name));
+    }
+  }
+
   /**
    * One statement in a transaction of its own: committed, or rolled back when the caller asked
    * (tx=rollback) or when more rows changed than max-affected allows (PGRST124).
    */
   async write(write: RestWrite, transaction: <T>(fn: (runner: SqlRunner) => Promise<T>) => Promise<T>): Promise<RestWriteResult> {
-    const statement = compileRestWrite(await this.catalog(write.schema), write);
+    const statement = await this.compiled(write.schema, (catalog) => compileRestWrite(catalog, write));
     let outcome: RestWriteResult | undefined;
     try {
       await transaction(async (runner) => {
@@ -68,7 +78,7 @@ export class PostgresRest {
    * 25006, 405): undone on tx=rollback and when it gave more rows than max-affected (PGRST124).
    */
   async call(call: RestCall, transaction: <T>(fn: (runner: SqlRunner) => Promise<T>) => Promise<T>): Promise<RestCallResult> {
-    const { statement, returns } = compileRestCall(await this.catalog(call.schema), call);
+    const { statement, returns } = await this.compiled(call.schema, (catalog) => compileRestCall(catalog, call));
     let outcome: RestCallResult | undefined;
     try {
       await transaction(async (runner) => {
@@ -92,8 +102,7 @@ export class PostgresRest {
    * estimate, as PostgREST gives it), count=estimated takes the larger of it and the exact count.
    */
   async read(read: RestRead): Promise<RestReadResult> {
-    const catalog = await this.catalog(read.schema);
-    const { statement, counting } = compileRestRead(catalog, read);
+    const { statement, counting } = await this.compiled(read.schema, (catalog) => compileRestRead(catalog, read));
     try {
       if (read.explain) return await this.explain(statement, read.explain);
       const [{ rows }, planned] = await Promise.all([this.runner.run(statement), counting ? this.plannedRows(counting) : undefined]);
