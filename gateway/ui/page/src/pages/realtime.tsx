@@ -1,6 +1,7 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { admin, enc, paths, type Row } from '../api.js';
-import { Action, ErrorLine, Field, Form, Section, Table, text, useLoad, usePoll } from '../ui.js';
+import { ErrorLine, Field, Form, Section, Table, text, useLoad, usePoll } from '../ui.js';
+import { Mqtt } from './mqtt.js';
 import { useProject } from './project-choice.js';
 
 interface RealtimeApp {
@@ -71,21 +72,35 @@ function Inspector({ app }: { app: RealtimeApp }) {
   );
 }
 
+interface SocketRow {
+  socketId: string;
+  node: string;
+  channels: string[];
+  connectedAt: string;
+  remoteAddress: string | null;
+}
+
+/** The project's occupied channels and connected sockets across the cluster, polled; the sockets optionally of one channel. */
 function Realtime({ project }: { project: string }) {
   const app = useLoad(() => admin.get<RealtimeApp>(`${paths.project(project)}/realtime`), [project]);
   const [channels, setChannels] = useState<Row[] | undefined>(undefined);
+  const [sockets, setSockets] = useState<SocketRow[] | undefined>(undefined);
+  const [only, setOnly] = useState('');
   const [error, setError] = useState<unknown>(undefined);
   usePoll(
     async () => {
       try {
-        setChannels(await admin.get<Row[]>(`${paths.project(project)}/realtime/channels`));
+        const base = `${paths.project(project)}/realtime`;
+        const [c, s] = await Promise.all([admin.get<Row[]>(`${base}/channels`), admin.get<SocketRow[]>(`${base}/clients${only ? `?channel=${enc(only)}` : ''}`)]);
+        setChannels(c);
+        setSockets(s);
         setError(undefined);
       } catch (e) {
         setError(e);
       }
     },
     3_000,
-    [project],
+    [project, only],
   );
   return (
     <>
@@ -98,47 +113,19 @@ function Realtime({ project }: { project: string }) {
         )}
         <Table label="Occupied channels" rows={channels} columns={['channel', 'subscriptions']} empty="No occupied channels" />
       </Section>
+      <Section title="Connected clients">
+        <label class="picker">
+          <span>Only channel</span>
+          <select value={only} onChange={(e) => (setSockets(undefined), setOnly(e.currentTarget.value))}>
+            <option value="">(every channel)</option>
+            {[...new Set([...(channels ?? []).map((c) => String(c.channel)), ...(only ? [only] : [])])].map((c) => (
+              <option value={c}>{c}</option>
+            ))}
+          </select>
+        </label>
+        <Table label="Connected clients" rows={sockets?.map((s) => ({ ...s, channels: s.channels.join(', ') }))} columns={['socketId', 'channels', 'connectedAt', 'remoteAddress', 'node']} empty="No clients connected" />
+      </Section>
       {app.value && <Inspector app={app.value} />}
-    </>
-  );
-}
-
-function Mqtt({ project }: { project: string }) {
-  const q = `?project=${enc(project)}`;
-  const stats = useLoad(() => admin.get<Row>('/mqtt/stats'), []);
-  // With MQTT off (the default) the node has no clients to list: ask only when it is on.
-  const enabled = stats.value?.enabled === true;
-  const clients = useLoad(async (): Promise<Row[]> => (enabled ? admin.get<Row[]>(`/mqtt/clients${q}`) : []), [project, enabled]);
-  const rules = useLoad(() => admin.get<Row[]>(`/mqtt/rules${q}`), [project]);
-  return (
-    <>
-      <Section title="MQTT clients">
-        <ErrorLine error={clients.error ?? stats.error} />
-        {stats.value && <p class="muted">{Object.entries(stats.value).map(([k, v]) => `${k} ${typeof v === 'object' ? JSON.stringify(v) : String(v)}`).join(' · ')}</p>}
-        {stats.value && !enabled && <p class="muted">MQTT is off on this node (mqtt.enabled).</p>}
-        <Table label="MQTT clients" rows={clients.value} actions={(c) => <Action label="Kick" kind="danger" title={`Kick ${String(c.clientId)}`} run={async () => (await admin.post(`/mqtt/clients/${enc(String(c.clientId))}/kick`), clients.reload())} />} empty="No clients connected" />
-        <button type="button" onClick={() => (clients.reload(), stats.reload())}>
-          Refresh
-        </button>
-      </Section>
-      <Section title="MQTT ingest rules">
-        <ErrorLine error={rules.error} />
-        <Table label="Ingest rules" rows={rules.value} actions={(r) => <Action label="Remove" kind="danger" title={`Remove rule ${String(r.id)}`} run={async () => (await admin.del(`${paths.project(project)}/mqtt/rules/${enc(String(r.id))}`), rules.reload())} />} empty="No rules" />
-        <Form
-          label="Add ingest rule"
-          submit="Add rule"
-          run={async (d, form) => {
-            const map = text(d, 'map');
-            await admin.post(`${paths.project(project)}/mqtt/rules`, { topic: text(d, 'topic'), into: text(d, 'into'), ...(map ? { map: JSON.parse(map) as unknown } : {}) });
-            form.reset();
-            rules.reload();
-          }}
-        >
-          <Field label="Topic filter" name="topic" placeholder="devices/+/telemetry" required />
-          <Field label="Into (source.table)" name="into" placeholder="main.telemetry" required />
-          <Field label="Column map (JSON, optional)" name="map" />
-        </Form>
-      </Section>
     </>
   );
 }
