@@ -14,7 +14,7 @@ import { pgrstWrite } from './pgrst-write.js';
 import { pgrstCall } from './pgrst-call.js';
 import { allOf, bodyRows, byId, coerceFilter, listQuery, withForced } from './shape.js';
 import type { Row, TableInfo } from '../../adapters/index.js';
-import { describeError, type Logger, MoboError } from '../../runtime/index.js';
+import { describeError, isMoboError, type Logger, MoboError } from '../../runtime/index.js';
 
 export interface RestDeps {
   gate: Gatekeeper;
@@ -122,20 +122,31 @@ function idempotent(deps: RestDeps, dialect: Dialect, req: HttpRequest, write: (
 
 function serve(deps: RestDeps, dialect: Dialect, operation: Operation, handler: Handler, req: HttpRequest): Promise<HttpResponse> {
   return guarded(deps, dialect, req, async () => {
-    const parsed = parseQuery(req.query);
-    const { project, source, table: tableName } = req.params as { project: string; source: string; table: string };
-    const principal = req.principal!;
-    const grant = await deps.gate.authorize(principal, { project, source, table: tableName, operation });
-    const table = await deps.schemas.table(project, source, tableName);
-    const data = deps.schemas.client(project, source, req.requestId);
-    if (operation === 'read') return await handler({ req, parsed, dialect, principal, grant, table, data }, deps);
     try {
-      return await deps.idempotency.run(req, writeScope(project, principal), data, (client) => handler({ req, parsed, dialect, principal, grant, table, data: client }, deps), (err) => dialect.error(req, err));
-    } finally {
-      // Before the write is answered: no read that starts after it can be served an answer read before.
-      deps.cache.invalidate(data.address);
+      return await call(deps, dialect, operation, handler, req);
+    } catch (err) {
+      // A column the cached schema lacks may have been added outside a moment ago (psql): re-read once, then answer.
+      if (!isMoboError(err, 'DS_COLUMN_NOT_FOUND') || !(await deps.schemas.refreshAfterMiss(req.params.project!, req.params.source!))) throw err;
+      return await call(deps, dialect, operation, handler, req);
     }
   });
+}
+
+/** One request on one table: authorized, then read or written (under its Idempotency-Key). */
+async function call(deps: RestDeps, dialect: Dialect, operation: Operation, handler: Handler, req: HttpRequest): Promise<HttpResponse> {
+  const parsed = parseQuery(req.query);
+  const { project, source, table: tableName } = req.params as { project: string; source: string; table: string };
+  const principal = req.principal!;
+  const grant = await deps.gate.authorize(principal, { project, source, table: tableName, operation });
+  const table = await deps.schemas.table(project, source, tableName);
+  const data = deps.schemas.client(project, source, req.requestId);
+  if (operation === 'read') return await handler({ req, parsed, dialect, principal, grant, table, data }, deps);
+  try {
+    return await deps.idempotency.run(req, writeScope(project, principal), data, (client) => handler({ req, parsed, dialect, principal, grant, table, data: client }, deps), (err) => dialect.error(req, err));
+  } finally {
+    // Before the write is answered: no read that starts after it can be served an answer read before.
+    deps.cache.invalidate(data.address);
+  }
 }
 
 async function list({ req, parsed, dialect, grant, table, data }: Call, deps: RestDeps): Promise<HttpResponse> {

@@ -51,15 +51,23 @@ export class SchemaCache {
   }
 
   async table(project: string, source: string, name: string): Promise<TableInfo> {
-    let entry = await this.entry(project, source, false);
-    let table = entry.tables.get(name);
-    if (!table && Date.now() - entry.missRefreshAt > MISS_REFRESH_MS) {
-      entry.missRefreshAt = Date.now();
-      entry = await this.entry(project, source, true);
-      table = entry.tables.get(name);
-    }
+    let table = (await this.entry(project, source, false)).tables.get(name);
+    if (!table && (await this.refreshAfterMiss(project, source))) table = (await this.entry(project, source, false)).tables.get(name);
     if (!table) throw new MoboError('DS_TABLE_NOT_FOUND', `No table "${name}"`, { details: { table: name } });
     return table;
+  }
+
+  /**
+   * After a name the cached schema does not have (a table or column made outside, psql, a
+   * moment ago): re-reads it from the source, itself re-reading its catalog, unless that was
+   * done less than MISS_REFRESH_MS ago, so unknown names cannot hammer it. Whether it re-read.
+   */
+  async refreshAfterMiss(project: string, source: string): Promise<boolean> {
+    const entry = await this.entry(project, source, false);
+    if (Date.now() - entry.missRefreshAt <= MISS_REFRESH_MS) return false;
+    entry.missRefreshAt = Date.now();
+    await this.entry(project, source, true);
+    return true;
   }
 
   invalidate(project: string, source: string): void {

@@ -142,7 +142,7 @@ describe('a table made in psql reaches pusher-js (postgres)', () => {
     await drop?.();
   });
 
-  it('PostgREST (/rest/v1) serves a table made a moment ago through the API, and one made in psql', async () => {
+  it('REST serves at once a table made a moment ago through the API, one made in psql (/rest/v1), and a column added in psql (/v1)', async () => {
     const key = (await t.admin<{ key: string }>('POST', '/v1/admin/projects/shop/keys', { role: 'developer' })).key;
     const get = async (table: string) => {
       const res = await fetch(`${t.url}/rest/v1/shop/main/${encodeURIComponent(table)}?select=*`, { headers: { authorization: `Bearer ${key}` } });
@@ -158,6 +158,15 @@ describe('a table made in psql reaches pusher-js (postgres)', () => {
     await pgQuery(PG_URL, `INSERT INTO "${namespace}"."psql-table" VALUES (7)`);
     expect(await get('psql-table')).toEqual({ status: 200, body: [{ id: 7 }] });
     expect((await get('no-such-table')).status).toBe(404);
+
+    // A column added in psql is taken by the very next write and read through /v1.
+    const rows = (init: RequestInit = {}, query = '') =>
+      fetch(`${t.url}/v1/shop/main/psql-table${query}`, { ...init, headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' } });
+    expect((await rows({}, '?select=id')).status).toBe(200);
+    await pgQuery(PG_URL, `ALTER TABLE "${namespace}"."psql-table" ADD COLUMN "note ü" text`);
+    const written = await rows({ method: 'POST', body: JSON.stringify({ id: 8, 'note ü': 'via psql "column"' }) });
+    expect(written.status, await written.clone().text()).toBe(201);
+    expect(((await (await rows({}, `?select=id,${encodeURIComponent('note ü')}&id=eq.8`)).json()) as { data: unknown }).data).toEqual([{ id: 8, 'note ü': 'via psql "column"' }]);
   });
 
   it('streams the rows psql inserts to a subscribed client, filtered by its row rule', async () => {
