@@ -1,5 +1,5 @@
 import type { ComponentType } from 'preact';
-import { useEffect, useState } from 'preact/hooks';
+import { useEffect, useRef, useState } from 'preact/hooks';
 import { AuthPage } from './pages/auth.js';
 import { BackupsPage } from './pages/backups.js';
 import { DataPage } from './pages/data.js';
@@ -26,6 +26,9 @@ export function App({ onLogout }: { onLogout: () => void }) {
     window.addEventListener('hashchange', onHash);
     return () => window.removeEventListener('hashchange', onHash);
   }, []);
+  // The keyboard follows the page: its heading takes the focus, so Tab goes on into the page.
+  const heading = useRef<HTMLHeadingElement>(null);
+  useEffect(() => heading.current?.focus(), [page]);
   const Page = page.page;
   return (
     <div class="app">
@@ -43,7 +46,9 @@ export function App({ onLogout }: { onLogout: () => void }) {
         </button>
       </header>
       <main id={`page-${page.id}`}>
-        <h1>{page.title}</h1>
+        <h1 tabIndex={-1} ref={heading}>
+          {page.title}
+        </h1>
         <Page />
       </main>
     </div>

@@ -18,6 +18,7 @@ function LoginForm({ label, submit, onIn, children }: { label: string; submit: (
       aria-label={label}
       onSubmit={async (e) => {
         e.preventDefault();
+        if (busy) return;
         setBusy(true);
         setError(undefined);
         try {
@@ -31,7 +32,7 @@ function LoginForm({ label, submit, onIn, children }: { label: string; submit: (
       }}
     >
       {children}
-      <button type="submit" disabled={busy}>
+      <button type="submit" aria-disabled={busy ? 'true' : undefined}>
         {label}
       </button>
       <ErrorLine error={error} />

@@ -52,11 +52,15 @@ export function usePoll(poll: () => Promise<void>, everyMs: number, deps: unknow
   }, deps);
 }
 
-/** An action button: disabled while it runs, its failure shown beside it as the API's message. */
+/**
+ * An action button: inert while it runs (aria-disabled, not disabled: a disabled button
+ * drops the keyboard's focus to the page's top), its failure shown beside it as the API's message.
+ */
 export function Action({ label, run, kind, title }: { label: string; run: () => Promise<unknown>; kind?: 'danger'; title?: string }) {
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<unknown>(undefined);
   const click = async () => {
+    if (busy) return;
     setBusy(true);
     setError(undefined);
     try {
@@ -69,7 +73,7 @@ export function Action({ label, run, kind, title }: { label: string; run: () => 
   };
   return (
     <span class="action">
-      <button type="button" class={kind} disabled={busy} onClick={click} title={title} aria-label={title}>
+      <button type="button" class={kind} aria-disabled={busy ? 'true' : undefined} onClick={click} title={title} aria-label={title}>
         {label}
       </button>
       {error !== undefined && <ErrorLine error={error} />}
@@ -77,12 +81,13 @@ export function Action({ label, run, kind, title }: { label: string; run: () => 
   );
 }
 
-/** A form whose submit runs `run`; errors shown under it, fields kept for a retry. */
+/** A form whose submit runs `run` (once at a time; focus stays where it was); errors shown under it, fields kept for a retry. */
 export function Form({ label, run, children, submit }: { label: string; run: (data: FormData, form: HTMLFormElement) => Promise<unknown>; children: ComponentChildren; submit: string }) {
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<unknown>(undefined);
   const onSubmit = async (e: TargetedSubmitEvent<HTMLFormElement>) => {
     e.preventDefault();
+    if (busy) return;
     const form = e.currentTarget;
     setBusy(true);
     setError(undefined);
@@ -97,7 +102,7 @@ export function Form({ label, run, children, submit }: { label: string; run: (da
   return (
     <form class="inline-form" aria-label={label} onSubmit={onSubmit}>
       {children}
-      <button type="submit" disabled={busy}>
+      <button type="submit" aria-disabled={busy ? 'true' : undefined}>
         {submit}
       </button>
       <ErrorLine error={error} />
@@ -168,11 +173,14 @@ export function Section({ title, children }: { title: string; children: Componen
 /** A secret shown once (a new API key): with a copy button, gone when dismissed. */
 export function Secret({ label, value, onDone }: { label: string; value: string; onDone: () => void }) {
   const [copied, setCopied] = useState(false);
+  // The keyboard goes where the secret is: Copy, then Done.
+  const copy = useRef<HTMLButtonElement>(null);
+  useEffect(() => copy.current?.focus(), [value]);
   return (
     <div class="secret" role="status">
       <p>{label} — shown once, copy it now:</p>
       <code data-secret>{value}</code>
-      <button type="button" onClick={() => navigator.clipboard.writeText(value).then(() => setCopied(true), () => setCopied(false))}>
+      <button type="button" ref={copy} onClick={() => navigator.clipboard.writeText(value).then(() => setCopied(true), () => setCopied(false))}>
         {copied ? 'Copied' : 'Copy'}
       </button>
       <button type="button" onClick={onDone}>
