@@ -1,7 +1,6 @@
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { processAlive as alive } from '../runtime/index.js';
+import { portRegistryDir as registryDir, processAlive as alive } from '../runtime/index.js';
 
 /**
  * How a CLI finds the running node of a data directory: `<dataDir>/node.json`. The same
@@ -19,7 +18,6 @@ export interface NodeFile {
 }
 
 const inDataDir = (dataDir: string): string => join(dataDir, 'node.json');
-const registryDir = (): string => join(tmpdir(), `magmobomini-${process.getuid?.() ?? 'user'}`);
 const inRegistry = (port: number): string => join(registryDir(), `http-${port}.json`);
 
 export function writeNodeFile(info: NodeFile): void {

@@ -20,5 +20,6 @@ export * from './topics.js';
 export * from './nats-names.js';
 export * from './nats-servers.js';
 export * from './process-alive.js';
+export * from './port-registry.js';
 export * from './change-relay.js';
 export * from './redact.js';

@@ -6,7 +6,8 @@
  * edge is uWebSockets.js, which hands out messages, not a byte stream, and lives in another
  * component; with its own port a broker crash or restart never touches HTTP, and HTTP
  * restarts never drop devices. A port that is taken fails the POST with MQTT_PORT_IN_USE
- * naming the setting and the port.
+ * naming the setting and the port, and the MagMoBoMini node holding it (pid, data directory)
+ * when it is one: each bound port is recorded in the per-user port registry.
  */
 import { readFileSync } from 'node:fs';
 import { createServer as createHttpServer, type IncomingMessage, type Server as HttpServer } from 'node:http';
@@ -16,7 +17,7 @@ import { createServer as createTlsServer } from 'node:tls';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, createWebSocketStream } from 'ws';
 import type { MqttConfig } from './config.js';
-import { MoboError } from '../../runtime/index.js';
+import { MoboError, portHolder, recordPort } from '../../runtime/index.js';
 
 export interface Bound {
   tcp: number;
@@ -31,8 +32,21 @@ export interface Listeners {
 
 type Handle = (stream: Duplex, req?: IncomingMessage) => void;
 
-export async function openListeners(config: MqttConfig, handle: Handle): Promise<Listeners> {
+/** Who opens the listeners: recorded beside each port, so a node refused one can name this one. */
+export interface ListenerOwner {
+  nodeId: string;
+  dataDir: string;
+}
+
+export async function openListeners(config: MqttConfig, handle: Handle, owner: ListenerOwner): Promise<Listeners> {
   const tls = readTls(config.tls);
+  const startedAt = new Date().toISOString();
+  const forget: Array<() => void> = [];
+  const listen = async (server: Server | HttpServer, port: number, setting: string): Promise<number> => {
+    const bound = await listenOn(server, config.host, port, setting);
+    forget.push(recordPort('mqtt', { pid: process.pid, nodeId: owner.nodeId, dataDir: owner.dataDir, port: bound, startedAt }));
+    return bound;
+  };
   const servers: Array<Server | HttpServer> = [];
   const sockets = new Set<Socket>();
   const track = (socket: Socket): void => {
@@ -40,17 +54,18 @@ export async function openListeners(config: MqttConfig, handle: Handle): Promise
     socket.once('close', () => sockets.delete(socket));
   };
   const closeAll = async (): Promise<void> => {
+    forget.splice(0).forEach((f) => f());
     for (const socket of sockets) socket.destroy();
     await Promise.all(servers.map((s) => new Promise<void>((resolve) => s.close(() => resolve()))));
   };
   try {
     const tcp = createTcpServer((socket) => (track(socket), handle(socket)));
     servers.push(tcp);
-    const bound: Bound = { tcp: await listen(tcp, config.host, config.port, 'mqtt.port') };
+    const bound: Bound = { tcp: await listen(tcp, config.port, 'mqtt.port') };
     if (tls) {
       const secure = createTlsServer(tls, (socket) => (track(socket), handle(socket)));
       servers.push(secure);
-      bound.tls = await listen(secure, config.host, config.tls.port, 'mqtt.tls.port');
+      bound.tls = await listen(secure, config.tls.port, 'mqtt.tls.port');
     }
     if (config.websocket.port !== null) {
       const http = tls ? createHttpsServer(tls) : createHttpServer();
@@ -60,7 +75,7 @@ export async function openListeners(config: MqttConfig, handle: Handle): Promise
       // MQTT over WebSocket always offers the `mqtt` subprotocol (MQTT.js, Paho); accept it or none.
       wss.options.handleProtocols = (protocols) => (protocols.has('mqtt') ? 'mqtt' : protocols.has('mqttv3.1') ? 'mqttv3.1' : false);
       wss.on('connection', (ws, req) => handle(createWebSocketStream(ws), req));
-      bound.websocket = await listen(http, config.host, config.websocket.port, 'mqtt.websocket.port');
+      bound.websocket = await listen(http, config.websocket.port, 'mqtt.websocket.port');
     }
     return { bound, close: closeAll };
   } catch (err) {
@@ -69,12 +84,18 @@ export async function openListeners(config: MqttConfig, handle: Handle): Promise
   }
 }
 
-function listen(server: Server | HttpServer, host: string, port: number, setting: string): Promise<number> {
+function listenOn(server: Server | HttpServer, host: string, port: number, setting: string): Promise<number> {
   return new Promise((resolve, reject) => {
     const onError = (err: NodeJS.ErrnoException): void => {
       server.removeListener('listening', onListening);
       if (err.code === 'EADDRINUSE') {
-        reject(new MoboError('MQTT_PORT_IN_USE', `${setting} ${port} on ${host} is already in use (another broker?); choose a free port`, { details: { setting, port, host } }));
+        const holder = port === 0 ? undefined : portHolder('mqtt', port);
+        const by = holder ? `MagMoBoMini node ${holder.nodeId} (pid ${holder.pid}, data directory ${holder.dataDir})` : 'another program (another broker?)';
+        reject(
+          new MoboError('MQTT_PORT_IN_USE', `${setting} ${port} on ${host} is already in use by ${by}; choose a free port`, {
+            details: { setting, port, host, ...(holder ? { holder: { node: holder.nodeId, pid: holder.pid, dataDir: holder.dataDir } } : {}) },
+          }),
+        );
       } else {
         reject(new MoboError('MQTT_LISTEN_FAILED', `${setting} ${port} on ${host}: ${err.code ?? err.message}`, { details: { setting, port, host, reason: err.code ?? 'unknown' } }));
       }

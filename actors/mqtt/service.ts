@@ -116,7 +116,7 @@ export class MqttService {
     try {
       if (this.config.persistence.kind === 'memory') await this.restoreRetained();
       this.sysTimer = this.config.sysIntervalSeconds > 0 ? setInterval(() => this.publishSys(), this.config.sysIntervalSeconds * 1000) : undefined;
-      this.listeners = await openListeners(this.config, (stream, req) => this.broker!.handle(stream, req));
+      this.listeners = await openListeners(this.config, (stream, req) => this.broker!.handle(stream, req), { nodeId: this.board.nodeId, dataDir: this.board.configStore.current().dataDir });
     } catch (err) {
       await this.stop();
       throw err;

@@ -116,4 +116,21 @@ describe('MagMQTT: listener errors', () => {
       holder.close();
     }
   });
+
+  it("a port another node's broker holds fails with MQTT_PORT_IN_USE naming that node, its pid and data directory", async () => {
+    const first = await startMqttNode({ mqtt: { websocket: { port: null } } });
+    try {
+      const err = await startRealtimeNode({ mqtt: { enabled: true, port: first.port, websocket: { port: null } } }).then(
+        async (t) => (await t.node.stop(), undefined),
+        (e: unknown) => e,
+      );
+      expect(err).toMatchObject({ cause: { code: 'MQTT_PORT_IN_USE', details: { setting: 'mqtt.port', port: first.port, holder: { node: first.node.nodeId, pid: process.pid, dataDir: first.dir } } } });
+      expect((err as Error).message).toContain(`in use by MagMoBoMini node ${first.node.nodeId} (pid ${process.pid}, data directory ${first.dir})`);
+    } finally {
+      await first.node.stop();
+    }
+    // Its broker stopped, the entry went with it: the port is free, and named as no one's.
+    const again = await startRealtimeNode({ mqtt: { enabled: true, port: first.port, websocket: { port: null } } });
+    await again.node.stop();
+  });
 });
