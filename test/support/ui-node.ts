@@ -1,8 +1,10 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { afterAll, beforeAll } from 'vitest';
 import type { MoboNode } from '../../actors/node.js';
 import { readAdminToken } from '../../gateway/admin-token.js';
 import { openBrowser, type BrowserSession, type Page } from './browser.js';
+import { tempDir } from './cli.js';
 import { startTestNode } from './node.js';
 
 /** What MagUI's browser tests drive: an embedded node on `dir` (free port), its base URL and admin token, and a fresh Chromium. */
@@ -45,3 +47,34 @@ export function adminApi(base: string, token: string) {
 
 /** Console errors of the session that none of `expected` explains: a MagUI suite ends by asserting there are none. */
 export const unexpectedErrors = (browser: BrowserSession, expected: RegExp[] = []): string[] => browser.errors.filter((e) => !expected.some((re) => re.test(e)));
+
+/** A MagUI suite's node and browser, filled in by its beforeAll. */
+export interface UiSuite extends UiNode {
+  dir: string;
+  api: ReturnType<typeof adminApi>;
+  /** The browser's page. */
+  readonly page: Page;
+}
+
+/**
+ * Registers a suite's beforeAll (an embedded node on a fresh directory, Chromium, logged in
+ * unless `logIn: false`) and afterAll (both closed); the fields are there once beforeAll ran.
+ */
+export function useUiNode(prefix: string, opts: { logIn?: boolean; env?: Record<string, string>; timeoutMs?: number } = {}): UiSuite {
+  const suite = {
+    dir: tempDir(prefix),
+    get page(): Page {
+      return this.browser.page;
+    },
+  } as UiSuite;
+  beforeAll(async () => {
+    Object.assign(suite, await startUiNode(suite.dir, opts.env));
+    suite.api = adminApi(suite.base, suite.token);
+    if (opts.logIn !== false) await logIn(suite.browser.page, suite.base, suite.token);
+  }, opts.timeoutMs ?? 240_000);
+  afterAll(async () => {
+    await suite.browser?.close();
+    await suite.node?.stop();
+  }, opts.timeoutMs ?? 240_000);
+  return suite;
+}

@@ -1,10 +1,8 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { MoboNode } from '../../actors/node.js';
-import { screenshot, type BrowserSession } from '../support/browser.js';
-import { tempDir } from '../support/cli.js';
-import { adminApi, logIn, startUiNode, unexpectedErrors } from '../support/ui-node.js';
+import { describe, expect, it } from 'vitest';
+import { screenshot } from '../support/browser.js';
+import { unexpectedErrors, useUiNode } from '../support/ui-node.js';
 
 const LONG = 240_000;
 const PROJECT = 'shop-2';
@@ -17,26 +15,10 @@ const TABLE = 'todo "items" ü';
  * checked through the admin API the CLI uses. Any console error fails the run.
  */
 describe('MagUI actions in Chromium', () => {
-  const dir = tempDir('mobo-ui-actions-');
-  let node: MoboNode;
-  let base = '';
-  let token = '';
-  let browser: BrowserSession;
-  let api: ReturnType<typeof adminApi>;
-
-  beforeAll(async () => {
-    ({ node, base, token, browser } = await startUiNode(dir));
-    api = adminApi(base, token);
-    await logIn(browser.page, base, token);
-  }, LONG);
-
-  afterAll(async () => {
-    await browser?.close();
-    await node?.stop();
-  }, LONG);
+  const ui = useUiNode('mobo-ui-actions-');
 
   it('Sentinel: blocks a target from the page, unblocks it, and switches the mode both ways', async () => {
-    const { page } = browser;
+    const { page, api } = ui;
     const status = () => api.get<{ mode: string; blocks: Array<{ kind: string; value: string }> }>('/sentinel');
     const start = (await status()).mode;
     await page.getByRole('link', { name: 'Sentinel' }).click();
@@ -65,7 +47,7 @@ describe('MagUI actions in Chromium', () => {
   }, LONG);
 
   it('Backups: verifies a backup from its row and saves a schedule the API then answers', async () => {
-    const { page } = browser;
+    const { page, api } = ui;
     await page.getByRole('link', { name: 'Backups' }).click();
     await page.getByRole('button', { name: 'Create backup' }).click();
     await page.locator('[data-job-state="done"]', { hasText: /^create done/ }).waitFor();
@@ -86,7 +68,7 @@ describe('MagUI actions in Chromium', () => {
   }, LONG);
 
   it('Auth: creates a user, disables it, gives it a new role and adds a policy', async () => {
-    const { page } = browser;
+    const { page, api } = ui;
     await api.post('/projects', { name: PROJECT });
     await page.getByRole('link', { name: 'Auth' }).click();
     await page.getByRole('combobox', { name: /^Project\b/ }).selectOption(PROJECT);
@@ -128,16 +110,16 @@ describe('MagUI actions in Chromium', () => {
   }, LONG);
 
   it('Data: sorts and filters the rows, deletes one, and applies a pending migration', async () => {
-    const { page } = browser;
+    const { page, api } = ui;
     const source = `/projects/${PROJECT}/sources/main`;
-    await api.post(`/projects/${PROJECT}/sources`, { name: 'main', kind: 'sqlite', url: join(dir, 'shop-2.db') });
+    await api.post(`/projects/${PROJECT}/sources`, { name: 'main', kind: 'sqlite', url: join(ui.dir, 'shop-2.db') });
     await api.post(`${source}/tables`, { name: TABLE, columns: [{ name: 'id', type: 'integer', primaryKey: true, identity: true, nullable: false }, { name: 'title', type: 'text', nullable: false }] });
     const { serviceKey } = await api.get<{ serviceKey: string }>(`/projects/${PROJECT}/client-keys`);
-    const rest = `${base}/v1/${PROJECT}/main/${encodeURIComponent(TABLE)}`;
+    const rest = `${ui.base}/v1/${PROJECT}/main/${encodeURIComponent(TABLE)}`;
     const restHeaders = { authorization: `Bearer ${serviceKey}`, 'content-type': 'application/json' };
     for (const title of ['b "two"', 'a – one', 'c ü three']) expect((await fetch(rest, { method: 'POST', headers: restHeaders, body: JSON.stringify({ title }) })).status).toBe(201);
     // A migration file where the migrations code reads them: <dataDir>/migrations/<project>/<source>/<timestamp>_<name>.sql.
-    const folder = join(dir, 'migrations', PROJECT, 'main');
+    const folder = join(ui.dir, 'migrations', PROJECT, 'main');
     mkdirSync(folder, { recursive: true });
     const migration = '20250102030405_add-notes_table';
     writeFileSync(join(folder, `${migration}.sql`), '-- migrate:up\ncreate table "notes – ü" (id integer primary key, body text);\n\n-- migrate:down\ndrop table "notes – ü";\n');
@@ -186,6 +168,6 @@ describe('MagUI actions in Chromium', () => {
   }, LONG);
 
   it('left no console error behind', () => {
-    expect(unexpectedErrors(browser)).toEqual([]);
+    expect(unexpectedErrors(ui.browser)).toEqual([]);
   });
 });

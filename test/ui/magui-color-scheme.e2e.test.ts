@@ -1,33 +1,17 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { MoboNode } from '../../actors/node.js';
-import { screenshot, type BrowserSession } from '../support/browser.js';
-import { tempDir } from '../support/cli.js';
-import { logIn, startUiNode, unexpectedErrors } from '../support/ui-node.js';
+import { describe, expect, it } from 'vitest';
+import { screenshot } from '../support/browser.js';
+import { unexpectedErrors, useUiNode } from '../support/ui-node.js';
 
 const LONG = 120_000;
 const COLOURS = `(() => { const s = getComputedStyle(document.body); return { background: s.backgroundColor, text: s.color }; })()`;
 
 /** MagUI follows the system's colour scheme: dark and light give the page different colours, each saved as a screenshot. */
 describe('MagUI in dark and light', () => {
-  const dir = tempDir('mobo-ui-scheme-');
-  let node: MoboNode;
-  let browser: BrowserSession;
-
-  beforeAll(async () => {
-    let base: string;
-    let token: string;
-    ({ node, base, token, browser } = await startUiNode(dir));
-    await logIn(browser.page, base, token);
-    await browser.page.locator('#tree tr[data-component="auth"]').waitFor();
-  }, LONG);
-
-  afterAll(async () => {
-    await browser?.close();
-    await node?.stop();
-  }, LONG);
+  const ui = useUiNode('mobo-ui-scheme-');
 
   it('paints the body dark with a dark system scheme and light with a light one', async () => {
-    const { page } = browser;
+    const { page } = ui;
+    await page.locator('#tree tr[data-component="auth"]').waitFor();
     const colours = async (scheme: 'dark' | 'light') => {
       await page.emulateMedia({ colorScheme: scheme });
       await page.waitForFunction(`matchMedia('(prefers-color-scheme: ${scheme})').matches`);
@@ -48,6 +32,6 @@ describe('MagUI in dark and light', () => {
   }, LONG);
 
   it('left no console error behind', () => {
-    expect(unexpectedErrors(browser)).toEqual([]);
+    expect(unexpectedErrors(ui.browser)).toEqual([]);
   });
 });

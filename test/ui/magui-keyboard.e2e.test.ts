@@ -1,8 +1,6 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { MoboNode } from '../../actors/node.js';
-import { screenshot, type BrowserSession } from '../support/browser.js';
-import { tempDir } from '../support/cli.js';
-import { adminApi, startUiNode, unexpectedErrors } from '../support/ui-node.js';
+import { describe, expect, it } from 'vitest';
+import { screenshot } from '../support/browser.js';
+import { unexpectedErrors, useUiNode } from '../support/ui-node.js';
 
 const LONG = 120_000;
 
@@ -24,23 +22,10 @@ const FOCUSED = `(() => {
 
 /** MagUI with the keyboard only (Tab, Shift+Tab, Enter, Space): log in, go to Data, create a project; the focus always visible and where it should be. */
 describe('MagUI with the keyboard only', () => {
-  const dir = tempDir('mobo-ui-keys-');
-  let node: MoboNode;
-  let base = '';
-  let token = '';
-  let browser: BrowserSession;
-
-  beforeAll(async () => {
-    ({ node, base, token, browser } = await startUiNode(dir));
-  }, LONG);
-
-  afterAll(async () => {
-    await browser?.close();
-    await node?.stop();
-  }, LONG);
+  const ui = useUiNode('mobo-ui-keys-', { logIn: false });
 
   it('logs in, reaches the Data page and creates a project without the mouse', async () => {
-    const { page } = browser;
+    const { page, base, token, api } = ui;
     const focused = async () => (await page.evaluate(FOCUSED)) as Focus | null;
     /** Presses `key` once and answers where the focus went. */
     const press = async (key: string) => (await page.keyboard.press(key), focused());
@@ -68,7 +53,7 @@ describe('MagUI with the keyboard only', () => {
     await page.getByRole('region', { name: 'Sources of kb-shop_1' }).waitFor();
     // The button keeps the focus while its action runs and after: Tab goes on from here, not from the page's top.
     expect(await focused()).toEqual({ tag: 'button', name: 'Create project', shown: true });
-    expect((await adminApi(base, token).get<Array<{ project: string }>>('/projects')).map((p) => p.project)).toEqual(['kb-shop_1']);
+    expect((await api.get<Array<{ project: string }>>('/projects')).map((p) => p.project)).toEqual(['kb-shop_1']);
 
     // Shift+Tab back into the form, which was emptied for the next project.
     expect(await press('Shift+Tab')).toEqual({ tag: 'input', name: 'Project name', shown: true });
@@ -77,6 +62,6 @@ describe('MagUI with the keyboard only', () => {
   }, LONG);
 
   it('left no console error behind', () => {
-    expect(unexpectedErrors(browser)).toEqual([]);
+    expect(unexpectedErrors(ui.browser)).toEqual([]);
   });
 });

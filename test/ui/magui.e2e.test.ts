@@ -1,10 +1,8 @@
 import { join } from 'node:path';
 import PusherServer from 'pusher';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { MoboNode } from '../../actors/node.js';
-import { screenshot, type BrowserSession } from '../support/browser.js';
-import { tempDir } from '../support/cli.js';
-import { startUiNode } from '../support/ui-node.js';
+import { describe, expect, it } from 'vitest';
+import { screenshot } from '../support/browser.js';
+import { unexpectedErrors, useUiNode } from '../support/ui-node.js';
 
 /**
  * MagUI end to end in real Chromium against a real embedded node (free port, temp data
@@ -14,26 +12,13 @@ import { startUiNode } from '../support/ui-node.js';
 const LONG = 240_000;
 
 describe('MagUI in Chromium', () => {
-  const dir = tempDir('mobo-ui-');
-  let node: MoboNode;
-  let base = '';
-  let token = '';
-  let browser: BrowserSession;
+  const ui = useUiNode('mobo-ui-', { logIn: false });
   /** Console errors a step expects (the browser's own log line for the refused wrong-token call). */
   const expected: RegExp[] = [];
 
-  beforeAll(async () => {
-    ({ node, base, token, browser } = await startUiNode(dir));
-  }, LONG);
-
-  afterAll(async () => {
-    await browser?.close();
-    await node?.stop();
-  }, LONG);
-
   it('refuses a wrong token with the API\'s message, and keeps no token', async () => {
-    const { page } = browser;
-    await page.goto(`${base}/_/`);
+    const { page } = ui;
+    await page.goto(`${ui.base}/_/`);
     await page.getByLabel('Admin token').fill('mobo_admin_not-the-token');
     expected.push(/Failed to load resource: the server responded with a status of 403.*\/v1\/admin\/status/);
     await page.getByRole('button', { name: 'Log in' }).click();
@@ -44,22 +29,22 @@ describe('MagUI in Chromium', () => {
   }, LONG);
 
   it('logs in with the admin token and shows the supervision tree live', async () => {
-    const { page } = browser;
-    await page.getByLabel('Admin token').fill(token);
+    const { page } = ui;
+    await page.getByLabel('Admin token').fill(ui.token);
     await page.getByRole('button', { name: 'Log in' }).click();
     await page.locator('#tree tr[data-component="auth"][data-state="running"]').waitFor();
-    expect(await page.evaluate("sessionStorage.getItem('mobo.admin.token')")).toBe(token);
+    expect(await page.evaluate("sessionStorage.getItem('mobo.admin.token')")).toBe(ui.token);
     expect(await page.locator('#tree tbody tr').count()).toBeGreaterThan(10);
     await page.locator('.chart canvas').first().waitFor();
     // The cluster's nodes with their states: embedded, this node alone, up.
-    await page.locator(`#cluster-nodes tr[data-node="${node.nodeId}"][data-state="up"]`).waitFor();
+    await page.locator(`#cluster-nodes tr[data-node="${ui.node.nodeId}"][data-state="up"]`).waitFor();
     expect(await page.locator('#cluster-nodes tbody tr').count()).toBe(1);
     await expect.poll(() => page.locator('#cluster-line').textContent()).toContain('embedded: this node is the cluster');
     await screenshot(page, 'motherboard');
   }, LONG);
 
   it('kills a component from its button and watches it come back', async () => {
-    const { page } = browser;
+    const { page } = ui;
     const row = (extra: string) => page.locator(`#tree tr[data-component="bridge"]${extra}`);
     const before = Number(await row('').getAttribute('data-restarts'));
     await page.getByRole('button', { name: 'Kill bridge' }).click();
@@ -68,7 +53,7 @@ describe('MagUI in Chromium', () => {
   }, LONG);
 
   it('creates a project, a SQLite source and a table with two columns, then inserts and edits a row', async () => {
-    const { page } = browser;
+    const { page } = ui;
     await page.getByRole('link', { name: 'Data' }).click();
     const project = page.getByRole('form', { name: 'Create project' });
     await project.getByLabel('Project name').fill('shop-1');
@@ -76,7 +61,7 @@ describe('MagUI in Chromium', () => {
     const source = page.getByRole('form', { name: 'Add source' });
     await source.getByLabel('Source name').fill('main');
     await source.getByLabel('Kind').selectOption('sqlite');
-    await source.getByLabel('URL or file').fill(join(dir, 'shop.db'));
+    await source.getByLabel('URL or file').fill(join(ui.dir, 'shop.db'));
     await source.getByRole('button', { name: 'Add source' }).click();
     await page.getByRole('region', { name: 'Tables of main' }).waitFor();
 
@@ -111,7 +96,7 @@ describe('MagUI in Chromium', () => {
   }, LONG);
 
   it('creates an API key and shows its secret once', async () => {
-    const { page } = browser;
+    const { page } = ui;
     await page.getByRole('link', { name: 'Auth' }).click();
     await page.getByRole('combobox', { name: /^Project\b/ }).selectOption('shop-1'); // not getByLabel('Project'): the Projects page, still shown for a moment after the click, has five labels containing it
     const form = page.getByRole('form', { name: 'Create key' });
@@ -132,20 +117,20 @@ describe('MagUI in Chromium', () => {
   }, LONG);
 
   it('runs a backup with its progress and sees it listed', async () => {
-    const { page } = browser;
+    const { page } = ui;
     await page.getByRole('link', { name: 'Backups' }).click();
     await page.getByRole('button', { name: 'Create backup' }).click();
     await page.locator('[data-job-state="done"]').waitFor();
     const listed = page.getByRole('table', { name: 'Backups' }).locator('tbody tr');
     await expect.poll(() => listed.count()).toBe(1);
-    const backups = (await (await fetch(`${base}/v1/admin/backups`, { headers: { authorization: `Bearer ${token}` } })).json()) as { data: Array<{ id: string }> };
+    const backups = (await (await fetch(`${ui.base}/v1/admin/backups`, { headers: { authorization: `Bearer ${ui.token}` } })).json()) as { data: Array<{ id: string }> };
     expect(backups.data).toHaveLength(1);
     await listed.getByRole('cell', { name: backups.data[0]!.id, exact: true }).waitFor();
     await screenshot(page, 'backups');
   }, LONG);
 
   it('watches a channel live in the event inspector, and shows the MQTT and Sentinel pages', async () => {
-    const { page } = browser;
+    const { page } = ui;
     await page.getByRole('link', { name: 'Realtime & MQTT' }).click();
     await page.getByRole('combobox', { name: /^Project\b/ }).selectOption('shop-1'); // not getByLabel('Project'): the Projects page, still shown for a moment after the click, has five labels containing it
     const inspector = page.getByRole('region', { name: 'Event inspector' });
@@ -154,8 +139,8 @@ describe('MagUI in Chromium', () => {
     await inspector.locator('[data-connection]', { hasText: /^connected$/ }).waitFor();
     // The node lists the channel as occupied once the subscription reached it; then an event sent through the Pusher HTTP API shows up.
     await page.getByRole('table', { name: 'Occupied channels' }).getByRole('cell', { name: 'orders_1-a=b@c,d.e;f', exact: true }).waitFor();
-    const app = (await (await fetch(`${base}/v1/admin/projects/shop-1/realtime`, { headers: { authorization: `Bearer ${token}` } })).json()) as { data: { appId: string; key: string; secret: string } };
-    const port = new URL(base).port;
+    const app = (await (await fetch(`${ui.base}/v1/admin/projects/shop-1/realtime`, { headers: { authorization: `Bearer ${ui.token}` } })).json()) as { data: { appId: string; key: string; secret: string } };
+    const port = new URL(ui.base).port;
     await new PusherServer({ appId: app.data.appId, key: app.data.key, secret: app.data.secret, host: '127.0.0.1', port, useTLS: false }).trigger('orders_1-a=b@c,d.e;f', 'order-placed', { id: 7, note: 'a "quoted" ✓' });
     const events = page.getByRole('table', { name: 'Events' });
     await events.getByRole('cell', { name: 'order-placed', exact: true }).waitFor();
@@ -168,8 +153,7 @@ describe('MagUI in Chromium', () => {
   }, LONG);
 
   it('left no console error behind, except the refused wrong token', () => {
-    const unexpected = browser.errors.filter((e) => !expected.some((re) => re.test(e)));
-    expect(unexpected).toEqual([]);
-    expect(browser.errors.length).toBeLessThanOrEqual(expected.length);
+    expect(unexpectedErrors(ui.browser, expected)).toEqual([]);
+    expect(ui.browser.errors.length).toBeLessThanOrEqual(expected.length);
   });
 });
