@@ -294,34 +294,33 @@ export class SqlSchemaEditor implements SchemaEditor {
 
   /**
    * One migration step in a transaction of its own on the run's connection: BEGIN with the
-   * source's search path, its statements one by one (so a failure names its statement), its
-   * `mobo_migrations` row and COMMIT (Postgres: BEGIN with the first statement and the row with
-   * COMMIT, each pair in one round trip: a migration of n statements takes n round trips).
+   * source's search path, its statements, its `mobo_migrations` row and COMMIT. Postgres takes
+   * it all in one round trip (a simple query of several statements), and only when it fails
+   * runs the statements again one by one, rolled back, to name the one that failed; the other
+   * backends run them one by one.
    */
   private async step(runner: SqlRunner, step: MigrationStep, recorded: Map<string, string> | undefined): Promise<boolean> {
-    const { dialect } = this.driver;
     return this.inPragmas(
       step.statements,
       async (statements, rebuilds) => {
         // Under the run's lock what is recorded stays true (Postgres, MariaDB): a step done already is skipped before its BEGIN.
         if (recorded && !this.due(step, recorded)) return false;
-        // Postgres takes several statements in one round trip: BEGIN goes with the first statement, the row with COMMIT.
-        const joined = dialect.name === 'postgres';
-        const first = joined ? statements[0] : undefined;
-        const rest = first === undefined ? statements : statements.slice(1);
         try {
-          if (first !== undefined) await run(runner, first, `${this.begin()}; ${first}`);
-          else await runner.run({ sql: this.begin(), params: [] });
-          if (!recorded && !this.due(step, await this.recorded(runner))) {
-            await runner.run({ sql: 'ROLLBACK', params: [] });
-            return false;
-          }
-          for (const sql of rest) await run(runner, sql);
-          if (rebuilds) await this.foreignKeyCheck(runner);
-          const record = this.recordSql(step);
-          if (joined) await runner.run({ sql: `${record}; COMMIT`, params: [] });
-          else {
-            await runner.run({ sql: record, params: [] });
+          if (this.driver.dialect.name === 'postgres') {
+            // A newline before each semicolon: a statement ending in a -- comment cannot swallow it.
+            await runner.run({ sql: [this.begin(), ...statements, this.recordSql(step), 'COMMIT'].join('\n;\n'), params: [] }).catch(async (err: unknown) => {
+              await runner.run({ sql: 'ROLLBACK', params: [] }).catch(() => undefined);
+              throw await this.namedFailure(runner, statements, err);
+            });
+          } else {
+            await runner.run({ sql: this.begin(), params: [] });
+            if (!recorded && !this.due(step, await this.recorded(runner))) {
+              await runner.run({ sql: 'ROLLBACK', params: [] });
+              return false;
+            }
+            for (const sql of statements) await run(runner, sql);
+            if (rebuilds) await this.foreignKeyCheck(runner);
+            await runner.run({ sql: this.recordSql(step), params: [] });
             await runner.run({ sql: 'COMMIT', params: [] });
           }
         } catch (err) {
@@ -334,6 +333,19 @@ export class SqlSchemaEditor implements SchemaEditor {
       },
       runner,
     );
+  }
+
+  /** The statements of a step that failed as a whole, run again one by one and rolled back: the failure of the one that fails, named. */
+  private async namedFailure(runner: SqlRunner, statements: readonly string[], whole: unknown): Promise<unknown> {
+    try {
+      await runner.run({ sql: this.begin(), params: [] });
+      for (const sql of statements) await run(runner, sql);
+      return whole;
+    } catch (err) {
+      return err;
+    } finally {
+      await runner.run({ sql: 'ROLLBACK', params: [] }).catch(() => undefined);
+    }
   }
 
   /** A migration's unqualified names are the source's (its Postgres schema), as `psql` with that search_path. */

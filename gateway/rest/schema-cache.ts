@@ -1,15 +1,19 @@
 import { DataClient, sourceAddress } from '../../actors/ds/protocol.js';
 import type { TableInfo } from '../../adapters/index.js';
 import { type ActorSystem, isMoboError, MoboError } from '../../runtime/index.js';
+import { fullBucket, spend, type Bucket, type BucketLimit } from '../../tools/index.js';
 
 const FRESH_MS = 10_000;
-/** A miss re-reads the source's schema at most this often (a table created a moment ago). */
-const MISS_REFRESH_MS = 1_000;
+/**
+ * Misses re-read a source's schema (a table or column made a moment ago) a few at once, then
+ * about once a second: unknown names cannot hammer the source's catalog.
+ */
+const MISS_REFRESHES: BucketLimit = { rps: 1, burst: 4 };
 
 interface Entry {
   tables: Map<string, TableInfo>;
   at: number;
-  missRefreshAt: number;
+  misses: Bucket;
 }
 
 /**
@@ -59,13 +63,12 @@ export class SchemaCache {
 
   /**
    * After a name the cached schema does not have (a table or column made outside, psql, a
-   * moment ago): re-reads it from the source, itself re-reading its catalog, unless that was
-   * done less than MISS_REFRESH_MS ago, so unknown names cannot hammer it. Whether it re-read.
+   * moment ago): re-reads it from the source, itself re-reading its catalog, unless the
+   * source's misses spent their refreshes (MISS_REFRESHES). Whether it re-read.
    */
   async refreshAfterMiss(project: string, source: string): Promise<boolean> {
     const entry = await this.entry(project, source, false);
-    if (Date.now() - entry.missRefreshAt <= MISS_REFRESH_MS) return false;
-    entry.missRefreshAt = Date.now();
+    if (!spend(entry.misses, MISS_REFRESHES, Date.now())) return false;
     await this.entry(project, source, true);
     return true;
   }
@@ -83,7 +86,7 @@ export class SchemaCache {
       pending = this.client(project, source)
         .schema(force)
         .then((schema) => {
-          const entry: Entry = { tables: new Map(schema.tables.map((t) => [t.name, t])), at: Date.now(), missRefreshAt: cached?.missRefreshAt ?? 0 };
+          const entry: Entry = { tables: new Map(schema.tables.map((t) => [t.name, t])), at: Date.now(), misses: cached?.misses ?? fullBucket(MISS_REFRESHES, Date.now()) };
           this.entries.set(key, entry);
           return entry;
         })
