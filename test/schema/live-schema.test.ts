@@ -13,6 +13,29 @@ interface Change {
 }
 
 /**
+ * A realtime node with project `shop` and its source `main` in a throwaway place on `kind`'s
+ * server, for one describe block: filled in by its beforeAll, stopped and dropped after.
+ */
+function liveNode(kind: 'postgres' | 'mysql' | 'sqlite', env: Record<string, string>) {
+  const live = { t: undefined as unknown as TestNode, app: undefined as unknown as RealtimeCreds, namespace: '', clients: [] as PusherClient[] };
+  let drop: (() => Promise<void>) | undefined;
+  beforeAll(async () => {
+    const source = await schemaSource(kind);
+    drop = source.drop;
+    live.namespace = source.config.namespace ?? '';
+    live.t = await startRealtimeNode({}, env);
+    live.app = await projectApp(live.t, 'shop');
+    await live.t.admin('POST', '/v1/admin/projects/shop/sources', { name: 'main', ...source.config });
+  });
+  afterAll(async () => {
+    await Promise.all(live.clients.map(disconnect));
+    await live.t?.node.stop();
+    await drop?.();
+  });
+  return live;
+}
+
+/**
  * A table made through the schema API, on a running node, is served at once by every path: a
  * policy written before the table existed governs it (policies name tables; nothing to reload),
  * REST and OpenAPI serve it, a real pusher-js client gets its changes, and a column added
@@ -20,25 +43,13 @@ interface Change {
  * (triggers installed on the new table), MariaDB and SQLite (changes made through the adapter).
  */
 describe.each(['postgres', 'mysql', 'sqlite'] as const)('a schema change reaches REST, OpenAPI, realtime and policies on %s', (kind) => {
-  let t: TestNode;
-  let app: RealtimeCreds;
-  let drop: () => Promise<void>;
-  const clients: PusherClient[] = [];
   const src = '/v1/admin/projects/shop/sources/main';
   const migrations = tempDir('mobo-live-migrations-');
-
-  beforeAll(async () => {
-    const source = await schemaSource(kind);
-    drop = source.drop;
-    t = await startRealtimeNode({}, { MOBO_SCHEMA__CHECK_EVERY_MS: '0', MOBO_SCHEMA__MIGRATIONS_DIR: migrations });
-    app = await projectApp(t, 'shop');
-    await t.admin('POST', '/v1/admin/projects/shop/sources', { name: 'main', ...source.config });
-  });
-  afterAll(async () => {
-    await Promise.all(clients.map(disconnect));
-    await t?.node.stop();
-    await drop?.();
-  });
+  const live = liveNode(kind, { MOBO_SCHEMA__CHECK_EVERY_MS: '0', MOBO_SCHEMA__MIGRATIONS_DIR: migrations });
+  let t: TestNode;
+  let app: RealtimeCreds;
+  const clients = live.clients;
+  beforeAll(() => void ({ t, app } = live));
 
   it('a policy set before the table exists applies to it once created, over REST, OpenAPI and pusher-js', async () => {
     // The periodic check is off: only the schema API's own announcement can make the table known.
@@ -122,25 +133,12 @@ describe.each(['postgres', 'mysql', 'sqlite'] as const)('a schema change reaches
  */
 describe('a table made in psql reaches pusher-js (postgres)', () => {
   const PG_URL = process.env.PG_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+  const live = liveNode('postgres', { MOBO_SCHEMA__CHECK_EVERY_MS: '200' });
   let t: TestNode;
   let app: RealtimeCreds;
-  let drop: () => Promise<void>;
   let namespace: string;
-  const clients: PusherClient[] = [];
-
-  beforeAll(async () => {
-    const source = await schemaSource('postgres');
-    drop = source.drop;
-    namespace = source.config.namespace!;
-    t = await startRealtimeNode({}, { MOBO_SCHEMA__CHECK_EVERY_MS: '200' });
-    app = await projectApp(t, 'shop');
-    await t.admin('POST', '/v1/admin/projects/shop/sources', { name: 'main', ...source.config });
-  });
-  afterAll(async () => {
-    await Promise.all(clients.map(disconnect));
-    await t?.node.stop();
-    await drop?.();
-  });
+  const clients = live.clients;
+  beforeAll(() => void ({ t, app, namespace } = live));
 
   it('REST serves at once a table made a moment ago through the API, one made in psql (/rest/v1), and a column added in psql (/v1)', async () => {
     const key = (await t.admin<{ key: string }>('POST', '/v1/admin/projects/shop/keys', { role: 'developer' })).key;
