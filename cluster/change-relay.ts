@@ -9,15 +9,18 @@
  *
  * Failover: the holder dies or is cut off, its lease expires, another node takes the lease and
  * starts the reader, which resumes from the slot's last acknowledged transaction. What the old
- * holder published but had not acknowledged comes again: JetStream drops it as a duplicate
- * (within its duplicate window) and consumers by position (beyond it). So no change is lost
- * and none is delivered twice. A holder that loses its lease stops its reader first.
+ * holder published but had not acknowledged comes again: the new run skips what is at or before
+ * the stream's tail, JetStream drops a repeated message id, and consumers drop positions they
+ * have seen. Publishes are chained (PublishChain): a change is appended only right after the
+ * one before it, so a lost publish cannot leave a hole behind later changes. So no change is
+ * lost and none is delivered twice. A holder that loses its lease stops its reader first.
  */
 import { createHash } from 'node:crypto';
 import { jetstream, jetstreamManager, type JetStreamClient, type JetStreamManager, type StreamInfo } from '@nats-io/jetstream';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { DEFAULT_REPLICAS, natsNames, natsServers, PositionFilter, ReaderLoop, type CaptureReader, type CapturedChange, type ChangeRelay, type NatsNames, type RelayAttachment } from '../runtime/index.js';
 import { SingletonLease } from './singleton.js';
+import { PublishChain } from './publish-chain.js';
 import { followStream, type StreamFollower } from './stream-follower.js';
 
 export interface JetStreamRelayOptions {
@@ -96,7 +99,13 @@ export class JetStreamChangeRelay implements ChangeRelay {
         name: leaseName,
         ...(this.opts.leaseMs === undefined ? {} : { leaseMs: this.opts.leaseMs }),
         onAcquired: () => {
-          loop = new ReaderLoop(reader, (changes) => this.publish(subject, changes), (err) => this.opts.onError?.(key, err));
+          // Each run of the reader publishes through a chain of its own, started from the stream's tail.
+          let chain: PublishChain | undefined;
+          const run = (): CaptureReader => {
+            chain = new PublishChain(this.js, this.jsm, stream, subject);
+            return reader();
+          };
+          loop = new ReaderLoop(run, (changes) => chain!.publish(changes), (err) => this.opts.onError?.(key, err));
           this.opts.onHolding?.(key, true);
         },
         onLost: async () => {
@@ -142,10 +151,6 @@ export class JetStreamChangeRelay implements ChangeRelay {
     }
   }
 
-  /** One transaction's changes, each with its position as message id; resolves once JetStream has them all. */
-  private async publish(subject: string, changes: readonly CapturedChange[]): Promise<void> {
-    await Promise.all(changes.map((change) => this.js.publish(subject, JSON.stringify(change), { msgID: change.pos })));
-  }
 
   /**
    * This node's reading of the stream, each position once, across the loss of NATS servers
