@@ -35,6 +35,8 @@ describe('a schema change on one node reaches the other nodes of the cluster (po
   });
   afterAll(async () => {
     await Promise.all(clients.map(disconnect));
+    // A cluster captures durably: its replication slot outlives the nodes until the source is removed.
+    await a?.admin('DELETE', src);
     await cluster?.stop();
     await drop?.();
   });
