@@ -1,6 +1,6 @@
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { portRegistryDir as registryDir, processAlive as alive } from '../runtime/index.js';
+import { forgetPort, portHolder, processAlive as alive, recordPort, sameRun } from '../runtime/index.js';
 
 /**
  * How a CLI finds the running node of a data directory: `<dataDir>/node.json`. The same
@@ -18,17 +18,10 @@ export interface NodeFile {
 }
 
 const inDataDir = (dataDir: string): string => join(dataDir, 'node.json');
-const inRegistry = (port: number): string => join(registryDir(), `http-${port}.json`);
 
 export function writeNodeFile(info: NodeFile): void {
-  const text = JSON.stringify(info, null, 2) + '\n';
-  writeFileSync(inDataDir(info.dataDir), text, { mode: 0o600 });
-  try {
-    mkdirSync(registryDir(), { recursive: true, mode: 0o700 });
-    writeFileSync(inRegistry(info.port), text, { mode: 0o600 });
-  } catch {
-    // The registry only improves an error message; a read-only temp dir must not stop a node.
-  }
+  writeFileSync(inDataDir(info.dataDir), JSON.stringify(info, null, 2) + '\n', { mode: 0o600 });
+  recordPort('http', info);
 }
 
 export function readNodeFile(dataDir: string): NodeFile | undefined {
@@ -37,9 +30,8 @@ export function readNodeFile(dataDir: string): NodeFile | undefined {
 
 /** Removes node.json and the registry entry, each only if it is still this run's own. */
 export function removeNodeFile(own: NodeFile): void {
-  for (const path of [inDataDir(own.dataDir), inRegistry(own.port)]) {
-    if (sameRun(readJson(path), own)) rmSync(path, { force: true });
-  }
+  if (sameRun(readNodeFile(own.dataDir), own)) rmSync(inDataDir(own.dataDir), { force: true });
+  forgetPort('http', own);
 }
 
 /** The node recorded in the data directory's node.json, if its process is alive. */
@@ -50,11 +42,8 @@ export function runningNode(dataDir: string): NodeFile | undefined {
 
 /** The live MagMoBoMini node (of this user) that recorded it listens on `port`, if any. */
 export function nodeOnPort(port: number, dataDir: string): NodeFile | undefined {
-  return [readJson(inRegistry(port)), readNodeFile(dataDir)].find((f) => f !== undefined && f.port === port && alive(f.pid));
-}
-
-function sameRun(file: NodeFile | undefined, own: NodeFile): boolean {
-  return file !== undefined && file.pid === own.pid && file.nodeId === own.nodeId && file.startedAt === own.startedAt;
+  const own = runningNode(dataDir);
+  return portHolder<NodeFile>('http', port) ?? (own?.port === port ? own : undefined);
 }
 
 function readJson(path: string): NodeFile | undefined {

@@ -9,7 +9,7 @@ import { processAlive } from './process-alive.js';
  * with which pid and data directory, holds it. It only improves an error message: nothing
  * depends on it being there.
  */
-export const portRegistryDir = (): string => join(tmpdir(), `magmobomini-${process.getuid?.() ?? 'user'}`);
+const portRegistryDir = (): string => join(tmpdir(), `magmobomini-${process.getuid?.() ?? 'user'}`);
 
 export interface PortHolder {
   pid: number;
@@ -31,16 +31,24 @@ export function recordPort(kind: string, holder: PortHolder): () => void {
   } catch {
     // A read-only temp directory must not stop a node.
   }
-  return () => {
-    const found = read(path);
-    if (found && found.pid === holder.pid && found.nodeId === holder.nodeId && found.startedAt === holder.startedAt) rmSync(path, { force: true });
-  };
+  return () => forgetPort(kind, holder);
 }
 
-/** The live node (of this user) that recorded a `kind` listener on `port`, if any. */
-export function portHolder(kind: string, port: number): PortHolder | undefined {
+/** Removes the `kind` entry of the holder's port, only if it is still that run's own. */
+export function forgetPort(kind: string, holder: PortHolder): void {
+  const path = entryPath(kind, holder.port);
+  if (sameRun(read(path), holder)) rmSync(path, { force: true });
+}
+
+/** The live node (of this user) that recorded a `kind` listener on `port`, if any (with whatever else it recorded). */
+export function portHolder<T extends PortHolder = PortHolder>(kind: string, port: number): T | undefined {
   const found = read(entryPath(kind, port));
-  return found && processAlive(found.pid) ? found : undefined;
+  return found && processAlive(found.pid) ? (found as T) : undefined;
+}
+
+/** Whether a record is this run's own: the same pid, node and start. */
+export function sameRun(found: PortHolder | undefined, own: PortHolder): boolean {
+  return found !== undefined && found.pid === own.pid && found.nodeId === own.nodeId && found.startedAt === own.startedAt;
 }
 
 function read(path: string): PortHolder | undefined {
