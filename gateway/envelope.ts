@@ -9,9 +9,13 @@ export function ok(requestId: string, data: unknown, status = 200): HttpResponse
 /** `{error: {code, message, details}, meta}`: every failure, with the catalogue's status. Never a stack. */
 export function fail(requestId: string, err: unknown): HttpResponse {
   const error = toMoboError(err);
-  const response: HttpResponse = { status: error.status, body: { error: error.toBody(), meta: { request_id: requestId, timestamp: new Date().toISOString() } } };
+  return withRetryAfter({ status: error.status, body: { error: error.toBody(), meta: { request_id: requestId, timestamp: new Date().toISOString() } } }, error);
+}
+
+/** A refusal that passes (busy, unavailable, rate limited) says when to come back: `details.retryAfterSeconds` as Retry-After. */
+export function withRetryAfter(response: HttpResponse, error: MoboError): HttpResponse {
   const retry = error.details?.retryAfterSeconds;
-  if (typeof retry === 'number') response.headers = { 'retry-after': String(retry) };
+  if (typeof retry === 'number') response.headers = { ...response.headers, 'retry-after': String(retry) };
   return response;
 }
 

@@ -1,4 +1,4 @@
-import { fail, ok } from '../envelope.js';
+import { fail, ok, withRetryAfter } from '../envelope.js';
 import type { HttpRequest, HttpResponse } from '../http-types.js';
 import { toCsv } from './csv.js';
 import type { Row } from '../../adapters/index.js';
@@ -79,11 +79,7 @@ export const postgrestDialect: Dialect = {
     const fault = e.details?.['postgrest'] as { code: string; status: number; details: unknown; hint: string | null } | undefined;
     if (fault) return { status: fault.status, body: { code: fault.code, message: e.message, details: fault.details, hint: fault.hint } };
     const details = e.details === undefined ? null : JSON.stringify(e.details);
-    const answer: HttpResponse = { status: e.status, body: { code: e.code, message: e.message, details, hint: null } };
-    // A refusal that passes (busy, unavailable, rate limited) says when to come back, as the envelope does.
-    const retry = e.details?.['retryAfterSeconds'];
-    if (typeof retry === 'number') answer.headers = { 'retry-after': String(retry) };
-    return answer;
+    return withRetryAfter({ status: e.status, body: { code: e.code, message: e.message, details, hint: null } }, e);
   },
 };
 
