@@ -114,7 +114,8 @@ export class MqttService {
       }),
     );
     try {
-      if (this.config.persistence.kind === 'memory') await this.restoreRetained();
+      // An embedded broker forgets retained messages on restart: they come back from the control store's copy.
+      if (this.config.persistence.kind === 'memory') await this.resyncRetained();
       this.sysTimer = this.config.sysIntervalSeconds > 0 ? setInterval(() => this.publishSys(), this.config.sysIntervalSeconds * 1000) : undefined;
       this.listeners = await openListeners(this.config, (stream, req) => this.broker!.handle(stream, req), { nodeId: this.board.nodeId, dataDir: this.board.configStore.current().dataDir });
     } catch (err) {
@@ -137,18 +138,8 @@ export class MqttService {
     this.ingest.reload().catch((err: unknown) => this.log.warn('could not reload ingest rules', { error: describeError(err) }));
   }
 
-  /** An embedded broker forgets retained messages on restart: they come back from the control store's copy. */
-  private async restoreRetained(): Promise<void> {
-    this.restoring = true;
-    try {
-      for (const message of await this.retained.all()) await this.broker!.publish(message);
-    } finally {
-      this.restoring = false;
-    }
-  }
-
   /**
-   * The broker's retained messages made equal to the control store's copy (after a restore):
+   * The broker's retained messages made equal to the control store's copy (at start, after a restore):
    * a topic the copy no longer has is cleared (an empty retained publish, as MQTT clears one),
    * and every copied message is published again, retained.
    */
