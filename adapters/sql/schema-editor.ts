@@ -309,7 +309,6 @@ export class SqlSchemaEditor implements SchemaEditor {
           if (this.driver.dialect.name === 'postgres') {
             // A newline before each semicolon: a statement ending in a -- comment cannot swallow it.
             await runner.run({ sql: [this.begin(), ...statements, this.recordSql(step), 'COMMIT'].join('\n;\n'), params: [] }).catch(async (err: unknown) => {
-              await runner.run({ sql: 'ROLLBACK', params: [] }).catch(() => undefined);
               throw await this.namedFailure(runner, statements, err);
             });
           } else {
@@ -335,9 +334,10 @@ export class SqlSchemaEditor implements SchemaEditor {
     );
   }
 
-  /** The statements of a step that failed as a whole, run again one by one and rolled back: the failure of the one that fails, named. */
+  /** The statements of a step that failed as a whole (its transaction rolled back first), run again one by one and rolled back: the failure of the one that fails, named. */
   private async namedFailure(runner: SqlRunner, statements: readonly string[], whole: unknown): Promise<unknown> {
     try {
+      await runner.run({ sql: 'ROLLBACK', params: [] });
       await runner.run({ sql: this.begin(), params: [] });
       for (const sql of statements) await run(runner, sql);
       return whole;
