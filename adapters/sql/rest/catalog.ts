@@ -4,6 +4,7 @@
  * (the relationships embedding follows). Read in one statement, kept a few seconds.
  */
 import type { SqlRunner } from '../driver.js';
+import { fullBucket, spend, type Bucket, type BucketLimit } from '../../../tools/index.js';
 import { viewForeignKeys, type Origins, type RawView } from './view-keys.js';
 
 export interface Relation {
@@ -51,7 +52,8 @@ export interface RestCatalog {
 }
 
 const FRESH_MS = 5_000;
-const MISS_RELOAD_MS = 1_000;
+/** Misses re-read a schema's catalogue a few at once, then about once a second (as the gateway's schema misses do). */
+const MISS_RELOADS: BucketLimit = { rps: 1, burst: 4 };
 
 const CATALOG = `
 SELECT json_build_object(
@@ -151,6 +153,7 @@ function routine(raw: RawRoutine): Routine {
 /** Catalogues by schema name, each re-read after FRESH_MS. */
 export class RestCatalogs {
   private readonly entries = new Map<string, { at: number; catalog: Promise<RestCatalog | undefined> }>();
+  private readonly misses = new Map<string, Bucket>();
 
   constructor(private readonly runner: () => SqlRunner) {}
 
@@ -169,12 +172,15 @@ export class RestCatalogs {
 
   /**
    * After a name the catalogue does not know: drops it for a re-read (a table made outside,
-   * psql, a moment ago) unless it was read less than MISS_RELOAD_MS ago, so unknown names
-   * cannot hammer the catalog. Whether it was dropped.
+   * psql, a moment ago) unless the schema's misses spent their re-reads (MISS_RELOADS), so
+   * unknown names cannot hammer the catalog. Whether it was dropped.
    */
   dropAfterMiss(schema: string): boolean {
-    const cached = this.entries.get(schema);
-    if (!cached || Date.now() - cached.at < MISS_RELOAD_MS) return false;
+    if (!this.entries.has(schema)) return false;
+    const now = Date.now();
+    const misses = this.misses.get(schema) ?? fullBucket(MISS_RELOADS, now);
+    this.misses.set(schema, misses);
+    if (!spend(misses, MISS_RELOADS, now)) return false;
     this.entries.delete(schema);
     return true;
   }
